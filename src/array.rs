@@ -1,0 +1,1806 @@
+//! [`FtArray`]: the array itself, its read path and its write path.
+//!
+//! See [`crate::docs::internals`] for the argument that the code below is sound and linearizable;
+//! the comments here point at the part of that argument each line relies on.
+
+use crate::element::{Arith, Element, Word, from_bits, to_bits};
+use crate::error::Error;
+use crate::raw::{Block, BlockBuilder, RawBlock, max_capacity};
+use crate::reader::{Iter, Reader};
+use crate::sync::Ordering::{Acquire, Relaxed, Release};
+use crate::sync::{AtomicUsize, Mutex, MutexGuard, fence, spin_loop};
+use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
+use std::cmp::Ordering;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Bound, Range, RangeBounds};
+
+/// Retired bytes after which a writer pushes its thread's garbage to the global queue and lets
+/// the collector run (`Guard::flush`). Blocks at least this large are flushed as soon as they
+/// are retired, so large buffers never wait in a thread-local bag.
+pub(crate) const FLUSH_BYTES: usize = 64 * 1024;
+
+/// Optimistic read attempts before a reader falls back to reading under the writer lock.
+const OPTIMISTIC_ATTEMPTS: u32 = 8;
+
+/// Longest equal-length `replace_range` done in place (inside one version step) rather than by
+/// building a new block; bounds how long a reader can be held up by such a step.
+pub(crate) const IN_PLACE_MAX: usize = 64;
+
+type Bits<T> = <T as Element>::Bits;
+type Cell<T> = <Bits<T> as Word>::Atomic;
+
+/// A growable array of plain numbers that any number of threads can read and write at once.
+///
+/// Share it by reference (`&FtArray<T>`, `Arc<FtArray<T>>`): every method takes `&self`.
+///
+/// * **Reads** ([`get`](Self::get), [`len`](Self::len), [`to_vec`](Self::to_vec),
+///   [`contains`](Self::contains), …) take no lock. Each sees one state of the array that really
+///   existed between the call and its return, and retries if a writer changed the array under it.
+/// * **Writes** ([`push`](Self::push), [`set`](Self::set), [`insert`](Self::insert), …) take a
+///   per-array lock, so they happen one at a time. Each takes effect at one instant: small edits
+///   (set, push, pop, truncate) in place, and edits that rewrite visible elements (insert, remove,
+///   reverse, sort, …) by building a new buffer and publishing it with one pointer swap.
+/// * **Memory** a reader may still be using is never freed under it: replaced buffers go to
+///   the epoch collector (`crossbeam-epoch`) and are freed once no reader can hold them.
+///
+/// ```
+/// use ftarray::FtArray;
+/// use std::sync::Arc;
+///
+/// let a = Arc::new(FtArray::from_slice(&[1u32, 2, 3]));
+/// let writer = {
+///     let a = Arc::clone(&a);
+///     std::thread::spawn(move || {
+///         for i in 0..100 {
+///             a.push(i);
+///         }
+///         a.clear();
+///     })
+/// };
+/// // Readers never crash and never see an element that was not stored at that index.
+/// for _ in 0..100 {
+///     if let Some(v) = a.get(0) {
+///         assert!(v == 1 || v == 0);
+///     }
+/// }
+/// writer.join().unwrap();
+/// assert!(a.is_empty());
+/// ```
+pub struct FtArray<T: Element> {
+    /// The current block, or null for an array that never allocated (or shrank to nothing).
+    /// Stored only by a writer holding `writer`; loaded by anyone.
+    buf: Atomic<Block<Bits<T>>>,
+    /// Live exports. Incremented only under `writer`; decremented by an export's drop, anywhere.
+    exports: AtomicUsize,
+    /// The per-array critical section every writer enters.
+    writer: Mutex<WriterState>,
+    _elem: PhantomData<T>,
+}
+
+/// State that only the lock holder touches.
+struct WriterState {
+    /// Bytes retired by this array since the last `Guard::flush`.
+    retired_unflushed: usize,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The read side
+// ---------------------------------------------------------------------------------------------
+
+/// What one read attempt sees: the first `len` cells of one block.
+pub(crate) struct View<'g, T: Element> {
+    cells: &'g [Cell<T>],
+    _elem: PhantomData<T>,
+}
+
+impl<T: Element> Clone for View<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: Element> Copy for View<'_, T> {}
+
+impl<'g, T: Element> View<'g, T> {
+    fn new(cells: &'g [Cell<T>]) -> Self {
+        View {
+            cells,
+            _elem: PhantomData,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn len(self) -> usize {
+        self.cells.len()
+    }
+
+    /// Relaxed: the attempt is validated as a whole by the version re-check in `read`.
+    #[inline(always)]
+    pub(crate) fn get(self, index: usize) -> Option<T> {
+        self.cells
+            .get(index)
+            .map(|c| from_bits(Bits::<T>::load(c, Relaxed)))
+    }
+
+    #[inline(always)]
+    pub(crate) fn iter(self) -> impl Iterator<Item = T> + 'g {
+        self.cells
+            .iter()
+            .map(|c| from_bits(Bits::<T>::load(c, Relaxed)))
+    }
+
+    pub(crate) fn slice(self, range: Range<usize>) -> View<'g, T> {
+        View::new(&self.cells[range])
+    }
+
+    /// Replaces the contents of `out` with this view's elements.
+    pub(crate) fn copy_into(self, out: &mut Vec<T>) {
+        out.clear();
+        out.reserve(self.len());
+        out.extend(self.iter());
+    }
+}
+
+/// A range resolved against a length; `Err` if reversed or past the end.
+pub(crate) fn resolve(
+    (start, end): (Bound<usize>, Bound<usize>),
+    len: usize,
+) -> Result<Range<usize>, Error> {
+    let err = |start: usize, end: usize| Error::RangeOutOfBounds { start, end, len };
+    let s = match start {
+        Bound::Included(s) => s,
+        Bound::Excluded(s) => s.checked_add(1).ok_or(err(usize::MAX, usize::MAX))?,
+        Bound::Unbounded => 0,
+    };
+    let e = match end {
+        Bound::Included(e) => e.checked_add(1).ok_or(err(s, usize::MAX))?,
+        Bound::Excluded(e) => e,
+        Bound::Unbounded => len,
+    };
+    if s > e || e > len {
+        return Err(err(s, e));
+    }
+    Ok(s..e)
+}
+
+pub(crate) fn bounds(range: impl RangeBounds<usize>) -> (Bound<usize>, Bound<usize>) {
+    (range.start_bound().cloned(), range.end_bound().cloned())
+}
+
+impl<T: Element> FtArray<T> {
+    /// Runs `f` on a consistent view of the array and returns its result.
+    ///
+    /// This is the seqlock read side: load the block (Acquire), its version (Acquire; odd means
+    /// a writer is mid-step), the length and cells (Relaxed), an Acquire fence, the version again.
+    /// An unchanged version proves no in-place step touched the block while `f` looked, so `f`
+    /// saw a state that existed. `f` may run several times and sees torn data on the attempts
+    /// that are thrown away, so it must not have effects other than on its own scratch state.
+    /// After [`OPTIMISTIC_ATTEMPTS`] failures it reads once under the writer lock instead.
+    pub(crate) fn read<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(View<'g, T>) -> R) -> R {
+        let mut attempt = 0;
+        loop {
+            // Acquire: pairs with the Release swap in `publish`, so the block's header and cells,
+            // written before it was published, are visible to the loads below.
+            let shared = self.buf.load(Acquire, guard);
+            // SAFETY: `shared` was loaded under `guard`. A block is handed to the collector only
+            // after it is unlinked from `buf`, and the collector frees it only once every guard
+            // pinned before that has been dropped; `'g` ties the reference to `guard`.
+            let Some(block) = (unsafe { shared.as_ref() }) else {
+                return f(View::new(&[]));
+            };
+            // Acquire: pairs with the Release store that ended the last writer step, so the
+            // length and cells that step wrote are visible below.
+            let v1 = block.version().load(Acquire);
+            if v1 & 1 == 0 {
+                // `min`: `len <= cap` always holds, this just keeps a broken invariant from
+                // becoming an out-of-bounds slice.
+                let len = block.len().load(Relaxed).min(block.cap());
+                let result = f(View::new(&block.cells()[..len]));
+                // Acquire fence: keeps the relaxed loads above before the re-check below. If any
+                // of them saw a store from a step that began after `v1`, the writer's Release
+                // fence (in `step`) makes that step's odd version visible to the re-check.
+                fence(Acquire);
+                if block.version().load(Relaxed) == v1 {
+                    return result;
+                }
+            }
+            attempt += 1;
+            if attempt >= OPTIMISTIC_ATTEMPTS {
+                return self.read_locked(guard, f);
+            }
+            for _ in 0..(1u32 << attempt.min(6)) {
+                spin_loop();
+            }
+        }
+    }
+
+    /// The fallback: no writer can be mid-step while we hold the lock.
+    #[cold]
+    fn read_locked<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(View<'g, T>) -> R) -> R {
+        let _lock = self.writer.lock();
+        let shared = self.buf.load(Acquire, guard);
+        // SAFETY: as in `read`; additionally no block can be retired while we hold the lock.
+        match unsafe { shared.as_ref() } {
+            None => f(View::new(&[])),
+            Some(block) => {
+                let len = block.len().load(Relaxed).min(block.cap());
+                f(View::new(&block.cells()[..len]))
+            }
+        }
+    }
+
+    /// The current block, loaded under `guard`.
+    #[inline]
+    fn block_in<'g>(&self, guard: &'g Guard) -> Option<&'g Block<Bits<T>>> {
+        // Acquire: see `read`.
+        let shared = self.buf.load(Acquire, guard);
+        // SAFETY: see `read`.
+        unsafe { shared.as_ref() }
+    }
+
+    pub(crate) fn len_in(&self, guard: &Guard) -> usize {
+        // A single atomic load is linearizable on its own: no validation needed.
+        self.block_in(guard).map_or(0, |b| b.len().load(Relaxed))
+    }
+
+    pub(crate) fn capacity_in(&self, guard: &Guard) -> usize {
+        self.block_in(guard).map_or(0, |b| b.cap())
+    }
+
+    pub(crate) fn get_in(&self, index: usize, guard: &Guard) -> Option<T> {
+        self.read(guard, |v| v.get(index))
+    }
+
+    pub(crate) fn last_in(&self, guard: &Guard) -> Option<T> {
+        self.read(guard, |v| v.len().checked_sub(1).and_then(|i| v.get(i)))
+    }
+
+    pub(crate) fn to_vec_in(&self, guard: &Guard) -> Vec<T> {
+        let mut out = Vec::new();
+        self.read(guard, |v| v.copy_into(&mut out));
+        out
+    }
+
+    pub(crate) fn to_bytes_in(&self, guard: &Guard) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.read(guard, |v| {
+            out.clear();
+            out.reserve(v.len() * size_of::<T>());
+            for x in v.iter() {
+                out.extend_from_slice(bytemuck::bytes_of(&x));
+            }
+        });
+        out
+    }
+
+    pub(crate) fn get_range_in(
+        &self,
+        range: (Bound<usize>, Bound<usize>),
+        guard: &Guard,
+    ) -> Result<Vec<T>, Error> {
+        let mut out = Vec::new();
+        self.read(guard, |v| {
+            let r = resolve(range, v.len())?;
+            v.slice(r).copy_into(&mut out);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    pub(crate) fn copy_to_slice_in(
+        &self,
+        start: usize,
+        dst: &mut [T],
+        guard: &Guard,
+    ) -> Result<(), Error> {
+        self.read(guard, |v| {
+            let end = start.checked_add(dst.len());
+            match end {
+                Some(end) if end <= v.len() => {
+                    for (d, s) in dst.iter_mut().zip(v.slice(start..end).iter()) {
+                        *d = s;
+                    }
+                    Ok(())
+                }
+                _ => Err(Error::RangeOutOfBounds {
+                    start,
+                    end: end.unwrap_or(usize::MAX),
+                    len: v.len(),
+                }),
+            }
+        })
+    }
+
+    pub(crate) fn position_in(&self, value: &T, guard: &Guard) -> Option<usize>
+    where
+        T: PartialEq,
+    {
+        self.read(guard, |v| v.iter().position(|x| x == *value))
+    }
+
+    pub(crate) fn count_in(&self, value: &T, guard: &Guard) -> usize
+    where
+        T: PartialEq,
+    {
+        self.read(guard, |v| v.iter().filter(|x| x == value).count())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The write side
+// ---------------------------------------------------------------------------------------------
+
+/// The writer lock, held; the only way to change the array.
+struct Locked<'a, T: Element> {
+    array: &'a FtArray<T>,
+    state: MutexGuard<'a, WriterState>,
+}
+
+/// The next capacity for a block that must hold `needed` elements and now holds `cap`.
+fn grown_capacity<W: Word>(cap: usize, needed: usize) -> Result<usize, Error> {
+    if needed <= cap {
+        return Ok(cap);
+    }
+    let max = max_capacity::<W>();
+    if needed > max {
+        return Err(Error::CapacityOverflow);
+    }
+    // As std's RawVec: tiny arrays skip the 1, 2, 4 steps.
+    let min_non_zero = if size_of::<W>() == 1 { 8 } else { 4 };
+    Ok(needed.max(cap.saturating_mul(2)).max(min_non_zero).min(max))
+}
+
+/// Allocates a block of `cap` cells and fills it with `fill`; nobody else can see it yet.
+fn build<W: Word>(
+    cap: usize,
+    fill: impl FnOnce(&mut BlockBuilder<W>),
+) -> Result<RawBlock<W>, Error> {
+    let mut builder = BlockBuilder::new(cap)?;
+    fill(&mut builder);
+    Ok(builder.finish())
+}
+
+impl<'a, T: Element> Locked<'a, T> {
+    /// The current block.
+    ///
+    /// The reference borrows `self`, and only [`publish`](Self::publish) (which takes
+    /// `&mut self`) retires blocks, so the borrow checker proves no writer uses a block after it
+    /// has been handed to the collector.
+    #[inline]
+    fn block(&self) -> Option<&Block<Bits<T>>> {
+        // SAFETY: only a writer holding the lock stores to `buf` or retires the block it points
+        // to, and we hold the lock for as long as the returned borrow of `self` lives (see
+        // above), so the block cannot be freed under it: no epoch pin is needed.
+        // Relaxed is enough: the last store to `buf` was made under this lock, and acquiring
+        // the lock synchronizes with the unlock that followed it.
+        unsafe { self.array.buf.load(Relaxed, epoch::unprotected()).as_ref() }
+    }
+
+    /// Length and capacity. Relaxed: only lock holders store `len`, and the lock orders them.
+    #[inline]
+    fn len_cap(&self) -> (usize, usize) {
+        self.block()
+            .map_or((0, 0), |b| (b.len().load(Relaxed), b.cap()))
+    }
+
+    /// `Err(Exported)` while any export pins the storage.
+    #[inline]
+    fn check_movable(&self) -> Result<(), Error> {
+        // Acquire: pairs with the Release decrement in an export's drop, so everything the
+        // export's holder did through its pointer happens before we move or free the storage.
+        // New exports are only created under the lock we hold, so the count cannot rise.
+        match self.array.exports.load(Acquire) {
+            0 => Ok(()),
+            exports => Err(Error::Exported { exports }),
+        }
+    }
+
+    /// Runs `f` as one in-place step on `block`: readers see all of it or none of it.
+    ///
+    /// `f` must only do O(1) work (or O(k) with a small constant k), must not allocate, block
+    /// or panic: readers that arrive during the step wait for it.
+    #[inline]
+    fn step<R>(block: &Block<Bits<T>>, f: impl FnOnce() -> R) -> R {
+        // Relaxed: only lock holders store the version, and we hold the lock.
+        let v = block.version().load(Relaxed);
+        block.version().store(v.wrapping_add(1), Relaxed);
+        // Release fence: any reader whose relaxed loads see a store made by `f` will, after its
+        // Acquire fence, also see this odd version (or a later one) on its re-check.
+        fence(Release);
+        let result = f();
+        // Release: a reader that loads this even version with Acquire sees all of `f`'s stores.
+        block.version().store(v.wrapping_add(2), Release);
+        result
+    }
+
+    /// Makes `new` the array's block (null for `None`) and retires the old one.
+    fn publish(&mut self, new: Option<RawBlock<Bits<T>>>) {
+        let guard = epoch::pin();
+        let new = match new {
+            Some(raw) => Owned::<Block<Bits<T>>>::init(raw).into_shared(&guard),
+            None => Shared::null(),
+        };
+        // Release: a reader that loads the new pointer with Acquire sees the block's header and
+        // cells, written before this point. No Acquire needed: the old value was stored under
+        // the lock we hold.
+        let old = self.array.buf.swap(new, Release, &guard);
+        // SAFETY: reading `old` is fine: we hold the lock, so it has not been retired yet.
+        if let Some(old_block) = unsafe { old.as_ref() } {
+            let bytes = old_block.alloc_size();
+            // SAFETY: `old` is unlinked: no reader can load it from now on. Readers that loaded
+            // it earlier are pinned, and the collector frees it only after they all unpin.
+            // Writers reach blocks only through `Locked::block`, whose borrows ended before this
+            // `&mut self` call, and nothing else keeps a pointer to it: exports pin the storage,
+            // and `check_movable` has ruled them out before any caller gets here.
+            unsafe { guard.defer_destroy(old) };
+            self.state.retired_unflushed += bytes;
+            if self.state.retired_unflushed >= FLUSH_BYTES {
+                self.state.retired_unflushed = 0;
+                // Moves this thread's garbage to the global queue and tries to advance the epoch
+                // and free what has expired, so retired bytes cannot pile up in a local bag.
+                guard.flush();
+            }
+        }
+    }
+
+    /// A copy of the elements, read under the lock.
+    fn snapshot(&self) -> Vec<T> {
+        let mut out = Vec::new();
+        if let Some(block) = self.block() {
+            let len = block.len().load(Relaxed);
+            // SAFETY: we hold the writer lock, so no thread writes the cells (writes through an
+            // export must be synchronised with the array's users by the export's holder).
+            unsafe { block.read_unsync_into(0..len, &mut out) };
+        }
+        out
+    }
+
+    /// Publishes `values` as the array's contents: as a new block when the storage may move,
+    /// or written back in place (same length only) while it is exported.
+    fn commit(&mut self, values: &[T]) -> Result<(), Error> {
+        let (len, cap) = self.len_cap();
+        if self.array.exports.load(Acquire) != 0 {
+            if values.len() != len {
+                return self.check_movable();
+            }
+            if let Some(block) = self.block() {
+                let cells = block.cells();
+                // This step is O(n): only exported storage is rewritten in place (readers wait
+                // for it); otherwise the new contents go to a new block below.
+                Self::step(block, || {
+                    for (c, v) in cells.iter().zip(values) {
+                        Bits::<T>::store(c, to_bits(*v), Relaxed);
+                    }
+                });
+            }
+            return Ok(());
+        }
+        if values.is_empty() && cap == 0 {
+            return Ok(());
+        }
+        let raw = build(grown_capacity::<Bits<T>>(cap, values.len())?, |b| {
+            b.push_slice(values)
+        })?;
+        self.publish(Some(raw));
+        Ok(())
+    }
+
+    /// Sets the published length in one step (truncating or, after the cells `len..new_len` were
+    /// written, extending).
+    fn set_len(&self, new_len: usize) {
+        if let Some(block) = self.block() {
+            Self::step(block, || block.len().store(new_len, Relaxed));
+        }
+    }
+
+    /// Appends `src` (and then `n` copies of `fill`), in place if it fits, otherwise by moving
+    /// to a larger block.
+    fn append(&mut self, src: &[T], fill: Option<(T, usize)>) -> Result<(), Error> {
+        let (len, cap) = self.len_cap();
+        let extra = fill.map_or(0, |(_, n)| n);
+        let new_len = len
+            .checked_add(src.len())
+            .and_then(|n| n.checked_add(extra))
+            .ok_or(Error::CapacityOverflow)?;
+        if new_len == len {
+            return Ok(());
+        }
+        if new_len <= cap {
+            let block = self.block().expect("cap > 0 implies a block");
+            let cells = &block.cells()[len..new_len];
+            // The cells past the published length are invisible to validated readers: any
+            // reader that could look at them read a longer length before a step shrank it, and
+            // that step changed the version. So they are written outside the step; only the
+            // length is published inside it, keeping the step O(1).
+            let values = src.iter().copied().chain(
+                fill.into_iter()
+                    .flat_map(|(v, n)| std::iter::repeat_n(v, n)),
+            );
+            for (c, v) in cells.iter().zip(values) {
+                Bits::<T>::store(c, to_bits(v), Relaxed);
+            }
+            self.set_len(new_len);
+            return Ok(());
+        }
+        self.check_movable()?;
+        let new_cap = grown_capacity::<Bits<T>>(cap, new_len)?;
+        let old = self.block();
+        let raw = build(new_cap, |b| {
+            if let Some(old) = old {
+                // SAFETY: we hold the writer lock and the storage is not exported.
+                unsafe { b.push_block(old, 0..len) };
+            }
+            b.push_slice(src);
+            if let Some((v, n)) = fill {
+                b.push_repeat(to_bits(v), n);
+            }
+        })?;
+        self.publish(Some(raw));
+        Ok(())
+    }
+
+    /// Replaces `range` (already resolved against the current length) with `src`.
+    fn splice(&mut self, range: Range<usize>, src: &[T]) -> Result<(), Error> {
+        let (len, cap) = self.len_cap();
+        if range.start == len {
+            return self.append(src, None);
+        }
+        let new_len = (len - range.len())
+            .checked_add(src.len())
+            .ok_or(Error::CapacityOverflow)?;
+        let exported = self.array.exports.load(Acquire) != 0;
+        if range.len() == src.len() && (src.len() <= IN_PLACE_MAX || exported) {
+            if let Some(block) = self.block() {
+                let cells = &block.cells()[range];
+                Self::step(block, || {
+                    for (c, v) in cells.iter().zip(src) {
+                        Bits::<T>::store(c, to_bits(*v), Relaxed);
+                    }
+                });
+            }
+            return Ok(());
+        }
+        if range.end == len && src.is_empty() {
+            self.set_len(range.start);
+            return Ok(());
+        }
+        self.check_movable()?;
+        let new_cap = grown_capacity::<Bits<T>>(cap, new_len)?;
+        let old = self.block().expect("a non-empty range implies a block");
+        let raw = build(new_cap, |b| {
+            // SAFETY: we hold the writer lock and the storage is not exported.
+            unsafe { b.push_block(old, 0..range.start) };
+            b.push_slice(src);
+            // SAFETY: as above.
+            unsafe { b.push_block(old, range.end..len) };
+        })?;
+        self.publish(Some(raw));
+        Ok(())
+    }
+
+    /// Checks `index < len`.
+    fn check_index(&self, index: usize) -> Result<&Block<Bits<T>>, Error> {
+        let len = self.len_cap().0;
+        match self.block() {
+            Some(block) if index < len => Ok(block),
+            _ => Err(Error::IndexOutOfRange { index, len }),
+        }
+    }
+}
+
+impl<T: Element> FtArray<T> {
+    #[inline]
+    fn lock(&self) -> Locked<'_, T> {
+        Locked {
+            array: self,
+            state: self.writer.lock(),
+        }
+    }
+
+    fn from_block(raw: Option<RawBlock<Bits<T>>>) -> Self {
+        FtArray {
+            buf: match raw {
+                Some(raw) => Atomic::init(raw),
+                None => Atomic::null(),
+            },
+            exports: AtomicUsize::new(0),
+            writer: Mutex::new(WriterState {
+                retired_unflushed: 0,
+            }),
+            _elem: PhantomData,
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Construction
+    // -----------------------------------------------------------------------------------------
+
+    /// An empty array. Does not allocate.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::<f64>::new();
+    /// assert!(a.is_empty());
+    /// assert_eq!(a.capacity(), 0);
+    /// ```
+    pub fn new() -> Self {
+        Self::from_block(None)
+    }
+
+    /// An empty array with room for at least `capacity` elements.
+    ///
+    /// # Panics
+    ///
+    /// If the allocation fails or `capacity` elements would exceed `isize::MAX` bytes; see
+    /// [`try_with_capacity`](Self::try_with_capacity) for the fallible version.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::<u8>::with_capacity(100);
+    /// assert_eq!(a.len(), 0);
+    /// assert!(a.capacity() >= 100);
+    /// ```
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self::try_with_capacity(capacity).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// An empty array with room for at least `capacity` elements.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CapacityOverflow`] or [`Error::AllocFailed`].
+    ///
+    /// ```
+    /// use ftarray::{Error, FtArray};
+    /// assert_eq!(
+    ///     FtArray::<u64>::try_with_capacity(usize::MAX).unwrap_err(),
+    ///     Error::CapacityOverflow
+    /// );
+    /// ```
+    pub fn try_with_capacity(capacity: usize) -> Result<Self, Error> {
+        if capacity == 0 {
+            return Ok(Self::new());
+        }
+        Ok(Self::from_block(Some(build(capacity, |_| {})?)))
+    }
+
+    /// An array holding a copy of `values`.
+    ///
+    /// # Panics
+    ///
+    /// If the allocation fails.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1i16, -2, 3]);
+    /// assert_eq!(a.to_vec(), [1, -2, 3]);
+    /// ```
+    pub fn from_slice(values: &[T]) -> Self {
+        if values.is_empty() {
+            return Self::new();
+        }
+        let raw = build(values.len(), |b| b.push_slice(values)).unwrap_or_else(|e| panic!("{e}"));
+        Self::from_block(Some(raw))
+    }
+
+    /// Consumes the array and returns its elements.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u8, 2]);
+    /// assert_eq!(a.into_vec(), vec![1, 2]);
+    /// ```
+    pub fn into_vec(self) -> Vec<T> {
+        self.lock().snapshot()
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Lock-free reads (each pins the epoch once; use `reader()` to pin once for many reads)
+    // -----------------------------------------------------------------------------------------
+
+    /// The number of elements.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
+    /// assert_eq!(a.len(), 3);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.len_in(&epoch::pin())
+    }
+
+    /// Whether the array has no elements.
+    ///
+    /// ```
+    /// assert!(ftarray::FtArray::<i8>::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many elements fit before the storage has to move.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::<u32>::with_capacity(10);
+    /// a.push(1);
+    /// assert!(a.capacity() >= 10);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.capacity_in(&epoch::pin())
+    }
+
+    /// The element at `index`, or `None` if `index` is out of range at that instant.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[10u64, 20]);
+    /// assert_eq!(a.get(1), Some(20));
+    /// assert_eq!(a.get(2), None);
+    /// ```
+    pub fn get(&self, index: usize) -> Option<T> {
+        self.get_in(index, &epoch::pin())
+    }
+
+    /// The first element, or `None` if the array is empty.
+    ///
+    /// ```
+    /// assert_eq!(ftarray::FtArray::from_slice(&[7u8, 8]).first(), Some(7));
+    /// ```
+    pub fn first(&self) -> Option<T> {
+        self.get(0)
+    }
+
+    /// The last element, or `None` if the array is empty (read in one step with the length).
+    ///
+    /// ```
+    /// assert_eq!(ftarray::FtArray::from_slice(&[7u8, 8]).last(), Some(8));
+    /// ```
+    pub fn last(&self) -> Option<T> {
+        self.last_in(&epoch::pin())
+    }
+
+    /// A copy of all elements, taken at one instant: never a mix of two states.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1.5f32, 2.5]);
+    /// assert_eq!(a.to_vec(), vec![1.5, 2.5]);
+    /// ```
+    pub fn to_vec(&self) -> Vec<T> {
+        self.to_vec_in(&epoch::pin())
+    }
+
+    /// The elements' bytes in native byte order, taken at one instant (Python's `tobytes`).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[0x0102u16]);
+    /// assert_eq!(a.to_bytes(), 0x0102u16.to_ne_bytes());
+    /// ```
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.to_bytes_in(&epoch::pin())
+    }
+
+    /// A copy of the elements in `range`, taken at one instant (Python's `a[i:j]`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RangeOutOfBounds`] if the range is reversed or ends past the length.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3, 4]);
+    /// assert_eq!(a.get_range(1..3).unwrap(), [2, 3]);
+    /// assert!(a.get_range(3..9).is_err());
+    /// ```
+    pub fn get_range(&self, range: impl RangeBounds<usize>) -> Result<Vec<T>, Error> {
+        self.get_range_in(bounds(range), &epoch::pin())
+    }
+
+    /// Copies `dst.len()` elements starting at `start` into `dst`, all from one instant.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RangeOutOfBounds`] if `start + dst.len()` exceeds the length; `dst` may then
+    /// hold partial data.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1i64, 2, 3]);
+    /// let mut buf = [0; 2];
+    /// a.copy_to_slice(1, &mut buf).unwrap();
+    /// assert_eq!(buf, [2, 3]);
+    /// ```
+    pub fn copy_to_slice(&self, start: usize, dst: &mut [T]) -> Result<(), Error> {
+        self.copy_to_slice_in(start, dst, &epoch::pin())
+    }
+
+    /// Whether some element equals `value` (by `PartialEq`: a NaN is never found).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u16, 2]);
+    /// assert!(a.contains(&2));
+    /// assert!(!a.contains(&3));
+    /// ```
+    pub fn contains(&self, value: &T) -> bool
+    where
+        T: PartialEq,
+    {
+        self.position(value).is_some()
+    }
+
+    /// The index of the first element equal to `value` (Python's `index`).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[5u8, 6, 5]);
+    /// assert_eq!(a.position(&5), Some(0));
+    /// assert_eq!(a.position(&9), None);
+    /// ```
+    pub fn position(&self, value: &T) -> Option<usize>
+    where
+        T: PartialEq,
+    {
+        self.position_in(value, &epoch::pin())
+    }
+
+    /// How many elements equal `value`.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[5u8, 6, 5]);
+    /// assert_eq!(a.count(&5), 2);
+    /// ```
+    pub fn count(&self, value: &T) -> usize
+    where
+        T: PartialEq,
+    {
+        self.count_in(value, &epoch::pin())
+    }
+
+    /// A live iterator with its own position; see [`Iter`] for what it promises.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
+    /// assert_eq!(a.iter().sum::<u32>(), 6);
+    /// ```
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter::new(self)
+    }
+
+    /// A handle that pins the epoch once for many reads; see [`Reader`].
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
+    /// let mut r = a.reader();
+    /// let mut sum = 0;
+    /// for i in 0..r.len() {
+    ///     sum += r.get(i).unwrap();
+    ///     r.repin(); // a quiescent point: lets retired buffers be freed
+    /// }
+    /// assert_eq!(sum, 6);
+    /// ```
+    pub fn reader(&self) -> Reader<'_, T> {
+        Reader::new(self, epoch::pin())
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Writes
+    // -----------------------------------------------------------------------------------------
+
+    /// Replaces the element at `index` with `value` and returns the old one.
+    ///
+    /// Works in place, so it is allowed while the storage is exported.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IndexOutOfRange`]; the array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
+    /// assert_eq!(a.set(1, 5), Ok(2));
+    /// assert_eq!(a.to_vec(), [1, 5]);
+    /// assert!(a.set(2, 0).is_err());
+    /// ```
+    pub fn set(&self, index: usize, value: T) -> Result<T, Error> {
+        self.fetch_update(index, |_| value)
+    }
+
+    /// Replaces the element at `index` with `f(old)` in one atomic step and returns `old`.
+    ///
+    /// `f` runs while the writer lock is held (other writers wait; readers do not). It must not
+    /// write to this same array, which would deadlock. If it panics, nothing changes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IndexOutOfRange`]; `f` is not called.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[3u32]);
+    /// assert_eq!(a.fetch_update(0, |x| x * 10), Ok(3));
+    /// assert_eq!(a.get(0), Some(30));
+    /// ```
+    pub fn fetch_update(&self, index: usize, f: impl FnOnce(T) -> T) -> Result<T, Error> {
+        let w = self.lock();
+        let block = w.check_index(index)?;
+        let cell = &block.cells()[index];
+        // Relaxed: only lock holders store cells, and the lock orders them.
+        let old = from_bits(Bits::<T>::load(cell, Relaxed));
+        let new = to_bits(f(old));
+        Locked::<T>::step(block, || Bits::<T>::store(cell, new, Relaxed));
+        Ok(old)
+    }
+
+    /// Adds `delta` to the element at `index` (wrapping for integers) and returns the old value.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IndexOutOfRange`].
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[u8::MAX]);
+    /// assert_eq!(a.fetch_add(0, 2), Ok(255));
+    /// assert_eq!(a.get(0), Some(1));
+    /// ```
+    pub fn fetch_add(&self, index: usize, delta: T) -> Result<T, Error>
+    where
+        T: Arith,
+    {
+        self.fetch_update(index, |x| x.add(delta))
+    }
+
+    /// Subtracts `delta` from the element at `index` (wrapping for integers) and returns the old
+    /// value.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IndexOutOfRange`].
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1.5f64]);
+    /// assert_eq!(a.fetch_sub(0, 0.5), Ok(1.5));
+    /// assert_eq!(a.get(0), Some(1.0));
+    /// ```
+    pub fn fetch_sub(&self, index: usize, delta: T) -> Result<T, Error>
+    where
+        T: Arith,
+    {
+        self.fetch_update(index, |x| x.sub(delta))
+    }
+
+    /// Swaps the elements at `a` and `b` in one step.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IndexOutOfRange`] for the first bad index.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u8, 2, 3]);
+    /// a.swap(0, 2).unwrap();
+    /// assert_eq!(a.to_vec(), [3, 2, 1]);
+    /// ```
+    pub fn swap(&self, a: usize, b: usize) -> Result<(), Error> {
+        let w = self.lock();
+        w.check_index(a)?;
+        let block = w.check_index(b)?;
+        let (ca, cb) = (&block.cells()[a], &block.cells()[b]);
+        Locked::<T>::step(block, || {
+            let (va, vb) = (Bits::<T>::load(ca, Relaxed), Bits::<T>::load(cb, Relaxed));
+            Bits::<T>::store(ca, vb, Relaxed);
+            Bits::<T>::store(cb, va, Relaxed);
+        });
+        Ok(())
+    }
+
+    /// Appends `value`.
+    ///
+    /// # Panics
+    ///
+    /// If the array must grow and the storage is exported or the allocation fails; see
+    /// [`try_push`](Self::try_push).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::new();
+    /// a.push(1u32);
+    /// a.push(2);
+    /// assert_eq!(a.to_vec(), [1, 2]);
+    /// ```
+    pub fn push(&self, value: T) {
+        self.try_push(value).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Appends `value`.
+    ///
+    /// # Errors
+    ///
+    /// If the array is full: [`Error::Exported`] while exported, [`Error::CapacityOverflow`]
+    /// or [`Error::AllocFailed`]. The array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::<u8>::new();
+    /// let export = a.export();
+    /// assert!(a.try_push(1).is_err()); // would have to allocate while exported
+    /// drop(export);
+    /// assert!(a.try_push(1).is_ok());
+    /// ```
+    pub fn try_push(&self, value: T) -> Result<(), Error> {
+        self.lock().append(std::slice::from_ref(&value), None)
+    }
+
+    /// Removes and returns the last element, or `None` if the array is empty.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
+    /// assert_eq!(a.pop(), Some(2));
+    /// assert_eq!(a.pop(), Some(1));
+    /// assert_eq!(a.pop(), None);
+    /// ```
+    pub fn pop(&self) -> Option<T> {
+        let w = self.lock();
+        let (len, _) = w.len_cap();
+        let last = len.checked_sub(1)?;
+        let value = from_bits(Bits::<T>::load(&w.block()?.cells()[last], Relaxed));
+        w.set_len(last);
+        Some(value)
+    }
+
+    /// Inserts `value` at `index`, shifting the later elements up.
+    ///
+    /// Readers see the array before or after the shift, never during it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IndexOutOfRange`] if `index > len`; [`Error::Exported`] while exported (unless
+    /// `index == len` and there is room); allocation errors. The array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 3]);
+    /// a.insert(1, 2).unwrap();
+    /// assert_eq!(a.to_vec(), [1, 2, 3]);
+    /// assert!(a.insert(9, 0).is_err());
+    /// ```
+    pub fn insert(&self, index: usize, value: T) -> Result<(), Error> {
+        let mut w = self.lock();
+        let len = w.len_cap().0;
+        if index > len {
+            return Err(Error::IndexOutOfRange { index, len });
+        }
+        w.splice(index..index, std::slice::from_ref(&value))
+    }
+
+    /// Removes and returns the element at `index`, shifting the later elements down.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IndexOutOfRange`]; [`Error::Exported`] while exported (unless it is the last
+    /// element); allocation errors. The array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
+    /// assert_eq!(a.remove(0), Ok(1));
+    /// assert_eq!(a.to_vec(), [2, 3]);
+    /// ```
+    pub fn remove(&self, index: usize) -> Result<T, Error> {
+        let mut w = self.lock();
+        let block = w.check_index(index)?;
+        let value = from_bits(Bits::<T>::load(&block.cells()[index], Relaxed));
+        w.splice(index..index + 1, &[])?;
+        Ok(value)
+    }
+
+    /// Removes the first element equal to `value` and returns its index (Python's `remove`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] or allocation errors as for [`remove`](Self::remove).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[4u8, 5, 4]);
+    /// assert_eq!(a.remove_item(&4), Ok(Some(0)));
+    /// assert_eq!(a.remove_item(&9), Ok(None));
+    /// assert_eq!(a.to_vec(), [5, 4]);
+    /// ```
+    pub fn remove_item(&self, value: &T) -> Result<Option<usize>, Error>
+    where
+        T: PartialEq,
+    {
+        let mut w = self.lock();
+        let Some(block) = w.block() else {
+            return Ok(None);
+        };
+        let len = w.len_cap().0;
+        let found = block.cells()[..len]
+            .iter()
+            .position(|c| from_bits::<T>(Bits::<T>::load(c, Relaxed)) == *value);
+        match found {
+            Some(index) => w.splice(index..index + 1, &[]).map(|()| Some(index)),
+            None => Ok(None),
+        }
+    }
+
+    /// Removes the element at `index` and puts the last element in its place: O(1), and allowed
+    /// while exported.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IndexOutOfRange`].
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3, 4]);
+    /// assert_eq!(a.swap_remove(0), Ok(1));
+    /// assert_eq!(a.to_vec(), [4, 2, 3]);
+    /// ```
+    pub fn swap_remove(&self, index: usize) -> Result<T, Error> {
+        let w = self.lock();
+        let block = w.check_index(index)?;
+        let last = w.len_cap().0 - 1;
+        let cells = block.cells();
+        Ok(from_bits(Locked::<T>::step(block, || {
+            let removed = Bits::<T>::load(&cells[index], Relaxed);
+            let moved = Bits::<T>::load(&cells[last], Relaxed);
+            Bits::<T>::store(&cells[index], moved, Relaxed);
+            block.len().store(last, Relaxed);
+            removed
+        })))
+    }
+
+    /// Appends all of `values`; readers see none or all of them.
+    ///
+    /// # Panics
+    ///
+    /// As [`push`](Self::push); see [`try_extend_from_slice`](Self::try_extend_from_slice).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32]);
+    /// a.extend_from_slice(&[2, 3]);
+    /// assert_eq!(a.to_vec(), [1, 2, 3]);
+    /// ```
+    pub fn extend_from_slice(&self, values: &[T]) {
+        self.try_extend_from_slice(values)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Appends all of `values`; readers see none or all of them.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_push`](Self::try_push). The array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::<u16>::new();
+    /// a.try_extend_from_slice(&[1, 2]).unwrap();
+    /// assert_eq!(a.len(), 2);
+    /// ```
+    pub fn try_extend_from_slice(&self, values: &[T]) -> Result<(), Error> {
+        self.lock().append(values, None)
+    }
+
+    /// Appends a snapshot of `other`'s elements. `other` may be `self`: `a.extend_from_array(&a)`
+    /// doubles `a`.
+    ///
+    /// `other` is read without its lock (a consistent snapshot), then `self` is locked: only one
+    /// lock is ever held, so two threads extending two arrays from each other cannot deadlock.
+    ///
+    /// # Panics
+    ///
+    /// As [`push`](Self::push); see [`try_extend_from_array`](Self::try_extend_from_array).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u8, 2]);
+    /// a.extend_from_array(&a);
+    /// assert_eq!(a.to_vec(), [1, 2, 1, 2]);
+    /// ```
+    pub fn extend_from_array(&self, other: &FtArray<T>) {
+        self.try_extend_from_array(other)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Appends a snapshot of `other`'s elements (see
+    /// [`extend_from_array`](Self::extend_from_array)).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_push`](Self::try_push). The array is unchanged.
+    pub fn try_extend_from_array(&self, other: &FtArray<T>) -> Result<(), Error> {
+        let values = other.to_vec();
+        self.try_extend_from_slice(&values)
+    }
+
+    /// Appends the elements encoded in `bytes` (native byte order; Python's `frombytes`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadByteLength`] if `bytes.len()` is not a multiple of the element size;
+    /// otherwise as [`try_push`](Self::try_push). The array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::<u16>::new();
+    /// a.extend_from_bytes(&7u16.to_ne_bytes()).unwrap();
+    /// assert_eq!(a.to_vec(), [7]);
+    /// assert!(a.extend_from_bytes(&[1, 2, 3]).is_err());
+    /// ```
+    pub fn extend_from_bytes(&self, bytes: &[u8]) -> Result<(), Error> {
+        let item_size = size_of::<T>();
+        if bytes.len() % item_size != 0 {
+            return Err(Error::BadByteLength {
+                len: bytes.len(),
+                item_size,
+            });
+        }
+        let values: Vec<T> = bytes
+            .chunks_exact(item_size)
+            .map(bytemuck::pod_read_unaligned)
+            .collect();
+        self.try_extend_from_slice(&values)
+    }
+
+    /// Shortens the array to `len` elements; does nothing if it is not longer. Keeps the
+    /// capacity, works in place, and is allowed while exported.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
+    /// a.truncate(1);
+    /// assert_eq!(a.to_vec(), [1]);
+    /// ```
+    pub fn truncate(&self, len: usize) {
+        let w = self.lock();
+        if len < w.len_cap().0 {
+            w.set_len(len);
+        }
+    }
+
+    /// Removes every element, keeping the capacity (call
+    /// [`shrink_to_fit`](Self::shrink_to_fit) to release it).
+    ///
+    /// A reader that runs at the same time sees the whole old array or the empty one; the
+    /// storage it reads from stays valid until it is done with it.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
+    /// a.clear();
+    /// assert!(a.is_empty());
+    /// assert_eq!(a.get(0), None);
+    /// ```
+    pub fn clear(&self) {
+        self.truncate(0);
+    }
+
+    /// Resizes to `new_len`, filling new slots with `value`.
+    ///
+    /// # Panics
+    ///
+    /// As [`push`](Self::push); see [`try_resize`](Self::try_resize).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u8]);
+    /// a.resize(3, 9);
+    /// assert_eq!(a.to_vec(), [1, 9, 9]);
+    /// a.resize(1, 0);
+    /// assert_eq!(a.to_vec(), [1]);
+    /// ```
+    pub fn resize(&self, new_len: usize, value: T) {
+        self.try_resize(new_len, value)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Resizes to `new_len`, filling new slots with `value`.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_push`](Self::try_push) when growing past the capacity. The array is unchanged.
+    pub fn try_resize(&self, new_len: usize, value: T) -> Result<(), Error> {
+        let mut w = self.lock();
+        let len = w.len_cap().0;
+        if new_len <= len {
+            if new_len < len {
+                w.set_len(new_len);
+            }
+            return Ok(());
+        }
+        w.append(&[], Some((value, new_len - len)))
+    }
+
+    /// Makes room for at least `additional` more elements (growing geometrically).
+    ///
+    /// # Panics
+    ///
+    /// See [`try_reserve`](Self::try_reserve).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::<u32>::new();
+    /// a.reserve(10);
+    /// assert!(a.capacity() >= 10);
+    /// ```
+    pub fn reserve(&self, additional: usize) {
+        self.try_reserve(additional)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Makes room for at least `additional` more elements (growing geometrically).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CapacityOverflow`], [`Error::AllocFailed`], or [`Error::Exported`] if the
+    /// storage must move while exported. The array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::<u32>::new();
+    /// assert!(a.try_reserve(usize::MAX).is_err());
+    /// assert!(a.try_reserve(3).is_ok());
+    /// ```
+    pub fn try_reserve(&self, additional: usize) -> Result<(), Error> {
+        self.reserve_impl(additional, false)
+    }
+
+    /// Makes room for exactly `additional` more elements (no geometric growth).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_reserve`](Self::try_reserve).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::<u32>::new();
+    /// a.try_reserve_exact(5).unwrap();
+    /// assert_eq!(a.capacity(), 5);
+    /// ```
+    pub fn try_reserve_exact(&self, additional: usize) -> Result<(), Error> {
+        self.reserve_impl(additional, true)
+    }
+
+    fn reserve_impl(&self, additional: usize, exact: bool) -> Result<(), Error> {
+        let mut w = self.lock();
+        let (len, cap) = w.len_cap();
+        let needed = len.checked_add(additional).ok_or(Error::CapacityOverflow)?;
+        if needed <= cap {
+            return Ok(());
+        }
+        if needed > max_capacity::<Bits<T>>() {
+            return Err(Error::CapacityOverflow);
+        }
+        w.check_movable()?;
+        let new_cap = if exact {
+            needed
+        } else {
+            grown_capacity::<Bits<T>>(cap, needed)?
+        };
+        let old = w.block();
+        let raw = build(new_cap, |b| {
+            if let Some(old) = old {
+                // SAFETY: we hold the writer lock and the storage is not exported.
+                unsafe { b.push_block(old, 0..len) };
+            }
+        })?;
+        w.publish(Some(raw));
+        Ok(())
+    }
+
+    /// Moves the elements to storage of exactly their length (none at all when empty), retiring
+    /// the old buffer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] while exported (if there is anything to shrink); allocation errors.
+    /// The array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::<u32>::with_capacity(100);
+    /// a.push(1);
+    /// a.shrink_to_fit().unwrap();
+    /// assert_eq!(a.capacity(), 1);
+    /// ```
+    pub fn shrink_to_fit(&self) -> Result<(), Error> {
+        let mut w = self.lock();
+        let (len, cap) = w.len_cap();
+        if len == cap && (cap > 0 || w.block().is_none()) {
+            return Ok(());
+        }
+        w.check_movable()?;
+        if len == 0 {
+            w.publish(None);
+            return Ok(());
+        }
+        let old = w.block().expect("len > 0 implies a block");
+        // SAFETY: we hold the writer lock and the storage is not exported.
+        let raw = build(len, |b| unsafe { b.push_block(old, 0..len) })?;
+        w.publish(Some(raw));
+        Ok(())
+    }
+
+    /// Replaces the elements in `range` with `values` (Python's slice assignment `a[i:j] = …`,
+    /// any lengths). Readers see the old or the new contents, never a mix.
+    ///
+    /// An equal-length replacement of at most 64 elements, or of any length while exported, is
+    /// done in place; everything else builds a new buffer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RangeOutOfBounds`]; [`Error::Exported`] if the length would change while
+    /// exported; allocation errors. The array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3, 4]);
+    /// a.replace_range(1..3, &[9, 9, 9]).unwrap();
+    /// assert_eq!(a.to_vec(), [1, 9, 9, 9, 4]);
+    /// a.replace_range(.., &[]).unwrap();
+    /// assert!(a.is_empty());
+    /// ```
+    pub fn replace_range(&self, range: impl RangeBounds<usize>, values: &[T]) -> Result<(), Error> {
+        let mut w = self.lock();
+        let range = resolve(bounds(range), w.len_cap().0)?;
+        w.splice(range, values)
+    }
+
+    /// Removes the elements in `range` and returns them (Python's `del a[i:j]`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RangeOutOfBounds`]; [`Error::Exported`] while exported unless the range is a
+    /// tail; allocation errors. The array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3, 4]);
+    /// assert_eq!(a.remove_range(1..3).unwrap(), [2, 3]);
+    /// assert_eq!(a.to_vec(), [1, 4]);
+    /// ```
+    pub fn remove_range(&self, range: impl RangeBounds<usize>) -> Result<Vec<T>, Error> {
+        let mut w = self.lock();
+        let range = resolve(bounds(range), w.len_cap().0)?;
+        let mut removed = Vec::new();
+        if let Some(block) = w.block() {
+            // SAFETY: we hold the writer lock; see `Locked::snapshot`.
+            unsafe { block.read_unsync_into(range.clone(), &mut removed) };
+        }
+        w.splice(range, &[])?;
+        Ok(removed)
+    }
+
+    /// Keeps only the elements for which `keep` returns `true`; readers see the array before or
+    /// after, never in between.
+    ///
+    /// `keep` runs on a private copy while the writer lock is held (other writers wait; readers
+    /// do not). It must not write to this same array. If it panics, nothing changes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] if anything would be removed while exported; allocation errors.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3, 4]);
+    /// a.retain(|x| x % 2 == 0).unwrap();
+    /// assert_eq!(a.to_vec(), [2, 4]);
+    /// ```
+    pub fn retain(&self, mut keep: impl FnMut(&T) -> bool) -> Result<(), Error> {
+        let mut w = self.lock();
+        let mut values = w.snapshot();
+        let len = values.len();
+        values.retain(|x| keep(x));
+        if values.len() == len {
+            return Ok(());
+        }
+        w.commit(&values)
+    }
+
+    /// Runs an arbitrary edit on a copy of the elements and publishes the result as one step:
+    /// readers see the array before the edit or after it, never part of it.
+    ///
+    /// `f` runs while the writer lock is held (other writers wait; readers do not). It must not
+    /// write to this same array. If it panics, nothing changes. Its return value is passed back.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] if `f` changed the length while exported (the edit is then
+    /// discarded); allocation errors. The array is unchanged on error.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[3u32, 1, 2]);
+    /// let removed = a
+    ///     .update(|v| {
+    ///         v.sort();
+    ///         v.pop()
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(removed, Some(3));
+    /// assert_eq!(a.to_vec(), [1, 2]);
+    /// ```
+    pub fn update<R>(&self, f: impl FnOnce(&mut Vec<T>) -> R) -> Result<R, Error> {
+        let mut w = self.lock();
+        let mut values = w.snapshot();
+        let result = f(&mut values);
+        w.commit(&values)?;
+        Ok(result)
+    }
+
+    /// Reverses the order of the elements in one step.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
+    /// a.reverse();
+    /// assert_eq!(a.to_vec(), [3, 2, 1]);
+    /// ```
+    pub fn reverse(&self) {
+        self.rewrite(|v| v.reverse());
+    }
+
+    /// Sorts the elements (stable) with `compare`, in one step.
+    ///
+    /// `compare` runs on a private copy while the writer lock is held; it must not write to
+    /// this same array. If it panics, nothing changes.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[2.5f64, -1.0, 0.0]);
+    /// a.sort_by(f64::total_cmp);
+    /// assert_eq!(a.to_vec(), [-1.0, 0.0, 2.5]);
+    /// ```
+    pub fn sort_by(&self, compare: impl FnMut(&T, &T) -> Ordering) {
+        self.rewrite(|v| v.sort_by(compare));
+    }
+
+    /// Sorts the elements (stable) in one step.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[3i8, -1, 2]);
+    /// a.sort();
+    /// assert_eq!(a.to_vec(), [-1, 2, 3]);
+    /// ```
+    pub fn sort(&self)
+    where
+        T: Ord,
+    {
+        self.rewrite(|v| v.sort());
+    }
+
+    /// Reverses the bytes of every element (Python's `byteswap`), in one step.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[0x1122u16]);
+    /// a.byteswap();
+    /// assert_eq!(a.to_vec(), [0x2211]);
+    /// ```
+    pub fn byteswap(&self) {
+        self.rewrite(|v| {
+            for x in v.iter_mut() {
+                *x = from_bits(to_bits(*x).swap_bytes());
+            }
+        });
+    }
+
+    /// A length-preserving edit: a new block normally, in place while exported.
+    fn rewrite(&self, edit: impl FnOnce(&mut Vec<T>)) {
+        let mut w = self.lock();
+        let mut values = w.snapshot();
+        edit(&mut values);
+        if let Err(e) = w.commit(&values) {
+            // A same-length commit only allocates, and allocation failure aborts elsewhere in
+            // Rust too; report it the same way.
+            panic!("{e}");
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Exports
+    // -----------------------------------------------------------------------------------------
+
+    /// Pins the storage and returns a raw view of it (what Python's buffer protocol and C hosts
+    /// need). See [`Export`](crate::Export).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
+    /// let e = a.export();
+    /// assert_eq!(e.len(), 2);
+    /// assert!(a.try_push(3).is_err()); // full, and the storage may not move
+    /// ```
+    pub fn export(&self) -> crate::Export<'_, T> {
+        let (ptr, len) = self.export_raw();
+        crate::Export::new(self, ptr, len)
+    }
+
+    /// Like [`export`](Self::export), without a guard: returns the element pointer and the
+    /// length, and leaves the export counted until
+    /// [`release_export`](Self::release_export) is called. For hosts (C, Python) whose buffer
+    /// lifetimes Rust cannot see. Forgetting to release keeps the storage pinned (safe, but every
+    /// moving operation then fails).
+    ///
+    /// The pointer is valid for `len` elements, never null (dangling but aligned when `len` is
+    /// 0), and stays valid until the matching release. Reads and writes through it must not
+    /// race with writes to the array from other threads: the host synchronises them.
+    pub fn export_raw(&self) -> (*mut T, usize) {
+        let w = self.lock();
+        // Relaxed: increments happen only under the lock we hold, which orders them against
+        // every moving operation's check.
+        self.exports.fetch_add(1, Relaxed);
+        match w.block() {
+            Some(block) => (
+                block.cells().as_ptr().cast::<T>().cast_mut(),
+                block.len().load(Relaxed),
+            ),
+            None => (
+                std::ptr::NonNull::<Cell<T>>::dangling()
+                    .as_ptr()
+                    .cast::<T>(),
+                0,
+            ),
+        }
+    }
+
+    /// Ends one export made by [`export_raw`](Self::export_raw).
+    ///
+    /// # Safety
+    ///
+    /// Each call must match one earlier `export_raw` on this array that has not been released,
+    /// and the pointer that call returned must not be used afterwards. (Releasing an export
+    /// someone else still uses would let the storage move under them.)
+    pub unsafe fn release_export(&self) {
+        // Release: pairs with the Acquire load in `check_movable`; the holder's accesses through
+        // the pointer happen before the storage can move or be freed.
+        let previous = self.exports.fetch_sub(1, Release);
+        debug_assert!(previous > 0, "release_export without a matching export_raw");
+    }
+
+    /// The number of live exports.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::<u8>::new();
+    /// let e = a.export();
+    /// assert_eq!(a.export_count(), 1);
+    /// drop(e);
+    /// assert_eq!(a.export_count(), 0);
+    /// ```
+    pub fn export_count(&self) -> usize {
+        self.exports.load(Acquire)
+    }
+}
+
+impl<T: Element> Drop for FtArray<T> {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self`: no reader, writer or guard-holding handle can reach this array
+        // any more, so the current block is ours alone.
+        let shared = self.buf.load(Relaxed, unsafe { epoch::unprotected() });
+        if shared.is_null() {
+            return;
+        }
+        if self.exports.load(Acquire) != 0 {
+            // A raw export was never released: its holder may still use the storage, so leak
+            // it rather than hand them a dangling pointer.
+            return;
+        }
+        // SAFETY: as above; the block is not exported and not shared, so we may free it now.
+        drop(unsafe { shared.into_owned() });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Standard traits
+// ---------------------------------------------------------------------------------------------
+
+impl<T: Element> Default for FtArray<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A snapshot copy.
+impl<T: Element> Clone for FtArray<T> {
+    fn clone(&self) -> Self {
+        Self::from_slice(&self.to_vec())
+    }
+}
+
+/// Formats a snapshot like a list: `[1, 2, 3]`.
+impl<T: Element + fmt::Debug> fmt::Debug for FtArray<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.to_vec()).finish()
+    }
+}
+
+/// Compares snapshots of the two arrays (each taken at one instant).
+impl<T: Element + PartialEq> PartialEq for FtArray<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_vec() == other.to_vec()
+    }
+}
+
+impl<T: Element + Eq> Eq for FtArray<T> {}
+
+impl<T: Element + PartialEq> PartialEq<[T]> for FtArray<T> {
+    fn eq(&self, other: &[T]) -> bool {
+        self.to_vec() == other
+    }
+}
+
+impl<T: Element + PartialEq> PartialEq<Vec<T>> for FtArray<T> {
+    fn eq(&self, other: &Vec<T>) -> bool {
+        self.to_vec() == *other
+    }
+}
+
+impl<T: Element + PartialEq, const N: usize> PartialEq<[T; N]> for FtArray<T> {
+    fn eq(&self, other: &[T; N]) -> bool {
+        self.to_vec() == other
+    }
+}
+
+impl<T: Element> From<Vec<T>> for FtArray<T> {
+    fn from(values: Vec<T>) -> Self {
+        Self::from_slice(&values)
+    }
+}
+
+impl<T: Element> From<&[T]> for FtArray<T> {
+    fn from(values: &[T]) -> Self {
+        Self::from_slice(values)
+    }
+}
+
+impl<T: Element, const N: usize> From<[T; N]> for FtArray<T> {
+    fn from(values: [T; N]) -> Self {
+        Self::from_slice(&values)
+    }
+}
+
+impl<T: Element> From<FtArray<T>> for Vec<T> {
+    fn from(array: FtArray<T>) -> Self {
+        array.into_vec()
+    }
+}
+
+impl<T: Element> FromIterator<T> for FtArray<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        Self::from(iter.into_iter().collect::<Vec<T>>())
+    }
+}
+
+/// Collects the items first, then appends them in one step.
+///
+/// # Panics
+///
+/// As [`FtArray::push`].
+impl<T: Element> Extend<T> for FtArray<T> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
+        let values: Vec<T> = iter.into_iter().collect();
+        self.extend_from_slice(&values);
+    }
+}
+
+impl<'a, T: Element> Extend<&'a T> for FtArray<T> {
+    fn extend<I: IntoIterator<Item = &'a T>>(&mut self, iter: I) {
+        self.extend(iter.into_iter().copied());
+    }
+}
+
+impl<'a, T: Element> IntoIterator for &'a FtArray<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn growth_is_geometric_with_a_floor() {
+        assert_eq!(grown_capacity::<u32>(0, 1), Ok(4));
+        assert_eq!(grown_capacity::<u8>(0, 1), Ok(8));
+        assert_eq!(grown_capacity::<u32>(4, 5), Ok(8));
+        assert_eq!(grown_capacity::<u32>(4, 100), Ok(100));
+        assert_eq!(grown_capacity::<u32>(8, 3), Ok(8));
+        assert_eq!(
+            grown_capacity::<u64>(0, usize::MAX),
+            Err(Error::CapacityOverflow)
+        );
+    }
+
+    #[test]
+    fn ranges_resolve_like_slices() {
+        assert_eq!(resolve(bounds(..), 3), Ok(0..3));
+        assert_eq!(resolve(bounds(1..=2), 3), Ok(1..3));
+        assert_eq!(resolve(bounds(3..), 3), Ok(3..3));
+        assert!(resolve((Bound::Included(2), Bound::Excluded(1)), 3).is_err());
+        assert!(resolve(bounds(0..4), 3).is_err());
+        assert!(resolve(bounds(..=usize::MAX), 3).is_err());
+        assert!(resolve((Bound::Excluded(usize::MAX), Bound::Unbounded), 3).is_err());
+    }
+
+    #[test]
+    fn retiring_large_blocks_resets_the_flush_counter() {
+        let a = FtArray::<u64>::new();
+        a.extend_from_slice(&vec![1; FLUSH_BYTES / 8 + 1]);
+        a.reserve(FLUSH_BYTES); // retires a block larger than the threshold
+        assert_eq!(a.writer.lock().retired_unflushed, 0);
+        a.insert(0, 0).unwrap(); // retires a block larger than the threshold again
+        assert_eq!(a.writer.lock().retired_unflushed, 0);
+        let b = FtArray::<u8>::from_slice(&[1, 2]);
+        b.insert(0, 0).unwrap(); // a small block: counted, not flushed yet
+        assert!(b.writer.lock().retired_unflushed > 0);
+    }
+}

@@ -1,0 +1,441 @@
+//! One allocation: a header followed by `cap` atomic cells.
+//!
+//! This is the `RawVec` layer: it allocates, fills and frees blocks and never decides what their
+//! contents mean, who may touch them, or when they may be freed. Locks, versions and epochs are
+//! the business of [`crate::array`].
+//!
+//! ```text
+//!  +-------------------+-------------------+-----------+---------+-----+-------------+
+//!  | version: usize    | len: usize        | cap: usize| cell 0  | ... | cell cap-1  |
+//!  +-------------------+-------------------+-----------+---------+-----+-------------+
+//!   Header (repr C)                                     [W::Atomic; cap]
+//! ```
+//!
+//! Every cell of a published block is initialised (cells past `len` hold zero or a stale value),
+//! so `&[W::Atomic]` over all `cap` cells is always valid to form and to load from.
+
+use crate::element::{Element, Word};
+use crate::error::Error;
+use crate::sync::AtomicUsize;
+use crossbeam_epoch::Pointable;
+use std::alloc::{self, Layout};
+use std::marker::PhantomData;
+use std::ops::Range;
+use std::ptr::{self, NonNull};
+
+/// The fixed-size front of a block.
+#[repr(C)]
+pub(crate) struct Header {
+    /// The block's seqlock word. Only a writer holding the array's lock changes it.
+    ///
+    /// | value            | meaning                                                        |
+    /// |------------------|----------------------------------------------------------------|
+    /// | even `2k`        | quiescent: `len` and the cells are a state that existed        |
+    /// | odd `2k + 1`     | a writer is inside an in-place step on this block              |
+    /// | changed at all   | a reader that saw `2k` before and something else after retries |
+    ///
+    /// It starts at 0 when the block is built and only ever grows by one per store (wrapping).
+    pub(crate) version: AtomicUsize,
+    /// The published length: the cells `0..len` are the array's elements. Always `<= cap`.
+    pub(crate) len: AtomicUsize,
+    /// The number of cells. Fixed when the block is allocated; always `<= isize::MAX / size`.
+    cap: usize,
+}
+
+/// A block as readers and writers see it: the header plus all `cap` cells.
+///
+/// It is a dynamically sized type whose slice metadata is `cap`; `&Block` therefore covers the
+/// whole allocation, so no pointer arithmetic past a reference is ever needed.
+#[repr(C)]
+pub(crate) struct Block<W: Word> {
+    header: Header,
+    cells: [W::Atomic],
+}
+
+/// The layout of a block of `cap` cells, and the offset of its first cell.
+fn layout<W: Word>(cap: usize) -> Result<(Layout, usize), Error> {
+    let cells = Layout::array::<W::Atomic>(cap).map_err(|_| Error::CapacityOverflow)?;
+    let (layout, offset) = Layout::new::<Header>()
+        .extend(cells)
+        .map_err(|_| Error::CapacityOverflow)?;
+    Ok((layout.pad_to_align(), offset))
+}
+
+/// The largest capacity whose block layout is valid, for clamping growth.
+pub(crate) fn max_capacity<W: Word>() -> usize {
+    (isize::MAX as usize - size_of::<Header>() - <Block<W> as Pointable>::ALIGN)
+        / size_of::<W::Atomic>().max(1)
+}
+
+impl<W: Word> Block<W> {
+    /// The seqlock word.
+    #[inline(always)]
+    pub(crate) fn version(&self) -> &AtomicUsize {
+        &self.header.version
+    }
+
+    /// The published length.
+    #[inline(always)]
+    pub(crate) fn len(&self) -> &AtomicUsize {
+        &self.header.len
+    }
+
+    /// The number of cells.
+    #[inline(always)]
+    pub(crate) fn cap(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// All `cap` cells.
+    #[inline(always)]
+    pub(crate) fn cells(&self) -> &[W::Atomic] {
+        &self.cells
+    }
+
+    /// The size of the allocation in bytes (what retiring this block will eventually give back).
+    #[inline]
+    pub(crate) fn alloc_size(&self) -> usize {
+        size_of_val(self)
+    }
+
+    /// Appends the values of `cells[range]` to `out` with plain (non-atomic) reads.
+    ///
+    /// # Safety
+    ///
+    /// No thread may write any cell in `range` while this runs (the caller holds the array's
+    /// writer lock and no export allows outside writes). Concurrent atomic *loads* are fine:
+    /// reads never race with reads.
+    pub(crate) unsafe fn read_unsync_into<T: Element<Bits = W>>(
+        &self,
+        range: Range<usize>,
+        out: &mut Vec<T>,
+    ) {
+        let src = &self.cells[range];
+        out.reserve(src.len());
+        #[cfg(not(loom))]
+        {
+            // SAFETY: `W::Atomic` has the size of `W`, which has the size of `T` (checked by
+            // `to_bits`' const assertion), and every bit pattern is a valid `T` (`Pod`). `out`
+            // has room for `src.len()` more elements after the reserve. The caller guarantees no
+            // concurrent writes to `src`, so plain reads of the atomics' bytes do not race.
+            unsafe {
+                ptr::copy_nonoverlapping(
+                    src.as_ptr().cast::<u8>(),
+                    out.as_mut_ptr().add(out.len()).cast::<u8>(),
+                    size_of_val(src),
+                );
+                out.set_len(out.len() + src.len());
+            }
+        }
+        #[cfg(loom)]
+        out.extend(
+            src.iter().map(|c| {
+                crate::element::from_bits::<T>(W::load(c, crate::sync::Ordering::Relaxed))
+            }),
+        );
+    }
+
+    /// A pointer to the block addressed by `addr` (as stored in `crossbeam_epoch::Atomic`).
+    ///
+    /// # Safety
+    ///
+    /// `addr` came from [`Pointable::init`] for this type and has not been dropped.
+    unsafe fn from_addr(addr: usize) -> *mut Block<W> {
+        let header: *mut Header = ptr::with_exposed_provenance_mut(addr);
+        // SAFETY: the caller guarantees a live block; `cap` is written once before the block is
+        // published and never changes, so this plain read cannot race.
+        let cap = unsafe { (*header).cap };
+        ptr::slice_from_raw_parts_mut(header.cast::<W::Atomic>(), cap) as *mut Block<W>
+    }
+}
+
+impl<W: Word> Pointable for Block<W> {
+    const ALIGN: usize = {
+        let (h, c) = (align_of::<Header>(), align_of::<W::Atomic>());
+        if h > c { h } else { c }
+    };
+
+    /// A block is built (fallibly) by [`BlockBuilder`] before it is handed to the epoch
+    /// machinery, so allocation failure can be reported instead of aborting.
+    type Init = RawBlock<W>;
+
+    unsafe fn init(raw: RawBlock<W>) -> usize {
+        let raw = std::mem::ManuallyDrop::new(raw);
+        raw.ptr.as_ptr().expose_provenance()
+    }
+
+    unsafe fn deref<'a>(addr: usize) -> &'a Self {
+        // SAFETY: the caller (crossbeam-epoch) guarantees `addr` is a live block, and blocks are
+        // only mutated through their atomics, so a shared reference is sound.
+        unsafe { &*Self::from_addr(addr) }
+    }
+
+    unsafe fn deref_mut<'a>(addr: usize) -> &'a mut Self {
+        // SAFETY: the caller guarantees a live block that nobody else references.
+        unsafe { &mut *Self::from_addr(addr) }
+    }
+
+    unsafe fn drop(addr: usize) {
+        // SAFETY: the caller guarantees a live block that nobody references any more; it was
+        // produced by `init` from a `RawBlock`, whose ownership we take back here.
+        drop(unsafe { RawBlock::<W>::from_addr(addr) });
+    }
+}
+
+/// An owned, fully initialised block that is not (or no longer) shared with anyone.
+pub(crate) struct RawBlock<W: Word> {
+    ptr: NonNull<Header>,
+    _cells: PhantomData<W>,
+}
+
+impl<W: Word> RawBlock<W> {
+    /// # Safety
+    ///
+    /// `addr` came from `Pointable::init`, is live, and the caller takes over its ownership.
+    unsafe fn from_addr(addr: usize) -> Self {
+        let ptr: *mut Header = ptr::with_exposed_provenance_mut(addr);
+        RawBlock {
+            // SAFETY: addresses handed out by `init` are non-null allocations.
+            ptr: unsafe { NonNull::new_unchecked(ptr) },
+            _cells: PhantomData,
+        }
+    }
+}
+
+impl<W: Word> Drop for RawBlock<W> {
+    fn drop(&mut self) {
+        let addr = self.ptr.as_ptr().expose_provenance();
+        // SAFETY: we own a live, fully initialised block.
+        let block = unsafe { Block::<W>::from_addr(addr) };
+        // SAFETY: same; `cap` is the capacity the block was allocated with, so its layout is
+        // the one `layout` returned then (it succeeded then, so it succeeds now).
+        unsafe {
+            let (layout, _) = layout::<W>((*block).cap()).unwrap_unchecked();
+            // Drops the header's and cells' atomics: a no-op for std's, bookkeeping for loom's.
+            ptr::drop_in_place(block);
+            alloc::dealloc(self.ptr.as_ptr().cast::<u8>(), layout);
+        }
+    }
+}
+
+/// Builds a block front to back: the cells `0..filled` hold values, the rest are zeroed by
+/// [`finish`](BlockBuilder::finish). Nothing else can see it until it is published.
+pub(crate) struct BlockBuilder<W: Word> {
+    base: NonNull<u8>,
+    cells: *mut W::Atomic,
+    cap: usize,
+    filled: usize,
+}
+
+impl<W: Word> BlockBuilder<W> {
+    /// Allocates an empty block with room for `cap` cells.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CapacityOverflow`] if the block would exceed `isize::MAX` bytes,
+    /// [`Error::AllocFailed`] if the allocator refuses.
+    pub(crate) fn new(cap: usize) -> Result<Self, Error> {
+        let (layout, offset) = layout::<W>(cap)?;
+        // SAFETY: the layout is never zero-sized: it always holds a header.
+        let base = unsafe { alloc::alloc(layout) };
+        let base = NonNull::new(base).ok_or(Error::AllocFailed {
+            bytes: layout.size(),
+        })?;
+        // SAFETY: `offset` is inside the allocation (or its end, when `cap == 0`).
+        let cells = unsafe { base.as_ptr().add(offset) }.cast::<W::Atomic>();
+        Ok(BlockBuilder {
+            base,
+            cells,
+            cap,
+            filled: 0,
+        })
+    }
+
+    /// The number of cells still free.
+    #[inline]
+    pub(crate) fn room(&self) -> usize {
+        self.cap - self.filled
+    }
+
+    /// Appends copies of `src`.
+    ///
+    /// # Panics
+    ///
+    /// If `src` does not fit (a bug in the caller's capacity arithmetic).
+    pub(crate) fn push_slice<T: Element<Bits = W>>(&mut self, src: &[T]) {
+        assert!(src.len() <= self.room(), "BlockBuilder overflow");
+        #[cfg(not(loom))]
+        // SAFETY: the destination cells `filled..filled + src.len()` are inside the allocation
+        // and not yet initialised; `W::Atomic`, `W` and `T` have one size and every pattern is
+        // valid for each, so a byte copy initialises them.
+        unsafe {
+            ptr::copy_nonoverlapping(
+                src.as_ptr().cast::<u8>(),
+                self.cells.add(self.filled).cast::<u8>(),
+                size_of_val(src),
+            );
+        }
+        #[cfg(loom)]
+        for (k, v) in src.iter().enumerate() {
+            // SAFETY: as above; under loom each cell must be constructed as an object.
+            unsafe {
+                ptr::write(
+                    self.cells.add(self.filled + k),
+                    crate::element::to_bits(*v).new_atomic(),
+                )
+            };
+        }
+        self.filled += src.len();
+    }
+
+    /// Appends `n` copies of `value`.
+    pub(crate) fn push_repeat(&mut self, value: W, n: usize) {
+        assert!(n <= self.room(), "BlockBuilder overflow");
+        for k in 0..n {
+            // SAFETY: the cell is inside the allocation and not yet initialised.
+            unsafe { ptr::write(self.cells.add(self.filled + k), value.new_atomic()) };
+        }
+        self.filled += n;
+    }
+
+    /// Appends the values of `src.cells()[range]`.
+    ///
+    /// # Safety
+    ///
+    /// No thread writes those cells while this runs (see [`Block::read_unsync_into`]).
+    pub(crate) unsafe fn push_block(&mut self, src: &Block<W>, range: Range<usize>) {
+        let src = &src.cells()[range];
+        assert!(src.len() <= self.room(), "BlockBuilder overflow");
+        #[cfg(not(loom))]
+        // SAFETY: the destination is inside our allocation and uninitialised, the source is a
+        // distinct live block; the caller guarantees nobody writes the source concurrently.
+        unsafe {
+            ptr::copy_nonoverlapping(
+                src.as_ptr().cast::<u8>(),
+                self.cells.add(self.filled).cast::<u8>(),
+                size_of_val(src),
+            );
+        }
+        #[cfg(loom)]
+        for (k, c) in src.iter().enumerate() {
+            let v = W::load(c, crate::sync::Ordering::Relaxed);
+            // SAFETY: the destination cell is inside our allocation and uninitialised.
+            unsafe { ptr::write(self.cells.add(self.filled + k), v.new_atomic()) };
+        }
+        self.filled += src.len();
+    }
+
+    /// Zeroes the unused cells and writes the header: a block of length `filled`.
+    pub(crate) fn finish(self) -> RawBlock<W> {
+        let this = std::mem::ManuallyDrop::new(self);
+        let rest = this.cap - this.filled;
+        #[cfg(not(loom))]
+        // SAFETY: the cells `filled..cap` are inside the allocation; all-zero bytes are a valid
+        // atomic integer.
+        unsafe {
+            ptr::write_bytes(this.cells.add(this.filled), 0, rest);
+        }
+        #[cfg(loom)]
+        for k in 0..rest {
+            // SAFETY: the cell is inside the allocation and uninitialised.
+            unsafe {
+                ptr::write(
+                    this.cells.add(this.filled + k),
+                    <W as bytemuck::Zeroable>::zeroed().new_atomic(),
+                )
+            };
+        }
+        let header = this.base.cast::<Header>();
+        // SAFETY: the header is at offset 0 of the allocation, which is aligned for it.
+        unsafe {
+            ptr::write(
+                header.as_ptr(),
+                Header {
+                    version: AtomicUsize::new(0),
+                    len: AtomicUsize::new(this.filled),
+                    cap: this.cap,
+                },
+            )
+        };
+        RawBlock {
+            ptr: header,
+            _cells: PhantomData,
+        }
+    }
+}
+
+impl<W: Word> Drop for BlockBuilder<W> {
+    /// Frees a block that was never finished (an error or panic between allocation and publish).
+    fn drop(&mut self) {
+        // SAFETY: the cells `0..filled` were initialised by us; the layout is the one we
+        // allocated with.
+        unsafe {
+            ptr::drop_in_place(ptr::slice_from_raw_parts_mut(self.cells, self.filled));
+            let (layout, _) = layout::<W>(self.cap).unwrap_unchecked();
+            alloc::dealloc(self.base.as_ptr(), layout);
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::sync::Ordering::Relaxed;
+    use crossbeam_epoch::Owned;
+
+    fn build(parts: &[&[u32]], cap: usize) -> Owned<Block<u32>> {
+        let mut b = BlockBuilder::<u32>::new(cap).unwrap();
+        for p in parts {
+            b.push_slice(p);
+        }
+        Owned::init(b.finish())
+    }
+
+    #[test]
+    fn builder_fills_prefix_and_zeroes_the_rest() {
+        let block = build(&[&[1, 2], &[3]], 5);
+        assert_eq!(block.cap(), 5);
+        assert_eq!(block.len().load(Relaxed), 3);
+        assert_eq!(block.version().load(Relaxed), 0);
+        let cells: Vec<u32> = block.cells().iter().map(|c| c.load(Relaxed)).collect();
+        assert_eq!(cells, [1, 2, 3, 0, 0]);
+        assert_eq!(block.alloc_size(), layout::<u32>(5).unwrap().0.size());
+    }
+
+    #[test]
+    fn copies_between_blocks_and_reads_back() {
+        let a = build(&[&[10, 20, 30, 40]], 4);
+        let mut b = BlockBuilder::<u32>::new(8).unwrap();
+        // SAFETY: `a` is not shared with anyone.
+        unsafe { b.push_block(&a, 1..3) };
+        b.push_repeat(7, 2);
+        let b: Owned<Block<u32>> = Owned::init(b.finish());
+        let mut out: Vec<u32> = vec![99];
+        // SAFETY: `b` is not shared with anyone.
+        unsafe { b.read_unsync_into(0..4, &mut out) };
+        assert_eq!(out, [99, 20, 30, 7, 7]);
+    }
+
+    #[test]
+    fn zero_capacity_blocks_are_valid() {
+        let block = build(&[], 0);
+        assert_eq!(block.cap(), 0);
+        assert!(block.cells().is_empty());
+    }
+
+    #[test]
+    fn impossible_capacities_are_errors_not_aborts() {
+        assert_eq!(
+            BlockBuilder::<u64>::new(usize::MAX).err(),
+            Some(Error::CapacityOverflow)
+        );
+        assert!(BlockBuilder::<u8>::new(max_capacity::<u8>() + 1).is_err());
+    }
+
+    #[test]
+    fn unfinished_builders_free_their_memory() {
+        let mut b = BlockBuilder::<u16>::new(3).unwrap();
+        b.push_slice(&[1u16]);
+        drop(b); // Miri reports a leak or a bad free if this is wrong.
+    }
+}
