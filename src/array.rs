@@ -18,7 +18,9 @@ use std::ops::{Bound, Range, RangeBounds};
 /// Retired bytes after which a writer pushes its thread's garbage to the global queue and lets
 /// the collector run (`Guard::flush`). Blocks at least this large are flushed as soon as they
 /// are retired, so large buffers never wait in a thread-local bag.
-pub(crate) const FLUSH_BYTES: usize = 64 * 1024;
+///
+/// Under loom the threshold is tiny so that small models exercise the flush path.
+pub(crate) const FLUSH_BYTES: usize = if cfg!(loom) { 64 } else { 64 * 1024 };
 
 /// Optimistic read attempts before a reader falls back to reading under the writer lock.
 const OPTIMISTIC_ATTEMPTS: u32 = 8;
@@ -155,7 +157,8 @@ pub(crate) fn resolve(
     let e = match end {
         Bound::Included(e) => e.checked_add(1).ok_or(err(s, usize::MAX))?,
         Bound::Excluded(e) => e,
-        Bound::Unbounded => len,
+        // `max`: a start past the end (`4..` on length 3) is out of bounds, not reversed.
+        Bound::Unbounded => len.max(s),
     };
     if s > e || e > len {
         return Err(err(s, e));
@@ -1397,12 +1400,14 @@ impl<T: Element> FtArray<T> {
     /// Replaces the elements in `range` with `values` (Python's slice assignment `a[i:j] = …`,
     /// any lengths). Readers see the old or the new contents, never a mix.
     ///
-    /// An equal-length replacement of at most 64 elements, or of any length while exported, is
-    /// done in place; everything else builds a new buffer.
+    /// Done in place (and so allowed while exported): an equal-length replacement of at most 64
+    /// elements (of any length while exported), removing a tail (`a[i:] = []`, a truncate), and
+    /// appending within the capacity (`a[len:] = …`, an extend). Everything else builds a new
+    /// buffer.
     ///
     /// # Errors
     ///
-    /// [`Error::RangeOutOfBounds`]; [`Error::Exported`] if the length would change while
+    /// [`Error::RangeOutOfBounds`]; [`Error::Exported`] if the storage would have to move while
     /// exported; allocation errors. The array is unchanged.
     ///
     /// ```

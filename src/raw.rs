@@ -207,11 +207,29 @@ impl<W: Word> Drop for RawBlock<W> {
         let addr = self.ptr.as_ptr().expose_provenance();
         // SAFETY: we own a live, fully initialised block.
         let block = unsafe { Block::<W>::from_addr(addr) };
+        #[cfg(loom)]
+        {
+            // Under loom, a freed block is poisoned and leaked instead of deallocated: loom does
+            // not track plain memory, but it does track these atomic stores, so a model in which
+            // a reader still uses a block after the collector freed it sees the poison (a value
+            // nobody stored, a length past every real one) and fails its assertions.
+            // SAFETY: as above.
+            let block = unsafe { &*block };
+            let mut poison = <W as bytemuck::Zeroable>::zeroed();
+            bytemuck::bytes_of_mut(&mut poison).fill(0xA5);
+            block
+                .len()
+                .store(usize::MAX / 2, crate::sync::Ordering::Relaxed);
+            for cell in block.cells() {
+                W::store(cell, poison, crate::sync::Ordering::Relaxed);
+            }
+        }
+        #[cfg(not(loom))]
         // SAFETY: same; `cap` is the capacity the block was allocated with, so its layout is
         // the one `layout` returned then (it succeeded then, so it succeeds now).
         unsafe {
             let (layout, _) = layout::<W>((*block).cap()).unwrap_unchecked();
-            // Drops the header's and cells' atomics: a no-op for std's, bookkeeping for loom's.
+            // std's atomics need no drop; this keeps the code honest if that ever changes.
             ptr::drop_in_place(block);
             alloc::dealloc(self.ptr.as_ptr().cast::<u8>(), layout);
         }
