@@ -16,7 +16,7 @@
 
 use crate::element::{Element, Word};
 use crate::error::Error;
-use crate::sync::AtomicUsize;
+use crate::sync::{AtomicUsize, InitCell};
 use crossbeam_epoch::Pointable;
 use std::alloc::{self, Layout};
 use std::marker::PhantomData;
@@ -39,7 +39,7 @@ pub(crate) struct Header {
     /// The published length: the cells `0..len` are the array's elements. Always `<= cap`.
     pub(crate) len: AtomicUsize,
     /// The number of cells. Fixed when the block is allocated; always `<= isize::MAX / size`.
-    cap: usize,
+    cap: InitCell<usize>,
 }
 
 /// A block as readers and writers see it: the header plus all `cap` cells.
@@ -144,7 +144,7 @@ impl<W: Word> Block<W> {
         let header: *mut Header = ptr::with_exposed_provenance_mut(addr);
         // SAFETY: the caller guarantees a live block; `cap` is written once before the block is
         // published and never changes, so this plain read cannot race.
-        let cap = unsafe { (*header).cap };
+        let cap = unsafe { (*header).cap.get() };
         ptr::slice_from_raw_parts_mut(header.cast::<W::Atomic>(), cap) as *mut Block<W>
     }
 }
@@ -371,7 +371,7 @@ impl<W: Word> BlockBuilder<W> {
                 Header {
                     version: AtomicUsize::new(0),
                     len: AtomicUsize::new(this.filled),
-                    cap: this.cap,
+                    cap: InitCell::new(this.cap),
                 },
             )
         };

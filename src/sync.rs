@@ -65,3 +65,43 @@ pub(crate) fn spin_loop() {
     #[cfg(loom)]
     loom::thread::yield_now();
 }
+
+/// A value written once before its owner is published and only read afterwards (a block's
+/// capacity).
+///
+/// Plain memory normally. Under loom it is a `loom::cell::UnsafeCell`, so loom checks that
+/// every read happens after the write: a block published without Release (or loaded without
+/// Acquire) makes the model fail with a causality violation instead of passing silently.
+pub(crate) struct InitCell<T: Copy> {
+    #[cfg(not(loom))]
+    value: T,
+    #[cfg(loom)]
+    value: loom::cell::UnsafeCell<T>,
+}
+
+impl<T: Copy> InitCell<T> {
+    pub(crate) fn new(value: T) -> Self {
+        InitCell {
+            #[cfg(not(loom))]
+            value,
+            #[cfg(loom)]
+            value: loom::cell::UnsafeCell::new(value),
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn get(&self) -> T {
+        #[cfg(not(loom))]
+        {
+            self.value
+        }
+        #[cfg(loom)]
+        {
+            // SAFETY: the cell is never written after `new`.
+            self.value.with(|p| unsafe { *p })
+        }
+    }
+}
+
+// SAFETY: the cell is immutable after construction; sharing it shares a `T: Sync` value.
+unsafe impl<T: Copy + Sync> Sync for InitCell<T> {}
