@@ -447,7 +447,19 @@ mod tests {
             BlockBuilder::<u64>::new(usize::MAX).err(),
             Some(Error::CapacityOverflow)
         );
-        assert!(BlockBuilder::<u8>::new(max_capacity::<u8>() + 1).is_err());
+        assert_eq!(
+            BlockBuilder::<u32>::new(usize::MAX / 4 + 1).err(),
+            Some(Error::CapacityOverflow)
+        );
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "asks the allocator for ~2^63 bytes")]
+    fn refused_allocations_are_errors_not_aborts() {
+        assert!(matches!(
+            BlockBuilder::<u8>::new(max_capacity::<u8>()).err(),
+            Some(Error::AllocFailed { .. })
+        ));
     }
 
     #[test]

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs the unit tests and the threaded tests under ThreadSanitizer and AddressSanitizer.
+#
+# Usage: bash scripts/sanitize.sh [thread|address|all]   (default: all)
+#
+# Sanitizers need a nightly toolchain (-Zsanitizer, -Zbuild-std); when none is installed the
+# script says so and skips (exit 0). Each sanitizer gets its own target directory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+which="${1:-all}"
+
+if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    echo "SKIPPED: sanitizers need a nightly toolchain and none is installed"
+    exit 0
+fi
+rustup component add --toolchain nightly rust-src >/dev/null 2>&1 || {
+    echo "SKIPPED: could not install nightly rust-src (needed by -Zbuild-std)"
+    exit 0
+}
+target="$(rustc -vV | sed -n 's/^host: //p')"
+
+run() {
+    local san="$1"
+    echo "==> ${san} sanitizer: unit tests and threaded tests"
+    RUSTFLAGS="-Zsanitizer=${san}" \
+    RUSTDOCFLAGS="-Zsanitizer=${san}" \
+    CARGO_TARGET_DIR="target/sanitize-${san}" \
+    TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}" \
+    ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" \
+        cargo +nightly test -Zbuild-std --target "$target" --lib --test threads --test api
+}
+
+case "$which" in
+    thread) run thread ;;
+    address) run address ;;
+    all) run thread; run address ;;
+    *) echo "usage: $0 [thread|address|all]" >&2; exit 2 ;;
+esac
+echo "sanitizer runs finished without reports"
