@@ -1,0 +1,46 @@
+//! The logic of ftarray's fuzz targets, as plain functions.
+//!
+//! Each `fuzz_targets/<name>.rs` is a one-line wrapper around one of these functions, so that
+//! `tests/regressions.rs` can replay the checked-in seeds (`corpus/<name>/seed-*`) and every
+//! saved crash (`regressions/<name>-*`) through the same code on stable Rust, without libFuzzer.
+//!
+//! * [`run_ops`]: a sequence of operations applied to an `FtArray<T>` and to a `Vec<T>` model of
+//!   the documented semantics (errors and the export rules included), compared bit for bit after
+//!   every step.
+//! * [`run_bytes`]: `extend_from_bytes` / `to_bytes` / `byteswap` against a byte-level model,
+//!   for every element type.
+//! * [`run_threads`]: 2–3 threads running operation lists against one shared array of tagged
+//!   values; checks that nothing is invented, lost or duplicated.
+//!
+//! Every check is an `assert!`: a failure panics, which libFuzzer reports as a crash.
+
+mod bytes;
+mod elem;
+mod ops;
+mod threads;
+
+pub use bytes::run_bytes;
+pub use ops::run_ops;
+pub use threads::run_threads;
+
+/// Whether `FTARRAY_FUZZ_DEBUG` is set: the targets then print the input they decoded (for
+/// triage: `FTARRAY_FUZZ_DEBUG=1 cargo test --manifest-path fuzz/Cargo.toml -- --nocapture`).
+fn debug() -> bool {
+    static DEBUG: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *DEBUG.get_or_init(|| std::env::var_os("FTARRAY_FUZZ_DEBUG").is_some())
+}
+
+/// A target's logic: runs one input, panics on a failed check.
+pub type Target = fn(&[u8]);
+
+/// The fuzz targets, by name: `(name, function)`.
+pub const TARGETS: &[(&str, Target)] = &[
+    ("ops", run_ops),
+    ("bytes", run_bytes),
+    ("threads", run_threads),
+];
+
+/// The function of the target called `name`, if there is one.
+pub fn target(name: &str) -> Option<Target> {
+    TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+}
