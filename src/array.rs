@@ -7,6 +7,7 @@ use crate::element::{Arith, Element, Word, from_bits, to_bits};
 use crate::error::Error;
 use crate::raw::{Block, BlockBuilder, RawBlock, max_capacity};
 use crate::reader::{Iter, Reader};
+use crate::reclaim;
 use crate::sync::Ordering::{Acquire, Relaxed, Release};
 use crate::sync::{AtomicUsize, Mutex, MutexGuard, fence, spin_loop};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
@@ -336,7 +337,20 @@ impl<T: Element> FtArray<T> {
 /// The writer lock, held; the only way to change the array.
 struct Locked<'a, T: Element> {
     array: &'a FtArray<T>,
-    state: MutexGuard<'a, WriterState>,
+    /// Always `Some` until `drop`, which releases the lock before helping reclaim.
+    state: Option<MutexGuard<'a, WriterState>>,
+    /// Set when this writer retired memory while the process-wide retired bytes were above the
+    /// soft limit: it helps reclaim after unlocking (see `crate::reclaim`).
+    help_reclaim: bool,
+}
+
+impl<T: Element> Drop for Locked<'_, T> {
+    fn drop(&mut self) {
+        drop(self.state.take());
+        if self.help_reclaim {
+            reclaim::help();
+        }
+    }
 }
 
 /// The next capacity for a block that must hold `needed` elements and now holds `cap`.
@@ -364,6 +378,10 @@ fn build<W: Word>(
 }
 
 impl<'a, T: Element> Locked<'a, T> {
+    fn state(&mut self) -> &mut WriterState {
+        self.state.as_mut().expect("the lock is held until drop")
+    }
+
     /// The current block.
     ///
     /// The reference borrows `self`, and only [`publish`](Self::publish) (which takes
@@ -434,11 +452,20 @@ impl<'a, T: Element> Locked<'a, T> {
             // it earlier are pinned, and the collector frees it only after they all unpin.
             // Writers reach blocks only through `Locked::block`, whose borrows ended before this
             // `&mut self` call, and nothing else keeps a pointer to it: exports pin the storage,
-            // and `check_movable` has ruled them out before any caller gets here.
-            unsafe { guard.defer_destroy(old) };
-            self.state.retired_unflushed += bytes;
-            if self.state.retired_unflushed >= FLUSH_BYTES {
-                self.state.retired_unflushed = 0;
+            // and `check_movable` has ruled them out before any caller gets here. The deferred
+            // closure may run on any thread; it only frees the block (whose atomics are `Send`)
+            // and updates a statistic.
+            unsafe {
+                guard.defer_unchecked(move || {
+                    drop(old.into_owned());
+                    reclaim::freed(bytes);
+                })
+            };
+            self.help_reclaim |= reclaim::retired(bytes);
+            let state = self.state();
+            state.retired_unflushed += bytes;
+            if state.retired_unflushed >= FLUSH_BYTES {
+                state.retired_unflushed = 0;
                 // Moves this thread's garbage to the global queue and tries to advance the epoch
                 // and free what has expired, so retired bytes cannot pile up in a local bag.
                 guard.flush();
@@ -596,7 +623,8 @@ impl<T: Element> FtArray<T> {
     fn lock(&self) -> Locked<'_, T> {
         Locked {
             array: self,
-            state: self.writer.lock(),
+            state: Some(self.writer.lock()),
+            help_reclaim: false,
         }
     }
 

@@ -9,6 +9,7 @@ mod error;
 mod export;
 mod raw;
 mod reader;
+mod reclaim;
 mod sync;
 
 pub use array::FtArray;
@@ -16,6 +17,7 @@ pub use element::{Arith, Element, Word};
 pub use error::Error;
 pub use export::Export;
 pub use reader::{Iter, Reader, ReaderIter};
+pub use reclaim::retired_bytes;
 
 #[cfg(all(test, not(loom)))]
 mod send_sync {
