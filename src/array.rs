@@ -179,43 +179,59 @@ impl<T: Element> FtArray<T> {
     /// An unchanged version proves no in-place step touched the block while `f` looked, so `f`
     /// saw a state that existed. `f` may run several times and sees torn data on the attempts
     /// that are thrown away, so it must not have effects other than on its own scratch state.
-    /// After [`OPTIMISTIC_ATTEMPTS`] failures it reads once under the writer lock instead.
+    ///
+    /// The first attempt is inlined into every read; retries (with spinning) and, after
+    /// [`OPTIMISTIC_ATTEMPTS`] failures, one read under the writer lock live out of line.
+    #[inline(always)]
     pub(crate) fn read<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(View<'g, T>) -> R) -> R {
-        let mut attempt = 0;
-        loop {
-            // Acquire: pairs with the Release swap in `publish`, so the block's header and cells,
-            // written before it was published, are visible to the loads below.
-            let shared = self.buf.load(Acquire, guard);
-            // SAFETY: `shared` was loaded under `guard`. A block is handed to the collector only
-            // after it is unlinked from `buf`, and the collector frees it only once every guard
-            // pinned before that has been dropped; `'g` ties the reference to `guard`.
-            let Some(block) = (unsafe { shared.as_ref() }) else {
-                return f(View::new(&[]));
-            };
-            // Acquire: pairs with the Release store that ended the last writer step, so the
-            // length and cells that step wrote are visible below.
-            let v1 = block.version().load(Acquire);
-            if v1 & 1 == 0 {
-                // `min`: `len <= cap` always holds, this just keeps a broken invariant from
-                // becoming an out-of-bounds slice.
-                let len = block.len().load(Relaxed).min(block.cap());
-                let result = f(View::new(&block.cells()[..len]));
-                // Acquire fence: keeps the relaxed loads above before the re-check below. If any
-                // of them saw a store from a step that began after `v1`, the writer's Release
-                // fence (in `step`) makes that step's odd version visible to the re-check.
-                fence(Acquire);
-                if block.version().load(Relaxed) == v1 {
-                    return result;
-                }
-            }
-            attempt += 1;
-            if attempt >= OPTIMISTIC_ATTEMPTS {
-                return self.read_locked(guard, f);
-            }
+        match self.attempt(guard, &mut f) {
+            Some(result) => result,
+            None => self.read_contended(guard, f),
+        }
+    }
+
+    /// One optimistic attempt: `None` if a writer step overlapped it.
+    #[inline(always)]
+    fn attempt<'g, R>(&self, guard: &'g Guard, f: &mut impl FnMut(View<'g, T>) -> R) -> Option<R> {
+        // Acquire: pairs with the Release swap in `publish`, so the block's header and cells,
+        // written before it was published, are visible to the loads below.
+        let shared = self.buf.load(Acquire, guard);
+        // SAFETY: `shared` was loaded under `guard`. A block is handed to the collector only
+        // after it is unlinked from `buf`, and the collector frees it only once every guard
+        // pinned before that has been dropped; `'g` ties the reference to `guard`.
+        let Some(block) = (unsafe { shared.as_ref() }) else {
+            return Some(f(View::new(&[])));
+        };
+        // Acquire: pairs with the Release store that ended the last writer step, so the
+        // length and cells that step wrote are visible below.
+        let v1 = block.version().load(Acquire);
+        if v1 & 1 != 0 {
+            return None;
+        }
+        // `min`: `len <= cap` always holds, this just keeps a broken invariant from becoming
+        // an out-of-bounds slice.
+        let len = block.len().load(Relaxed).min(block.cap());
+        let result = f(View::new(&block.cells()[..len]));
+        // Acquire fence: keeps the relaxed loads above before the re-check below. If any of
+        // them saw a store from a step that began after `v1`, the writer's Release fence (in
+        // `step`) makes that step's odd version visible to the re-check.
+        fence(Acquire);
+        (block.version().load(Relaxed) == v1).then_some(result)
+    }
+
+    /// Retries with exponential spinning, then reads once under the writer lock.
+    #[cold]
+    #[inline(never)]
+    fn read_contended<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(View<'g, T>) -> R) -> R {
+        for attempt in 1..OPTIMISTIC_ATTEMPTS {
             for _ in 0..(1u32 << attempt.min(6)) {
                 spin_loop();
             }
+            if let Some(result) = self.attempt(guard, &mut f) {
+                return result;
+            }
         }
+        self.read_locked(guard, f)
     }
 
     /// The fallback: no writer can be mid-step while we hold the lock.
@@ -542,12 +558,15 @@ impl<'a, T: Element> Locked<'a, T> {
             // reader that could look at them read a longer length before a step shrank it, and
             // that step changed the version. So they are written outside the step; only the
             // length is published inside it, keeping the step O(1).
-            let values = src.iter().copied().chain(
-                fill.into_iter()
-                    .flat_map(|(v, n)| std::iter::repeat_n(v, n)),
-            );
-            for (c, v) in cells.iter().zip(values) {
-                Bits::<T>::store(c, to_bits(v), Relaxed);
+            let (copied, filled) = cells.split_at(src.len());
+            for (c, v) in copied.iter().zip(src) {
+                Bits::<T>::store(c, to_bits(*v), Relaxed);
+            }
+            if let Some((v, _)) = fill {
+                let bits = to_bits(v);
+                for c in filled {
+                    Bits::<T>::store(c, bits, Relaxed);
+                }
             }
             self.set_len(new_len);
             return Ok(());
