@@ -25,8 +25,8 @@ run() {
     RUSTFLAGS="-Zsanitizer=${san}" \
     RUSTDOCFLAGS="-Zsanitizer=${san}" \
     CARGO_TARGET_DIR="target/sanitize-${san}" \
-    TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}" \
-    ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" \
+    TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 allocator_may_return_null=1}" \
+    ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0 allocator_may_return_null=1}" \
         cargo +nightly test -Zbuild-std --target "$target" --lib --test threads --test api
 }
 

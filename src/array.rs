@@ -558,6 +558,14 @@ impl<'a, T: Element> Locked<'a, T> {
             // reader that could look at them read a longer length before a step shrank it, and
             // that step changed the version. So they are written outside the step; only the
             // length is published inside it, keeping the step O(1).
+            //
+            // Release fence: the step that shrank the length may have run on another thread
+            // (a `clear` there, this `extend` here; the lock orders them). A reader whose
+            // relaxed loads see one of the stores below must also see that step's odd version
+            // on its re-check, so these stores need a release fence before them, exactly as the
+            // stores inside `step` have. Without it a reader could pair the old length with the
+            // new cells (found by tests/threads.rs under Miri, reproduced by a loom model).
+            fence(Release);
             let (copied, filled) = cells.split_at(src.len());
             for (c, v) in copied.iter().zip(src) {
                 Bits::<T>::store(c, to_bits(*v), Relaxed);

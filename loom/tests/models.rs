@@ -311,3 +311,41 @@ fn retired_buffers_outlive_their_readers() {
         },
     );
 }
+
+/// Two writers on two threads (the lock orders them) and a reader: `clear` then an in-place
+/// `extend` must not let a reader that started before the clear see the extended cells under
+/// the old length (`[7, 2]` is a state that never existed). The cells past the length are
+/// written outside a version step, so this needs the Release fence that precedes them.
+#[test]
+fn clear_and_extend_on_two_threads_vs_to_vec() {
+    let allowed: BTreeSet<Vec<u32>> = [vec![1, 2], vec![], vec![7], vec![1, 2, 7]]
+        .into_iter()
+        .collect();
+    let seen = std::sync::Arc::new(Mutex::new(BTreeSet::new()));
+    let (seen2, allowed2) = (seen.clone(), allowed.clone());
+    loom::model(move || {
+        let a = Arc::new(FtArray::<u32>::with_capacity(4));
+        a.extend_from_slice(&[1, 2]);
+        let clearer = {
+            let a = a.clone();
+            thread::spawn(move || a.clear())
+        };
+        let extender = {
+            let a = a.clone();
+            thread::spawn(move || a.extend_from_slice(&[7]))
+        };
+        let snapshot = a.to_vec();
+        clearer.join().unwrap();
+        extender.join().unwrap();
+        assert!(
+            allowed2.contains(&snapshot),
+            "snapshot {snapshot:?} is a state that never existed"
+        );
+        seen2.lock().unwrap().insert(snapshot);
+    });
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.is_subset(&allowed) && seen.len() >= 3,
+        "reached {seen:?}"
+    );
+}
