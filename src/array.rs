@@ -140,7 +140,14 @@ impl<'g, T: Element> View<'g, T> {
     pub(crate) fn copy_into(self, out: &mut Vec<T>) {
         out.clear();
         out.reserve(self.len());
-        out.extend(self.iter());
+        // A plain indexed loop into the spare capacity: no per-element length update, so the
+        // loads and stores pipeline (atomic loads are never vectorised).
+        for (dst, cell) in out.spare_capacity_mut().iter_mut().zip(self.cells) {
+            dst.write(from_bits(Bits::<T>::load(cell, Relaxed)));
+        }
+        // SAFETY: the reserve made room for `self.len()` elements, and the loop above
+        // initialised exactly the first `self.len()` of them (the zip stops at the shorter).
+        unsafe { out.set_len(self.len()) };
     }
 }
 
@@ -1070,7 +1077,19 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.try_push(1).is_ok());
     /// ```
     pub fn try_push(&self, value: T) -> Result<(), Error> {
-        self.lock().append(std::slice::from_ref(&value), None)
+        let mut w = self.lock();
+        if let Some(block) = w.block() {
+            // Fast path, the common case: room in the current block (see `append`).
+            let len = block.len().load(Relaxed);
+            if let Some(cell) = block.cells().get(len) {
+                // Release fence: see `append`; the cell is written outside the step.
+                fence(Release);
+                Bits::<T>::store(cell, to_bits(value), Relaxed);
+                Locked::<T>::step(block, || block.len().store(len + 1, Relaxed));
+                return Ok(());
+            }
+        }
+        w.append(std::slice::from_ref(&value), None)
     }
 
     /// Removes and returns the last element, or `None` if the array is empty.
