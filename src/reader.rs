@@ -155,6 +155,23 @@ impl<T: Element + fmt::Debug> fmt::Debug for Reader<'_, T> {
     }
 }
 
+/// One step of a live iterator: read the element at `*next`; end for good at the first miss.
+fn advance<T>(
+    next: &mut usize,
+    done: &mut bool,
+    get: impl FnOnce(usize) -> Option<T>,
+) -> Option<T> {
+    if *done {
+        return None;
+    }
+    let value = get(*next);
+    match value {
+        Some(_) => *next += 1,
+        None => *done = true,
+    }
+    value
+}
+
 /// A live iterator over an [`FtArray`], with its own position.
 ///
 /// It is **not a snapshot**: each `next()` is one linearizable read of the element at the
@@ -198,19 +215,8 @@ impl<T: Element> Iterator for Iter<'_, T> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
-        if self.done {
-            return None;
-        }
-        match self.array.get(self.next) {
-            Some(v) => {
-                self.next += 1;
-                Some(v)
-            }
-            None => {
-                self.done = true;
-                None
-            }
-        }
+        let array = self.array;
+        advance(&mut self.next, &mut self.done, |i| array.get(i))
     }
 }
 
@@ -235,19 +241,8 @@ impl<T: Element> Iterator for ReaderIter<'_, '_, T> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
-        if self.done {
-            return None;
-        }
-        match self.reader.get(self.next) {
-            Some(v) => {
-                self.next += 1;
-                Some(v)
-            }
-            None => {
-                self.done = true;
-                None
-            }
-        }
+        let reader = self.reader;
+        advance(&mut self.next, &mut self.done, |i| reader.get(i))
     }
 }
 
