@@ -412,11 +412,10 @@ impl<'a, T: Element> Locked<'a, T> {
     /// has been handed to the collector.
     #[inline]
     fn block(&self) -> Option<&Block<Bits<T>>> {
-        // SAFETY: only a writer holding the lock stores to `buf` or retires the block it points
-        // to, and we hold the lock for as long as the returned borrow of `self` lives (see
-        // above), so the block cannot be freed under it: no epoch pin is needed.
         // Relaxed is enough: the last store to `buf` was made under this lock, and acquiring
-        // the lock synchronizes with the unlock that followed it.
+        // the lock synchronizes with the unlock that followed it. No epoch pin is needed:
+        // only a lock holder retires blocks, and the returned borrow of `self` keeps the lock.
+        // SAFETY: the block cannot be freed while we hold the lock (see above).
         unsafe { self.array.buf.load(Relaxed, epoch::unprotected()).as_ref() }
     }
 
@@ -471,13 +470,13 @@ impl<'a, T: Element> Locked<'a, T> {
         // SAFETY: reading `old` is fine: we hold the lock, so it has not been retired yet.
         if let Some(old_block) = unsafe { old.as_ref() } {
             let bytes = old_block.alloc_size();
-            // SAFETY: `old` is unlinked: no reader can load it from now on. Readers that loaded
-            // it earlier are pinned, and the collector frees it only after they all unpin.
-            // Writers reach blocks only through `Locked::block`, whose borrows ended before this
-            // `&mut self` call, and nothing else keeps a pointer to it: exports pin the storage,
-            // and `check_movable` has ruled them out before any caller gets here. The deferred
-            // closure may run on any thread; it only frees the block (whose atomics are `Send`)
-            // and updates a statistic.
+            // Why deferring the free is sound: `old` is unlinked, so no reader can load it from
+            // now on; readers that loaded it earlier are pinned, and the collector frees it only
+            // after they all unpin. Writers reach blocks only through `Locked::block`, whose
+            // borrows ended before this `&mut self` call; exports pin the storage, and
+            // `check_movable` ruled them out before any caller got here. The closure may run on
+            // any thread: it only frees the block (whose atomics are `Send`) and counts bytes.
+            // SAFETY: `old` is unlinked and referenced only by pinned readers (see above).
             unsafe {
                 guard.defer_unchecked(move || {
                     drop(old.into_owned());
@@ -538,12 +537,37 @@ impl<'a, T: Element> Locked<'a, T> {
         Ok(())
     }
 
-    /// Sets the published length in one step (truncating or, after the cells `len..new_len` were
-    /// written, extending).
+    /// Shortens the published length in one step (appends go through `append_in_place`).
     fn set_len(&self, new_len: usize) {
         if let Some(block) = self.block() {
             Self::step(block, || block.len().store(new_len, Relaxed));
         }
+    }
+
+    /// Writes the cells `len..new_len` with `write` (relaxed stores), then publishes
+    /// `new_len` in one O(1) step.
+    ///
+    /// The cells past the published length are invisible to validated readers: any reader that
+    /// could look at them read a longer length before a step shrank it, and that step changed
+    /// the version. So they are written outside the step; only the length is published inside
+    /// it, keeping the step O(1) however many elements are appended.
+    ///
+    /// Release fence: the step that shrank the length may have run on another thread (a
+    /// `clear` there, an `extend` here; the lock orders them). A reader whose relaxed loads see
+    /// one of the new cells must also see that step's odd version on its re-check, so the
+    /// stores need a release fence before them, exactly as the stores inside `step` have.
+    /// Without it a reader could pair the old length with the new cells (found by
+    /// tests/threads.rs under Miri, reproduced by a loom model).
+    #[inline]
+    fn append_in_place(
+        block: &Block<Bits<T>>,
+        len: usize,
+        new_len: usize,
+        write: impl FnOnce(&[Cell<T>]),
+    ) {
+        fence(Release);
+        write(&block.cells()[len..new_len]);
+        Self::step(block, || block.len().store(new_len, Relaxed));
     }
 
     /// Appends `src` (and then `n` copies of `fill`), in place if it fits, otherwise by moving
@@ -560,30 +584,18 @@ impl<'a, T: Element> Locked<'a, T> {
         }
         if new_len <= cap {
             let block = self.block().expect("cap > 0 implies a block");
-            let cells = &block.cells()[len..new_len];
-            // The cells past the published length are invisible to validated readers: any
-            // reader that could look at them read a longer length before a step shrank it, and
-            // that step changed the version. So they are written outside the step; only the
-            // length is published inside it, keeping the step O(1).
-            //
-            // Release fence: the step that shrank the length may have run on another thread
-            // (a `clear` there, this `extend` here; the lock orders them). A reader whose
-            // relaxed loads see one of the stores below must also see that step's odd version
-            // on its re-check, so these stores need a release fence before them, exactly as the
-            // stores inside `step` have. Without it a reader could pair the old length with the
-            // new cells (found by tests/threads.rs under Miri, reproduced by a loom model).
-            fence(Release);
-            let (copied, filled) = cells.split_at(src.len());
-            for (c, v) in copied.iter().zip(src) {
-                Bits::<T>::store(c, to_bits(*v), Relaxed);
-            }
-            if let Some((v, _)) = fill {
-                let bits = to_bits(v);
-                for c in filled {
-                    Bits::<T>::store(c, bits, Relaxed);
+            Self::append_in_place(block, len, new_len, |cells| {
+                let (copied, filled) = cells.split_at(src.len());
+                for (c, v) in copied.iter().zip(src) {
+                    Bits::<T>::store(c, to_bits(*v), Relaxed);
                 }
-            }
-            self.set_len(new_len);
+                if let Some((v, _)) = fill {
+                    let bits = to_bits(v);
+                    for c in filled {
+                        Bits::<T>::store(c, bits, Relaxed);
+                    }
+                }
+            });
             return Ok(());
         }
         self.check_movable()?;
@@ -1081,11 +1093,10 @@ impl<T: Element> FtArray<T> {
         if let Some(block) = w.block() {
             // Fast path, the common case: room in the current block (see `append`).
             let len = block.len().load(Relaxed);
-            if let Some(cell) = block.cells().get(len) {
-                // Release fence: see `append`; the cell is written outside the step.
-                fence(Release);
-                Bits::<T>::store(cell, to_bits(value), Relaxed);
-                Locked::<T>::step(block, || block.len().store(len + 1, Relaxed));
+            if len < block.cap() {
+                Locked::<T>::append_in_place(block, len, len + 1, |cells| {
+                    Bits::<T>::store(&cells[0], to_bits(value), Relaxed)
+                });
                 return Ok(());
             }
         }
