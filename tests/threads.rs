@@ -21,6 +21,18 @@ use std::sync::{Arc, Barrier, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
+/// Declares a `#[test]` that runs the generic check `$check` for u32, u64 and f64.
+macro_rules! per_type {
+    ($test:ident, $check:ident) => {
+        #[test]
+        fn $test() {
+            $check::<u32>();
+            $check::<u64>();
+            $check::<f64>();
+        }
+    };
+}
+
 /// Divides every iteration count under Miri, which interprets every step of every thread.
 const SCALE_DOWN: usize = if cfg!(miri) { 1000 } else { 1 };
 
@@ -331,12 +343,10 @@ fn clear_and_extend_vs_indexing<T: Num>() {
     assert!(hits.load(Relaxed) >= 4, "readers never saw an element");
 }
 
-#[test]
-fn issue_146007_clear_and_extend_vs_indexing() {
-    clear_and_extend_vs_indexing::<u32>();
-    clear_and_extend_vs_indexing::<u64>();
-    clear_and_extend_vs_indexing::<f64>();
-}
+per_type!(
+    issue_146007_clear_and_extend_vs_indexing,
+    clear_and_extend_vs_indexing
+);
 
 // ---------------------------------------------------------------------------------------------
 // One writer sets 0..n in order, round after round
@@ -482,12 +492,7 @@ fn snapshots_never_torn<T: Num>() {
     assert_eq!(decode_all(&a.to_vec()), vec![rounds; N]);
 }
 
-#[test]
-fn snapshots_are_never_torn() {
-    snapshots_never_torn::<u32>();
-    snapshots_never_torn::<u64>();
-    snapshots_never_torn::<f64>();
-}
+per_type!(snapshots_are_never_torn, snapshots_never_torn);
 
 // ---------------------------------------------------------------------------------------------
 // extend: all or nothing
@@ -614,12 +619,7 @@ fn extend_all_or_nothing<T: Num>() {
     assert_eq!(fin.len(), ((batches - 1) % EPOCH + 1) as usize * B);
 }
 
-#[test]
-fn extend_is_all_or_nothing() {
-    extend_all_or_nothing::<u32>();
-    extend_all_or_nothing::<u64>();
-    extend_all_or_nothing::<f64>();
-}
+per_type!(extend_is_all_or_nothing, extend_all_or_nothing);
 
 // ---------------------------------------------------------------------------------------------
 // insert/remove shift every later element: readers see before or after, never during
@@ -713,12 +713,7 @@ fn insert_remove_atomic<T: Num>() {
     assert_eq!(decode_all(&a.to_vec()), base);
 }
 
-#[test]
-fn insert_remove_shifts_are_atomic() {
-    insert_remove_atomic::<u32>();
-    insert_remove_atomic::<u64>();
-    insert_remove_atomic::<f64>();
-}
+per_type!(insert_remove_shifts_are_atomic, insert_remove_atomic);
 
 // ---------------------------------------------------------------------------------------------
 // reverse (and sort) rewrite everything in one step
@@ -790,12 +785,7 @@ fn reverse_atomic<T: Num>() {
     assert_eq!(&fin, want);
 }
 
-#[test]
-fn reverse_is_atomic() {
-    reverse_atomic::<u32>();
-    reverse_atomic::<u64>();
-    reverse_atomic::<f64>();
-}
+per_type!(reverse_is_atomic, reverse_atomic);
 
 // ---------------------------------------------------------------------------------------------
 // update: an arbitrary edit, published in one step
@@ -895,12 +885,7 @@ fn update_atomic<T: Num>() {
     assert!(fin.iter().all(|&x| x == fin[0]));
 }
 
-#[test]
-fn update_is_all_or_nothing() {
-    update_atomic::<u32>();
-    update_atomic::<u64>();
-    update_atomic::<f64>();
-}
+per_type!(update_is_all_or_nothing, update_atomic);
 
 // ---------------------------------------------------------------------------------------------
 // A popped and refilled slot never shows a value from the future (CPython #130744)
@@ -1192,12 +1177,7 @@ fn cross_extend<T: Num>() {
     }
 }
 
-#[test]
-fn cross_extend_from_array_never_deadlocks() {
-    cross_extend::<u32>();
-    cross_extend::<u64>();
-    cross_extend::<f64>();
-}
+per_type!(cross_extend_from_array_never_deadlocks, cross_extend);
 
 // ---------------------------------------------------------------------------------------------
 // Exports pin the storage
@@ -1335,12 +1315,10 @@ fn exports_block_moves<T: Num>() {
     assert_eq!(decode_all(&a.to_vec()), want);
 }
 
-#[test]
-fn exports_block_moves_while_threads_push_and_pop() {
-    exports_block_moves::<u32>();
-    exports_block_moves::<u64>();
-    exports_block_moves::<f64>();
-}
+per_type!(
+    exports_block_moves_while_threads_push_and_pop,
+    exports_block_moves
+);
 
 // ---------------------------------------------------------------------------------------------
 // fetch_add loses no updates while other writers move the storage
@@ -1445,12 +1423,7 @@ fn fetch_add_exact<T: Num + Arith>() {
     assert_eq!(fin[SLOTS..], tail[..]);
 }
 
-#[test]
-fn fetch_add_loses_no_updates() {
-    fetch_add_exact::<u32>();
-    fetch_add_exact::<u64>();
-    fetch_add_exact::<f64>();
-}
+per_type!(fetch_add_loses_no_updates, fetch_add_exact);
 
 // ---------------------------------------------------------------------------------------------
 // Long-lived Reader handles against clear/extend/shrink churn
@@ -1527,9 +1500,4 @@ fn long_lived_readers<T: Num>() {
     assert!(!a.is_empty());
 }
 
-#[test]
-fn readers_with_long_lived_reader_handles() {
-    long_lived_readers::<u32>();
-    long_lived_readers::<u64>();
-    long_lived_readers::<f64>();
-}
+per_type!(readers_with_long_lived_reader_handles, long_lived_readers);
