@@ -358,7 +358,7 @@ impl<T: Element> FtArray<T> {
 // ---------------------------------------------------------------------------------------------
 
 /// The writer lock, held; the only way to change the array.
-struct Locked<'a, T: Element> {
+pub(crate) struct Locked<'a, T: Element> {
     array: &'a FtArray<T>,
     /// Always `Some` until `drop`, which releases the lock before helping reclaim.
     state: Option<MutexGuard<'a, WriterState>>,
@@ -496,7 +496,7 @@ impl<'a, T: Element> Locked<'a, T> {
     }
 
     /// A copy of the elements, read under the lock.
-    fn snapshot(&self) -> Vec<T> {
+    pub(crate) fn snapshot(&self) -> Vec<T> {
         let mut out = Vec::new();
         if let Some(block) = self.block() {
             let len = block.len().load(Relaxed);
@@ -509,7 +509,7 @@ impl<'a, T: Element> Locked<'a, T> {
 
     /// Publishes `values` as the array's contents: as a new block when the storage may move,
     /// or written back in place (same length only) while it is exported.
-    fn commit(&mut self, values: &[T]) -> Result<(), Error> {
+    pub(crate) fn commit(&mut self, values: &[T]) -> Result<(), Error> {
         let (len, cap) = self.len_cap();
         if self.array.exports.load(Acquire) != 0 {
             if values.len() != len {
@@ -660,6 +660,91 @@ impl<'a, T: Element> Locked<'a, T> {
         match self.block() {
             Some(block) if index < len => Ok(block),
             _ => Err(Error::IndexOutOfRange { index, len }),
+        }
+    }
+}
+
+// Crate-internal writer interface for `crate::dynamic`: every method runs under the lock, so an
+// index resolved against `len()` here is resolved at the operation's linearization point.
+impl<T: Element> FtArray<T> {
+    /// Takes the writer lock (released when the returned handle drops).
+    pub(crate) fn write(&self) -> Locked<'_, T> {
+        self.lock()
+    }
+}
+
+impl<T: Element> Locked<'_, T> {
+    /// The length at this instant (only lock holders change it).
+    pub(crate) fn len(&self) -> usize {
+        self.len_cap().0
+    }
+
+    /// The live exports, loaded once (Acquire: see `check_movable`).
+    pub(crate) fn exports(&self) -> usize {
+        self.array.exports.load(Acquire)
+    }
+
+    /// The element at `index`, if `index < len`.
+    pub(crate) fn get(&self, index: usize) -> Option<T> {
+        let block = self.check_index(index).ok()?;
+        // Relaxed: only lock holders store cells, and the lock orders them.
+        Some(from_bits(Bits::<T>::load(&block.cells()[index], Relaxed)))
+    }
+
+    /// Stores `value` at `index` in one in-place step.
+    pub(crate) fn set(&self, index: usize, value: T) -> Result<(), Error> {
+        let block = self.check_index(index)?;
+        let cell = &block.cells()[index];
+        Self::step(block, || Bits::<T>::store(cell, to_bits(value), Relaxed));
+        Ok(())
+    }
+
+    /// Stores each `(index, value)` pair; every index must be below the length. One in-place
+    /// step when there are at most `IN_PLACE_MAX` pairs or the storage is exported, otherwise a
+    /// rewrite by publication.
+    pub(crate) fn set_many(&mut self, pairs: &[(usize, T)]) -> Result<(), Error> {
+        let len = self.len();
+        if let Some(&(index, _)) = pairs.iter().find(|(i, _)| *i >= len) {
+            return Err(Error::IndexOutOfRange { index, len });
+        }
+        let Some(block) = self.block() else {
+            return Ok(());
+        };
+        if pairs.len() <= IN_PLACE_MAX || self.exports() != 0 {
+            let cells = block.cells();
+            Self::step(block, || {
+                for &(i, v) in pairs {
+                    Bits::<T>::store(&cells[i], to_bits(v), Relaxed);
+                }
+            });
+            return Ok(());
+        }
+        let mut values = self.snapshot();
+        for &(i, v) in pairs {
+            values[i] = v;
+        }
+        self.commit(&values)
+    }
+
+    /// Replaces `range` (resolved against `len()`) with `src`.
+    pub(crate) fn splice_values(&mut self, range: Range<usize>, src: &[T]) -> Result<(), Error> {
+        self.splice(range, src)
+    }
+
+    /// Appends `src`.
+    pub(crate) fn append_values(&mut self, src: &[T]) -> Result<(), Error> {
+        self.append(src, None)
+    }
+
+    /// Appends `n` copies of `value`.
+    pub(crate) fn append_repeat(&mut self, value: T, n: usize) -> Result<(), Error> {
+        self.append(&[], Some((value, n)))
+    }
+
+    /// Shortens to `len` elements (no-op if not longer).
+    pub(crate) fn truncate(&self, len: usize) {
+        if len < self.len() {
+            self.set_len(len);
         }
     }
 }

@@ -52,6 +52,58 @@ pub enum Error {
         /// How many exports were alive.
         exports: usize,
     },
+    /// A signed (Python-style) index was out of range at the instant the operation took effect.
+    SignedIndexOutOfRange {
+        /// The index asked for (negative counts from the end).
+        index: isize,
+        /// The array's length at that instant.
+        len: usize,
+    },
+    /// `pop` on an empty array.
+    Empty,
+    /// A character is not the name of a type code (`b B u w h H i I l L q Q f d`).
+    BadTypeCode {
+        /// The character given.
+        code: char,
+    },
+    /// A value is outside the range of the element type.
+    Overflow {
+        /// The element type.
+        code: crate::TypeCode,
+        /// `true` if the value was above the maximum, `false` if below the minimum.
+        above: bool,
+    },
+    /// A value of the wrong kind for the element type (a float for an integer array, a number
+    /// for a character array, …).
+    WrongKind {
+        /// The element type.
+        code: crate::TypeCode,
+        /// The kind of value given (every integer reports as `Kind::Signed`).
+        given: crate::Kind,
+    },
+    /// Two arrays needed the same element type and did not have it.
+    TypeMismatch {
+        /// The element type of the array operated on.
+        expected: crate::TypeCode,
+        /// The element type of the other array.
+        actual: crate::TypeCode,
+    },
+    /// A slice's step was zero.
+    ZeroStep,
+    /// A value searched for (`remove`, `index`) is not in the array.
+    NotFound,
+    /// An operation needs integer elements.
+    NotInteger {
+        /// The element type.
+        code: crate::TypeCode,
+    },
+    /// Character elements cannot be ordered against numbers.
+    Unordered,
+    /// An export token that does not name a live export of this array.
+    UnknownExport {
+        /// The token given.
+        token: u64,
+    },
 }
 
 impl fmt::Display for Error {
@@ -85,6 +137,51 @@ impl fmt::Display for Error {
                 f,
                 "cannot move or resize the storage while {exports} export(s) pin it"
             ),
+            Error::SignedIndexOutOfRange { index, len } => {
+                write!(f, "index {index} out of range for array of length {len}")
+            }
+            Error::Empty => f.write_str("the array is empty"),
+            Error::BadTypeCode { code } => write!(
+                f,
+                "bad typecode {code:?} (must be b, B, u, w, h, H, i, I, l, L, q, Q, f or d)"
+            ),
+            Error::Overflow { code, above: true } => write!(
+                f,
+                "value is greater than the maximum of {} (type code '{code}')",
+                code.c_name()
+            ),
+            Error::Overflow { code, above: false } => write!(
+                f,
+                "value is less than the minimum of {} (type code '{code}')",
+                code.c_name()
+            ),
+            Error::WrongKind { code, given } => {
+                let want = match code.kind() {
+                    crate::Kind::Signed | crate::Kind::Unsigned => "an integer",
+                    crate::Kind::Float => "a number",
+                    crate::Kind::Char => "a character",
+                };
+                let got = match given {
+                    crate::Kind::Signed | crate::Kind::Unsigned => "an integer",
+                    crate::Kind::Float => "a float",
+                    crate::Kind::Char => "a character",
+                };
+                write!(f, "array of type code '{code}' needs {want}, not {got}")
+            }
+            Error::TypeMismatch { expected, actual } => write!(
+                f,
+                "arrays of different type codes ('{expected}' and '{actual}')"
+            ),
+            Error::ZeroStep => f.write_str("slice step cannot be zero"),
+            Error::NotFound => f.write_str("value not in array"),
+            Error::NotInteger { code } => write!(
+                f,
+                "operation needs integer elements, not type code '{code}'"
+            ),
+            Error::Unordered => f.write_str("characters and numbers cannot be ordered"),
+            Error::UnknownExport { token } => {
+                write!(f, "export token {token} does not name a live export")
+            }
         }
     }
 }

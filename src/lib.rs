@@ -4,6 +4,7 @@
 
 mod array;
 pub mod docs;
+pub mod dynamic;
 mod element;
 mod error;
 mod export;
@@ -13,6 +14,7 @@ mod reclaim;
 mod sync;
 
 pub use array::FtArray;
+pub use dynamic::{CompareOp, DynArray, Kind, RawExport, Slice, TypeCode, Value};
 pub use element::{Arith, Element, Word};
 pub use error::Error;
 pub use export::Export;

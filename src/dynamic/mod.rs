@@ -1,0 +1,1184 @@
+//! [`DynArray`]: an array whose element type is chosen at run time by a type code, with the
+//! semantics a scripting language's array type needs (Python's `array.array` is the model).
+//!
+//! Every operation is linearizable, and every index, slice bound and clamp is **resolved
+//! against the length at the operation's own linearization point**: inside the validated read
+//! attempt for reads, under the writer lock for writes. A caller never normalises `-1` against a
+//! length it read earlier (the check-then-act bug of CPython issue #130744, where `a[-1]` read a
+//! value that never lived at the end).
+//!
+//! Values cross the boundary as [`Value`]s and are converted (with range checks) *before* the
+//! array's lock is taken, so a conversion error changes nothing and no conversion runs while
+//! other writers wait.
+//!
+//! ```
+//! use ftarray::{DynArray, Slice, TypeCode, Value};
+//!
+//! let a = DynArray::from_values(TypeCode::Int, &[1.into(), 2.into(), 3.into()]).unwrap();
+//! assert_eq!(a.get(-1).unwrap(), Value::Int(3));
+//! a.insert(-100, Value::Int(0)).unwrap(); // clamped to the front, as Python does
+//! assert_eq!(a.to_values(), [0, 1, 2, 3].map(Value::Int));
+//! let evens = a.get_slice(Slice::new(None, None, Some(2))).unwrap();
+//! assert_eq!(evens.to_values(), [0, 2].map(Value::Int));
+//! a.del_slice(Slice::new(Some(-2), None, None)).unwrap();
+//! assert_eq!(a.len(), 2);
+//! assert!(a.set(0, Value::Int(1 << 40)).is_err()); // out of range for a C int
+//! ```
+
+mod index;
+pub(crate) mod store;
+mod typecode;
+mod value;
+
+pub use index::{Slice, SliceIndices, clamp_index, resolve_index, search_range};
+pub use typecode::{Kind, TypeCode};
+pub use value::{Scalar, Value};
+
+use crate::array::FtArray;
+use crate::error::Error;
+use crossbeam_epoch as epoch;
+use std::cmp::Ordering;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use store::{Store, Stored, with_pair, with_store, with_type};
+
+/// A rich comparison, as Python's six comparison operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CompareOp {
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl CompareOp {
+    /// Whether `ordering` satisfies this operator.
+    pub fn holds(self, ordering: Ordering) -> bool {
+        match self {
+            CompareOp::Lt => ordering.is_lt(),
+            CompareOp::Le => ordering.is_le(),
+            CompareOp::Eq => ordering.is_eq(),
+            CompareOp::Ne => ordering.is_ne(),
+            CompareOp::Gt => ordering.is_gt(),
+            CompareOp::Ge => ordering.is_ge(),
+        }
+    }
+}
+
+/// A raw export of a [`DynArray`]'s storage: what a buffer-protocol host needs.
+///
+/// Made by [`DynArray::export_raw`]; the storage stays where `ptr` points (it neither moves nor
+/// is freed) until [`DynArray::release_export`] is called with `token`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawExport {
+    /// The first element (dangling but aligned when `len` is 0).
+    pub ptr: *mut u8,
+    /// The number of elements (the array's length when the export was made).
+    pub len: usize,
+    /// The size of one element in bytes.
+    pub itemsize: usize,
+    /// The element type.
+    pub code: TypeCode,
+    /// Names this export for [`DynArray::release_export`]; never reused within one array.
+    pub token: u64,
+}
+
+// SAFETY: a `RawExport` is plain data (a pointer value it never dereferences and numbers);
+// every access through `ptr` is the holder's `unsafe` business.
+unsafe impl Send for RawExport {}
+// SAFETY: as above.
+unsafe impl Sync for RawExport {}
+
+/// An array of plain numbers (or characters) whose element type is picked at run time by a
+/// [`TypeCode`]: the shared layer under the C ABI and the Python binding.
+///
+/// It holds one [`FtArray`] of the matching storage type and adds what a scripting language
+/// needs: signed indices, slices with steps, clamping, value conversion with range checks,
+/// comparisons by value across type codes, repetition, concatenation, and an export rule of
+/// the host's choosing. See the [module docs](self) for the linearization rule every method
+/// follows.
+pub struct DynArray {
+    code: TypeCode,
+    store: Store,
+    /// CPython's rule: while any export is alive, every length change fails (not only moves).
+    /// Read under the writer lock by each length-changing operation.
+    strict_exports: AtomicBool,
+    /// Live export tokens, and the next token to hand out.
+    exports: parking_lot::Mutex<Vec<u64>>,
+    next_token: AtomicU64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed implementations: one generic function per operation, dispatched by `with_store!`.
+// ---------------------------------------------------------------------------------------------
+
+/// `T` equal to `value` exactly, if some `T` is (`None`: no element can equal it).
+fn exact<T: Stored>(value: Value, code: TypeCode) -> Option<T> {
+    let x = T::from_value(value, code).ok()?;
+    (x.to_value(code) == value).then_some(x)
+}
+
+fn convert_all<T: Stored>(values: &[Value], code: TypeCode) -> Result<Vec<T>, Error> {
+    let mut out = Vec::new();
+    out.try_reserve_exact(values.len())
+        .map_err(|_| Error::AllocFailed {
+            bytes: values.len().saturating_mul(size_of::<T>()),
+        })?;
+    for v in values {
+        out.push(T::from_value(*v, code)?);
+    }
+    Ok(out)
+}
+
+fn from_bytes_t<T: Stored>(bytes: &[u8]) -> Result<Vec<T>, Error> {
+    let item_size = size_of::<T>();
+    if bytes.len() % item_size != 0 {
+        return Err(Error::BadByteLength {
+            len: bytes.len(),
+            item_size,
+        });
+    }
+    let mut out = Vec::new();
+    out.try_reserve_exact(bytes.len() / item_size)
+        .map_err(|_| Error::AllocFailed { bytes: bytes.len() })?;
+    out.extend(
+        bytes
+            .chunks_exact(item_size)
+            .map(bytemuck::pod_read_unaligned::<T>),
+    );
+    Ok(out)
+}
+
+/// `n` copies of `values` one after another, or an error if that does not fit in memory.
+fn repeated<T: Copy>(values: &[T], n: usize) -> Result<Vec<T>, Error> {
+    let total = values.len().checked_mul(n).ok_or(Error::CapacityOverflow)?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(total)
+        .map_err(|_| Error::AllocFailed {
+            bytes: total.saturating_mul(size_of::<T>()),
+        })?;
+    for _ in 0..n {
+        out.extend_from_slice(values);
+    }
+    Ok(out)
+}
+
+/// Python's array comparison: find the first index where the items differ (by `==`), then
+/// compare those two items with `op`; if none differ, compare the lengths.
+fn richcompare<T: PartialOrd>(a: &[T], b: &[T], op: CompareOp) -> Result<bool, Error> {
+    if a.len() != b.len() && matches!(op, CompareOp::Eq | CompareOp::Ne) {
+        return Ok(op == CompareOp::Ne);
+    }
+    match a.iter().zip(b).find(|(x, y)| x != y) {
+        None => Ok(op.holds(a.len().cmp(&b.len()))),
+        Some(_) if op == CompareOp::Eq => Ok(false),
+        Some(_) if op == CompareOp::Ne => Ok(true),
+        // Typed elements are unordered only through a NaN, which Python's ordering operators
+        // answer with false.
+        Some((x, y)) => Ok(x.partial_cmp(y).is_some_and(|ordering| op.holds(ordering))),
+    }
+}
+
+impl DynArray {
+    fn from_store(code: TypeCode, store: Store) -> DynArray {
+        DynArray {
+            code,
+            store,
+            strict_exports: AtomicBool::new(false),
+            exports: parking_lot::Mutex::new(Vec::new()),
+            next_token: AtomicU64::new(1),
+        }
+    }
+
+    fn from_vec<T: Stored>(code: TypeCode, values: &[T]) -> DynArray {
+        DynArray::from_store(code, T::wrap(FtArray::from_slice(values)))
+    }
+
+    fn strict(&self) -> bool {
+        // Relaxed: a plain setting; each operation reads it once, under its lock.
+        self.strict_exports
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// `Err(Exported)` if the strict rule is on and an export is alive; read once, under the lock.
+fn check_resize<T: Stored>(w: &crate::array::Locked<'_, T>, strict: bool) -> Result<(), Error> {
+    if strict {
+        match w.exports() {
+            0 => Ok(()),
+            exports => Err(Error::Exported { exports }),
+        }
+    } else {
+        Ok(())
+    }
+}
+
+/// Python's slice assignment `a[s] = values`, resolved against the length under the lock.
+fn assign_slice<T: Stored>(
+    w: &mut crate::array::Locked<'_, T>,
+    strict: bool,
+    slice: Slice,
+    values: &[T],
+) -> Result<(), Error> {
+    let r = slice.indices(w.len())?;
+    let needed = values.len();
+    // CPython's rule (bpo-4509): with exports alive, fail early unless this is an equal-size
+    // replacement of a non-empty selection.
+    if needed == 0 || r.len != needed {
+        check_resize(w, strict)?;
+    }
+    if r.step == 1 {
+        let start = r.start as usize;
+        let stop = r.stop.max(r.start) as usize;
+        return w.splice_values(start..stop, values);
+    }
+    if needed == 0 {
+        return delete_indices(w, r);
+    }
+    if needed != r.len {
+        return Err(Error::LengthMismatch {
+            expected: r.len,
+            actual: needed,
+        });
+    }
+    let pairs: Vec<(usize, T)> = r.iter().zip(values.iter().copied()).collect();
+    w.set_many(&pairs)
+}
+
+/// Removes the indices of `r` (any step) under the lock.
+fn delete_indices<T: Stored>(
+    w: &mut crate::array::Locked<'_, T>,
+    r: SliceIndices,
+) -> Result<(), Error> {
+    if r.len == 0 {
+        return Ok(());
+    }
+    if r.step == 1 || r.step == -1 {
+        return w.splice_values(r.span(), &[]);
+    }
+    let span = r.span();
+    let step = r.step.unsigned_abs();
+    let lo = span.start;
+    let values = w.snapshot();
+    let kept: Vec<T> = values
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !(span.contains(i) && (i - lo) % step == 0))
+        .map(|(_, x)| *x)
+        .collect();
+    w.commit(&kept)
+}
+
+impl DynArray {
+    // -----------------------------------------------------------------------------------------
+    // Construction and shape
+    // -----------------------------------------------------------------------------------------
+
+    /// An empty array of `code`'s element type. Does not allocate.
+    ///
+    /// ```
+    /// use ftarray::{DynArray, TypeCode};
+    /// let a = DynArray::new(TypeCode::F64);
+    /// assert!(a.is_empty());
+    /// assert_eq!(a.itemsize(), 8);
+    /// ```
+    pub fn new(code: TypeCode) -> DynArray {
+        DynArray::from_store(code, Store::new(code))
+    }
+
+    /// An empty array of the type named by the letter `code`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadTypeCode`].
+    ///
+    /// ```
+    /// let a = ftarray::DynArray::from_typecode('H').unwrap();
+    /// assert_eq!(a.typecode().as_char(), 'H');
+    /// assert!(ftarray::DynArray::from_typecode('x').is_err());
+    /// ```
+    pub fn from_typecode(code: char) -> Result<DynArray, Error> {
+        Ok(DynArray::new(TypeCode::from_char(code)?))
+    }
+
+    /// An empty array with room for at least `capacity` elements.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CapacityOverflow`] or [`Error::AllocFailed`].
+    pub fn with_capacity(code: TypeCode, capacity: usize) -> Result<DynArray, Error> {
+        let store = with_type!(code, T => T::wrap(FtArray::<T>::try_with_capacity(capacity)?));
+        Ok(DynArray::from_store(code, store))
+    }
+
+    /// An array holding `values`, each converted to `code`'s element type.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Overflow`] or [`Error::WrongKind`] for the first value that does not convert.
+    ///
+    /// ```
+    /// use ftarray::{DynArray, TypeCode, Value};
+    /// let a = DynArray::from_values(TypeCode::U8, &[Value::Int(255)]).unwrap();
+    /// assert_eq!(a.len(), 1);
+    /// assert!(DynArray::from_values(TypeCode::U8, &[Value::Int(256)]).is_err());
+    /// ```
+    pub fn from_values(code: TypeCode, values: &[Value]) -> Result<DynArray, Error> {
+        with_type!(code, T => Ok(DynArray::from_vec(code, &convert_all::<T>(values, code)?)))
+    }
+
+    /// An array decoded from `bytes` (native byte order, Python's `frombytes`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadByteLength`] if the length is not a multiple of the item size.
+    pub fn from_bytes(code: TypeCode, bytes: &[u8]) -> Result<DynArray, Error> {
+        with_type!(code, T => Ok(DynArray::from_vec(code, &from_bytes_t::<T>(bytes)?)))
+    }
+
+    /// The element type.
+    pub fn typecode(&self) -> TypeCode {
+        self.code
+    }
+
+    /// The size of one element in bytes.
+    pub fn itemsize(&self) -> usize {
+        self.code.itemsize()
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        with_store!(&self.store, a => a.len())
+    }
+
+    /// Whether there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many elements fit before the storage has to move.
+    pub fn capacity(&self) -> usize {
+        with_store!(&self.store, a => a.capacity())
+    }
+
+    /// Chooses the export rule: with `strict` on, **any** change of length fails with
+    /// [`Error::Exported`] while an export is alive (CPython's `BufferError` rule); off (the
+    /// default), only operations that would move or free the storage fail. Each operation
+    /// decides under the array's lock, from one reading of the export count.
+    pub fn set_strict_exports(&self, strict: bool) {
+        self.strict_exports
+            .store(strict, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the strict export rule is on.
+    pub fn strict_exports(&self) -> bool {
+        self.strict()
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Single elements
+    // -----------------------------------------------------------------------------------------
+
+    /// The element at `index` (negative counts from the end), resolved against the length at
+    /// the instant of the read.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SignedIndexOutOfRange`].
+    pub fn get(&self, index: isize) -> Result<Value, Error> {
+        let code = self.code;
+        with_store!(&self.store, a => {
+            let guard = epoch::pin();
+            a.read(&guard, |v| {
+                let len = v.len();
+                match resolve_index(index, len).and_then(|i| v.get(i)) {
+                    Some(x) => Ok(x.to_value(code)),
+                    None => Err(Error::SignedIndexOutOfRange { index, len }),
+                }
+            })
+        })
+    }
+
+    /// Copies the bytes of the element at `index` into `out` (which must be `itemsize()` long).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LengthMismatch`] for a wrong `out` length; [`Error::SignedIndexOutOfRange`].
+    pub fn get_bytes(&self, index: isize, out: &mut [u8]) -> Result<(), Error> {
+        if out.len() != self.itemsize() {
+            return Err(Error::LengthMismatch {
+                expected: self.itemsize(),
+                actual: out.len(),
+            });
+        }
+        with_store!(&self.store, a => {
+            let guard = epoch::pin();
+            let x = a.read(&guard, |v| {
+                let len = v.len();
+                resolve_index(index, len)
+                    .and_then(|i| v.get(i))
+                    .ok_or(Error::SignedIndexOutOfRange { index, len })
+            })?;
+            out.copy_from_slice(bytemuck::bytes_of(&x));
+            Ok(())
+        })
+    }
+
+    /// Replaces the element at `index` (negative counts from the end) with `value`.
+    ///
+    /// # Errors
+    ///
+    /// Conversion errors (nothing is locked or changed), or
+    /// [`Error::SignedIndexOutOfRange`] against the length at the write.
+    pub fn set(&self, index: isize, value: Value) -> Result<(), Error> {
+        let code = self.code;
+        with_store!(&self.store, a => {
+            let x = Scalar::from_value(value, code)?;
+            let w = a.write();
+            let len = w.len();
+            let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
+            w.set(i, x)
+        })
+    }
+
+    /// Replaces the element at `index` with the element encoded in `bytes` (native order).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LengthMismatch`] if `bytes` is not `itemsize()` long; index errors.
+    pub fn set_bytes(&self, index: isize, bytes: &[u8]) -> Result<(), Error> {
+        if bytes.len() != self.itemsize() {
+            return Err(Error::LengthMismatch {
+                expected: self.itemsize(),
+                actual: bytes.len(),
+            });
+        }
+        with_store!(&self.store, a => {
+            let x = bytemuck::pod_read_unaligned(bytes);
+            let w = a.write();
+            let len = w.len();
+            let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
+            w.set(i, x)
+        })
+    }
+
+    /// Appends `value`.
+    ///
+    /// # Errors
+    ///
+    /// Conversion errors; [`Error::Exported`] (strict rule, or growth while exported);
+    /// allocation errors. The array is unchanged.
+    pub fn push(&self, value: Value) -> Result<(), Error> {
+        let (code, strict) = (self.code, self.strict());
+        with_store!(&self.store, a => {
+            let x = Scalar::from_value(value, code)?;
+            let mut w = a.write();
+            check_resize(&w, strict)?;
+            w.append_values(std::slice::from_ref(&x))
+        })
+    }
+
+    /// Removes and returns the element at `index` (Python's `pop(i)`; `-1` is the last).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Empty`] on an empty array, [`Error::SignedIndexOutOfRange`], [`Error::Exported`].
+    pub fn pop(&self, index: isize) -> Result<Value, Error> {
+        let (code, strict) = (self.code, self.strict());
+        with_store!(&self.store, a => {
+            let mut w = a.write();
+            let len = w.len();
+            if len == 0 {
+                return Err(Error::Empty);
+            }
+            let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
+            check_resize(&w, strict)?;
+            let x = w.get(i).ok_or(Error::SignedIndexOutOfRange { index, len })?;
+            w.splice_values(i..i + 1, &[])?;
+            Ok(x.to_value(code))
+        })
+    }
+
+    /// Inserts `value` before `index`, clamped into `0..=len` as Python's `insert` does.
+    ///
+    /// # Errors
+    ///
+    /// Conversion errors; [`Error::Exported`]; allocation errors.
+    pub fn insert(&self, index: isize, value: Value) -> Result<(), Error> {
+        let (code, strict) = (self.code, self.strict());
+        with_store!(&self.store, a => {
+            let x = Scalar::from_value(value, code)?;
+            let mut w = a.write();
+            let i = clamp_index(index, w.len());
+            check_resize(&w, strict)?;
+            w.splice_values(i..i, std::slice::from_ref(&x))
+        })
+    }
+
+    /// Removes the first element equal to `value` (Python's `remove`) and returns its index.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`]; [`Error::Exported`].
+    pub fn remove_value(&self, value: Value) -> Result<usize, Error> {
+        let (code, strict) = (self.code, self.strict());
+        with_store!(&self.store, a => {
+            let Some(x) = exact(value, code) else {
+                return Err(Error::NotFound);
+            };
+            let mut w = a.write();
+            let values = w.snapshot();
+            let i = values.iter().position(|y| *y == x).ok_or(Error::NotFound)?;
+            check_resize(&w, strict)?;
+            w.splice_values(i..i + 1, &[])?;
+            Ok(i)
+        })
+    }
+
+    /// The index of the first element equal to `value` within `start..stop` (clamped as
+    /// Python's `index(x, start, stop)`; pass `0, isize::MAX` for the whole array).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub fn index(&self, value: Value, start: isize, stop: isize) -> Result<usize, Error> {
+        let code = self.code;
+        with_store!(&self.store, a => {
+            let Some(x) = exact(value, code) else {
+                return Err(Error::NotFound);
+            };
+            let guard = epoch::pin();
+            a.read(&guard, |v| {
+                let r = search_range(start, stop, v.len());
+                v.slice(r.clone())
+                    .iter()
+                    .position(|y| y == x)
+                    .map(|k| r.start + k)
+                    .ok_or(Error::NotFound)
+            })
+        })
+    }
+
+    /// How many elements equal `value`.
+    pub fn count(&self, value: Value) -> usize {
+        let code = self.code;
+        with_store!(&self.store, a => match exact(value, code) {
+            None => 0,
+            Some(x) => {
+                let guard = epoch::pin();
+                a.read(&guard, |v| v.iter().filter(|y| *y == x).count())
+            }
+        })
+    }
+
+    /// Whether some element equals `value`.
+    pub fn contains(&self, value: Value) -> bool {
+        self.index(value, 0, isize::MAX).is_ok()
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Slices
+    // -----------------------------------------------------------------------------------------
+
+    /// A new array holding `self[slice]`, read at one instant.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ZeroStep`].
+    pub fn get_slice(&self, slice: Slice) -> Result<DynArray, Error> {
+        let code = self.code;
+        with_store!(&self.store, a => {
+            let guard = epoch::pin();
+            let mut out = Vec::new();
+            a.read(&guard, |v| {
+                let r = slice.indices(v.len())?;
+                if r.step == 1 {
+                    v.slice(r.span()).copy_into(&mut out);
+                } else {
+                    out.clear();
+                    out.extend(r.iter().map(|i| v.get(i).expect("resolved in range")));
+                }
+                Ok::<(), Error>(())
+            })?;
+            Ok(DynArray::from_vec(code, &out))
+        })
+    }
+
+    /// Python's `self[slice] = other` (`other` may be `self`): any length for step 1; the
+    /// same length as the selection for other steps, where an empty `other` deletes the
+    /// selection (as CPython's `array` does).
+    ///
+    /// `other` is read while `self`'s lock is held (never taking `other`'s lock), so the
+    /// assignment takes effect at one instant.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TypeMismatch`], [`Error::ZeroStep`], [`Error::LengthMismatch`],
+    /// [`Error::Exported`], allocation errors. The array is unchanged.
+    pub fn set_slice(&self, slice: Slice, other: &DynArray) -> Result<(), Error> {
+        let strict = self.strict();
+        let same = std::ptr::eq(self, other);
+        with_pair!(&self.store, &other.store, a, b => {
+            if self.code != other.code {
+                return Err(self.mismatch(other));
+            }
+            let mut w = a.write();
+            let values = if same { w.snapshot() } else { b.to_vec() };
+            assign_slice(&mut w, strict, slice, &values)
+        }, _ => Err(self.mismatch(other)))
+    }
+
+    /// Python's `self[slice] = values`, converting `values` first.
+    ///
+    /// # Errors
+    ///
+    /// As [`set_slice`](Self::set_slice), plus conversion errors.
+    pub fn set_slice_values(&self, slice: Slice, values: &[Value]) -> Result<(), Error> {
+        let (code, strict) = (self.code, self.strict());
+        with_store!(&self.store, a => {
+            let values = convert_all(values, code)?;
+            let mut w = a.write();
+            assign_slice(&mut w, strict, slice, &values)
+        })
+    }
+
+    /// Python's `self[slice] = array(code, bytes)`: the elements decoded from `bytes`.
+    ///
+    /// # Errors
+    ///
+    /// As [`set_slice`](Self::set_slice), plus [`Error::BadByteLength`].
+    pub fn set_slice_bytes(&self, slice: Slice, bytes: &[u8]) -> Result<(), Error> {
+        let strict = self.strict();
+        with_store!(&self.store, a => {
+            let values = from_bytes_t(bytes)?;
+            let mut w = a.write();
+            assign_slice(&mut w, strict, slice, &values)
+        })
+    }
+
+    /// Python's `del self[slice]`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ZeroStep`], [`Error::Exported`], allocation errors.
+    pub fn del_slice(&self, slice: Slice) -> Result<(), Error> {
+        let strict = self.strict();
+        with_store!(&self.store, a => {
+            let mut w = a.write();
+            let r = slice.indices(w.len())?;
+            // CPython raises BufferError for any deletion while exported, even an empty one.
+            check_resize(&w, strict)?;
+            delete_indices(&mut w, r)
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Bulk writes
+    // -----------------------------------------------------------------------------------------
+
+    /// Appends the elements of `other` (which may be `self`: `a.extend(a)` doubles `a`), read
+    /// while `self`'s lock is held, so the append is one instant of both arrays.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TypeMismatch`]; [`Error::Exported`]; allocation errors.
+    pub fn extend(&self, other: &DynArray) -> Result<(), Error> {
+        let strict = self.strict();
+        let same = std::ptr::eq(self, other);
+        with_pair!(&self.store, &other.store, a, b => {
+            if self.code != other.code {
+                return Err(self.mismatch(other));
+            }
+            let mut w = a.write();
+            let values = if same { w.snapshot() } else { b.to_vec() };
+            if !values.is_empty() {
+                check_resize(&w, strict)?;
+            }
+            w.append_values(&values)
+        }, _ => Err(self.mismatch(other)))
+    }
+
+    /// Appends `values`, all converted first (Python's `fromlist`: all or nothing).
+    ///
+    /// # Errors
+    ///
+    /// Conversion errors (nothing appended); [`Error::Exported`]; allocation errors.
+    pub fn extend_values(&self, values: &[Value]) -> Result<(), Error> {
+        let (code, strict) = (self.code, self.strict());
+        with_store!(&self.store, a => {
+            let values = convert_all(values, code)?;
+            let mut w = a.write();
+            if !values.is_empty() {
+                check_resize(&w, strict)?;
+            }
+            w.append_values(&values)
+        })
+    }
+
+    /// Appends the elements encoded in `bytes` (native order; Python's `frombytes`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadByteLength`]; [`Error::Exported`]; allocation errors.
+    pub fn extend_bytes(&self, bytes: &[u8]) -> Result<(), Error> {
+        let strict = self.strict();
+        with_store!(&self.store, a => {
+            let values = from_bytes_t(bytes)?;
+            let mut w = a.write();
+            if !values.is_empty() {
+                check_resize(&w, strict)?;
+            }
+            w.append_values(&values)
+        })
+    }
+
+    /// Removes every element, keeping the capacity.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] under the strict rule.
+    pub fn clear(&self) -> Result<(), Error> {
+        self.truncate(0)
+    }
+
+    /// Shortens the array to `len` elements (nothing if it is not longer).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] under the strict rule.
+    pub fn truncate(&self, len: usize) -> Result<(), Error> {
+        let strict = self.strict();
+        with_store!(&self.store, a => {
+            let w = a.write();
+            if len < w.len() {
+                check_resize(&w, strict)?;
+                w.truncate(len);
+            }
+            Ok(())
+        })
+    }
+
+    /// Resizes to `len` elements, filling new slots with `fill`.
+    ///
+    /// # Errors
+    ///
+    /// Conversion errors; [`Error::Exported`]; allocation errors.
+    pub fn resize(&self, len: usize, fill: Value) -> Result<(), Error> {
+        let (code, strict) = (self.code, self.strict());
+        with_store!(&self.store, a => {
+            let x = Scalar::from_value(fill, code)?;
+            let mut w = a.write();
+            let old = w.len();
+            if len != old {
+                check_resize(&w, strict)?;
+            }
+            if len < old {
+                w.truncate(len);
+                Ok(())
+            } else {
+                w.append_repeat(x, len - old)
+            }
+        })
+    }
+
+    /// Makes room for at least `additional` more elements.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CapacityOverflow`], [`Error::AllocFailed`], [`Error::Exported`].
+    pub fn reserve(&self, additional: usize) -> Result<(), Error> {
+        with_store!(&self.store, a => a.try_reserve(additional))
+    }
+
+    /// Reverses the elements in one step.
+    ///
+    /// # Errors
+    ///
+    /// Allocation errors.
+    pub fn reverse(&self) -> Result<(), Error> {
+        with_store!(&self.store, a => {
+            let mut w = a.write();
+            let mut values = w.snapshot();
+            values.reverse();
+            w.commit(&values)
+        })
+    }
+
+    /// Reverses the bytes of every element (Python's `byteswap`) in one step.
+    ///
+    /// # Errors
+    ///
+    /// Allocation errors.
+    pub fn byteswap(&self) -> Result<(), Error> {
+        with_store!(&self.store, a => {
+            let mut w = a.write();
+            let mut values = w.snapshot();
+            for x in values.iter_mut() {
+                bytemuck::bytes_of_mut(x).reverse();
+            }
+            w.commit(&values)
+        })
+    }
+
+    /// Python's `self *= n`: the contents repeated `n` times (`n <= 0` empties the array).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`]; [`Error::CapacityOverflow`]/[`Error::AllocFailed`] if the result
+    /// does not fit.
+    pub fn repeat_in_place(&self, n: isize) -> Result<(), Error> {
+        let strict = self.strict();
+        with_store!(&self.store, a => {
+            let mut w = a.write();
+            let len = w.len();
+            if len == 0 || n == 1 {
+                return Ok(());
+            }
+            check_resize(&w, strict)?;
+            if n <= 0 {
+                w.truncate(0);
+                return Ok(());
+            }
+            let values = w.snapshot();
+            let more = repeated(&values, n as usize - 1)?;
+            w.append_values(&more)
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // New arrays and snapshots
+    // -----------------------------------------------------------------------------------------
+
+    /// Python's `self * n`: a new array with the contents repeated `n` times.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CapacityOverflow`]/[`Error::AllocFailed`] if the result does not fit.
+    pub fn repeat(&self, n: isize) -> Result<DynArray, Error> {
+        let code = self.code;
+        with_store!(&self.store, a => {
+            let values = if n > 0 { a.to_vec() } else { Vec::new() };
+            Ok(DynArray::from_vec(code, &repeated(&values, n.max(0) as usize)?))
+        })
+    }
+
+    /// Python's `self + other`: a new array, both read at one instant (`other` may be `self`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TypeMismatch`]; allocation errors.
+    pub fn concat(&self, other: &DynArray) -> Result<DynArray, Error> {
+        let code = self.code;
+        let same = std::ptr::eq(self, other);
+        with_pair!(&self.store, &other.store, a, b => {
+            if self.code != other.code {
+                return Err(self.mismatch(other));
+            }
+            let (mut x, y) = if same {
+                let x = a.to_vec();
+                let y = x.clone();
+                (x, y)
+            } else {
+                // Both at one instant: `self` cannot change while we hold its lock, and
+                // `other` is read (without its lock) during that time.
+                let w = a.write();
+                (w.snapshot(), b.to_vec())
+            };
+            x.try_reserve_exact(y.len()).map_err(|_| Error::AllocFailed {
+                bytes: (x.len() + y.len()).saturating_mul(code.itemsize()),
+            })?;
+            x.extend_from_slice(&y);
+            Ok(DynArray::from_vec(code, &x))
+        }, _ => Err(self.mismatch(other)))
+    }
+
+    /// All elements as values, taken at one instant (Python's `tolist`).
+    pub fn to_values(&self) -> Vec<Value> {
+        let code = self.code;
+        with_store!(&self.store, a => a.to_vec().into_iter().map(|x| x.to_value(code)).collect())
+    }
+
+    /// All elements' bytes in native order, taken at one instant (Python's `tobytes`).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        with_store!(&self.store, a => a.to_bytes())
+    }
+
+    /// Copies all elements' bytes into `dst`, at one instant, and returns how many bytes that
+    /// was.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LengthMismatch`] if `dst` is too small at that instant: `expected` is the size
+    /// needed then (ask again with a buffer at least that big; the array may have grown).
+    pub fn copy_bytes_to(&self, dst: &mut [u8]) -> Result<usize, Error> {
+        with_store!(&self.store, a => copy_bytes_t(a, dst))
+    }
+
+    /// A snapshot copy with the same type code (and the default export rule).
+    ///
+    /// # Errors
+    ///
+    /// Allocation errors.
+    pub fn try_clone(&self) -> Result<DynArray, Error> {
+        let code = self.code;
+        with_store!(&self.store, a => Ok(DynArray::from_vec(code, &a.to_vec())))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Comparison
+    // -----------------------------------------------------------------------------------------
+
+    /// Python's rich comparison of two arrays, by value, across type codes (an `i` array
+    /// equals a `d` array holding the same numbers). Both are read at one instant; `a == a` is
+    /// one snapshot compared with itself.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unordered`] if an ordering comparison meets a character and a number.
+    pub fn compare(&self, other: &DynArray, op: CompareOp) -> Result<bool, Error> {
+        if std::ptr::eq(self, other) {
+            // One snapshot compared with itself: every element equals itself unless NaN.
+            return with_store!(&self.store, a => {
+                let v = a.to_vec();
+                richcompare(&v, &v, op)
+            });
+        }
+        let (code_a, code_b) = (self.code, other.code);
+        if code_a == code_b {
+            return with_pair!(&self.store, &other.store, a, b => {
+                let (x, y) = {
+                    let w = a.write();
+                    (w.snapshot(), b.to_vec())
+                };
+                richcompare(&x, &y, op)
+            }, _ => unreachable!("one type code, one storage type"));
+        }
+        let (x, y) = with_store!(&self.store, a => {
+            let w = a.write();
+            let x: Vec<Value> = w.snapshot().into_iter().map(|e| e.to_value(code_a)).collect();
+            (x, other.to_values())
+        });
+        if x.len() != y.len() && matches!(op, CompareOp::Eq | CompareOp::Ne) {
+            return Ok(op == CompareOp::Ne);
+        }
+        match x.iter().zip(&y).find(|(p, q)| p != q) {
+            None => Ok(op.holds(x.len().cmp(&y.len()))),
+            Some(_) if op == CompareOp::Eq => Ok(false),
+            Some(_) if op == CompareOp::Ne => Ok(true),
+            Some((p, q)) => match p.partial_cmp(q) {
+                Some(ordering) => Ok(op.holds(ordering)),
+                None if p.kind() != Kind::Char && q.kind() != Kind::Char => Ok(false),
+                None => Err(Error::Unordered),
+            },
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Atomic read-modify-write
+    // -----------------------------------------------------------------------------------------
+
+    /// Adds `delta` to the element at `index` (integers wrap; floats follow IEEE 754) in one
+    /// step and returns the old value.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongKind`] for a character array or a float delta on an integer array;
+    /// [`Error::SignedIndexOutOfRange`].
+    pub fn fetch_add(&self, index: isize, delta: Value) -> Result<Value, Error> {
+        let code = self.code;
+        if code.kind() == Kind::Char {
+            return Err(Error::NotInteger { code });
+        }
+        if code.is_integer() && delta.as_i128().is_none() {
+            return Err(Error::WrongKind {
+                code,
+                given: delta.kind(),
+            });
+        }
+        with_store!(&self.store, a => {
+            let w = a.write();
+            let len = w.len();
+            let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
+            let old = w.get(i).ok_or(Error::SignedIndexOutOfRange { index, len })?;
+            let new = add_wrapping(old, delta, code);
+            w.set(i, new)?;
+            Ok(old.to_value(code))
+        })
+    }
+
+    /// If the element at `index` equals `current`, replaces it with `new`; returns `Ok(old)`
+    /// if it did and `Err(actual)` if not. Integer arrays only.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotInteger`]; conversion errors for `current` and `new`; index errors.
+    pub fn compare_exchange(
+        &self,
+        index: isize,
+        current: Value,
+        new: Value,
+    ) -> Result<Result<Value, Value>, Error> {
+        let code = self.code;
+        if !code.is_integer() {
+            return Err(Error::NotInteger { code });
+        }
+        with_store!(&self.store, a => {
+            let cur = Scalar::from_value(current, code)?;
+            let new = Scalar::from_value(new, code)?;
+            let w = a.write();
+            let len = w.len();
+            let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
+            let old = w.get(i).ok_or(Error::SignedIndexOutOfRange { index, len })?;
+            if old == cur {
+                w.set(i, new)?;
+                Ok(Ok(old.to_value(code)))
+            } else {
+                Ok(Err(old.to_value(code)))
+            }
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Exports
+    // -----------------------------------------------------------------------------------------
+
+    /// Pins the storage and returns where it is, for a buffer-protocol host; the export lasts
+    /// until [`release_export`](Self::release_export) is called with its token.
+    ///
+    /// While it lasts, operations that would move or free the storage fail with
+    /// [`Error::Exported`] (and, under [`set_strict_exports`](Self::set_strict_exports), every
+    /// length change does). Reads and writes through the pointer race with this array's own
+    /// lock-free readers and writers unless the host orders them: treat the elements as
+    /// atomics of `itemsize` bytes, or write only while no other thread uses the array.
+    pub fn export_raw(&self) -> RawExport {
+        let mut live = self.exports.lock();
+        let token = self
+            .next_token
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (ptr, len) = with_store!(&self.store, a => {
+            let (p, n) = a.export_raw();
+            (p.cast::<u8>(), n)
+        });
+        live.push(token);
+        RawExport {
+            ptr,
+            len,
+            itemsize: self.itemsize(),
+            code: self.code,
+            token,
+        }
+    }
+
+    /// Ends the export named by `token`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownExport`] if `token` does not name a live export of this array (never
+    /// made here, or already released); nothing changes.
+    pub fn release_export(&self, token: u64) -> Result<(), Error> {
+        let mut live = self.exports.lock();
+        let at = live
+            .iter()
+            .position(|t| *t == token)
+            .ok_or(Error::UnknownExport { token })?;
+        live.swap_remove(at);
+        // SAFETY: `token` named a live export made by `export_raw`, which made exactly one
+        // `FtArray::export_raw`; we release exactly that one, once (the token is gone now).
+        with_store!(&self.store, a => unsafe { a.release_export() });
+        Ok(())
+    }
+
+    /// The number of live exports.
+    pub fn export_count(&self) -> usize {
+        self.exports.lock().len()
+    }
+
+    fn mismatch(&self, other: &DynArray) -> Error {
+        Error::TypeMismatch {
+            expected: self.code,
+            actual: other.code,
+        }
+    }
+}
+
+fn copy_bytes_t<T: Stored>(a: &FtArray<T>, dst: &mut [u8]) -> Result<usize, Error> {
+    let guard = epoch::pin();
+    a.read(&guard, |v| {
+        let n = v.len() * size_of::<T>();
+        if n > dst.len() {
+            return Err(Error::LengthMismatch {
+                expected: n,
+                actual: dst.len(),
+            });
+        }
+        for (chunk, x) in dst.chunks_exact_mut(size_of::<T>()).zip(v.iter()) {
+            chunk.copy_from_slice(bytemuck::bytes_of(&x));
+        }
+        Ok(n)
+    })
+}
+
+/// `old + delta`, wrapping for integers.
+fn add_wrapping<T: Stored>(old: T, delta: Value, code: TypeCode) -> T {
+    match (old.to_value(code), delta) {
+        (Value::Float(x), d) => {
+            T::from_value(Value::Float(x + d.as_f64().unwrap_or(0.0)), code).unwrap_or(old)
+        }
+        (o, d) => {
+            let bits = (code.itemsize() * 8) as u32;
+            let sum = o
+                .as_i128()
+                .unwrap_or(0)
+                .wrapping_add(d.as_i128().unwrap_or(0));
+            let mask = (1i128 << bits) - 1;
+            let wrapped = sum & mask;
+            let v = if code.kind() == Kind::Signed && wrapped >> (bits - 1) & 1 == 1 {
+                wrapped - (1i128 << bits)
+            } else {
+                wrapped
+            };
+            Value::from_i128(v)
+                .and_then(|v| T::from_value(v, code).ok())
+                .unwrap_or(old)
+        }
+    }
+}
+
+impl Clone for DynArray {
+    /// A snapshot copy.
+    ///
+    /// # Panics
+    ///
+    /// If the allocation fails; see [`DynArray::try_clone`].
+    fn clone(&self) -> DynArray {
+        self.try_clone().unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl fmt::Debug for DynArray {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "array('{}', [", self.code)?;
+        for (k, v) in self.to_values().iter().enumerate() {
+            if k > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{v}")?;
+        }
+        f.write_str("])")
+    }
+}
+
+/// Equality by value across type codes (Python's `==`); `a == a` is one snapshot.
+impl PartialEq for DynArray {
+    fn eq(&self, other: &DynArray) -> bool {
+        self.compare(other, CompareOp::Eq).unwrap_or(false)
+    }
+}
