@@ -11,6 +11,7 @@ mod export;
 mod raw;
 mod reader;
 mod reclaim;
+mod session;
 mod sync;
 
 pub use array::FtArray;
@@ -20,6 +21,7 @@ pub use error::Error;
 pub use export::Export;
 pub use reader::{Iter, Reader, ReaderIter};
 pub use reclaim::retired_bytes;
+pub use session::Session;
 
 #[cfg(all(test, not(loom)))]
 mod send_sync {
