@@ -43,7 +43,9 @@ pub struct Session {
 impl Session {
     /// Pins the current thread until the session is dropped.
     pub fn enter() -> Session {
-        Session { guard: epoch::pin() }
+        Session {
+            guard: epoch::pin(),
+        }
     }
 
     /// A quiescent point: unpins and pins again, so buffers retired meanwhile can be freed.

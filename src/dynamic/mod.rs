@@ -436,12 +436,23 @@ impl DynArray {
     ///
     /// # Errors
     ///
-    /// Conversion errors (nothing is locked or changed), or
-    /// [`Error::SignedIndexOutOfRange`] against the length at the write.
+    /// [`Error::SignedIndexOutOfRange`] against the length at the write, or a conversion error
+    /// (an index that is out of range is reported first, as CPython does).
     pub fn set(&self, index: isize, value: Value) -> Result<(), Error> {
         let code = self.code;
         with_store!(&self.store, a => {
-            let x = Scalar::from_value(value, code)?;
+            let x = match Scalar::from_value(value, code) {
+                Ok(x) => x,
+                // As CPython, a bad index is reported before a bad value. Nothing changes
+                // either way, so one reading of the length decides which error to report.
+                Err(e) => {
+                    let len = a.len();
+                    return Err(match resolve_index(index, len) {
+                        None => Error::SignedIndexOutOfRange { index, len },
+                        Some(_) => e,
+                    });
+                }
+            };
             let w = a.write();
             let len = w.len();
             let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
