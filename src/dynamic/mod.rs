@@ -675,6 +675,32 @@ impl DynArray {
         })
     }
 
+    /// Removes the elements of `self[slice]` and returns them (in slice order), in one step:
+    /// `del self[slice]` that tells what it removed.
+    ///
+    /// # Errors
+    ///
+    /// As [`del_slice`](Self::del_slice).
+    ///
+    /// ```
+    /// use ftarray::{DynArray, Slice, TypeCode, Value};
+    /// let a = DynArray::from_values(TypeCode::I16, &[1, 2, 3, 4].map(Value::from)).unwrap();
+    /// let tail = a.take_slice(Slice::new(Some(-2), None, None)).unwrap();
+    /// assert_eq!(tail.to_values(), [3, 4].map(Value::from));
+    /// assert_eq!(a.to_values(), [1, 2].map(Value::from));
+    /// ```
+    pub fn take_slice(&self, slice: Slice) -> Result<DynArray, Error> {
+        let (code, strict) = (self.code, self.strict());
+        with_store!(&self.store, a => {
+            let mut w = a.write();
+            let r = slice.indices(w.len())?;
+            check_resize(&w, strict)?;
+            let taken: Vec<_> = r.iter().map(|i| w.get(i).expect("resolved in range")).collect();
+            delete_indices(&mut w, r)?;
+            Ok(DynArray::from_vec(code, &taken))
+        })
+    }
+
     /// Python's `del self[slice]`.
     ///
     /// # Errors
