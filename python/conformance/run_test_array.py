@@ -32,8 +32,12 @@ import unittest
 # `import array` and `from array import ...`, each on its own line, at any indentation.
 IMPORT_RE = re.compile(r"^(?P<indent>[ \t]*)import array[ \t]*$", re.MULTILINE)
 FROM_RE = re.compile(r"^(?P<indent>[ \t]*)from array import ", re.MULTILINE)
-# Anything else that would still load the standard module after the swap.
-LEFTOVER_RE = re.compile(r"\bimport array\b|\bfrom array\b|import_module\(['\"]array['\"]\)")
+# Every statement that may load the standard module: each must be one the swap rewrites.
+ANY_IMPORT_RE = re.compile(
+    r"^[ \t]*(?:import[ \t][^#\n]*\barray\b|from[ \t]+array\b)"
+    r"|(?:import_module|import_fresh_module|__import__)\([ \t]*['\"]array['\"]",
+    re.MULTILINE,
+)
 
 
 def stdlib_test_file() -> str:
@@ -58,10 +62,13 @@ def swap_import(source: str, module: str) -> tuple[str, int]:
     new, n_from = FROM_RE.subn(rf"\g<indent>from {module} import ", new)
     if n_import == 0:
         raise ValueError("no `import array` line found: the test file's layout changed")
-    leftover = LEFTOVER_RE.search(new)
-    if leftover:
-        line = new.count("\n", 0, leftover.start()) + 1
-        raise ValueError(f"line {line} still imports the standard module: {leftover.group(0)!r}")
+    covered = {m.start() for m in IMPORT_RE.finditer(source)}
+    covered |= {m.start() for m in FROM_RE.finditer(source)}
+    for m in ANY_IMPORT_RE.finditer(source):
+        if m.start() not in covered:
+            line = source.count("\n", 0, m.start()) + 1
+            text = source[m.start():].split("\n", 1)[0].strip()
+            raise ValueError(f"line {line} still imports the standard module: {text!r}")
     return new, n_import + n_from
 
 
