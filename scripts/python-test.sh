@@ -54,8 +54,9 @@ for tag in ${FTARRAY_PYTHONS:-3.11 3.13 3.13t}; do
     step "$tag: pip install ./python ($py)"
     # --no-build-isolation: build with the venv's pinned maturin instead of fetching one into a
     # throwaway environment on every run; --force-reinstall: same version, new build.
-    CARGO_TARGET_DIR=$PWD/target/python/$tag "$py" -m pip install --quiet --no-build-isolation \
-        --force-reinstall --no-deps ./python
+    # The venv's bin/ goes first on PATH: maturin's build hook runs the `maturin` executable.
+    PATH="$(dirname "$py"):$PATH" CARGO_TARGET_DIR=$PWD/target/python/$tag "$py" -m pip install \
+        --quiet --no-build-isolation --force-reinstall --no-deps ./python
 
     step "$tag: pytest python/tests"
     log=$(mktemp)

@@ -150,6 +150,7 @@ def run_child(module_name: str, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, __file__, "--child", module_name, "--seconds", str(args.seconds),
            "--writers", str(args.writers), "--readers", str(args.readers),
            "--index", str(args.index), "--typecode", args.typecode]
+    t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True,
                               timeout=args.seconds + args.timeout)
@@ -160,15 +161,22 @@ def run_child(module_name: str, args: argparse.Namespace) -> dict:
             name = signal.Signals(-proc.returncode).name
         except ValueError:
             name = f"signal {-proc.returncode}"
-        return {"status": "crashed", "signal": name, "stderr": proc.stderr[-2000:]}
+        # Wall time from spawn to death, interpreter start-up included.
+        return {"status": "crashed", "signal": name, "stderr": proc.stderr[-2000:],
+                "after": time.perf_counter() - t0}
     if proc.returncode == NOT_INSTALLED:
-        return {"status": "not installed", "detail": proc.stderr.strip().splitlines()[-1:]}
+        return {"status": "not installed", "detail": last_line(proc.stderr)}
     try:
         result = json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
         return {"status": "failed", "detail": f"exit {proc.returncode}: {proc.stderr[-2000:]}"}
     result["status"] = "finished"
     return result
+
+
+def last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
 
 
 def fmt_rate(x: float) -> str:
@@ -184,7 +192,11 @@ def summarize(module_name: str, runs: list[dict]) -> dict:
     for r in crashed:
         signals[r["signal"]] = signals.get(r["signal"], 0) + 1
     row["signals"] = ", ".join(f"{s} x{n}" for s, n in sorted(signals.items()))
+    if crashed:
+        after = sorted(r["after"] for r in crashed)
+        row["signals"] += f", median {after[len(after) // 2]:.2f} s after spawn"
     row["other"] = sorted({r["status"] for r in other})
+    row["details"] = sorted({last_line(r.get("detail", "")) or r["status"] for r in other})
     if finished:
         secs = sum(r["seconds"] for r in finished)
         row["reads_per_s"] = sum(r["reads"] for r in finished) / secs
@@ -231,6 +243,8 @@ def print_table(rows: list[dict], args: argparse.Namespace) -> None:
     for row in rows:
         if row.get("clear") and row["clear"] != ["clear()"]:
             print(f"{row['module']}: no clear() before 3.13; writers used {', '.join(row['clear'])}")
+        for detail in row.get("details", [])[:3]:
+            print(f"{row['module']}: run did not finish normally: {detail}")
         for problem in row.get("problems", [])[:5]:
             print(f"{row['module']}: invariant broken: {problem}")
 
