@@ -16,7 +16,8 @@
 # `make install`: about 12 minutes on 2 cores.
 #
 # Cache: ${FTARRAY_CACHE:-$HOME/.cache/ftarray}/python3.13t (the install prefix), plus
-# build-python3.13t/ (sources, logs, the private apt state). A build counts as finished only
+# build-python3.13t/ (the source package, logs, the private apt state; the build tree is
+# removed after a successful build). A build counts as finished only
 # when the stamp file python3.13t/.ftarray-complete exists, and it is written last, after the
 # interpreter passed every check below; anything else is a partial build, which is wiped and
 # redone. An flock on python3.13t.lock serialises concurrent runs (the second one waits, then
@@ -39,6 +40,8 @@ die() {
     printf 'python-ft: error: %s\n' "$*" >&2
     exit 1
 }
+
+[[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "FTARRAY_JOBS must be a positive number, not '$JOBS'"
 
 rebuild=0
 case "${1:-}" in
@@ -200,5 +203,7 @@ EOF
 trap - ERR
 printf '%s\nCPython %s free-threaded, built in %s s on %s cores\n' "$py" "$version" \
     "$build_seconds" "$JOBS" >"$STAMP"
+# The build tree (about 500 MB) is not needed any more; the source tarball and logs stay.
+rm -rf "$TREE"
 log "built CPython $version (free-threaded) in $build_seconds s: $py"
 printf '%s\n' "$py"
