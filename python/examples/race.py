@@ -195,7 +195,8 @@ def summarize(module_name: str, runs: list[dict]) -> dict:
     if crashed:
         after = sorted(r["after"] for r in crashed)
         row["signals"] += f", median {after[len(after) // 2]:.2f} s after spawn"
-    row["other"] = sorted({r["status"] for r in other})
+    statuses = [r["status"] for r in other]
+    row["other"] = [f"{s} x{statuses.count(s)}" for s in sorted(set(statuses))]
     row["details"] = sorted({last_line(r.get("detail", "")) or r["status"] for r in other})
     if finished:
         secs = sum(r["seconds"] for r in finished)
