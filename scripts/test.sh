@@ -7,7 +7,8 @@
 # threaded and memory tests, examples and doctests; the threaded and memory tests again in
 # release; benchmarks build (not run: they are not timed tests); the fuzz harness's regression
 # replay (stable); loom models at preemption bound 2; Miri on the unit and API tests; a short
-# fuzz smoke of every target. Steps that need nightly (Miri, ASan fuzzing) say clearly when
+# fuzz smoke of every target; the Python binding's tests on CPython 3.11, 3.13 and free-threaded
+# 3.13 (scripts/python-test.sh, which builds the free-threaded interpreter once and caches it). Steps that need nightly (Miri, ASan fuzzing) say clearly when
 # they are skipped or fall back because no nightly toolchain is installed.
 #
 # Environment: FUZZ_SMOKE_SECONDS (default 10) seconds per fuzz target.
@@ -51,6 +52,9 @@ bash scripts/miri.sh quick
 
 step "fuzz smoke: ${FUZZ_SMOKE_SECONDS:-10} s per target"
 bash scripts/fuzz.sh "${FUZZ_SMOKE_SECONDS:-10}"
+
+step "Python binding: pytest and CPython's test_array.py on 3.11, 3.13, 3.13t"
+bash scripts/python-test.sh
 
 echo
 echo "all test suites passed in $(( $(date +%s) - start )) s"
