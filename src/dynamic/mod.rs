@@ -26,11 +26,13 @@
 //! ```
 
 mod index;
+mod shared;
 pub(crate) mod store;
 mod typecode;
 mod value;
 
 pub use index::{Slice, SliceIndices, clamp_index, resolve_index, search_range};
+pub use shared::read_shared;
 pub use typecode::{Kind, TypeCode};
 pub use value::{Scalar, Value};
 
@@ -775,6 +777,45 @@ impl DynArray {
             }
             w.append_values(&values)
         })
+    }
+
+    /// Appends the elements encoded in the `nbytes` bytes at `ptr` (native order), copied with
+    /// atomic loads first (see [`read_shared`]): for input that may alias memory other threads
+    /// write, such as another array's export, or this array's own.
+    ///
+    /// # Errors
+    ///
+    /// As [`extend_bytes`](Self::extend_bytes).
+    ///
+    /// # Safety
+    ///
+    /// As [`read_shared`]: `ptr` readable for `nbytes` bytes during the call, written only
+    /// atomically meanwhile.
+    pub unsafe fn extend_from_raw(&self, ptr: *const u8, nbytes: usize) -> Result<(), Error> {
+        // SAFETY: forwarded to the caller.
+        let bytes = unsafe { read_shared(ptr, nbytes, self.itemsize()) };
+        self.extend_bytes(&bytes)
+    }
+
+    /// Python's `self[slice] = array(code, bytes)` with the bytes at `ptr` copied with atomic
+    /// loads first (see [`extend_from_raw`](Self::extend_from_raw)).
+    ///
+    /// # Errors
+    ///
+    /// As [`set_slice_bytes`](Self::set_slice_bytes).
+    ///
+    /// # Safety
+    ///
+    /// As [`read_shared`].
+    pub unsafe fn set_slice_from_raw(
+        &self,
+        slice: Slice,
+        ptr: *const u8,
+        nbytes: usize,
+    ) -> Result<(), Error> {
+        // SAFETY: forwarded to the caller.
+        let bytes = unsafe { read_shared(ptr, nbytes, self.itemsize()) };
+        self.set_slice_bytes(slice, &bytes)
     }
 
     /// Removes every element, keeping the capacity.
