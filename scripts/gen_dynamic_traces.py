@@ -67,6 +67,18 @@ def rand_value(rng, code, in_range=True):
     return rng.choice(cands) if cands else rng.randint(lo, hi)
 
 
+def rand_probe(rng, code):
+    """A value to search for: usually of the array's kind, sometimes a number of the other kind
+    (Python finds 1.0 in array('i', [1]) and 3 in array('d', [3.0]))."""
+    v = rand_value(rng, code)
+    r = rng.random()
+    if code not in "uwfd" and r < 0.3:
+        return float(v) if r < 0.2 else v + 0.5
+    if code in "fd" and r < 0.2 and isinstance(v, float) and math.isfinite(v) and v == int(v):
+        return int(v)
+    return v
+
+
 def rand_index(rng, n):
     r = rng.random()
     if r < 0.7:
@@ -127,21 +139,21 @@ def run(rng, code):
                 args = [i, enc(v)]
                 a.insert(i, v)
             elif kind == "remove":
-                v = rand_value(rng, code)
+                v = rand_probe(rng, code)
                 args = [enc(v)]
                 a.remove(v)
             elif kind == "index":
-                v = rand_value(rng, code)
+                v = rand_probe(rng, code)
                 start = rand_index(rng, n) if rng.random() < 0.5 else 0
                 stop = rand_index(rng, n) if rng.random() < 0.5 else sys.maxsize
                 args = [enc(v), start, stop]
                 result = a.index(v, start, stop)
             elif kind == "count":
-                v = rand_value(rng, code)
+                v = rand_probe(rng, code)
                 args = [enc(v)]
                 result = a.count(v)
             elif kind == "contains":
-                v = rand_value(rng, code)
+                v = rand_probe(rng, code)
                 args = [enc(v)]
                 result = v in a
             elif kind == "getslice":

@@ -123,7 +123,25 @@ pub struct DynArray {
 // ---------------------------------------------------------------------------------------------
 
 /// `T` equal to `value` exactly, if some `T` is (`None`: no element can equal it).
+///
+/// Equality is by value, as Python compares numbers: an integer array holds `1.0` when it holds
+/// `1`, a float array holds `3` when it holds `3.0`; characters equal only characters.
 fn exact<T: Stored>(value: Value, code: TypeCode) -> Option<T> {
+    let value = match value {
+        // An integral float may equal an integer element; `from_i128` refuses anything outside
+        // every integer type (and the cast saturates, so huge floats are refused too).
+        Value::Float(f) if code.is_integer() => {
+            if f.fract() != 0.0 || !f.is_finite() {
+                return None;
+            }
+            Value::from_i128(f as i128)?
+        }
+        Value::Char(_) if code.kind() != Kind::Char => return None,
+        Value::Int(_) | Value::UInt(_) | Value::Float(_) if code.kind() == Kind::Char => {
+            return None;
+        }
+        v => v,
+    };
     let x = T::from_value(value, code).ok()?;
     (x.to_value(code) == value).then_some(x)
 }
@@ -520,6 +538,37 @@ impl DynArray {
         })
     }
 
+    /// Removes the element at `index` (as [`pop`](Self::pop)) and copies its bytes into `out`
+    /// (which must be `itemsize()` long), bit for bit: no conversion, so a float's NaN payload
+    /// survives.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LengthMismatch`] for a wrong `out` length (nothing removed); otherwise as
+    /// [`pop`](Self::pop).
+    pub fn pop_bytes(&self, index: isize, out: &mut [u8]) -> Result<(), Error> {
+        if out.len() != self.itemsize() {
+            return Err(Error::LengthMismatch {
+                expected: self.itemsize(),
+                actual: out.len(),
+            });
+        }
+        let strict = self.strict();
+        with_store!(&self.store, a => {
+            let mut w = a.write();
+            let len = w.len();
+            if len == 0 {
+                return Err(Error::Empty);
+            }
+            let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
+            check_resize(&w, strict)?;
+            let x = w.get(i).ok_or(Error::SignedIndexOutOfRange { index, len })?;
+            w.splice_values(i..i + 1, &[])?;
+            out.copy_from_slice(bytemuck::bytes_of(&x));
+            Ok(())
+        })
+    }
+
     /// Inserts `value` before `index`, clamped into `0..=len` as Python's `insert` does.
     ///
     /// # Errors
@@ -853,6 +902,37 @@ impl DynArray {
         let (code, strict) = (self.code, self.strict());
         with_store!(&self.store, a => {
             let x = Scalar::from_value(fill, code)?;
+            let mut w = a.write();
+            let old = w.len();
+            if len != old {
+                check_resize(&w, strict)?;
+            }
+            if len < old {
+                w.truncate(len);
+                Ok(())
+            } else {
+                w.append_repeat(x, len - old)
+            }
+        })
+    }
+
+    /// Resizes to `len` elements, filling new slots with the element encoded in `fill` (native
+    /// order, bit for bit).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LengthMismatch`] if `fill` is not `itemsize()` long; otherwise as
+    /// [`resize`](Self::resize).
+    pub fn resize_bytes(&self, len: usize, fill: &[u8]) -> Result<(), Error> {
+        if fill.len() != self.itemsize() {
+            return Err(Error::LengthMismatch {
+                expected: self.itemsize(),
+                actual: fill.len(),
+            });
+        }
+        let strict = self.strict();
+        with_store!(&self.store, a => {
+            let x = bytemuck::pod_read_unaligned(fill);
             let mut w = a.write();
             let old = w.len();
             if len != old {
