@@ -34,8 +34,8 @@ cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
 step "unit, API, property, threaded and memory tests, examples build, doctests"
 cargo test --workspace
 
-step "threaded and memory tests again in release (more interleavings per second)"
-cargo test --release --test threads --test memory
+step "threaded, memory and npy crash tests again in release (more interleavings and kills per second)"
+cargo test --release --test threads --test memory --test npy_crash
 
 step "benchmarks build (cargo bench --no-run)"
 cargo bench --no-run

@@ -186,7 +186,10 @@ fn round_trip<T: NpyElement + std::fmt::Debug>(seed: u64) -> String {
         let mut stream = Vec::new();
         a.write_npy(&mut stream).unwrap();
         assert_eq!(stream, file);
-        assert_eq!(FtArray::<T>::read_npy(&stream[..]).unwrap().to_bytes(), a.to_bytes());
+        assert_eq!(
+            FtArray::<T>::read_npy(&stream[..]).unwrap().to_bytes(),
+            a.to_bytes()
+        );
         // Files in each byte order load to the same values.
         for order in [ByteOrder::Little, ByteOrder::Big] {
             let bytes = file_in_order(&v, order);
@@ -295,7 +298,10 @@ fn loading_picks_the_type_from_the_header() {
     FtArray::from_slice(&[3u16, 4]).save_npy(&p).unwrap();
     let r = NpyReader::open(&p).unwrap();
     let d = r.header().dtype();
-    assert_eq!((d.kind(), d.size(), r.header().len()), (ElementKind::Uint, 2, 2));
+    assert_eq!(
+        (d.kind(), d.size(), r.header().len()),
+        (ElementKind::Uint, 2, 2)
+    );
     assert_eq!(r.into_native_bytes().unwrap(), native_bytes(&[3u16, 4]));
 }
 
@@ -329,25 +335,57 @@ fn every_kind_of_bad_file_is_a_clear_error() {
         (
             "truncated data",
             good[..good.len() - 5].to_vec(),
-            |e| matches!(e, NpyError::TruncatedData { expected: 24, actual: 19 }),
+            |e| {
+                matches!(
+                    e,
+                    NpyError::TruncatedData {
+                        expected: 24,
+                        actual: 19
+                    }
+                )
+            },
             "truncated data: the header claims 24 bytes of data but the file has 19",
         ),
         (
             "trailing data",
             [&good[..], b"junk"].concat(),
-            |e| matches!(e, NpyError::TrailingData { expected: 24, actual: 28 }),
+            |e| {
+                matches!(
+                    e,
+                    NpyError::TrailingData {
+                        expected: 24,
+                        actual: 28
+                    }
+                )
+            },
             "trailing bytes: the header claims 24 bytes of data but the file has 28",
         ),
         (
             "truncated header",
             good[..100].to_vec(),
-            |e| matches!(e, NpyError::TruncatedHeader { expected: 128, actual: 100 }),
+            |e| {
+                matches!(
+                    e,
+                    NpyError::TruncatedHeader {
+                        expected: 128,
+                        actual: 100
+                    }
+                )
+            },
             "truncated header: the header needs 128 bytes but the file has only 100",
         ),
         (
             "truncated magic",
             good[..7].to_vec(),
-            |e| matches!(e, NpyError::TruncatedHeader { expected: 10, actual: 7 }),
+            |e| {
+                matches!(
+                    e,
+                    NpyError::TruncatedHeader {
+                        expected: 10,
+                        actual: 7
+                    }
+                )
+            },
             "truncated header: the header needs 10 bytes but the file has only 7",
         ),
         (
@@ -378,7 +416,11 @@ fn every_kind_of_bad_file_is_a_clear_error() {
         ),
         (
             "structured dtype",
-            file_with_dict(1, "{'descr': [('x', '<f8')], 'fortran_order': False, 'shape': (1,), }", &[0; 8]),
+            file_with_dict(
+                1,
+                "{'descr': [('x', '<f8')], 'fortran_order': False, 'shape': (1,), }",
+                &[0; 8],
+            ),
             |e| matches!(e, NpyError::BadHeader { offset: 20, .. }),
             "malformed .npy header at byte 20: 'descr' is a list: structured (record) dtypes \
              are not supported",
@@ -405,7 +447,15 @@ fn every_kind_of_bad_file_is_a_clear_error() {
         (
             "absurd shape (2^60 float64)",
             file_with_dict(1, &dict("<f8", "False", "(1152921504606846976,)"), &[0; 8]),
-            |e| matches!(e, NpyError::TooLarge { len: 1_152_921_504_606_846_976, .. }),
+            |e| {
+                matches!(
+                    e,
+                    NpyError::TooLarge {
+                        len: 1_152_921_504_606_846_976,
+                        ..
+                    }
+                )
+            },
             "the header claims 1152921504606846976 elements of float64: more than memory can \
              hold",
         ),
@@ -419,31 +469,62 @@ fn every_kind_of_bad_file_is_a_clear_error() {
         (
             "absurd shape (2^60 bytes in a small file)",
             file_with_dict(1, &dict("<f8", "False", "(144115188075855872,)"), &[0; 8]),
-            |e| matches!(e, NpyError::TruncatedData { expected: 1_152_921_504_606_846_976, actual: 8 }),
+            |e| {
+                matches!(
+                    e,
+                    NpyError::TruncatedData {
+                        expected: 1_152_921_504_606_846_976,
+                        actual: 8
+                    }
+                )
+            },
             "truncated data: the header claims 1152921504606846976 bytes of data but the file \
              has 8",
         ),
         (
             "absurd 2-D shape",
-            file_with_dict(1, &dict("<f8", "False", "(1099511627776, 1099511627776)"), &[]),
+            file_with_dict(
+                1,
+                &dict("<f8", "False", "(1099511627776, 1099511627776)"),
+                &[],
+            ),
             |e| matches!(e, NpyError::NotOneDimensional { .. }),
             "expected a 1-D array, but the shape is (1099511627776, 1099511627776)",
         ),
         (
             "oversized header (2.0, 60000 bytes)",
-            file_with_dict(2, &format!("{{'descr': '<f8', 'fortran_order': False, 'shape': (3,), 'pad': '{}'}}", "x".repeat(60_000)), &good[128..]),
+            file_with_dict(
+                2,
+                &format!(
+                    "{{'descr': '<f8', 'fortran_order': False, 'shape': (3,), 'pad': '{}'}}",
+                    "x".repeat(60_000)
+                ),
+                &good[128..],
+            ),
             |e| matches!(e, NpyError::HeaderTooLarge { max: 10_000, .. }),
             "header length 60084 exceeds the limit of 10000 bytes (numpy's max_header_size)",
         ),
         (
             "oversized header (2.0 length field 0xffffffff)",
             b"\x93NUMPY\x02\x00\xff\xff\xff\xff".to_vec(),
-            |e| matches!(e, NpyError::HeaderTooLarge { len: 0xffff_ffff, .. }),
+            |e| {
+                matches!(
+                    e,
+                    NpyError::HeaderTooLarge {
+                        len: 0xffff_ffff,
+                        ..
+                    }
+                )
+            },
             "header length 4294967295 exceeds the limit of 10000 bytes (numpy's max_header_size)",
         ),
         (
             "header that is code, not a literal",
-            file_with_dict(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (__import__('os').getpid(),)}", &[]),
+            file_with_dict(
+                1,
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (__import__('os').getpid(),)}",
+                &[],
+            ),
             |e| matches!(e, NpyError::BadHeader { .. }),
             "malformed .npy header at byte 61: expected a non-negative integer in 'shape', found \
              '_'",
@@ -454,7 +535,6 @@ fn every_kind_of_bad_file_is_a_clear_error() {
             |e| matches!(e, NpyError::BadMagic { .. }),
             "not a .npy file: it starts with b\"\\xea\\x1cX\\xd8\\x97\\xbe\\x9dP\", not the \
              magic string b\"\\x93NUMPY\"",
-
         ),
         (
             "random header text",
@@ -497,11 +577,20 @@ fn lying_headers_allocate_nothing_of_the_size_they_claim() {
     let p = write(dir.path(), "liar.npy", &f);
     // From a file: refused from the file's length, before reading any data.
     let (r, largest) = largest_request(|| FtArray::<u8>::load_npy(&p));
-    assert!(matches!(r, Err(NpyError::TruncatedData { actual: 100, .. })));
-    assert!(largest <= MAX_HEADER_LEN as usize, "allocated {largest} bytes");
+    assert!(matches!(
+        r,
+        Err(NpyError::TruncatedData { actual: 100, .. })
+    ));
+    assert!(
+        largest <= MAX_HEADER_LEN as usize,
+        "allocated {largest} bytes"
+    );
     // From a stream: read in bounded chunks, so only what the stream holds is allocated.
     let (r, largest) = largest_request(|| FtArray::<u8>::read_npy(&f[..]));
-    assert!(matches!(r, Err(NpyError::TruncatedData { actual: 100, .. })));
+    assert!(matches!(
+        r,
+        Err(NpyError::TruncatedData { actual: 100, .. })
+    ));
     assert!(largest <= 64 * 1024, "allocated {largest} bytes");
     // A 2.0 header claiming a 4 GiB dictionary.
     let (r, largest) =
@@ -514,7 +603,11 @@ fn lying_headers_allocate_nothing_of_the_size_they_claim() {
     FtArray::from_slice(&vec![1u32; n]).save_npy(&p).unwrap();
     let (a, largest) = largest_request(|| FtArray::<u32>::load_npy(&p).unwrap());
     assert_eq!(a.len(), n);
-    assert!(largest < 2 * n * 4, "allocated {largest} bytes for {} bytes", n * 4);
+    assert!(
+        largest < 2 * n * 4,
+        "allocated {largest} bytes for {} bytes",
+        n * 4
+    );
 }
 
 #[test]
