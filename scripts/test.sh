@@ -4,13 +4,15 @@
 # Usage: bash scripts/test.sh
 #
 # Steps: formatting and clippy (main crate, fuzz and loom crates); unit, API, property,
-# threaded and memory tests, examples and doctests; the threaded and memory tests again in
-# release; benchmarks build (not run: they are not timed tests); the fuzz harness's regression
-# replay (stable); loom models at preemption bound 2; Miri on the unit and API tests; a short
-# fuzz smoke of every target. Steps that need nightly (Miri, ASan fuzzing) say clearly when
+# threaded, memory and .npy tests, examples and doctests; the threaded, memory and .npy crash
+# tests again in release; benchmarks build (not run: they are not timed tests); .npy interop
+# with numpy (scripts/npy_interop.sh); the fuzz harness's regression replay (stable); loom
+# models at preemption bound 2; Miri on the unit and API tests; a short fuzz smoke of every
+# target. Steps that need nightly (Miri, ASan fuzzing) say clearly when
 # they are skipped or fall back because no nightly toolchain is installed.
 #
-# Environment: FUZZ_SMOKE_SECONDS (default 10) seconds per fuzz target.
+# Environment: FUZZ_SMOKE_SECONDS (default 10) seconds per fuzz target; PYTHON (an interpreter
+# with numpy for the .npy interop check; default: a venv made by scripts/npy_interop.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +41,9 @@ cargo test --release --test threads --test memory --test npy_crash
 
 step "benchmarks build (cargo bench --no-run)"
 cargo bench --no-run
+
+step ".npy interop with numpy, both directions (interpreter: \$PYTHON, else a venv with numpy from PyPI)"
+bash scripts/npy_interop.sh
 
 step "fuzz regressions: every seed and saved crash input replayed (stable)"
 cargo test --manifest-path fuzz/Cargo.toml

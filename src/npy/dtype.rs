@@ -132,6 +132,11 @@ impl Dtype {
     /// The type of `T`'s elements in native byte order: what [`save_npy`](crate::FtArray::save_npy)
     /// writes.
     ///
+    /// # Panics
+    ///
+    /// If `T::KIND` and `T`'s size name no supported type (a 2-byte float). ftarray evaluates it
+    /// in const contexts, where that is a compile error instead.
+    ///
     /// ```
     /// use ftarray::npy::Dtype;
     /// assert_eq!(Dtype::of::<i16>().name(), "int16");

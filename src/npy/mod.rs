@@ -140,7 +140,7 @@ impl<T: NpyElement> FtArray<T> {
     /// ```
     pub fn save_npy(&self, path: impl AsRef<Path>) -> Result<(), NpyError> {
         let data = self.to_bytes();
-        let header = NpyHeader::encode(Dtype::of::<T>(), data.len() / size_of::<T>());
+        let header = NpyHeader::encode(const { Dtype::of::<T>() }, data.len() / size_of::<T>());
         atomic::write_atomically(path.as_ref(), &[&header, &data])
     }
 
@@ -161,7 +161,7 @@ impl<T: NpyElement> FtArray<T> {
     /// ```
     pub fn write_npy(&self, mut writer: impl Write) -> Result<(), NpyError> {
         let data = self.to_bytes();
-        let header = NpyHeader::encode(Dtype::of::<T>(), data.len() / size_of::<T>());
+        let header = NpyHeader::encode(const { Dtype::of::<T>() }, data.len() / size_of::<T>());
         writer
             .write_all(&header)
             .and_then(|()| writer.write_all(&data))
