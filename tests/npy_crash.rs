@@ -10,7 +10,8 @@
 //! Environment: `FTARRAY_NPY_CRASH_TRIALS` (default 40 in debug builds, 200 in release) kills; `FTARRAY_NPY_READ_MS` (default
 //! 1500) milliseconds per reader phase. `--nocapture` prints the figures.
 
-#![cfg(unix)]
+// Child processes and a real file system: neither exists under Miri.
+#![cfg(all(unix, not(miri)))]
 
 use ftarray::FtArray;
 use ftarray::npy::{NpyError, remove_stale_temp_files, stale_temp_files};
