@@ -7,6 +7,7 @@ pub mod docs;
 mod element;
 mod error;
 mod export;
+pub mod npy;
 mod raw;
 mod reader;
 mod reclaim;
@@ -16,6 +17,7 @@ pub use array::FtArray;
 pub use element::{Arith, Element, Word};
 pub use error::Error;
 pub use export::Export;
+pub use npy::{NpyElement, NpyError};
 pub use reader::{Iter, Reader, ReaderIter};
 pub use reclaim::retired_bytes;
 
