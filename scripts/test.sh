@@ -4,14 +4,18 @@
 # Usage: bash scripts/test.sh
 #
 # Steps: formatting and clippy (main crate, fuzz and loom crates); unit, API, property,
-# threaded and memory tests, examples and doctests; the threaded and memory tests again in
-# release; benchmarks build (not run: they are not timed tests); the fuzz harness's regression
-# replay (stable); loom models at preemption bound 2; Miri on the unit and API tests; a short
-# fuzz smoke of every target; the Python binding's tests on CPython 3.11, 3.13 and free-threaded
-# 3.13 (scripts/python-test.sh, which builds the free-threaded interpreter once and caches it). Steps that need nightly (Miri, ASan fuzzing) say clearly when
-# they are skipped or fall back because no nightly toolchain is installed.
+# threaded, memory and .npy tests, examples and doctests; the threaded, memory and .npy crash
+# tests again in release; benchmarks build (not run: they are not timed tests); .npy interop
+# with numpy (scripts/npy_interop.sh); the fuzz harness's regression replay (stable); loom
+# models at preemption bound 2; Miri on the unit and API tests; a short fuzz smoke of every
+# target; the Python binding's tests on CPython 3.11, 3.13 and free-threaded 3.13
+# (scripts/python-test.sh, which builds the free-threaded interpreter once and caches it).
+# Steps that need nightly (Miri, ASan fuzzing) say clearly when they are skipped or fall back
+# because no nightly toolchain is installed.
 #
-# Environment: FUZZ_SMOKE_SECONDS (default 10) seconds per fuzz target.
+# Environment: FUZZ_SMOKE_SECONDS (default 10) seconds per fuzz target; PYTHON (an interpreter
+# with numpy for the .npy interop check; default: the CPython 3.11 venv of
+# scripts/python-venvs.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,11 +39,18 @@ cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
 step "unit, API, property, threaded and memory tests, examples build, doctests"
 cargo test --workspace
 
-step "threaded and memory tests again in release (more interleavings per second)"
-cargo test --release --test threads --test memory
+step "threaded, memory and npy crash tests again in release (more interleavings and kills per second)"
+cargo test --release --test threads --test memory --test npy_crash
 
 step "benchmarks build (cargo bench --no-run)"
 cargo bench --no-run
+
+step ".npy interop with numpy, both directions (interpreter: \$PYTHON, else the 3.11 venv)"
+if [[ -z "${PYTHON:-}" ]]; then
+    eval "$(FTARRAY_PYTHONS=3.11 bash scripts/python-venvs.sh)"
+    PYTHON="$FTARRAY_PY311"
+fi
+PYTHON="$PYTHON" bash scripts/npy_interop.sh
 
 step "fuzz regressions: every seed and saved crash input replayed (stable)"
 cargo test --manifest-path fuzz/Cargo.toml

@@ -79,4 +79,107 @@ fn main() {
     let mut data = vec![1u8, 1, 48];
     data.extend(rng.bytes(1200));
     write("threads", "long", &data);
+    npy_seeds(&mut rng);
+}
+
+/// A `.npy` file from dictionary text, padded as numpy pads it, in format `version`.
+fn npy_file(version: u8, dict: &str, data: &[u8]) -> Vec<u8> {
+    let len_field = if version == 1 { 2 } else { 4 };
+    let mut text = dict.as_bytes().to_vec();
+    let unpadded = 8 + len_field + text.len() + 1;
+    text.extend(std::iter::repeat_n(b' ', (64 - unpadded % 64) % 64));
+    text.push(b'\n');
+    let mut out = b"\x93NUMPY".to_vec();
+    out.extend_from_slice(&[version, 0]);
+    if version == 1 {
+        out.extend_from_slice(&(text.len() as u16).to_le_bytes());
+    } else {
+        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    }
+    out.extend_from_slice(&text);
+    out.extend_from_slice(data);
+    out
+}
+
+/// npy: valid files of every type and byte order (the header as numpy writes it, and other
+/// spellings numpy accepts), and one of each kind of bad file.
+fn npy_seeds(rng: &mut XorShift) {
+    use ftarray::npy::{Dtype, NpyHeader};
+    let codes = ["i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f4", "f8"];
+    for (i, code) in codes.iter().enumerate() {
+        for (order, tag) in [('<', "le"), ('>', "be")] {
+            let d = Dtype::from_descr(&format!("{order}{code}")).expect("a supported type");
+            if d.size() == 1 && order == '>' {
+                continue;
+            }
+            let n = i % 5;
+            let mut f = NpyHeader::encode(d, n);
+            f.extend(rng.bytes(n * d.size()));
+            write("npy", &format!("{code}-{tag}"), &f);
+        }
+    }
+    let f8 =
+        |shape: &str| format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+    let data = rng.bytes(24);
+    for (name, bytes) in [
+        ("v2", npy_file(2, &f8("(3,)"), &data)),
+        ("v3", npy_file(3, &f8("(3,)"), &data)),
+        ("scalar", npy_file(1, &f8("()"), &data[..8])),
+        ("empty", npy_file(1, &f8("(0,)"), &[])),
+        (
+            "spellings",
+            npy_file(
+                1,
+                "{\"shape\":(3 ,),\"fortran_order\":False,\"descr\":\">u2\"}",
+                &data[..6],
+            ),
+        ),
+        ("truncated-data", npy_file(1, &f8("(3,)"), &data[..20])),
+        ("trailing-data", npy_file(1, &f8("(2,)"), &data)),
+        (
+            "truncated-header",
+            npy_file(1, &f8("(3,)"), &[])[..50].to_vec(),
+        ),
+        (
+            "fortran",
+            npy_file(
+                1,
+                "{'descr': '<f8', 'fortran_order': True, 'shape': (3,), }",
+                &data,
+            ),
+        ),
+        ("2d", npy_file(1, &f8("(1, 3)"), &data)),
+        ("absurd", npy_file(1, &f8("(1152921504606846976,)"), &data)),
+        (
+            "absurd-u1",
+            npy_file(
+                1,
+                "{'descr': '|u1', 'fortran_order': False, 'shape': (1152921504606846976,), }",
+                &data,
+            ),
+        ),
+        (
+            "dtype",
+            npy_file(
+                1,
+                "{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }",
+                &data[..16],
+            ),
+        ),
+        (
+            "duplicate",
+            npy_file(
+                1,
+                "{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (3,), }",
+                &data,
+            ),
+        ),
+        (
+            "oversized",
+            b"\x93NUMPY\x02\x00\x60\xea\x00\x00{'descr'".to_vec(),
+        ),
+        ("magic", b"\x93NUMPZ\x01\x00".to_vec()),
+    ] {
+        write("npy", name, &bytes);
+    }
 }

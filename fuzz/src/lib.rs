@@ -11,15 +11,19 @@
 //!   for every element type.
 //! * [`run_threads`]: 2–3 threads running operation lists against one shared array of tagged
 //!   values; checks that nothing is invented, lost or duplicated.
+//! * [`run_npy`]: the `.npy` loader over arbitrary bytes: no panic, no allocation by the
+//!   header's claims, and every loading path agreeing (see fuzz/src/npy.rs).
 //!
 //! Every check is an `assert!`: a failure panics, which libFuzzer reports as a crash.
 
 mod bytes;
 mod elem;
+mod npy;
 mod ops;
 mod threads;
 
 pub use bytes::run_bytes;
+pub use npy::run_npy;
 pub use ops::run_ops;
 pub use threads::run_threads;
 
@@ -38,6 +42,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("ops", run_ops),
     ("bytes", run_bytes),
     ("threads", run_threads),
+    ("npy", run_npy),
 ];
 
 /// The function of the target called `name`, if there is one.
