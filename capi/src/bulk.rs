@@ -99,7 +99,7 @@ pub unsafe extern "C" fn ftarray_resize(
             handle::zero(code)
         } else {
             // SAFETY: the contract: `fill` is readable for `fill_len` bytes.
-            let x = unsafe { handle::copy_in_element(fill.cast(), fill_len, code) }?;
+            let x = unsafe { handle::copy_in_element("fill", fill.cast(), fill_len, code) }?;
             handle::value_from_bytes(code, &x)
         };
         Ok(a.resize(len, value)?)

@@ -107,7 +107,7 @@ pub unsafe extern "C" fn ftarray_set_bytes(
 ) -> Status {
     ffi!(array a => {
         // SAFETY: the contract: `bytes` is readable for `nbytes` bytes.
-        let x = unsafe { handle::copy_in_element(bytes.cast(), nbytes, a.typecode()) }?;
+        let x = unsafe { handle::copy_in_element("bytes", bytes.cast(), nbytes, a.typecode()) }?;
         Ok(a.set_bytes(index, &x)?)
     })
 }
@@ -166,7 +166,7 @@ pub unsafe extern "C" fn ftarray_push_bytes(
 ) -> Status {
     ffi!(array a => {
         // SAFETY: the contract: `bytes` is readable for `nbytes` bytes.
-        let x = unsafe { handle::copy_in_element(bytes.cast(), nbytes, a.typecode()) }?;
+        let x = unsafe { handle::copy_in_element("bytes", bytes.cast(), nbytes, a.typecode()) }?;
         Ok(a.extend_bytes(&x)?)
     })
 }
@@ -252,7 +252,7 @@ pub unsafe extern "C" fn ftarray_insert_bytes(
 ) -> Status {
     ffi!(array a => {
         // SAFETY: the contract: `bytes` is readable for `nbytes` bytes.
-        let x = unsafe { handle::copy_in_element(bytes.cast(), nbytes, a.typecode()) }?;
+        let x = unsafe { handle::copy_in_element("bytes", bytes.cast(), nbytes, a.typecode()) }?;
         // `a[i:i] = [x]` is `insert(i, x)`, with the same clamping, and keeps the exact bits.
         Ok(a.set_slice_bytes(Slice::range(index, index), &x)?)
     })

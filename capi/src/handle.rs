@@ -149,6 +149,7 @@ pub(crate) unsafe fn copy_in(src: *const u8, len: usize, itemsize: usize) -> Res
 ///
 /// As [`copy_in`].
 pub(crate) unsafe fn copy_in_element(
+    name: &str,
     src: *const u8,
     len: usize,
     code: TypeCode,
@@ -161,7 +162,7 @@ pub(crate) unsafe fn copy_in_element(
         .into());
     }
     if src.is_null() {
-        return Err(Fail::null("bytes"));
+        return Err(Fail::null(name));
     }
     // SAFETY: forwarded from our caller; `src` is non-null and `len` is one element.
     unsafe { copy_in(src, len, code.itemsize()) }
