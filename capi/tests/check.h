@@ -4,13 +4,16 @@
 #define FTARRAY_TEST_CHECK_H
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ftarray.h"
 
-static unsigned long checks_passed;
+/* Relaxed atomic: checks run on many threads at once. */
+static atomic_ulong checks_passed;
+#define COUNT_CHECK() atomic_fetch_add_explicit(&checks_passed, 1, memory_order_relaxed)
 
 static inline void check_fail_status(const char *file, int line, const char *expr,
                               ftarray_status got, ftarray_status want) {
@@ -28,7 +31,7 @@ static inline void check_fail_status(const char *file, int line, const char *exp
             fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);         \
             exit(1);                                                                         \
         }                                                                                    \
-        checks_passed++;                                                                     \
+        COUNT_CHECK();                                                                       \
     } while (0)
 
 /* `call` must return `want`. */
@@ -36,7 +39,7 @@ static inline void check_fail_status(const char *file, int line, const char *exp
     do {                                                                                     \
         ftarray_status got_ = (call);                                                        \
         if (got_ != (want)) check_fail_status(__FILE__, __LINE__, #call, got_, (want));      \
-        checks_passed++;                                                                     \
+        COUNT_CHECK();                                                                       \
     } while (0)
 
 /* `call` must succeed. */
@@ -59,7 +62,7 @@ static inline size_t len_of(const ftarray *a) {
 
 /* Prints the closing line the test script counts. */
 static inline int report(const char *name) {
-    printf("%s: all %lu checks passed\n", name, checks_passed);
+    printf("%s: all %lu checks passed\n", name, atomic_load(&checks_passed));
     return 0;
 }
 

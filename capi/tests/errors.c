@@ -38,7 +38,7 @@ static void unchanged(const ftarray *a, struct snap before, int line) {
         fprintf(stderr, "errors.c:%d: the array changed after a failed call\n", line);
         exit(1);
     }
-    checks_passed++;
+    COUNT_CHECK();
     free(now.bytes);
     free(before.bytes);
 }
