@@ -79,4 +79,9 @@ fn main() {
     let mut data = vec![1u8, 1, 48];
     data.extend(rng.bytes(1200));
     write("threads", "long", &data);
+    // capi: call sequences decoded by `arbitrary`; short and long (generated last, so the
+    // seeds above keep their bytes).
+    for (i, len) in [64usize, 200, 400, 800, 1500, 3000].into_iter().enumerate() {
+        write("capi", &format!("{i}"), &rng.bytes(len));
+    }
 }

@@ -11,15 +11,19 @@
 //!   for every element type.
 //! * [`run_threads`]: 2–3 threads running operation lists against one shared array of tagged
 //!   values; checks that nothing is invented, lost or duplicated.
+//! * [`run_capi`]: arbitrary call sequences through the C ABI (`ftarray_capi`) on a few live
+//!   handles, against a byte-level model; failed calls must change nothing.
 //!
 //! Every check is an `assert!`: a failure panics, which libFuzzer reports as a crash.
 
 mod bytes;
+mod capi;
 mod elem;
 mod ops;
 mod threads;
 
 pub use bytes::run_bytes;
+pub use capi::run_capi;
 pub use ops::run_ops;
 pub use threads::run_threads;
 
@@ -38,6 +42,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("ops", run_ops),
     ("bytes", run_bytes),
     ("threads", run_threads),
+    ("capi", run_capi),
 ];
 
 /// The function of the target called `name`, if there is one.
