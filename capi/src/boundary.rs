@@ -471,3 +471,78 @@ pub unsafe extern "C" fn ftarray_get_stats(out: *mut Stats) -> Status {
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message() -> String {
+        LAST_ERROR.with(|m| m.borrow().clone())
+    }
+
+    #[test]
+    fn a_panic_becomes_a_status_with_a_message() {
+        let st = guard(|| panic!("boom {}", 42));
+        assert_eq!(st, Status::Panic);
+        assert!(message().contains("boom 42"), "{}", message());
+        let st = guard(|| std::panic::panic_any(7u8));
+        assert_eq!(st, Status::Panic);
+        assert!(message().contains("non-string"), "{}", message());
+        assert_eq!(guard_value(1, || panic!("x")), 1);
+    }
+
+    #[test]
+    fn failures_record_their_message_and_successes_keep_it() {
+        assert_eq!(
+            guard(|| Err(Fail::new(Status::NotFound, "nope"))),
+            Status::NotFound
+        );
+        assert_eq!(message(), "nope");
+        assert_eq!(guard(|| Ok(())), Status::Ok);
+        assert_eq!(message(), "nope");
+    }
+
+    #[test]
+    fn every_status_has_its_name_and_number() {
+        for (k, s) in Status::ALL.iter().enumerate() {
+            assert_eq!(*s as usize, k);
+            let name = ftarray_status_str(k as std::ffi::c_int);
+            // SAFETY: a static NUL-terminated string.
+            let name = unsafe { std::ffi::CStr::from_ptr(name) };
+            assert_eq!(name, s.name());
+        }
+    }
+
+    #[test]
+    fn errors_map_to_their_status() {
+        use ftarray::Error as E;
+        let cases = [
+            (
+                E::SignedIndexOutOfRange { index: -1, len: 0 },
+                Status::IndexError,
+            ),
+            (
+                E::BadByteLength {
+                    len: 3,
+                    item_size: 2,
+                },
+                Status::BadLength,
+            ),
+            (E::CapacityOverflow, Status::CapacityOverflow),
+            (E::AllocFailed { bytes: 1 }, Status::OutOfMemory),
+            (E::Exported { exports: 1 }, Status::Exported),
+            (E::Empty, Status::Empty),
+            (E::BadTypeCode { code: 'x' }, Status::BadTypecode),
+            (E::ZeroStep, Status::ZeroStep),
+            (E::NotFound, Status::NotFound),
+            (E::Unordered, Status::Unordered),
+            (E::UnknownExport { token: 9 }, Status::UnknownExport),
+        ];
+        for (e, s) in cases {
+            let text = e.to_string();
+            let f = Fail::from(e);
+            assert_eq!(f.status, s);
+            assert_eq!(f.message, text);
+        }
+    }
+}
