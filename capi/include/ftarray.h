@@ -73,8 +73,9 @@ typedef enum ftarray_status {
     FTARRAY_STATUS_OUT_OF_MEMORY = 6,
     // A pointer argument that must not be NULL was NULL.
     FTARRAY_STATUS_NULL_ARGUMENT = 7,
-    // A bug inside the library panicked; the panic was caught at the boundary and the
-    // operation did not take effect (`SystemError`).
+    // A bug inside the library panicked. The panic was caught at the boundary (it never
+    // unwinds into C), but the operation may have stopped halfway: stop using the arrays it
+    // touched, and report the message (`SystemError`).
     FTARRAY_STATUS_PANIC = 8,
     // `pop` on an empty array (`IndexError`).
     FTARRAY_STATUS_EMPTY = 9,

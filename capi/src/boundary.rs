@@ -37,8 +37,9 @@ pub enum Status {
     OutOfMemory = 6,
     /// A pointer argument that must not be NULL was NULL.
     NullArgument = 7,
-    /// A bug inside the library panicked; the panic was caught at the boundary and the
-    /// operation did not take effect (`SystemError`).
+    /// A bug inside the library panicked. The panic was caught at the boundary (it never
+    /// unwinds into C), but the operation may have stopped halfway: stop using the arrays it
+    /// touched, and report the message (`SystemError`).
     Panic = 8,
     /// `pop` on an empty array (`IndexError`).
     Empty = 9,
@@ -220,7 +221,7 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<(), Fail>) -> Status {
             drop(payload);
             Fail::new(
                 Status::Panic,
-                format!("internal error: the library panicked ({what}); nothing was changed"),
+                format!("internal error: the library panicked ({what})"),
             )
             .record()
         }

@@ -14,6 +14,13 @@ pub struct Handle {
     array: DynArray,
 }
 
+// Handles are shared by C threads through raw pointers, which the compiler cannot check: the
+// array inside must be shareable and sendable.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Handle>();
+};
+
 /// Handles created and not yet freed. A statistic: Relaxed.
 static LIVE_HANDLES: AtomicUsize = AtomicUsize::new(0);
 
