@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes ftarray with cargo-fuzz (libFuzzer): the targets in fuzz/fuzz_targets/ (ops, bytes,
-# threads, npy; their logic is in fuzz/src/, see fuzz/src/lib.rs).
+# threads, npy, capi; their logic is in fuzz/src/, see fuzz/src/lib.rs).
 #
 # Usage: bash scripts/fuzz.sh SECONDS [TARGET...]        (default: every target)
 #
@@ -37,7 +37,7 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 
 usage() {
-    echo "usage: bash scripts/fuzz.sh SECONDS [TARGET...]   (targets: ops bytes threads npy)" >&2
+    echo "usage: bash scripts/fuzz.sh SECONDS [TARGET...]   (targets: ops bytes threads npy capi)" >&2
     exit 2
 }
 [[ $# -ge 1 && "$1" =~ ^[0-9]+$ && "$1" -gt 0 ]] || usage
@@ -45,7 +45,7 @@ seconds="$1"
 shift
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-    targets=(ops bytes threads npy)
+    targets=(ops bytes threads npy capi)
 fi
 for t in "${targets[@]}"; do
     [[ -f "fuzz/fuzz_targets/$t.rs" ]] || { echo "no fuzz target '$t' (fuzz/fuzz_targets/$t.rs)" >&2; usage; }

@@ -6,7 +6,8 @@
 # Steps: formatting and clippy (main crate, fuzz and loom crates); unit, API, property,
 # threaded, memory and .npy tests, examples and doctests; the threaded, memory and .npy crash
 # tests again in release; benchmarks build (not run: they are not timed tests); .npy interop
-# with numpy (scripts/npy_interop.sh); the fuzz harness's regression replay (stable); loom
+# with numpy (scripts/npy_interop.sh); the C ABI's C tests, plain and under ASan, TSan and
+# valgrind (scripts/capi-test.sh); the fuzz harness's regression replay (stable); loom
 # models at preemption bound 2; Miri on the unit and API tests; a short fuzz smoke of every
 # target; the Python binding's tests on CPython 3.11, 3.13 and free-threaded 3.13
 # (scripts/python-test.sh, which builds the free-threaded interpreter once and caches it).
@@ -51,6 +52,9 @@ if [[ -z "${PYTHON:-}" ]]; then
     PYTHON="$FTARRAY_PY311"
 fi
 PYTHON="$PYTHON" bash scripts/npy_interop.sh
+
+step "C ABI: C programs against libftarray, plain and under ASan, TSan and valgrind"
+bash scripts/capi-test.sh
 
 step "fuzz regressions: every seed and saved crash input replayed (stable)"
 cargo test --manifest-path fuzz/Cargo.toml

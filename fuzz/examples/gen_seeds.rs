@@ -80,6 +80,11 @@ fn main() {
     data.extend(rng.bytes(1200));
     write("threads", "long", &data);
     npy_seeds(&mut rng);
+    // capi: call sequences decoded by `arbitrary`; short and long (generated last, so the
+    // seeds above keep their bytes).
+    for (i, len) in [64usize, 200, 400, 800, 1500, 3000].into_iter().enumerate() {
+        write("capi", &format!("{i}"), &rng.bytes(len));
+    }
 }
 
 /// A `.npy` file from dictionary text, padded as numpy pads it, in format `version`.

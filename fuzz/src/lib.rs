@@ -13,16 +13,20 @@
 //!   values; checks that nothing is invented, lost or duplicated.
 //! * [`run_npy`]: the `.npy` loader over arbitrary bytes: no panic, no allocation by the
 //!   header's claims, and every loading path agreeing (see fuzz/src/npy.rs).
+//! * [`run_capi`]: arbitrary call sequences through the C ABI (`ftarray_capi`) on a few live
+//!   handles, against a byte-level model; failed calls must change nothing.
 //!
 //! Every check is an `assert!`: a failure panics, which libFuzzer reports as a crash.
 
 mod bytes;
+mod capi;
 mod elem;
 mod npy;
 mod ops;
 mod threads;
 
 pub use bytes::run_bytes;
+pub use capi::run_capi;
 pub use npy::run_npy;
 pub use ops::run_ops;
 pub use threads::run_threads;
@@ -43,6 +47,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("bytes", run_bytes),
     ("threads", run_threads),
     ("npy", run_npy),
+    ("capi", run_capi),
 ];
 
 /// The function of the target called `name`, if there is one.

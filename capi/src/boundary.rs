@@ -1,0 +1,549 @@
+//! The panic boundary every entry point goes through: status codes, the `ffi!` macro, the
+//! thread-local last-error message, and exactly-once global initialisation.
+
+use std::cell::RefCell;
+use std::ffi::c_char;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// What a call did: `FTARRAY_STATUS_OK`, or why it failed.
+///
+/// Every function that can fail returns one. A failed call changes nothing (the array, its
+/// exports and the out-parameters are as before, unless the function says otherwise) and sets
+/// this thread's last-error message (see `ftarray_last_error`). The numbers are stable: new
+/// codes are only ever added at the end. The suggested Python exception is what CPython's
+/// `array` module raises for the same failure.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Success.
+    Ok = 0,
+    /// An index or range was outside the array at the instant the call took effect
+    /// (`IndexError`).
+    IndexError = 1,
+    /// A value does not fit the element type, or an element does not fit the C type asked
+    /// for (`OverflowError`).
+    Overflow = 2,
+    /// A type code that names no element type (`ValueError`).
+    BadTypecode = 3,
+    /// A byte length that is not what the call needs: not a whole number of elements, or not
+    /// exactly one element (`ValueError`).
+    BadLength = 4,
+    /// The call would have moved, freed or (under the strict rule) resized storage that a
+    /// live export pins (`BufferError`).
+    Exported = 5,
+    /// The allocator refused a request (`MemoryError`).
+    OutOfMemory = 6,
+    /// A pointer argument that must not be NULL was NULL.
+    NullArgument = 7,
+    /// A bug inside the library panicked. The panic was caught at the boundary (it never
+    /// unwinds into C), but the operation may have stopped halfway: stop using the arrays it
+    /// touched, and report the message (`SystemError`).
+    Panic = 8,
+    /// `pop` on an empty array (`IndexError`).
+    Empty = 9,
+    /// A value of the wrong kind for the array (a double for an integer array, a number for
+    /// a character array), or an operation the element type does not support, such as an
+    /// atomic add on a character array (`TypeError`).
+    WrongKind = 10,
+    /// Two arrays needed the same type code and did not have it (`TypeError`).
+    TypeMismatch = 11,
+    /// A slice step of zero (`ValueError`).
+    ZeroStep = 12,
+    /// The value searched for is not in the array (`ValueError`).
+    NotFound = 13,
+    /// An ordering comparison met a character and a number (`TypeError`).
+    Unordered = 14,
+    /// An export token that names no live export of this array (`BufferError`).
+    UnknownExport = 15,
+    /// A caller's buffer is too small; the size needed was written where the function says.
+    BufferTooSmall = 16,
+    /// A requested size does not fit in the address space (`OverflowError`/`MemoryError`).
+    CapacityOverflow = 17,
+    /// An argument outside its documented set of values (an unknown comparison operator).
+    InvalidArgument = 18,
+    /// A session call on a thread that has not entered a session.
+    NotInSession = 19,
+    /// A failure this version of the C ABI has no specific code for; the message says what.
+    Error = 20,
+}
+
+impl Status {
+    /// The enumerator's name, as a NUL-terminated C string with static lifetime.
+    pub(crate) fn name(self) -> &'static std::ffi::CStr {
+        match self {
+            Status::Ok => c"FTARRAY_STATUS_OK",
+            Status::IndexError => c"FTARRAY_STATUS_INDEX_ERROR",
+            Status::Overflow => c"FTARRAY_STATUS_OVERFLOW",
+            Status::BadTypecode => c"FTARRAY_STATUS_BAD_TYPECODE",
+            Status::BadLength => c"FTARRAY_STATUS_BAD_LENGTH",
+            Status::Exported => c"FTARRAY_STATUS_EXPORTED",
+            Status::OutOfMemory => c"FTARRAY_STATUS_OUT_OF_MEMORY",
+            Status::NullArgument => c"FTARRAY_STATUS_NULL_ARGUMENT",
+            Status::Panic => c"FTARRAY_STATUS_PANIC",
+            Status::Empty => c"FTARRAY_STATUS_EMPTY",
+            Status::WrongKind => c"FTARRAY_STATUS_WRONG_KIND",
+            Status::TypeMismatch => c"FTARRAY_STATUS_TYPE_MISMATCH",
+            Status::ZeroStep => c"FTARRAY_STATUS_ZERO_STEP",
+            Status::NotFound => c"FTARRAY_STATUS_NOT_FOUND",
+            Status::Unordered => c"FTARRAY_STATUS_UNORDERED",
+            Status::UnknownExport => c"FTARRAY_STATUS_UNKNOWN_EXPORT",
+            Status::BufferTooSmall => c"FTARRAY_STATUS_BUFFER_TOO_SMALL",
+            Status::CapacityOverflow => c"FTARRAY_STATUS_CAPACITY_OVERFLOW",
+            Status::InvalidArgument => c"FTARRAY_STATUS_INVALID_ARGUMENT",
+            Status::NotInSession => c"FTARRAY_STATUS_NOT_IN_SESSION",
+            Status::Error => c"FTARRAY_STATUS_ERROR",
+        }
+    }
+
+    /// Every status, in numeric order (index `k` holds the status numbered `k`).
+    pub(crate) const ALL: [Status; 21] = [
+        Status::Ok,
+        Status::IndexError,
+        Status::Overflow,
+        Status::BadTypecode,
+        Status::BadLength,
+        Status::Exported,
+        Status::OutOfMemory,
+        Status::NullArgument,
+        Status::Panic,
+        Status::Empty,
+        Status::WrongKind,
+        Status::TypeMismatch,
+        Status::ZeroStep,
+        Status::NotFound,
+        Status::Unordered,
+        Status::UnknownExport,
+        Status::BufferTooSmall,
+        Status::CapacityOverflow,
+        Status::InvalidArgument,
+        Status::NotInSession,
+        Status::Error,
+    ];
+}
+
+/// A failed call: the status to return and the message for `ftarray_last_error`.
+#[derive(Debug)]
+pub struct Fail {
+    pub(crate) status: Status,
+    pub(crate) message: String,
+}
+
+impl Fail {
+    pub(crate) fn new(status: Status, message: impl Into<String>) -> Fail {
+        Fail {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// A NULL pointer argument.
+    pub(crate) fn null(name: &str) -> Fail {
+        Fail::new(
+            Status::NullArgument,
+            format!("argument `{name}` must not be NULL"),
+        )
+    }
+
+    /// An allocation of `bytes` bytes that failed.
+    pub(crate) fn oom(bytes: usize) -> Fail {
+        Fail::from(ftarray::Error::AllocFailed { bytes })
+    }
+
+    /// Stores the message as this thread's last error and returns the status.
+    fn record(self) -> Status {
+        let status = self.status;
+        // `try_with`: during thread teardown the slot may be gone; the status still says
+        // what happened.
+        let _ = LAST_ERROR.try_with(|slot| {
+            if let Ok(mut slot) = slot.try_borrow_mut() {
+                *slot = self.message;
+            }
+        });
+        status
+    }
+}
+
+impl From<ftarray::Error> for Fail {
+    fn from(e: ftarray::Error) -> Fail {
+        use ftarray::Error as E;
+        let status = match &e {
+            E::IndexOutOfRange { .. }
+            | E::SignedIndexOutOfRange { .. }
+            | E::RangeOutOfBounds { .. } => Status::IndexError,
+            E::BadByteLength { .. } | E::LengthMismatch { .. } => Status::BadLength,
+            E::CapacityOverflow => Status::CapacityOverflow,
+            E::AllocFailed { .. } => Status::OutOfMemory,
+            E::Exported { .. } => Status::Exported,
+            E::Empty => Status::Empty,
+            E::BadTypeCode { .. } => Status::BadTypecode,
+            E::Overflow { .. } => Status::Overflow,
+            E::WrongKind { .. } | E::NotInteger { .. } => Status::WrongKind,
+            E::TypeMismatch { .. } => Status::TypeMismatch,
+            E::ZeroStep => Status::ZeroStep,
+            E::NotFound => Status::NotFound,
+            E::Unordered => Status::Unordered,
+            E::UnknownExport { .. } => Status::UnknownExport,
+            // `Error` is non-exhaustive: a variant added later reports as a generic error
+            // with its own message until the C ABI names it.
+            _ => Status::Error,
+        };
+        Fail::new(status, e.to_string())
+    }
+}
+
+thread_local! {
+    /// The message of the last failed call on this thread (empty before the first).
+    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Runs one entry point's body: initialises the library on first use, catches any panic, and
+/// turns the result into a status (recording the message of a failure).
+///
+/// Use it through [`ffi!`], which also checks and converts the pointer arguments.
+pub(crate) fn guard(body: impl FnOnce() -> Result<(), Fail>) -> Status {
+    let run = || {
+        init();
+        body()
+    };
+    match catch_unwind(AssertUnwindSafe(run)) {
+        Ok(Ok(())) => Status::Ok,
+        Ok(Err(fail)) => fail.record(),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a non-string payload".to_owned());
+            // The payload is a `&str` or `String` (our code panics with messages only);
+            // dropping it cannot panic.
+            drop(payload);
+            Fail::new(
+                Status::Panic,
+                format!("internal error: the library panicked ({what})"),
+            )
+            .record()
+        }
+    }
+}
+
+/// Like [`guard`], for the few entry points that return a value instead of a status
+/// (`ftarray_version`, `ftarray_status_str`): a panic yields `fallback`.
+pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(|| {
+        init();
+        body()
+    }))
+    .unwrap_or(fallback)
+}
+
+/// The boundary of every entry point that returns a status.
+///
+/// ```text
+/// ffi!(array a, out len => {
+///     *len = a.len();
+///     Ok(())
+/// })
+/// ```
+///
+/// Each `kind name` pair rebinds the raw pointer argument `name`, after checking it for NULL
+/// (`FTARRAY_STATUS_NULL_ARGUMENT` names it), as:
+///
+/// * `array`: `*const Handle` → `&DynArray` (the handle's array);
+/// * `out`: `*mut T` → `&mut T` (an out-parameter the host lets us write);
+/// * `input`: `*const T` → `&T`.
+///
+/// The body runs inside [`guard`]: first-use initialisation, `catch_unwind`, and
+/// `Result<(), Fail>` → status with the last-error message recorded. Every entry point's
+/// `# Safety` contract (each pointer valid, aligned, and not written by anyone else during
+/// the call) is what makes the conversions sound.
+macro_rules! ffi {
+    ($($kind:ident $name:ident),* $(,)? => $body:expr) => {
+        $crate::boundary::guard(move || {
+            $( let $name = $crate::boundary::ffi!(@bind $kind $name); )*
+            $body
+        })
+    };
+    (@bind array $p:ident) => {
+        // SAFETY: the entry point's contract: `$p` is NULL or a live handle from a
+        // constructor of this library, not being freed during the call.
+        match unsafe { $crate::handle::Handle::array($p) } {
+            Some(a) => a,
+            None => return Err($crate::boundary::Fail::null(stringify!($p))),
+        }
+    };
+    (@bind out $p:ident) => {
+        // SAFETY: the entry point's contract: `$p` is NULL or valid and aligned for writes,
+        // and nothing else reads or writes it during the call.
+        match unsafe { $p.as_mut() } {
+            Some(r) => r,
+            None => return Err($crate::boundary::Fail::null(stringify!($p))),
+        }
+    };
+    (@bind input $p:ident) => {
+        // SAFETY: the entry point's contract: `$p` is NULL or valid and aligned for reads,
+        // and nothing writes it during the call.
+        match unsafe { $p.as_ref() } {
+            Some(r) => r,
+            None => return Err($crate::boundary::Fail::null(stringify!($p))),
+        }
+    };
+}
+pub(crate) use ffi;
+
+// ---------------------------------------------------------------------------------------------
+// Global initialisation
+// ---------------------------------------------------------------------------------------------
+
+static INIT: Once = Once::new();
+/// How many times the initialisation ran (1 after the first call, ever after).
+static INIT_RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// Initialises the library's global state exactly once, however many threads get here first
+/// at the same time; the others wait until it is done.
+///
+/// The global state is crossbeam-epoch's default collector (the epoch counter and the list
+/// of participating threads, behind a lazily initialised static): entering and leaving a
+/// session creates it, and registers the calling thread with it.
+pub(crate) fn init() {
+    INIT.call_once(|| {
+        // Relaxed: a statistic; `Once` orders the initialisation before every caller's
+        // return from `call_once`.
+        INIT_RUNS.fetch_add(1, Relaxed);
+        drop(ftarray::Session::enter());
+    });
+}
+
+/// How many times the initialisation ran.
+pub(crate) fn init_runs() -> u64 {
+    INIT_RUNS.load(Relaxed)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points: errors, version, initialisation
+// ---------------------------------------------------------------------------------------------
+
+/// Copies this thread's last error message into `buf`, as a NUL-terminated UTF-8 string.
+///
+/// The message is the one set by the most recent call on this thread that returned a status
+/// other than `FTARRAY_STATUS_OK` (successful calls leave it alone; it is empty before the
+/// first failure). Reading it does not clear or change it.
+///
+/// Buffer contract: if `cap > 0`, at most `cap - 1` bytes of the message are written to `buf`
+/// followed by a NUL byte; a message that does not fit is cut at a UTF-8 character boundary.
+/// If `needed` is not NULL, `*needed` receives the size of buffer the whole message needs,
+/// NUL included (so 1 for an empty message). `buf` may be NULL only when `cap` is 0, which
+/// asks for `*needed` alone.
+///
+/// Returns `FTARRAY_STATUS_OK` if the whole message was written (or `cap` was 0 and `needed`
+/// was given), `FTARRAY_STATUS_BUFFER_TOO_SMALL` if it was cut (or `cap` was 0 with a
+/// non-empty message), `FTARRAY_STATUS_NULL_ARGUMENT` if `buf` is NULL with `cap > 0`.
+/// This function never sets the last error itself.
+///
+/// Threads: reads only the calling thread's message.
+///
+/// # Safety
+///
+/// `buf` must be NULL or valid for writes of `cap` bytes; `needed` must be NULL or valid for
+/// writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ftarray_last_error(
+    buf: *mut c_char,
+    cap: usize,
+    needed: *mut usize,
+) -> Status {
+    let run = || {
+        if buf.is_null() && cap > 0 {
+            return Status::NullArgument;
+        }
+        LAST_ERROR
+            .try_with(|slot| {
+                let Ok(message) = slot.try_borrow() else {
+                    return Status::Error;
+                };
+                let message = message.as_str();
+                if !needed.is_null() {
+                    // SAFETY: `needed` is non-null and, by the contract, valid for writes.
+                    unsafe { needed.write(message.len() + 1) };
+                }
+                if cap == 0 {
+                    return if message.is_empty() {
+                        Status::Ok
+                    } else {
+                        Status::BufferTooSmall
+                    };
+                }
+                let mut n = message.len().min(cap - 1);
+                while !message.is_char_boundary(n) {
+                    n -= 1;
+                }
+                // SAFETY: `buf` is non-null (checked above, since `cap > 0`) and valid for
+                // `cap >= n + 1` bytes of writes by the contract; `message` is our own string,
+                // which cannot overlap the host's buffer.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(message.as_ptr(), buf.cast::<u8>(), n);
+                    buf.add(n).write(0);
+                }
+                if n == message.len() {
+                    Status::Ok
+                } else {
+                    Status::BufferTooSmall
+                }
+            })
+            .unwrap_or(Status::Error)
+    };
+    catch_unwind(AssertUnwindSafe(run)).unwrap_or(Status::Panic)
+}
+
+/// The name of a status code (`"FTARRAY_STATUS_INDEX_ERROR"` for 1), or `"unknown status"`
+/// for a number that is none of them.
+///
+/// Ownership: the string is static; do not free it. Threads: any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn ftarray_status_str(status: std::ffi::c_int) -> *const c_char {
+    guard_value(c"unknown status".as_ptr(), || {
+        usize::try_from(status)
+            .ok()
+            .and_then(|k| Status::ALL.get(k))
+            .map_or(c"unknown status".as_ptr(), |s| s.name().as_ptr())
+    })
+}
+
+/// The library's version, `"MAJOR.MINOR.PATCH"`.
+///
+/// Ownership: the string is static; do not free it. Threads: any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn ftarray_version() -> *const c_char {
+    const VERSION: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
+        concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
+    ) {
+        Ok(v) => v,
+        Err(_) => panic!("the package version contains a NUL byte"),
+    };
+    guard_value(VERSION.as_ptr(), || VERSION.as_ptr())
+}
+
+/// Initialises the library's global state (the epoch collector) if no call has yet.
+///
+/// Optional: every entry point does this on first use, exactly once however many threads
+/// make their first call at the same instant (the others wait for it to finish). A host may
+/// call it from its own module initialisation to take the cost up front.
+///
+/// Threads: any thread, any number at once. Returns `FTARRAY_STATUS_OK`.
+#[unsafe(no_mangle)]
+pub extern "C" fn ftarray_init() -> Status {
+    ffi!(=> Ok(()))
+}
+
+/// Process-wide counters, filled by `ftarray_get_stats`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// How many times the global initialisation ran: 1 once any call has been made.
+    pub inits: u64,
+    /// Handles created and not yet freed.
+    pub live_handles: usize,
+    /// Exports acquired and not yet released, over all handles.
+    pub live_exports: usize,
+    /// Bytes of replaced storage that readers might still use and that are not yet freed
+    /// (they are freed once every thread has passed a quiescent point; see sessions).
+    pub retired_bytes: usize,
+}
+
+/// Fills `*out` with the process-wide counters (a leak check for hosts and tests).
+///
+/// Each counter is read separately: with other threads running, they are not one snapshot.
+///
+/// Threads: any thread.
+///
+/// # Safety
+///
+/// `out` must be NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ftarray_get_stats(out: *mut Stats) -> Status {
+    ffi!(out out => {
+        *out = Stats {
+            inits: init_runs(),
+            live_handles: crate::handle::live_handles(),
+            live_exports: crate::exports::live_exports(),
+            retired_bytes: ftarray::retired_bytes(),
+        };
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message() -> String {
+        LAST_ERROR.with(|m| m.borrow().clone())
+    }
+
+    #[test]
+    fn a_panic_becomes_a_status_with_a_message() {
+        let st = guard(|| panic!("boom {}", 42));
+        assert_eq!(st, Status::Panic);
+        assert!(message().contains("boom 42"), "{}", message());
+        let st = guard(|| std::panic::panic_any(7u8));
+        assert_eq!(st, Status::Panic);
+        assert!(message().contains("non-string"), "{}", message());
+        assert_eq!(guard_value(1, || panic!("x")), 1);
+    }
+
+    #[test]
+    fn failures_record_their_message_and_successes_keep_it() {
+        assert_eq!(
+            guard(|| Err(Fail::new(Status::NotFound, "nope"))),
+            Status::NotFound
+        );
+        assert_eq!(message(), "nope");
+        assert_eq!(guard(|| Ok(())), Status::Ok);
+        assert_eq!(message(), "nope");
+    }
+
+    #[test]
+    fn every_status_has_its_name_and_number() {
+        for (k, s) in Status::ALL.iter().enumerate() {
+            assert_eq!(*s as usize, k);
+            let name = ftarray_status_str(k as std::ffi::c_int);
+            // SAFETY: a static NUL-terminated string.
+            let name = unsafe { std::ffi::CStr::from_ptr(name) };
+            assert_eq!(name, s.name());
+        }
+    }
+
+    #[test]
+    fn errors_map_to_their_status() {
+        use ftarray::Error as E;
+        let cases = [
+            (
+                E::SignedIndexOutOfRange { index: -1, len: 0 },
+                Status::IndexError,
+            ),
+            (
+                E::BadByteLength {
+                    len: 3,
+                    item_size: 2,
+                },
+                Status::BadLength,
+            ),
+            (E::CapacityOverflow, Status::CapacityOverflow),
+            (E::AllocFailed { bytes: 1 }, Status::OutOfMemory),
+            (E::Exported { exports: 1 }, Status::Exported),
+            (E::Empty, Status::Empty),
+            (E::BadTypeCode { code: 'x' }, Status::BadTypecode),
+            (E::ZeroStep, Status::ZeroStep),
+            (E::NotFound, Status::NotFound),
+            (E::Unordered, Status::Unordered),
+            (E::UnknownExport { token: 9 }, Status::UnknownExport),
+        ];
+        for (e, s) in cases {
+            let text = e.to_string();
+            let f = Fail::from(e);
+            assert_eq!(f.status, s);
+            assert_eq!(f.message, text);
+        }
+    }
+}
