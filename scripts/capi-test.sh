@@ -80,7 +80,7 @@ awk '/<!-- embedding-example/{f=1; next} f && /^```text$/{p=1; next} p && /^```$
     exit 1
 }
 
-programs=(api errors reproducer exports sessions init_race embedding)
+programs=(api errors persist reproducer exports sessions init_race embedding)
 source_of() {
     if [[ $1 == embedding ]]; then echo "$work/src/embedding.c"; else echo "capi/tests/$1.c"; fi
 }

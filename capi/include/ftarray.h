@@ -103,6 +103,13 @@ typedef enum ftarray_status {
     FTARRAY_STATUS_NOT_IN_SESSION = 19,
     // A failure this version of the C ABI has no specific code for; the message says what.
     FTARRAY_STATUS_ERROR = 20,
+    // The operating system refused a file operation: no such file, permission denied, disk
+    // full (`OSError`). The message names the file and the reason.
+    FTARRAY_STATUS_IO = 21,
+    // A file is not a `.npy` array ftarray reads (bad magic, malformed header, unsupported
+    // type, 2-D shape, truncated data, …), or an array of characters was saved (`ValueError`).
+    // The message says what is wrong.
+    FTARRAY_STATUS_BAD_FILE = 22,
 } ftarray_status;
 
 // The six comparison operators of `ftarray_compare`.
@@ -1022,6 +1029,42 @@ enum ftarray_status ftarray_session_leave(void);
 //
 // `out` must be NULL or valid for writes.
 enum ftarray_status ftarray_session_depth(size_t *out);
+
+// Saves a snapshot of `a` to the file `path` in NumPy's `.npy` format, atomically: the data
+// goes to a temporary file beside `path`, which is flushed, synced and renamed over `path`,
+// and then the directory is synced. Readers (and a crash at any moment) see the old file or
+// the new one, never a half-written one. The file holds the array as it was at one instant,
+// even while other threads write to it.
+//
+// Errors: `FTARRAY_STATUS_IO` (the target is unchanged and no temporary file is left),
+// `FTARRAY_STATUS_BAD_FILE` for an array of characters (`u`, `w`), which has no `.npy`
+// element type, `FTARRAY_STATUS_NULL_ARGUMENT`.
+//
+// Ownership: `a` and `path` stay the caller's. A save killed mid-way can leave a file named
+// `.NAME.XXXXXX.ftarray-tmp` beside the target; see docs/embedding.md.
+//
+// Threads: safe to call while other threads use `a`.
+//
+// # Safety
+//
+// `a` must be NULL or a live handle; `path` must be NULL or a NUL-terminated string.
+enum ftarray_status ftarray_save_npy(const struct ftarray *a, const char *path);
+
+// Loads the `.npy` file `path` into a new array whose type code is picked from the file's
+// header: `b B h H i I q Q f d` for int8 … uint64, float32, float64 (either byte order; the
+// data is converted to native order). The file is validated before anything is allocated.
+//
+// Errors: `FTARRAY_STATUS_IO` (cannot open or read), `FTARRAY_STATUS_BAD_FILE` (not a
+// 1-D C-order array of a supported type, or truncated: the message says what),
+// `FTARRAY_STATUS_OUT_OF_MEMORY`, `FTARRAY_STATUS_NULL_ARGUMENT`. `*out` is untouched on
+// failure.
+//
+// Ownership: on success the caller owns `*out` and frees it with `ftarray_free`.
+//
+// # Safety
+//
+// `path` must be NULL or a NUL-terminated string; `out` must be NULL or valid for writes.
+enum ftarray_status ftarray_load_npy(const char *path, struct ftarray **out);
 
 #ifdef __cplusplus
 }  // extern "C"

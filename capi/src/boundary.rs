@@ -67,6 +67,13 @@ pub enum Status {
     NotInSession = 19,
     /// A failure this version of the C ABI has no specific code for; the message says what.
     Error = 20,
+    /// The operating system refused a file operation: no such file, permission denied, disk
+    /// full (`OSError`). The message names the file and the reason.
+    Io = 21,
+    /// A file is not a `.npy` array ftarray reads (bad magic, malformed header, unsupported
+    /// type, 2-D shape, truncated data, …), or an array of characters was saved (`ValueError`).
+    /// The message says what is wrong.
+    BadFile = 22,
 }
 
 impl Status {
@@ -94,11 +101,13 @@ impl Status {
             Status::InvalidArgument => c"FTARRAY_STATUS_INVALID_ARGUMENT",
             Status::NotInSession => c"FTARRAY_STATUS_NOT_IN_SESSION",
             Status::Error => c"FTARRAY_STATUS_ERROR",
+            Status::Io => c"FTARRAY_STATUS_IO",
+            Status::BadFile => c"FTARRAY_STATUS_BAD_FILE",
         }
     }
 
     /// Every status, in numeric order (index `k` holds the status numbered `k`).
-    pub(crate) const ALL: [Status; 21] = [
+    pub(crate) const ALL: [Status; 23] = [
         Status::Ok,
         Status::IndexError,
         Status::Overflow,
@@ -120,6 +129,8 @@ impl Status {
         Status::InvalidArgument,
         Status::NotInSession,
         Status::Error,
+        Status::Io,
+        Status::BadFile,
     ];
 }
 
@@ -188,6 +199,19 @@ impl From<ftarray::Error> for Fail {
             // `Error` is non-exhaustive: a variant added later reports as a generic error
             // with its own message until the C ABI names it.
             _ => Status::Error,
+        };
+        Fail::new(status, e.to_string())
+    }
+}
+
+impl From<ftarray::npy::NpyError> for Fail {
+    fn from(e: ftarray::npy::NpyError) -> Fail {
+        use ftarray::npy::NpyError as E;
+        let status = match &e {
+            E::Io { .. } => Status::Io,
+            E::Alloc(ftarray::Error::CapacityOverflow) => Status::CapacityOverflow,
+            E::Alloc(_) => Status::OutOfMemory,
+            _ => Status::BadFile,
         };
         Fail::new(status, e.to_string())
     }

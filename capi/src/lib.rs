@@ -59,6 +59,9 @@ mod exports;
 /// Reader sessions.
 mod session;
 
+/// Saving and loading `.npy` files.
+mod persist;
+
 /// The handle and argument conversions (no entry points).
 mod handle;
 
@@ -72,5 +75,6 @@ pub use elements::*;
 pub use exports::*;
 pub use handle::Handle;
 pub use lifecycle::*;
+pub use persist::*;
 pub use search::*;
 pub use session::*;

@@ -1,9 +1,10 @@
 //! Searching by value: contains, index, count, remove.
 //!
-//! An element matches when it equals the value exactly, by mathematical value: an integer
-//! value is found in a float array holding the same number; a value the element type cannot
-//! hold (`-1` in a `'B'` array, `300` in a `'b'` array) is simply not found, and so is a
-//! `double` in an integer array (as the runtime-typed layer decides). Each search reads the
+//! An element matches when it equals the value exactly, by mathematical value, as Python
+//! compares numbers: an integer value is found in a float array holding the same number, a
+//! `double` such as `1.0` in an integer array holding `1` (but `1.5` never); a value the
+//! element type cannot hold (`-1` in a `'B'` array, `300` in a `'b'` array) is simply not
+//! found. Each search reads the
 //! array at one instant and never waits for a writer's O(n) work.
 
 use crate::boundary::{Status, ffi};

@@ -1346,9 +1346,18 @@ impl Run {
         before: &[Option<Observed>],
         what: &str,
     ) {
-        let new = match want {
-            Err(e) => return self.check(st, &[e], before, what),
-            Ok(b) => b,
+        let len = self.models[s].as_ref().map(|m| m.len());
+        let new = match (want, len) {
+            // A wrong byte length is refused first; a value that does not convert is reported
+            // after a bad index, as CPython reports `a[99] = 2**70` as an IndexError.
+            (Err(e @ Status::BadLength), _) | (Err(e), None) => {
+                return self.check(st, &[e], before, what);
+            }
+            (Err(e), Some(n)) if resolve_index(idx.get(), n).is_some() => {
+                return self.check(st, &[e], before, what);
+            }
+            (Err(_), Some(_)) => return self.check(st, &[Status::IndexError], before, what),
+            (Ok(b), _) => b,
         };
         let m = self.models[s].as_ref().unwrap();
         let Some(i) = resolve_index(idx.get(), m.len()) else {
@@ -1453,8 +1462,9 @@ impl Run {
         let Some(m) = &self.models[s] else {
             return self.check(st, &[Status::NullArgument], before, what);
         };
-        // Which elements equal the value, exactly (a double only matches float elements, an
-        // integer never matches a character element).
+        // Which elements equal the value, exactly, as Python compares numbers (an integral
+        // double matches the integer element of its value; an integer never matches a
+        // character element).
         let eq = |e: &[u8]| -> bool {
             match (decode(m.code, e), val) {
                 (V::Float(f), Val::F64(x)) => f == x,
@@ -1468,6 +1478,9 @@ impl Run {
                 (V::Int(k), Val::I64(i)) => k == i128::from(i),
                 (V::Int(k), Val::Small(i)) => k == i128::from(i),
                 (V::Int(k), Val::U64(u)) => k == i128::from(u),
+                (V::Int(k), Val::F64(x)) => {
+                    x.is_finite() && x.fract() == 0.0 && x.abs() < 1e20 && k == x as i128
+                }
                 _ => false,
             }
         };

@@ -26,6 +26,7 @@
 //! ```
 
 mod index;
+mod npy;
 mod shared;
 pub(crate) mod store;
 mod typecode;

@@ -110,6 +110,12 @@ pub enum NpyError {
         /// Data bytes the file has after the header.
         actual: u64,
     },
+    /// A [`DynArray`](crate::DynArray) of characters (type codes `u`, `w`) has no `.npy`
+    /// element type that ftarray writes or reads.
+    UnsupportedTypeCode {
+        /// The array's type code.
+        code: crate::TypeCode,
+    },
     /// The array could not be allocated ([`Error::AllocFailed`](crate::Error::AllocFailed) or
     /// [`Error::CapacityOverflow`](crate::Error::CapacityOverflow)).
     Alloc(crate::Error),
@@ -201,6 +207,11 @@ impl fmt::Display for NpyError {
                 f,
                 "trailing bytes: the header claims {expected} bytes of data but the file has \
                  {actual}"
+            ),
+            NpyError::UnsupportedTypeCode { code } => write!(
+                f,
+                "arrays of type code '{code}' (characters) cannot be saved as .npy: ftarray \
+                 writes integer and float arrays only"
             ),
             NpyError::Alloc(e) => write!(f, "could not allocate the array: {e}"),
         }
