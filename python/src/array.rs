@@ -93,6 +93,56 @@ fn check_positional(name: &str, args: &Bound<'_, PyTuple>, min: usize, max: usiz
     )))
 }
 
+/// Whether `value` converts to a Python object without error: anything but a character that is
+/// no code point (`u`/`w` arrays get those only through `frombytes` or `byteswap`). CPython
+/// converts a `wchar_t`/`Py_UCS4` through a C `int`, so anything above `0x10FFFF`, including
+/// what reads as negative, is invalid.
+fn is_valid(value: Value) -> bool {
+    match value {
+        Value::Char(c) => c <= Value::MAX_CHAR,
+        _ => true,
+    }
+}
+
+/// `array_richcompare` on two snapshots, at least one of a character array holding a value
+/// that is no code point.
+fn compare_chars<'py>(
+    py: Python<'py>,
+    (code_a, a): (TypeCode, &[Value]),
+    (code_b, b): (TypeCode, &[Value]),
+    op: PyCompareOp,
+) -> PyResult<Bound<'py, PyAny>> {
+    let as_bool = |x: bool| Ok(pyo3::types::PyBool::new(py, x).to_owned().into_any());
+    if a.len() != b.len() && matches!(op, PyCompareOp::Eq | PyCompareOp::Ne) {
+        return as_bool(matches!(op, PyCompareOp::Ne));
+    }
+    let sizes = |x: usize, y: usize| op.matches(x.cmp(&y));
+    if code_a == code_b {
+        // `compareitems`: the raw elements, `wchar_t` (signed) for `u`, `Py_UCS4` for `w`.
+        let raw = |v: &Value| match (code_a, v) {
+            (TypeCode::WChar, Value::Char(c)) => i64::from(*c as i32),
+            (_, Value::Char(c)) => i64::from(*c),
+            _ => 0,
+        };
+        return match a.iter().zip(b).find(|(x, y)| raw(x) != raw(y)) {
+            None => as_bool(sizes(a.len(), b.len())),
+            Some((x, y)) => as_bool(op.matches(raw(x).cmp(&raw(y)))),
+        };
+    }
+    for (x, y) in a.iter().zip(b) {
+        let vx = to_object(py, *x)?;
+        let vy = to_object(py, *y)?;
+        if !vx.eq(&vy)? {
+            return match op {
+                PyCompareOp::Eq => as_bool(false),
+                PyCompareOp::Ne => as_bool(true),
+                _ => vx.rich_compare(vy, op),
+            };
+        }
+    }
+    as_bool(sizes(a.len(), b.len()))
+}
+
 /// The type name CPython messages use (`tp_name`: `list`, `ftarray.array`, a class's name).
 pub(crate) fn tp_name(obj: &Bound<'_, PyAny>) -> String {
     // SAFETY: every type has a NUL-terminated `tp_name` that lives as long as the type, which
@@ -231,12 +281,21 @@ impl PyArray {
         Probe::Python
     }
 
-    /// The indices (of one snapshot) whose element `== v` by Python's rules, up to `limit`
-    /// matches, searching `range` of the snapshot. Runs `v.__eq__`, so nothing is held.
-    fn python_matches(
+    /// Whether a search must go element by element over a snapshot: to call Python's `==`, or
+    /// in a character array, where (as in the standard module's searches) an element that is
+    /// no valid code point raises `ValueError` when the search reaches it.
+    fn slow_search(&self, probe: &Probe) -> bool {
+        matches!(probe, Probe::Python) || self.code().kind() == Kind::Char
+    }
+
+    /// The indices (of one snapshot) whose element equals `v`, up to `limit` matches,
+    /// searching `start..stop` (clamped as `index` does). Runs `v.__eq__` for a Python probe,
+    /// so nothing is held while it does.
+    fn matches(
         &self,
         py: Python<'_>,
         v: &Bound<'_, PyAny>,
+        probe: &Probe,
         start: isize,
         stop: isize,
         limit: usize,
@@ -245,8 +304,17 @@ impl PyArray {
         let range = ftarray::dynamic::search_range(start, stop, values.len());
         let mut found = Vec::new();
         for (i, value) in values.iter().enumerate().take(range.end).skip(range.start) {
-            let item = to_object(py, *value)?;
-            if item.eq(v)? {
+            let hit = match probe {
+                Probe::Python => to_object(py, *value)?.eq(v)?,
+                Probe::Exact(x) if is_valid(*value) => x == value,
+                Probe::Never if is_valid(*value) => false,
+                // An invalid code point: its conversion raises, as the standard module's does.
+                Probe::Exact(_) | Probe::Never => {
+                    to_object(py, *value)?;
+                    false
+                }
+            };
+            if hit {
                 found.push(i);
                 if found.len() == limit {
                     break;
@@ -544,9 +612,11 @@ impl PyArray {
     #[pyo3(signature = (v, /))]
     fn count(&self, py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<usize> {
         match self.probe(v) {
+            p if self.slow_search(&p) => {
+                Ok(self.matches(py, v, &p, 0, isize::MAX, usize::MAX)?.len())
+            }
             Probe::Exact(x) => Ok(self.inner.count(x)),
-            Probe::Never => Ok(0),
-            Probe::Python => Ok(self.python_matches(py, v, 0, isize::MAX, usize::MAX)?.len()),
+            Probe::Never | Probe::Python => Ok(0),
         }
     }
 
@@ -649,9 +719,7 @@ impl PyArray {
             )));
         }
         if !compat::is_unicode(self.code()) {
-            return Err(PyValueError::new_err(compat::not_unicode_message(
-                "fromunicode",
-            )));
+            return Err(PyValueError::new_err(compat::fromunicode_message()));
         }
         let values = Self::code_points(ustr)?;
         self.inner.extend_values(&values).map_err(Self::resize_err)
@@ -673,13 +741,13 @@ impl PyArray {
         };
         let not_found = || PyValueError::new_err("array.index(x): x not in array");
         match self.probe(v) {
-            Probe::Exact(x) => self.inner.index(x, start, stop).map_err(|_| not_found()),
-            Probe::Never => Err(not_found()),
-            Probe::Python => self
-                .python_matches(py, v, start, stop, 1)?
+            p if self.slow_search(&p) => self
+                .matches(py, v, &p, start, stop, 1)?
                 .first()
                 .copied()
                 .ok_or_else(not_found),
+            Probe::Exact(x) => self.inner.index(x, start, stop).map_err(|_| not_found()),
+            Probe::Never | Probe::Python => Err(not_found()),
         }
     }
 
@@ -699,6 +767,16 @@ impl PyArray {
             1 => ssize_arg(&args.get_item(0)?)?,
             _ => -1,
         };
+        if self.code().kind() == Kind::Char {
+            // The standard module converts the element before removing it, so an element that
+            // is no valid code point raises and stays. (A concurrent writer may still swap one
+            // in between this look and the removal; then it is removed and the error raised.)
+            if let Ok(v) = self.inner.get(i) {
+                if !is_valid(v) {
+                    to_object(py, v)?;
+                }
+            }
+        }
         match self.inner.pop(i) {
             Ok(v) => to_object(py, v),
             Err(Error::Empty) => Err(PyIndexError::new_err("pop from empty array")),
@@ -713,23 +791,25 @@ impl PyArray {
     #[pyo3(signature = (v, /))]
     fn remove(&self, py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<()> {
         let not_found = || PyValueError::new_err("array.remove(x): x not in array");
-        match self.probe(v) {
-            Probe::Exact(x) => match self.inner.remove_value(x) {
-                Ok(_) => Ok(()),
-                Err(Error::NotFound) => Err(not_found()),
-                Err(e) => Err(error(e)),
-            },
-            Probe::Never => Err(not_found()),
-            Probe::Python => {
-                let i = *self
-                    .python_matches(py, v, 0, isize::MAX, 1)?
-                    .first()
-                    .ok_or_else(not_found)? as isize;
-                // As `array_del_slice(self, i, i+1)`: the position found, clamped.
-                self.inner
-                    .del_slice(Slice::range(i, i + 1))
-                    .map_err(Self::resize_err)
-            }
+        let probe = self.probe(v);
+        if self.slow_search(&probe) {
+            let i = *self
+                .matches(py, v, &probe, 0, isize::MAX, 1)?
+                .first()
+                .ok_or_else(not_found)? as isize;
+            // As `array_del_slice(self, i, i+1)`: the position found, clamped.
+            return self
+                .inner
+                .del_slice(Slice::range(i, i + 1))
+                .map_err(Self::resize_err);
+        }
+        let Probe::Exact(x) = probe else {
+            return Err(not_found());
+        };
+        match self.inner.remove_value(x) {
+            Ok(_) => Ok(()),
+            Err(Error::NotFound) => Err(not_found()),
+            Err(e) => Err(error(e)),
         }
     }
 
@@ -793,9 +873,7 @@ impl PyArray {
     /// Convert the array to a unicode string.
     fn tounicode<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         if !compat::is_unicode(self.code()) {
-            return Err(PyValueError::new_err(compat::not_unicode_message(
-                "tounicode",
-            )));
+            return Err(PyValueError::new_err(compat::tounicode_message()));
         }
         Self::unicode_of(py, self.code(), &self.inner.to_values())
     }
@@ -926,9 +1004,9 @@ impl PyArray {
 
     fn __contains__(&self, py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<bool> {
         match self.probe(v) {
+            p if self.slow_search(&p) => Ok(!self.matches(py, v, &p, 0, isize::MAX, 1)?.is_empty()),
             Probe::Exact(x) => Ok(self.inner.contains(x)),
-            Probe::Never => Ok(false),
-            Probe::Python => Ok(!self.python_matches(py, v, 0, isize::MAX, 1)?.is_empty()),
+            Probe::Never | Probe::Python => Ok(false),
         }
     }
 
@@ -975,7 +1053,20 @@ impl PyArray {
             PyCompareOp::Gt => CompareOp::Gt,
             PyCompareOp::Ge => CompareOp::Ge,
         };
-        match self.inner.compare(&other.inner, core_op) {
+        let result = self.inner.compare(&other.inner, core_op);
+        if self.code().kind() == Kind::Char || other.code().kind() == Kind::Char {
+            // Characters that are no code points (only `frombytes`/`byteswap` make them) are
+            // compared as the standard module does: raw (and, for `u`, as a signed wchar_t)
+            // between two arrays of one type code, otherwise converted one by one, which
+            // raises when it reaches one. Checked on snapshots of both, taken one after the
+            // other; the common case keeps the core's result, read at one instant.
+            let a = self.inner.to_values();
+            let b = other.inner.to_values();
+            if a.iter().chain(&b).any(|v| !is_valid(*v)) {
+                return compare_chars(py, (self.code(), &a), (other.code(), &b), op);
+            }
+        }
+        match result {
             Ok(b) => Ok(pyo3::types::PyBool::new(py, b).to_owned().into_any()),
             // A character met a number under an ordering operator: the standard module's
             // comparison is Python's list comparison of the items, whose TypeError we raise.
