@@ -30,6 +30,10 @@ from hypothesis import strategies as st
 import ftarray as ft
 from parity import new, norm, outcome, state
 
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:The 'u' type code is deprecated:DeprecationWarning"
+)
+
 HAS_W = "w" in std.typecodes
 HAS_CLEAR = hasattr(std.array, "clear")
 TYPECODES = std.typecodes
