@@ -850,19 +850,32 @@ impl PyArray {
     fn tobytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         loop {
             let n = self.inner.len() * self.inner.itemsize();
-            let mut copied = Ok(0);
-            let bytes = PyBytes::new_with(py, n, |buf| {
-                copied = if n >= DETACH_BYTES {
-                    py.detach(|| self.inner.copy_bytes_to(buf))
-                } else {
-                    self.inner.copy_bytes_to(buf)
-                };
-                Ok(())
-            })?;
+            // An uninitialised bytes object of `n` bytes, filled below (PyBytes::new_with would
+            // zero it first: a quarter of the time of a large tobytes).
+            // SAFETY: a new reference or NULL with an exception set.
+            let bytes = unsafe {
+                Bound::from_owned_ptr_or_err(
+                    py,
+                    ffi::PyBytes_FromStringAndSize(ptr::null(), n as ffi::Py_ssize_t),
+                )?
+            };
+            // SAFETY: the new bytes object is ours alone (not shared yet) and `n` bytes long.
+            let buf = unsafe {
+                std::slice::from_raw_parts_mut(
+                    ffi::PyBytes_AsString(bytes.as_ptr()).cast::<u8>(),
+                    n,
+                )
+            };
+            let copied = if n >= DETACH_BYTES {
+                py.detach(|| self.inner.copy_bytes_to(buf))
+            } else {
+                self.inner.copy_bytes_to(buf)
+            };
             match copied {
-                Ok(k) if k == n => return Ok(bytes),
+                // SAFETY: `bytes` holds exactly `n` initialised bytes.
+                Ok(k) if k == n => return Ok(unsafe { bytes.cast_into_unchecked() }),
                 // The array shrank between reading its length and copying it.
-                Ok(k) => return Ok(PyBytes::new(py, &bytes.as_bytes()[..k])),
+                Ok(k) => return Ok(PyBytes::new(py, &buf[..k])),
                 // It grew: ask again with its new size.
                 Err(Error::LengthMismatch { .. }) => continue,
                 Err(e) => return Err(error(e)),

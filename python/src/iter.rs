@@ -19,6 +19,7 @@
 use crate::array::PyArray;
 use crate::convert::to_object;
 use pyo3::exceptions::PyTypeError;
+use ftarray::Value;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -59,7 +60,12 @@ impl ArrayRef {
         // SAFETY: the GIL is held (see the `Sync` impl) and no other borrow of the cell is alive:
         // callers drop theirs before calling this.
         let taken = unsafe { (*self.0.get()).take() };
-        drop(taken);
+        if let Some(array) = taken {
+            // SAFETY: the thread holds the GIL (we are in a slot or method Python called), so
+            // the reference is released now, explicitly: a fast slot runs outside PyO3's own
+            // bookkeeping of attached threads, which would otherwise defer it.
+            unsafe { ffi::Py_DECREF(array.into_ptr()) };
+        }
     }
 
     #[cfg(Py_GIL_DISABLED)]
@@ -86,21 +92,15 @@ impl ArrayIter {
     }
 }
 
-#[pymethods]
 impl ArrayIter {
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    /// The next element's value, or `None` once exhausted (for good).
+    pub(crate) fn next_value(&self) -> Option<Value> {
         let mut i = self.index.load(Ordering::Relaxed);
         loop {
             if i == EXHAUSTED {
-                return Ok(None);
+                return None;
             }
-            let Some(array) = self.array.get() else {
-                return Ok(None);
-            };
+            let array = self.array.get()?;
             match array.get().inner.get(i as isize) {
                 Ok(value) => match self.index.compare_exchange_weak(
                     i,
@@ -108,7 +108,7 @@ impl ArrayIter {
                     Ordering::Relaxed,
                     Ordering::Relaxed,
                 ) {
-                    Ok(_) => return to_object(py, value).map(Some),
+                    Ok(_) => return Some(value),
                     Err(now) => i = now,
                 },
                 // Past the end at this read: exhausted for good.
@@ -120,12 +120,23 @@ impl ArrayIter {
                 ) {
                     Ok(_) => {
                         self.array.release();
-                        return Ok(None);
+                        return None;
                     }
                     Err(now) => i = now,
                 },
             }
         }
+    }
+}
+
+#[pymethods]
+impl ArrayIter {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.next_value().map(|v| to_object(py, v)).transpose()
     }
 
     /// Return state information for pickling.

@@ -25,6 +25,7 @@ pub mod array;
 pub mod buffer;
 pub mod compat;
 pub mod convert;
+pub mod fast;
 pub mod iter;
 pub mod pickle;
 
@@ -72,6 +73,7 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
         (*iter_type.as_type_ptr()).tp_new = None;
         ffi::PyType_Modified(iter_type.as_type_ptr());
     }
+    fast::install(py);
     m.add("ArrayType", &array_type)?;
     m.add("typecodes", compat::typecodes())?;
     let reconstructor = wrap_pyfunction!(pickle::array_reconstructor, m)?;
