@@ -23,8 +23,8 @@
 use crate::buffer;
 use crate::compat;
 use crate::convert::{
-    self, EXPORTED, error, is_index, is_slice, slice_index_arg, ssize_arg, to_object, to_slice,
-    to_value,
+    self, EXPORTED, Scalar, error, is_index, is_slice, slice_index_arg, ssize_arg, to_object,
+    to_slice, to_value,
 };
 use crate::iter::ArrayIter;
 use crate::pickle;
@@ -222,63 +222,38 @@ impl PyArray {
     /// What a search for `v` compares with.
     fn probe(&self, v: &Bound<'_, PyAny>) -> Probe {
         let code = self.code();
-        let p = v.as_ptr();
-        // SAFETY (all blocks below): `p` is a live object; type checks read its type only, and
-        // an exact int or float is read without running Python code.
+        let scalar = convert::classify(v);
         if code.kind() == Kind::Char {
-            if unsafe { ffi::PyUnicode_CheckExact(p) } != 0 {
-                return match unsafe { ffi::PyUnicode_GetLength(p) } {
-                    1 => Probe::Exact(Value::Char(unsafe { ffi::PyUnicode_ReadChar(p, 0) })),
-                    _ => Probe::Never,
-                };
-            }
-            if unsafe { ffi::PyLong_CheckExact(p) != 0 || ffi::PyFloat_CheckExact(p) != 0 }
-                || v.is_none()
-            {
-                return Probe::Never;
-            }
-            return Probe::Python;
+            return match scalar {
+                Scalar::Str(Some(c)) => Probe::Exact(Value::Char(c)),
+                // A str of another length, a number or None equals no character.
+                Scalar::Str(None)
+                | Scalar::Int(_)
+                | Scalar::UInt(_)
+                | Scalar::BigInt
+                | Scalar::Float(_)
+                | Scalar::None => Probe::Never,
+                Scalar::Other => Probe::Python,
+            };
         }
-        if unsafe { ffi::PyLong_CheckExact(p) != 0 || ffi::PyBool_Check(p) != 0 } {
-            let mut overflowed: c_int = 0;
-            let i = unsafe { ffi::PyLong_AsLongLongAndOverflow(p, &mut overflowed) };
-            if overflowed == 0 {
-                return Probe::Exact(Value::Int(i));
-            }
-            let u = unsafe { ffi::PyLong_AsUnsignedLongLong(p) };
-            if u == u64::MAX && unsafe { !ffi::PyErr_Occurred().is_null() } {
-                // SAFETY: clears the overflow this probe caused.
-                unsafe { ffi::PyErr_Clear() };
-                // Beyond 64 bits: equal to no integer element, perhaps to a float element.
-                return if code.is_integer() {
-                    Probe::Never
-                } else {
-                    Probe::Python
-                };
-            }
-            return Probe::Exact(Value::UInt(u));
-        }
-        if unsafe { ffi::PyFloat_CheckExact(p) } != 0 {
-            let x = unsafe { ffi::PyFloat_AS_DOUBLE(p) };
-            if !code.is_integer() {
-                return Probe::Exact(Value::Float(x));
-            }
+        match scalar {
+            Scalar::Int(i) => Probe::Exact(Value::Int(i)),
+            Scalar::UInt(u) => Probe::Exact(Value::UInt(u)),
+            // Beyond 64 bits: equal to no integer element, perhaps to a float element.
+            Scalar::BigInt if code.is_integer() => Probe::Never,
+            Scalar::BigInt => Probe::Python,
+            Scalar::Float(x) if !code.is_integer() => Probe::Exact(Value::Float(x)),
             // An int element equals a float only if the float is that integer.
-            if x.fract() != 0.0 || !x.is_finite() {
-                return Probe::Never;
+            Scalar::Float(x) if x.fract() != 0.0 || !x.is_finite() => Probe::Never,
+            Scalar::Float(x) if (-(2f64.powi(63))..2f64.powi(63)).contains(&x) => {
+                Probe::Exact(Value::Int(x as i64))
             }
-            if (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&x) {
-                return Probe::Exact(Value::Int(x as i64));
+            Scalar::Float(x) if (0.0..2f64.powi(64)).contains(&x) => {
+                Probe::Exact(Value::UInt(x as u64))
             }
-            if (0.0..1.844_674_407_370_955_2e19).contains(&x) {
-                return Probe::Exact(Value::UInt(x as u64));
-            }
-            return Probe::Never;
+            Scalar::Float(_) | Scalar::Str(_) | Scalar::None => Probe::Never,
+            Scalar::Other => Probe::Python,
         }
-        if v.is_none() || unsafe { ffi::PyUnicode_CheckExact(p) } != 0 {
-            return Probe::Never;
-        }
-        Probe::Python
     }
 
     /// Whether a search must go element by element over a snapshot: to call Python's `==`, or

@@ -147,16 +147,18 @@ pub(crate) unsafe fn atomic_copy(src: *const u8, len: usize) -> Vec<u8> {
     let head = src.align_offset(word).min(len);
     let words = (len - head) / word;
     let mut i = 0;
-    // SAFETY (loop bodies): every address read is inside `src..src + len` (the caller's
-    // contract); the `AtomicUsize` addresses are aligned by construction (`head`), and atomics
-    // may view any initialised, suitably aligned memory. Relaxed: each byte is read once, and
-    // nothing else is ordered by these loads.
+    // Relaxed: each byte is read once, and nothing else is ordered by these loads. Every
+    // address read is inside `src..src + len` (the caller's contract); atomics may view any
+    // initialised memory of their size and alignment, and the word loads are aligned by
+    // construction (`head`).
     while i < head {
+        // SAFETY: see above.
         let b = unsafe { AtomicU8::from_ptr(src.add(i).cast_mut()) }.load(Ordering::Relaxed);
         dst[i] = MaybeUninit::new(b);
         i += 1;
     }
     for _ in 0..words {
+        // SAFETY: see above.
         let w = unsafe { AtomicUsize::from_ptr(src.add(i).cast::<usize>().cast_mut()) }
             .load(Ordering::Relaxed);
         for (k, b) in w.to_ne_bytes().into_iter().enumerate() {
@@ -165,6 +167,7 @@ pub(crate) unsafe fn atomic_copy(src: *const u8, len: usize) -> Vec<u8> {
         i += word;
     }
     while i < len {
+        // SAFETY: see above.
         let b = unsafe { AtomicU8::from_ptr(src.add(i).cast_mut()) }.load(Ordering::Relaxed);
         dst[i] = MaybeUninit::new(b);
         i += 1;

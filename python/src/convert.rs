@@ -209,10 +209,58 @@ fn char_value(obj: &Bound<'_, PyAny>, code: TypeCode) -> PyResult<Value> {
     Ok(Value::Char(c))
 }
 
-/// Converts every item of `items` (already a snapshot the caller owns) for `code`.
-#[allow(dead_code)]
-pub(crate) fn to_values(items: &[Bound<'_, PyAny>], code: TypeCode) -> PyResult<Vec<Value>> {
-    items.iter().map(|x| to_value(x, code)).collect()
+/// What an object is, when it is one of the builtin scalars a search can compare without
+/// calling Python: read from the exact type, so no Python code runs.
+pub(crate) enum Scalar {
+    /// An exact `int` (or a `bool`) in `i64`'s range.
+    Int(i64),
+    /// An exact `int` above `i64::MAX` that fits `u64`.
+    UInt(u64),
+    /// An exact `int` beyond 64 bits.
+    BigInt,
+    /// An exact `float`.
+    Float(f64),
+    /// An exact `str`: its only character, if it has exactly one.
+    Str(Option<u32>),
+    /// `None`.
+    None,
+    /// Anything else (subclasses included: they may define `__eq__`).
+    Other,
+}
+
+/// Classifies `obj` (see [`Scalar`]).
+pub(crate) fn classify(obj: &Bound<'_, PyAny>) -> Scalar {
+    let p = obj.as_ptr();
+    // SAFETY: `p` is a live object; the checks read its type, and the values of exact ints,
+    // floats and strs are read without running Python code. An overflow error the unsigned
+    // read sets is cleared at once.
+    unsafe {
+        if ffi::PyLong_CheckExact(p) != 0 || ffi::PyBool_Check(p) != 0 {
+            let mut overflowed: c_int = 0;
+            let i = ffi::PyLong_AsLongLongAndOverflow(p, &mut overflowed);
+            if overflowed == 0 {
+                return Scalar::Int(i);
+            }
+            let u = ffi::PyLong_AsUnsignedLongLong(p);
+            if u == u64::MAX && !ffi::PyErr_Occurred().is_null() {
+                ffi::PyErr_Clear();
+                return Scalar::BigInt;
+            }
+            return Scalar::UInt(u);
+        }
+        if ffi::PyFloat_CheckExact(p) != 0 {
+            return Scalar::Float(ffi::PyFloat_AS_DOUBLE(p));
+        }
+        if ffi::PyUnicode_CheckExact(p) != 0 {
+            return Scalar::Str(
+                (ffi::PyUnicode_GetLength(p) == 1).then(|| ffi::PyUnicode_ReadChar(p, 0)),
+            );
+        }
+        if p == ffi::Py_None() {
+            return Scalar::None;
+        }
+    }
+    Scalar::Other
 }
 
 /// The Python object for an element value.

@@ -128,6 +128,21 @@ unsafe extern "C" fn subscript(
                     }
                 };
             }
+            if ffi::PySlice_Check(item) != 0 {
+                let py = Python::assume_attached();
+                let item = pyo3::Borrowed::from_ptr(py, item);
+                let result = convert::to_slice(&item).and_then(|slice| {
+                    let part = array(slf).inner.get_slice(slice).map_err(convert::error)?;
+                    PyArray::new_base(py, part)
+                });
+                return match result {
+                    Ok(b) => b.into_ptr(),
+                    Err(e) => {
+                        e.restore(py);
+                        ptr::null_mut()
+                    }
+                };
+            }
             (originals().subscript)(slf, item)
         }
     })
@@ -146,7 +161,10 @@ unsafe extern "C" fn sq_item(slf: *mut ffi::PyObject, i: ffi::Py_ssize_t) -> *mu
             match got {
                 Some(v) => new_object(v),
                 None => {
-                    ffi::PyErr_SetString(ffi::PyExc_IndexError, c"array index out of range".as_ptr());
+                    ffi::PyErr_SetString(
+                        ffi::PyExc_IndexError,
+                        c"array index out of range".as_ptr(),
+                    );
                     ptr::null_mut()
                 }
             }
@@ -231,7 +249,10 @@ unsafe extern "C" fn iternext(slf: *mut ffi::PyObject) -> *mut ffi::PyObject {
     })
 }
 
-unsafe extern "C" fn append(slf: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn append(
+    slf: *mut ffi::PyObject,
+    arg: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     guarded(ptr::null_mut(), || {
         // SAFETY: CPython calls a METH_O method of the array type with a live instance, a live
         // argument and an attached thread state.
@@ -301,7 +322,9 @@ pub(crate) fn install(py: Python<'_>) {
     // `append` as a plain METH_O method (the def must outlive the type: leaked, once).
     let def: &'static mut ffi::PyMethodDef = Box::leak(Box::new(ffi::PyMethodDef {
         ml_name: c"append".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer { PyCFunction: append },
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunction: append,
+        },
         ml_flags: ffi::METH_O,
         ml_doc: c"Append new value v to the end of the array.".as_ptr(),
     }));

@@ -18,8 +18,8 @@
 
 use crate::array::PyArray;
 use crate::convert::to_object;
-use pyo3::exceptions::PyTypeError;
 use ftarray::Value;
+use pyo3::exceptions::PyTypeError;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;

@@ -315,22 +315,20 @@ pub(crate) fn array_reconstructor<'py>(
                 .chars()
                 .filter_map(compat::typecode)
                 .filter(|c| c.is_integer() && c.itemsize() == size)
-                .filter(|c| matches!(c.kind(), ftarray::Kind::Signed) == signed)
-                .last()
+                .rfind(|c| matches!(c.kind(), ftarray::Kind::Signed) == signed)
                 .map(|c| c.as_char())
                 .unwrap_or(typecode);
             let mut values = Vec::with_capacity(data.len() / size);
             for chunk in data.chunks_exact(size) {
                 let mut raw = [0u8; 16];
-                let negative;
-                if big {
+                let negative = if big {
                     raw[16 - size..].copy_from_slice(chunk);
                     raw.reverse();
-                    negative = signed && chunk[0] & 0x80 != 0;
+                    signed && chunk[0] & 0x80 != 0
                 } else {
                     raw[..size].copy_from_slice(chunk);
-                    negative = signed && chunk[size - 1] & 0x80 != 0;
-                }
+                    signed && chunk[size - 1] & 0x80 != 0
+                };
                 if negative {
                     for b in &mut raw[size..] {
                         *b = 0xff;
