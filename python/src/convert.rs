@@ -74,7 +74,7 @@ pub(crate) fn to_value(obj: &Bound<'_, PyAny>, code: TypeCode) -> PyResult<Value
             }
             Ok(Value::Float(x))
         }
-        Kind::Char => char_value(obj, code),
+        Kind::Char => char_value(obj),
     }
 }
 
@@ -163,7 +163,7 @@ fn unsigned_value(obj: &Bound<'_, PyAny>, code: TypeCode) -> PyResult<Value> {
 }
 
 /// `u_setitem` and `w_setitem`: a `str` of exactly one character.
-fn char_value(obj: &Bound<'_, PyAny>, code: TypeCode) -> PyResult<Value> {
+fn char_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     let py = obj.py();
     let p = obj.as_ptr();
     // SAFETY: `p` is live; an exact-type check reads its type only.
@@ -202,7 +202,6 @@ fn char_value(obj: &Bound<'_, PyAny>, code: TypeCode) -> PyResult<Value> {
     };
     // With a 4-byte wchar_t (every platform but Windows) one character is one wchar_t, so the
     // `u` check (`PyUnicode_AsWideChar` length 1) and the `w` check (length 1) agree.
-    let _ = code;
     if len != 1 {
         return Err(PyTypeError::new_err("array item must be unicode character"));
     }

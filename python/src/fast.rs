@@ -293,7 +293,11 @@ fn originals() -> &'static Originals {
 
 /// Installs the fast slots on the array and iterator types (at import, before any instance or
 /// subclass exists).
-pub(crate) fn install(py: Python<'_>) {
+///
+/// # Errors
+///
+/// If the `append` method descriptor cannot be made or stored.
+pub(crate) fn install(py: Python<'_>) -> PyResult<()> {
     let array_type = py.get_type::<PyArray>();
     let iter_type = py.get_type::<ArrayIter>();
     // SAFETY: both are heap types this module just created; their `tp_as_mapping` and
@@ -328,20 +332,16 @@ pub(crate) fn install(py: Python<'_>) {
         ml_flags: ffi::METH_O,
         ml_doc: c"Append new value v to the end of the array.".as_ptr(),
     }));
-    // SAFETY: `def` lives forever; the descriptor is a new reference (checked), stored into
-    // the type's own dict (the type is not shared yet), then the type's caches are reset.
+    let tp = array_type.as_type_ptr();
+    // SAFETY: `def` lives forever; the descriptor is a new reference or NULL with an exception
+    // set. It is stored into the type's own dict (a heap type's dict, not shared with other
+    // threads yet), then the type's lookup caches are reset.
     unsafe {
-        let tp = array_type.as_type_ptr();
-        let descr = ffi::PyDescr_NewMethod(tp, def);
-        if !descr.is_null() {
-            let dict = (*tp).tp_dict;
-            if ffi::PyDict_SetItemString(dict, c"append".as_ptr(), descr) < 0 {
-                ffi::PyErr_Clear();
-            }
-            ffi::Py_DECREF(descr);
-            ffi::PyType_Modified(tp);
-        } else {
-            ffi::PyErr_Clear();
+        let descr = Bound::from_owned_ptr_or_err(py, ffi::PyDescr_NewMethod(tp, def))?;
+        if ffi::PyDict_SetItemString((*tp).tp_dict, c"append".as_ptr(), descr.as_ptr()) < 0 {
+            return Err(PyErr::fetch(py));
         }
+        ffi::PyType_Modified(tp);
     }
+    Ok(())
 }

@@ -73,7 +73,7 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
         (*iter_type.as_type_ptr()).tp_new = None;
         ffi::PyType_Modified(iter_type.as_type_ptr());
     }
-    fast::install(py);
+    fast::install(py)?;
     m.add("ArrayType", &array_type)?;
     m.add("typecodes", compat::typecodes())?;
     let reconstructor = wrap_pyfunction!(pickle::array_reconstructor, m)?;
