@@ -34,6 +34,7 @@ use pyo3::exceptions::{
     PyValueError,
 };
 use pyo3::ffi;
+use pyo3::marker::Ungil;
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp as PyCompareOp;
 use pyo3::types::{PyBytes, PyDict, PyGenericAlias, PyList, PyString, PyTuple, PyType};
@@ -43,6 +44,16 @@ use std::ptr;
 /// Bulk work above this many bytes runs detached from the interpreter (`Python::detach`), so
 /// a stop-the-world event (GC, `fork`) or, on GIL builds, other threads are not held up.
 pub(crate) const DETACH_BYTES: usize = 256 * 1024;
+
+/// Runs `f` (pure core work, no Python) detached from the interpreter when it handles at
+/// least [`DETACH_BYTES`], attached otherwise (detaching costs more than small work).
+pub(crate) fn bulk<T: Ungil>(py: Python<'_>, bytes: usize, f: impl FnOnce() -> T + Ungil) -> T {
+    if bytes >= DETACH_BYTES {
+        py.detach(f)
+    } else {
+        f()
+    }
+}
 
 /// `ftarray.array(typecode[, initializer])`: an array of numbers or characters of one C type,
 /// safe to share between threads on a free-threaded interpreter.
@@ -275,7 +286,7 @@ impl PyArray {
         stop: isize,
         limit: usize,
     ) -> PyResult<Vec<usize>> {
-        let values = self.inner.to_values();
+        let values = self.snapshot_values(py);
         let range = ftarray::dynamic::search_range(start, stop, values.len());
         let mut found = Vec::new();
         for (i, value) in values.iter().enumerate().take(range.end).skip(range.start) {
@@ -311,6 +322,26 @@ impl PyArray {
             return Err(PyBufferError::new_err(EXPORTED));
         }
         Ok(())
+    }
+
+    /// `values` appended (all converted already), detached when many.
+    fn extend_values(&self, py: Python<'_>, values: &[Value]) -> PyResult<()> {
+        let bytes = values.len() * self.inner.itemsize();
+        bulk(py, bytes, || self.inner.extend_values(values)).map_err(Self::resize_err)
+    }
+
+    /// `self[slice]`, a new array of the base type (detached when the slice is large).
+    pub(crate) fn slice<'py>(
+        &self,
+        py: Python<'py>,
+        slice: Slice,
+    ) -> PyResult<Bound<'py, PyArray>> {
+        let selected = slice.indices(self.inner.len()).map_or(0, |r| r.len);
+        let part = bulk(py, selected * self.inner.itemsize(), || {
+            self.inner.get_slice(slice)
+        })
+        .map_err(error)?;
+        PyArray::new_base(py, part)
     }
 
     /// The elements as one Python `str` (`u` and `w` arrays), from a snapshot of values.
@@ -354,12 +385,7 @@ impl PyArray {
                 "bytes length not a multiple of item size",
             ));
         }
-        if bytes.len() >= DETACH_BYTES {
-            py.detach(|| self.inner.extend_bytes(bytes))
-        } else {
-            self.inner.extend_bytes(bytes)
-        }
-        .map_err(Self::resize_err)
+        bulk(py, bytes.len(), || self.inner.extend_bytes(bytes)).map_err(Self::resize_err)
     }
 
     /// `array_new`: the constructor proper, after the keyword check.
@@ -554,12 +580,7 @@ impl PyArray {
 
     /// Byteswap all items of the array.
     fn byteswap(&self, py: Python<'_>) -> PyResult<()> {
-        if self.inner.len() * self.inner.itemsize() >= DETACH_BYTES {
-            py.detach(|| self.inner.byteswap())
-        } else {
-            self.inner.byteswap()
-        }
-        .map_err(error)
+        bulk(py, self.nbytes(), || self.inner.byteswap()).map_err(error)
     }
 
     /// Remove all items from the array.
@@ -569,7 +590,8 @@ impl PyArray {
 
     /// Return a copy of the array.
     fn __copy__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray>> {
-        PyArray::new_base(py, self.inner.try_clone().map_err(error)?)
+        let copy = bulk(py, self.nbytes(), || self.inner.try_clone()).map_err(error)?;
+        PyArray::new_base(py, copy)
     }
 
     /// Return a copy of the array.
@@ -590,7 +612,7 @@ impl PyArray {
             p if self.slow_search(&p) => {
                 Ok(self.matches(py, v, &p, 0, isize::MAX, usize::MAX)?.len())
             }
-            Probe::Exact(x) => Ok(self.inner.count(x)),
+            Probe::Exact(x) => Ok(bulk(py, self.nbytes(), || self.inner.count(x))),
             Probe::Never | Probe::Python => Ok(0),
         }
     }
@@ -605,13 +627,8 @@ impl PyArray {
                     "can only extend with array of same kind",
                 ));
             }
-            let big = other.inner.len() * other.inner.itemsize() >= DETACH_BYTES;
-            return if big {
-                py.detach(|| self.inner.extend(&other.inner))
-            } else {
-                self.inner.extend(&other.inner)
-            }
-            .map_err(Self::resize_err);
+            return bulk(py, other.nbytes(), || self.inner.extend(&other.inner))
+                .map_err(Self::resize_err);
         }
         let values = if bb.is_exact_instance_of::<PyList>() || bb.is_exact_instance_of::<PyTuple>()
         {
@@ -619,7 +636,7 @@ impl PyArray {
         } else {
             Self::collect(bb, self.code())?
         };
-        self.inner.extend_values(&values).map_err(Self::resize_err)
+        self.extend_values(py, &values)
     }
 
     /// Read n objects from the file object f and append them to the end of the array.
@@ -648,7 +665,7 @@ impl PyArray {
 
     /// Append items to array from list.
     #[pyo3(signature = (list, /))]
-    fn fromlist(&self, list: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn fromlist(&self, py: Python<'_>, list: &Bound<'_, PyAny>) -> PyResult<()> {
         let Ok(list) = list.cast::<PyList>() else {
             return Err(PyTypeError::new_err("arg must be list"));
         };
@@ -674,7 +691,7 @@ impl PyArray {
                 "list changed size during iteration",
             ));
         }
-        self.inner.extend_values(&values).map_err(Self::resize_err)
+        self.extend_values(py, &values)
     }
 
     /// Appends items from the string, interpreting it as an array of machine values, as if it
@@ -686,7 +703,7 @@ impl PyArray {
 
     /// Extends this array with data from the unicode string ustr.
     #[pyo3(signature = (ustr, /))]
-    fn fromunicode(&self, ustr: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn fromunicode(&self, py: Python<'_>, ustr: &Bound<'_, PyAny>) -> PyResult<()> {
         if !ustr.is_instance_of::<PyString>() {
             return Err(PyTypeError::new_err(format!(
                 "fromunicode() argument must be str, not {}",
@@ -697,7 +714,7 @@ impl PyArray {
             return Err(PyValueError::new_err(compat::fromunicode_message()));
         }
         let values = Self::code_points(ustr)?;
-        self.inner.extend_values(&values).map_err(Self::resize_err)
+        self.extend_values(py, &values)
     }
 
     /// Return index of first occurrence of v in the array.
@@ -721,7 +738,8 @@ impl PyArray {
                 .first()
                 .copied()
                 .ok_or_else(not_found),
-            Probe::Exact(x) => self.inner.index(x, start, stop).map_err(|_| not_found()),
+            Probe::Exact(x) => bulk(py, self.nbytes(), || self.inner.index(x, start, stop))
+                .map_err(|_| not_found()),
             Probe::Never | Probe::Python => Err(not_found()),
         }
     }
@@ -781,7 +799,7 @@ impl PyArray {
         let Probe::Exact(x) = probe else {
             return Err(not_found());
         };
-        match self.inner.remove_value(x) {
+        match bulk(py, self.nbytes(), || self.inner.remove_value(x)) {
             Ok(_) => Ok(()),
             Err(Error::NotFound) => Err(not_found()),
             Err(e) => Err(error(e)),
@@ -790,12 +808,7 @@ impl PyArray {
 
     /// Reverse the order of the items in the array.
     fn reverse(&self, py: Python<'_>) -> PyResult<()> {
-        if self.inner.len() * self.inner.itemsize() >= DETACH_BYTES {
-            py.detach(|| self.inner.reverse())
-        } else {
-            self.inner.reverse()
-        }
-        .map_err(error)
+        bulk(py, self.nbytes(), || self.inner.reverse()).map_err(error)
     }
 
     /// Write all items (as machine values) to the file object f.
@@ -813,7 +826,7 @@ impl PyArray {
 
     /// Convert array to an ordinary list with the same items.
     pub(crate) fn tolist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let values = self.inner.to_values();
+        let values = self.snapshot_values(py);
         let items = values
             .iter()
             .map(|v| to_object(py, *v))
@@ -841,11 +854,7 @@ impl PyArray {
                     n,
                 )
             };
-            let copied = if n >= DETACH_BYTES {
-                py.detach(|| self.inner.copy_bytes_to(buf))
-            } else {
-                self.inner.copy_bytes_to(buf)
-            };
+            let copied = bulk(py, n, || self.inner.copy_bytes_to(buf));
             match copied {
                 // SAFETY: `bytes` holds exactly `n` initialised bytes.
                 Ok(k) if k == n => return Ok(unsafe { bytes.cast_into_unchecked() }),
@@ -863,7 +872,7 @@ impl PyArray {
         if !compat::is_unicode(self.code()) {
             return Err(PyValueError::new_err(compat::tounicode_message()));
         }
-        Self::unicode_of(py, self.code(), &self.inner.to_values())
+        Self::unicode_of(py, self.code(), &self.snapshot_values(py))
     }
 
     /// Size of the array in memory, in bytes.
@@ -920,8 +929,7 @@ impl PyArray {
         }
         if is_slice(item) {
             let slice = to_slice(item)?;
-            let part = self.inner.get_slice(slice).map_err(error)?;
-            return Ok(PyArray::new_base(py, part)?.into_any());
+            return Ok(self.slice(py, slice)?.into_any());
         }
         Err(PyTypeError::new_err("array indices must be integers"))
     }
@@ -960,14 +968,9 @@ impl PyArray {
             )));
         };
         let other = other.get();
-        let big = other.inner.len() * other.inner.itemsize() >= DETACH_BYTES;
-        if big {
-            value
-                .py()
-                .detach(|| self.inner.set_slice(slice, &other.inner))
-        } else {
+        bulk(value.py(), other.nbytes().max(self.nbytes()), || {
             self.inner.set_slice(slice, &other.inner)
-        }
+        })
         .map_err(error)
     }
 
@@ -993,7 +996,7 @@ impl PyArray {
     fn __contains__(&self, py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<bool> {
         match self.probe(v) {
             p if self.slow_search(&p) => Ok(!self.matches(py, v, &p, 0, isize::MAX, 1)?.is_empty()),
-            Probe::Exact(x) => Ok(self.inner.contains(x)),
+            Probe::Exact(x) => Ok(bulk(py, self.nbytes(), || self.inner.contains(x))),
             Probe::Never | Probe::Python => Ok(false),
         }
     }
@@ -1007,7 +1010,7 @@ impl PyArray {
         let name = slf.get_type().name()?;
         let a = slf.get();
         let code = a.code();
-        let values = a.inner.to_values();
+        let values = a.snapshot_values(py);
         if values.is_empty() {
             return Ok(format!("{name}('{}')", code.as_char()));
         }
@@ -1041,15 +1044,17 @@ impl PyArray {
             PyCompareOp::Gt => CompareOp::Gt,
             PyCompareOp::Ge => CompareOp::Ge,
         };
-        let result = self.inner.compare(&other.inner, core_op);
+        let result = bulk(py, self.nbytes() + other.nbytes(), || {
+            self.inner.compare(&other.inner, core_op)
+        });
         if self.code().kind() == Kind::Char || other.code().kind() == Kind::Char {
             // Characters that are no code points (only `frombytes`/`byteswap` make them) are
             // compared as the standard module does: raw (and, for `u`, as a signed wchar_t)
             // between two arrays of one type code, otherwise converted one by one, which
             // raises when it reaches one. Checked on snapshots of both, taken one after the
             // other; the common case keeps the core's result, read at one instant.
-            let a = self.inner.to_values();
-            let b = other.inner.to_values();
+            let a = self.snapshot_values(py);
+            let b = other.snapshot_values(py);
             if a.iter().chain(&b).any(|v| !is_valid(*v)) {
                 return compare_chars(py, (self.code(), &a), (other.code(), &b), op);
             }
@@ -1078,7 +1083,11 @@ impl PyArray {
                 tp_name(other)
             )));
         };
-        let joined = self.inner.concat(&b.get().inner).map_err(error)?;
+        let b = b.get();
+        let joined = bulk(py, self.nbytes() + b.nbytes(), || {
+            self.inner.concat(&b.inner)
+        })
+        .map_err(error)?;
         PyArray::new_base(py, joined)
     }
 
@@ -1137,11 +1146,8 @@ impl PyArray {
                 Some(b) if b <= isize::MAX as usize => {}
                 _ => return Err(PyMemoryError::new_err(())),
             }
-            if bytes.unwrap_or(0) >= DETACH_BYTES {
-                return py
-                    .detach(|| self.inner.repeat_in_place(count))
-                    .map_err(error);
-            }
+            return bulk(py, bytes.unwrap_or(0), || self.inner.repeat_in_place(count))
+                .map_err(error);
         }
         self.inner.repeat_in_place(count).map_err(error)
     }
@@ -1181,22 +1187,23 @@ impl PyArray {
                 _ => return Err(PyMemoryError::new_err(())),
             }
         }
-        let big = len.saturating_mul(count.max(0) as usize) * self.inner.itemsize() >= DETACH_BYTES;
-        let result = if big {
-            py.detach(|| self.inner.repeat(count))
-        } else {
-            self.inner.repeat(count)
-        }
-        .map_err(error)?;
+        let bytes = len.saturating_mul(count.max(0) as usize) * self.inner.itemsize();
+        let result = bulk(py, bytes, || self.inner.repeat(count)).map_err(error)?;
         Ok(PyArray::new_base(py, result)?.into_any())
     }
 
     /// The elements' bytes, at one instant (detached when large).
     pub(crate) fn snapshot_bytes(&self, py: Python<'_>) -> Vec<u8> {
-        if self.inner.len() * self.inner.itemsize() >= DETACH_BYTES {
-            py.detach(|| self.inner.to_bytes())
-        } else {
-            self.inner.to_bytes()
-        }
+        bulk(py, self.nbytes(), || self.inner.to_bytes())
+    }
+
+    /// The elements as values, at one instant (detached when large).
+    pub(crate) fn snapshot_values(&self, py: Python<'_>) -> Vec<Value> {
+        bulk(py, self.nbytes(), || self.inner.to_values())
+    }
+
+    /// The array's size in bytes now (to decide whether work on it runs detached).
+    pub(crate) fn nbytes(&self) -> usize {
+        self.inner.len() * self.inner.itemsize()
     }
 }

@@ -124,8 +124,15 @@ pub(crate) unsafe fn fill_view(
 ///
 /// `view` was filled by [`fill_view`] for `array` and is released once.
 pub(crate) unsafe fn release_view(array: &PyArray, view: *mut ffi::Py_buffer) {
-    // SAFETY: `internal` is the box `fill_view` leaked for this view; we take it back once.
-    let info = unsafe { Box::from_raw((*view).internal.cast::<ViewInfo>()) };
+    // SAFETY: `view` is valid (the caller's contract).
+    let internal = unsafe { (*view).internal };
+    if internal.is_null() {
+        // Not one of ours, or released already: nothing to end.
+        return;
+    }
+    // SAFETY: `internal` is the box `fill_view` leaked for this view; we take it back once
+    // (the field is cleared below).
+    let info = unsafe { Box::from_raw(internal.cast::<ViewInfo>()) };
     // SAFETY: as above; the view no longer refers to the box.
     unsafe { (*view).internal = std::ptr::null_mut() };
     // The token came from this array's `export_raw`; releasing it cannot fail.

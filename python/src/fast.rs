@@ -131,10 +131,7 @@ unsafe extern "C" fn subscript(
             if ffi::PySlice_Check(item) != 0 {
                 let py = Python::assume_attached();
                 let item = pyo3::Borrowed::from_ptr(py, item);
-                let result = convert::to_slice(&item).and_then(|slice| {
-                    let part = array(slf).inner.get_slice(slice).map_err(convert::error)?;
-                    PyArray::new_base(py, part)
-                });
+                let result = convert::to_slice(&item).and_then(|slice| array(slf).slice(py, slice));
                 return match result {
                     Ok(b) => b.into_ptr(),
                     Err(e) => {

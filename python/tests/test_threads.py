@@ -462,3 +462,59 @@ def test_a_callback_blocked_on_another_thread_that_writes_the_array_does_not_dea
 def test_threads_keep_the_gil_off():
     run_threads([lambda: ftarray.array("i", range(100)).tolist()] * 4)
     assert sys._is_gil_enabled() is False
+
+
+def ran_during(call, tries=5):
+    """For each of `tries` calls of `call()`: whether another Python thread ran in the middle
+    third of it (timestamps of its loop iterations inside that window). On a GIL build that
+    can only happen if the call released the GIL; a hand-over of the GIL just before or after
+    the call (a bytecode boundary) falls outside the window, except now and then on a loaded
+    machine, which is why the verdicts look at several calls."""
+    stamps = []
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            stamps.append(time.perf_counter())
+            if len(stamps) > 100_000:
+                del stamps[:50_000]
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-4)  # short hand-overs around the call
+    t = threading.Thread(target=spin)
+    t.start()
+    verdicts = []
+    try:
+        while not stamps:
+            time.sleep(0.001)
+        for _ in range(tries):
+            t0 = time.perf_counter()
+            call()
+            t1 = time.perf_counter()
+            lo, hi = t0 + (t1 - t0) / 3, t1 - (t1 - t0) / 3
+            verdicts.append(any(lo <= x <= hi for x in list(stamps)))
+    finally:
+        stop.set()
+        t.join()
+        sys.setswitchinterval(interval)
+    return verdicts
+
+
+@pytest.mark.skipif(FREE_THREADED, reason="on a GIL build: shows the GIL is released")
+@pytest.mark.parametrize("op", ["tobytes", "reverse", "copy", "count"])
+def test_long_bulk_operations_let_other_threads_run(op):
+    # ftarray detaches from the interpreter for bulk work above 256 KiB.
+    big = ftarray.array("d", range(4_000_000))  # 32 MB
+    calls = {"tobytes": big.tobytes, "reverse": big.reverse, "copy": big.__copy__,
+             "count": lambda: big.count(-1.0)}
+    verdicts = ran_during(calls[op])
+    assert sum(verdicts) >= 3, verdicts
+
+
+@pytest.mark.skipif(FREE_THREADED, reason="on a GIL build: shows the GIL is held")
+def test_control_the_standard_type_holds_the_gil_during_bulk_work():
+    import array as std
+
+    big = std.array("d", range(4_000_000))
+    verdicts = ran_during(big.reverse)
+    assert sum(verdicts) <= 2, verdicts
