@@ -175,7 +175,7 @@ unsafe extern "C" fn length(slf: *mut ffi::PyObject) -> ffi::Py_ssize_t {
 }
 
 /// The value a store of `value` into an array of `kind` takes without any conversion code:
-/// an exact int in range, an exact float (or exact int) for float arrays.
+/// an exact int in range for integer arrays, an exact float for float arrays.
 ///
 /// # Safety
 ///
