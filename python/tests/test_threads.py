@@ -518,3 +518,79 @@ def test_control_the_standard_type_holds_the_gil_during_bulk_work():
     big = std.array("d", range(4_000_000))
     verdicts = ran_during(big.reverse)
     assert sum(verdicts) <= 2, verdicts
+
+
+def test_random_mix_from_many_threads_never_invents_a_value():
+    # Every value ever stored is 1, 2 or 3, so every value read anywhere must be one of them;
+    # the only exceptions allowed are the ones the operation documents for its inputs.
+    import random
+
+    a = ftarray.array("h", [1, 2, 3] * 10)
+    allowed = {1, 2, 3}
+    stop = threading.Event()
+    counts = {"ops": 0}
+    tally = threading.Lock()
+
+    def check(values):
+        bad = set(values) - allowed
+        assert not bad, bad
+
+    def worker(seed):
+        def run():
+            rng = random.Random(seed)
+            n = 0
+            while not stop.is_set():
+                v = rng.choice((1, 2, 3))
+                op = rng.randrange(17)
+                try:
+                    if op == 0:
+                        a.append(v)
+                    elif op == 1:
+                        a.extend([v] * rng.randrange(5))
+                    elif op == 2:
+                        a.pop(rng.randrange(-3, 3))
+                    elif op == 3:
+                        a.insert(rng.randrange(-5, 5), v)
+                    elif op == 4:
+                        a.remove(v)
+                    elif op == 5:
+                        a.reverse()
+                    elif op == 6:
+                        a[rng.randrange(-5, 5)] = v
+                    elif op == 7:
+                        del a[rng.randrange(-5, 5)]
+                    elif op == 8:
+                        a[1:3] = ftarray.array("h", [v] * rng.randrange(4))
+                    elif op == 9 and len(a) > 200:
+                        clear(a)
+                    elif op == 10:
+                        check(a.tolist())
+                    elif op == 11:
+                        check(ftarray.array("h", a.tobytes()).tolist())
+                    elif op == 12:
+                        assert a.count(v) <= len(a) + 50
+                    elif op == 13:
+                        check(list(a))
+                    elif op == 14:
+                        with memoryview(a) as m:
+                            check(m.tolist())
+                    elif op == 15:
+                        check([a[i] for i in range(-3, 3) if -len(a) <= i < len(a)])
+                    else:
+                        check(a[::2].tolist() + list(reversed(a[:5])))
+                except (IndexError, BufferError):
+                    pass
+                except ValueError as e:
+                    assert "not in array" in str(e), e
+                n += 1
+            with tally:
+                counts["ops"] += n
+        return run
+
+    def stopper():
+        time.sleep(SECONDS)
+        stop.set()
+
+    run_threads([worker(s) for s in range(4)] + [stopper])
+    check(a.tolist())
+    assert counts["ops"] > 0
