@@ -336,7 +336,19 @@ impl PyArray {
         py: Python<'py>,
         slice: Slice,
     ) -> PyResult<Bound<'py, PyArray>> {
-        let selected = slice.indices(self.inner.len()).map_or(0, |r| r.len);
+        // Whether to detach: bounds from the front with a positive step give an upper bound on
+        // the selection without reading the length (which costs a read of the array).
+        let selected = match (slice.start, slice.stop, slice.step) {
+            (Some(start), Some(stop), Some(step)) if start >= 0 && stop >= 0 && step > 0 => {
+                (stop.saturating_sub(start).max(0) as usize).div_ceil(step as usize)
+            }
+            _ => usize::MAX,
+        };
+        let selected = if selected.saturating_mul(self.inner.itemsize()) >= DETACH_BYTES {
+            slice.indices(self.inner.len()).map_or(0, |r| r.len)
+        } else {
+            selected
+        };
         let part = bulk(py, selected * self.inner.itemsize(), || {
             self.inner.get_slice(slice)
         })
