@@ -77,6 +77,9 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ArrayType", &array_type)?;
     m.add("typecodes", compat::typecodes())?;
     let reconstructor = wrap_pyfunction!(pickle::array_reconstructor, m)?;
+    // Pickles name it by its public home, `ftarray._array_reconstructor` (the extension module
+    // itself is `ftarray.ftarray`, an implementation detail of the package layout).
+    reconstructor.setattr("__module__", "ftarray")?;
     m.add_function(reconstructor.clone())?;
     pickle::set_reconstructor(reconstructor.into_any().unbind());
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
