@@ -478,3 +478,32 @@ def test_random_operation_sequences_match_the_standard_module(case):
         else:
             assert got_s == got_f, (op, before)
         assert state(s) == state(f), (op, before)
+
+
+@pytest.mark.parametrize("tc", ["b", "I", "q", "Q", "f", "d", "u"])
+def test_fast_slots_agree_with_the_full_methods(tc):
+    # a[i], a[i] = v, len(a) and next(it) go through hand-written C slots; the dunder
+    # methods (a.__getitem__, ...) through the general implementation. Same answers.
+    items = "abcd" if tc == "u" else [1, 2, 3, 4]
+    keys = [0, -1, 3, 4, -5, 2**70, True, Idx(1), slice(1, 3), slice(None, None, -2), "x", 1.5]
+    values = ["z", "zz", 5, None] if tc == "u" else [5, -1, 2**64, 2**70, 1.5, True, Idx(7), None, "x"]
+    for key in keys:
+        a, b = new(ft, tc, items), new(ft, tc, items)
+        assert outcome(lambda: a[key]) == outcome(lambda: b.__getitem__(key)), key
+        for v in values:
+            a, b = new(ft, tc, items), new(ft, tc, items)
+            assert outcome(lambda: operator.setitem(a, key, v)) == outcome(
+                lambda: b.__setitem__(key, v)), (key, v)
+            assert a.tobytes() == b.tobytes()
+    for v in values:
+        # append has no second path (its C method replaces the general one): against the
+        # standard type instead.
+        a, s = new(ft, tc, items), new(std, tc, items)
+        assert outcome(lambda: a.append(v)) == outcome(lambda: s.append(v))
+        assert a.tobytes() == s.tobytes()
+    a = new(ft, tc, items)
+    assert len(a) == a.__len__() == 4
+    it1, it2 = iter(a), iter(a)
+    assert [next(it1) for _ in range(4)] == [it2.__next__() for _ in range(4)]
+    assert outcome(lambda: next(it1)) == outcome(lambda: it2.__next__())
+    assert list(reversed(a)) == [a.__getitem__(i) for i in range(3, -1, -1)]
