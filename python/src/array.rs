@@ -310,11 +310,6 @@ impl PyArray {
         Ok(found)
     }
 
-    /// Errors from length-changing operations: `BufferError`, `MemoryError`, ...
-    fn resize_err(e: Error) -> PyErr {
-        error(e)
-    }
-
     /// CPython's `array_resize` refuses before anything else when exported: used where the
     /// standard module checks the export before converting (`fromlist`).
     fn check_not_exported(&self) -> PyResult<()> {
@@ -327,7 +322,7 @@ impl PyArray {
     /// `values` appended (all converted already), detached when many.
     fn extend_values(&self, py: Python<'_>, values: &[Value]) -> PyResult<()> {
         let bytes = values.len() * self.inner.itemsize();
-        bulk(py, bytes, || self.inner.extend_values(values)).map_err(Self::resize_err)
+        bulk(py, bytes, || self.inner.extend_values(values)).map_err(error)
     }
 
     /// `self[slice]`, a new array of the base type (detached when the slice is large).
@@ -397,7 +392,7 @@ impl PyArray {
                 "bytes length not a multiple of item size",
             ));
         }
-        bulk(py, bytes.len(), || self.inner.extend_bytes(bytes)).map_err(Self::resize_err)
+        bulk(py, bytes.len(), || self.inner.extend_bytes(bytes)).map_err(error)
     }
 
     /// `array_new`: the constructor proper, after the keyword check.
@@ -571,7 +566,7 @@ impl PyArray {
     #[pyo3(signature = (v, /))]
     fn append(&self, v: &Bound<'_, PyAny>) -> PyResult<()> {
         let x = to_value(v, self.code())?;
-        self.inner.push(x).map_err(Self::resize_err)
+        self.inner.push(x).map_err(error)
     }
 
     /// Return a tuple (address, length) giving the current memory address and the length in
@@ -597,7 +592,7 @@ impl PyArray {
 
     /// Remove all items from the array.
     fn clear(&self) -> PyResult<()> {
-        self.inner.clear().map_err(Self::resize_err)
+        self.inner.clear().map_err(error)
     }
 
     /// Return a copy of the array.
@@ -639,8 +634,7 @@ impl PyArray {
                     "can only extend with array of same kind",
                 ));
             }
-            return bulk(py, other.nbytes(), || self.inner.extend(&other.inner))
-                .map_err(Self::resize_err);
+            return bulk(py, other.nbytes(), || self.inner.extend(&other.inner)).map_err(error);
         }
         let values = if bb.is_exact_instance_of::<PyList>() || bb.is_exact_instance_of::<PyTuple>()
         {
@@ -761,7 +755,7 @@ impl PyArray {
     fn insert(&self, i: &Bound<'_, PyAny>, v: &Bound<'_, PyAny>) -> PyResult<()> {
         let i = ssize_arg(i)?;
         let x = to_value(v, self.code())?;
-        self.inner.insert(i, x).map_err(Self::resize_err)
+        self.inner.insert(i, x).map_err(error)
     }
 
     /// Return the i-th element and delete it from the array.
@@ -803,10 +797,7 @@ impl PyArray {
                 .first()
                 .ok_or_else(not_found)? as isize;
             // As `array_del_slice(self, i, i+1)`: the position found, clamped.
-            return self
-                .inner
-                .del_slice(Slice::range(i, i + 1))
-                .map_err(Self::resize_err);
+            return self.inner.del_slice(Slice::range(i, i + 1)).map_err(error);
         }
         let Probe::Exact(x) = probe else {
             return Err(not_found());
