@@ -68,7 +68,7 @@ bash scripts/miri.sh quick
 step "fuzz smoke: ${FUZZ_SMOKE_SECONDS:-10} s per target"
 bash scripts/fuzz.sh "${FUZZ_SMOKE_SECONDS:-10}"
 
-step "Python binding: pytest and CPython's test_array.py on 3.11, 3.13, 3.13t"
+step "Python binding on 3.11, 3.13, 3.13t: pytest, CPython's test_array.py against array and ftarray, the #146007 race on 3.13t"
 bash scripts/python-test.sh
 
 echo

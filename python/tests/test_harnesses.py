@@ -167,3 +167,24 @@ def test_conformance_harness_reports_failures_of_a_broken_module(tmp_path, monke
     assert status == 1
     assert counts["failed"] + counts["errors"] > 0
     assert any("reverse" in t for t in counts["failing"])
+
+
+def test_conformance_skips_only_the_listed_tests_and_counts_them_as_skipped(tmp_path, monkeypatch):
+    # A stand-in module that is the standard one under another name: only the documented
+    # known differences are skipped (never counted as passed), everything else runs.
+    (tmp_path / "same_array.py").write_text(
+        "from array import *\nfrom array import _array_reconstructor\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out_json = tmp_path / "counts.json"
+    status = conformance.main(["--module", "same_array", "-k", "sizeof", "-k", "test_len",
+                               "--json", str(out_json)])
+    import json
+
+    counts = json.loads(out_json.read_text())
+    assert status == 0
+    assert counts["skipped"] > 0 and counts["passed"] > 0
+    assert all(reason.startswith("ftarray: ") for reason in counts["skip_reasons"])
+    assert counts["skipped"] == counts["run"] - counts["passed"]
+    # Against the standard module itself nothing is skipped.
+    status = conformance.main(["--module", "array", "-k", "sizeof", "--json", str(out_json)])
+    assert status == 0 and json.loads(out_json.read_text())["skipped"] == 0

@@ -22,12 +22,38 @@ def run_fresh(code: str) -> str:
     return proc.stdout
 
 
-def test_typecodes_are_the_numeric_codes_of_the_standard_module():
+def test_module_exports_what_the_standard_module_exports():
     import array
+    import collections.abc
 
-    assert ftarray.typecodes == "bBhHiIlLqQfd"
-    # The same codes, in the same order, as the standard module's numeric ones.
-    assert ftarray.typecodes == "".join(c for c in array.typecodes if c not in "uw")
+    # The interpreter's own list, in its own order: 3.11 has no 'w', 3.13 has it after 'u'.
+    assert ftarray.typecodes == array.typecodes
+    assert ftarray.ArrayType is ftarray.array
+    assert callable(ftarray._array_reconstructor)
+    public = {name for name in dir(array) if not name.startswith("__")}
+    assert public <= set(dir(ftarray)), public - set(dir(ftarray))
+    assert issubclass(ftarray.array, collections.abc.MutableSequence)
+    assert isinstance(ftarray.array("b"), collections.abc.Reversible)
+    # `from ftarray import *` gives the same names as `from array import *` (plus none missing).
+    scope = {}
+    exec("from ftarray import *", scope)
+    assert {"array", "ArrayType", "typecodes"} <= set(scope)
+
+
+def test_type_is_immutable_and_the_iterator_cannot_be_instantiated():
+    with pytest.raises(TypeError):
+        ftarray.array.foo = 1
+    it_type = type(iter(ftarray.array("i")))
+    with pytest.raises(TypeError, match="cannot create 'ftarray.arrayiterator' instances"):
+        it_type()
+
+
+def test_array_is_a_sequence_for_pattern_matching():
+    match ftarray.array("i", [1, 2]):
+        case [x, y]:
+            assert (x, y) == (1, 2)
+        case _:
+            pytest.fail("an array must match a sequence pattern, as the standard type does")
 
 
 def test_extension_is_built_for_this_interpreter():

@@ -1,0 +1,200 @@
+//! `arrayiterator`: the iterator `iter(a)` returns.
+//!
+//! Each iterator has its own position (no cursor shared with the array or other iterators) and
+//! holds a strong reference to its array. `next` reads the element at the position with one
+//! core read, resolved against the length at that read: while other threads append, extend,
+//! shrink or clear, every value it yields is the one that was at that index at that instant,
+//! and it stops at the first position past the end.
+//!
+//! The position is an atomic, so two threads sharing one iterator (unusual, but allowed) never
+//! get the same position twice and never tear it. Once exhausted, an iterator stays exhausted
+//! (CPython gh-128961), whatever its array does afterwards.
+//!
+//! On GIL builds an exhausted iterator drops its reference to the array at once, as CPython's
+//! iterators do there (its test suite checks that the array is freed right after the end of
+//! iterating). On free-threaded builds it keeps the reference until the iterator itself goes,
+//! as CPython's own list iterator does there: another thread may be reading the array through
+//! the same iterator at that moment, and nothing but a lock could tell.
+
+use crate::array::PyArray;
+use crate::convert::to_object;
+use ftarray::Value;
+use pyo3::exceptions::PyTypeError;
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+use pyo3::{PyTraverseError, PyVisit};
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The position of an exhausted iterator (no real position reaches it: indices fit `isize`).
+const EXHAUSTED: usize = usize::MAX;
+
+/// The iterator's reference to its array: dropped at exhaustion on GIL builds, kept on
+/// free-threaded builds (see the module docs).
+struct ArrayRef(UnsafeCell<Option<Py<PyArray>>>);
+
+// SAFETY: on free-threaded builds the cell is never written after construction (`take` does not
+// exist there), so shared access is a plain read of an immutable `Option<Py<_>>`, which is Sync.
+// On GIL builds every access happens on a thread holding the GIL (all of them are in methods
+// Python calls), and no access lets the GIL go while a reference into the cell is alive; `take`
+// makes its only `&mut` borrow with no allocation or Python call inside it.
+unsafe impl Sync for ArrayRef {}
+
+impl ArrayRef {
+    fn new(array: Py<PyArray>) -> ArrayRef {
+        ArrayRef(UnsafeCell::new(Some(array)))
+    }
+
+    /// The array, unless the iterator dropped it.
+    fn get(&self) -> Option<&Py<PyArray>> {
+        // SAFETY: see the `Sync` impl: no `&mut` into the cell is alive while this one is.
+        unsafe { (*self.0.get()).as_ref() }
+    }
+
+    /// Drops the reference (GIL builds, at exhaustion). The array may be freed by the drop and
+    /// run arbitrary code (a subclass's `__del__`, which may call `next` on this very iterator):
+    /// the cell is already empty by then.
+    #[cfg(not(Py_GIL_DISABLED))]
+    fn release(&self) {
+        // SAFETY: the GIL is held (see the `Sync` impl) and no other borrow of the cell is alive:
+        // callers drop theirs before calling this.
+        let taken = unsafe { (*self.0.get()).take() };
+        if let Some(array) = taken {
+            // SAFETY: the thread holds the GIL (we are in a slot or method Python called), so
+            // the reference is released now, explicitly: a fast slot runs outside PyO3's own
+            // bookkeeping of attached threads, which would otherwise defer it.
+            unsafe { ffi::Py_DECREF(array.into_ptr()) };
+        }
+    }
+
+    #[cfg(Py_GIL_DISABLED)]
+    fn release(&self) {}
+}
+
+/// Iterator over an `ftarray.array`'s elements (what `iter(a)` returns).
+#[pyclass(name = "arrayiterator", module = "ftarray", frozen, immutable_type)]
+pub struct ArrayIter {
+    array: ArrayRef,
+    /// The next index to read, or [`EXHAUSTED`].
+    ///
+    /// Relaxed: the position orders nothing else (each read of the array is synchronised by
+    /// the array itself); the compare-exchange only makes each position taken once.
+    index: AtomicUsize,
+}
+
+impl ArrayIter {
+    pub(crate) fn new(array: Py<PyArray>) -> ArrayIter {
+        ArrayIter {
+            array: ArrayRef::new(array),
+            index: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl ArrayIter {
+    /// The next element's value, or `None` once exhausted (for good).
+    pub(crate) fn next_value(&self) -> Option<Value> {
+        let mut i = self.index.load(Ordering::Relaxed);
+        loop {
+            if i == EXHAUSTED {
+                return None;
+            }
+            let array = self.array.get()?;
+            match array.get().inner.get(i as isize) {
+                Ok(value) => match self.index.compare_exchange_weak(
+                    i,
+                    i + 1,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return Some(value),
+                    Err(now) => i = now,
+                },
+                // Past the end at this read: exhausted for good.
+                Err(_) => match self.index.compare_exchange_weak(
+                    i,
+                    EXHAUSTED,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        self.array.release();
+                        return None;
+                    }
+                    Err(now) => i = now,
+                },
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl ArrayIter {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.next_value().map(|v| to_object(py, v)).transpose()
+    }
+
+    /// Return state information for pickling.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let iter = py.import("builtins")?.getattr("iter")?;
+        let index = self.index.load(Ordering::Relaxed);
+        match self.array.get() {
+            Some(array) if index != EXHAUSTED => PyTuple::new(
+                py,
+                [
+                    iter,
+                    PyTuple::new(py, [array.bind(py).clone().into_any()])?.into_any(),
+                    index.into_pyobject(py)?.into_any(),
+                ],
+            ),
+            _ => PyTuple::new(
+                py,
+                [iter, PyTuple::new(py, [PyTuple::empty(py)])?.into_any()],
+            ),
+        }
+    }
+
+    /// Set state information for unpickling.
+    #[pyo3(signature = (state, /))]
+    fn __setstate__(&self, state: &Bound<'_, PyAny>) -> PyResult<()> {
+        // SAFETY: `state` is live; `PyLong_AsSsize_t` raises (with this interpreter's message)
+        // for anything but an int.
+        let index = unsafe { ffi::PyLong_AsSsize_t(state.as_ptr()) };
+        // SAFETY: reading this thread's error indicator.
+        if index == -1 && unsafe { !ffi::PyErr_Occurred().is_null() } {
+            return Err(PyErr::take(state.py())
+                .unwrap_or_else(|| PyTypeError::new_err("an integer is required")));
+        }
+        let Some(array) = self.array.get() else {
+            return Ok(());
+        };
+        let len = array.get().inner.len();
+        let index = index.clamp(0, len as isize) as usize;
+        // An exhausted iterator stays exhausted.
+        let mut current = self.index.load(Ordering::Relaxed);
+        while current != EXHAUSTED {
+            match self.index.compare_exchange_weak(
+                current,
+                index,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => current = now,
+            }
+        }
+        Ok(())
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        match self.array.get() {
+            Some(array) => visit.call(array),
+            None => Ok(()),
+        }
+    }
+}
