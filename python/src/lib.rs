@@ -14,7 +14,8 @@
 //!
 //! Layout: [`array`] (the type), [`convert`] (Python values, indices, slices, errors),
 //! [`iter`] (the iterator), [`buffer`] (the buffer protocol both ways), [`pickle`]
-//! (`__reduce_ex__`, `_array_reconstructor`), [`compat`] (what differs between versions).
+//! (`__reduce_ex__`, `_array_reconstructor`), [`compat`] (what differs between versions),
+//! [`persist`] (`save`/`load`: atomic `.npy` files, beyond the standard module).
 //!
 //! maturin packages a pure-Rust module as a package: `ftarray/__init__.py` runs
 //! `from .ftarray import *` over this extension (`ftarray/ftarray.<abi>.so`) and copies its
@@ -27,6 +28,7 @@ pub mod compat;
 pub mod convert;
 pub mod fast;
 pub mod iter;
+pub mod persist;
 pub mod pickle;
 
 use pyo3::ffi;
@@ -82,6 +84,8 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     reconstructor.setattr("__module__", "ftarray")?;
     m.add_function(reconstructor.clone())?;
     pickle::set_reconstructor(reconstructor.into_any().unbind());
+    m.add_function(wrap_pyfunction!(persist::save, m)?)?;
+    m.add_function(wrap_pyfunction!(persist::load, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add(
         "__all__",
@@ -90,6 +94,8 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "ArrayType",
             "typecodes",
             "_array_reconstructor",
+            "save",
+            "load",
             "__version__",
         ],
     )?;
