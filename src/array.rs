@@ -3,7 +3,7 @@
 //! See [`crate::docs::internals`] for the argument that the code below is sound and linearizable;
 //! the comments here point at the part of that argument each line relies on.
 
-use crate::element::{Arith, Element, Word, from_bits, to_bits};
+use crate::element::{Arith, Element, ElementLayout, Word, from_bits, to_bits};
 use crate::error::Error;
 use crate::raw::{Block, BlockBuilder, RawBlock, max_capacity};
 use crate::reader::{Iter, Reader};
@@ -674,7 +674,10 @@ impl<T: Element> FtArray<T> {
         }
     }
 
+    /// Every constructor ends here, so every `FtArray<T>` that exists has passed the
+    /// compile-time check of [`Element`]'s contract (the size of `T` is the size of its word).
     fn from_block(raw: Option<RawBlock<Bits<T>>>) -> Self {
+        let () = ElementLayout::<T>::CHECKED;
         FtArray {
             buf: match raw {
                 Some(raw) => Atomic::init(raw),

@@ -110,12 +110,14 @@ impl<W: Word> Block<W> {
         range: Range<usize>,
         out: &mut Vec<T>,
     ) {
+        let () = crate::element::ElementLayout::<T>::CHECKED;
         let src = &self.cells[range];
         out.reserve(src.len());
         #[cfg(not(loom))]
         {
-            // SAFETY: `W::Atomic` has the size of `W`, which has the size of `T` (checked by
-            // `to_bits`' const assertion), and every bit pattern is a valid `T` (`Pod`). `out`
+            // SAFETY: `W::Atomic` has the size of `W`, which has the size of `T` (the contract
+            // of the unsafe trait `Element`, and `ElementLayout::CHECKED` above fails to compile
+            // otherwise), and every bit pattern is a valid `T` (`Pod`). `out`
             // has room for `src.len()` more elements after the reserve. The caller guarantees no
             // concurrent writes to `src`, so plain reads of the atomics' bytes do not race.
             unsafe {
@@ -281,10 +283,12 @@ impl<W: Word> BlockBuilder<W> {
     ///
     /// If `src` does not fit (a bug in the caller's capacity arithmetic).
     pub(crate) fn push_slice<T: Element<Bits = W>>(&mut self, src: &[T]) {
+        let () = crate::element::ElementLayout::<T>::CHECKED;
         assert!(src.len() <= self.room(), "BlockBuilder overflow");
         #[cfg(not(loom))]
         // SAFETY: the destination cells `filled..filled + src.len()` are inside the allocation
-        // and not yet initialised; `W::Atomic`, `W` and `T` have one size and every pattern is
+        // and not yet initialised; `W::Atomic`, `W` and `T` have one size (`Element`'s contract,
+        // enforced at compile time by `ElementLayout::CHECKED` above) and every pattern is
         // valid for each, so a byte copy initialises them.
         unsafe {
             ptr::copy_nonoverlapping(

@@ -12,7 +12,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 #[repr(transparent)]
 struct Meters(f32);
 
-impl Element for Meters {
+// SAFETY: `Meters` wraps an `f32`, which has the size of `u32`.
+unsafe impl Element for Meters {
     type Bits = u32;
 }
 
