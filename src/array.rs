@@ -365,6 +365,12 @@ struct Locked<'a, T: Element> {
     /// Set when this writer retired memory while the process-wide retired bytes were above the
     /// soft limit: it helps reclaim after unlocking (see `crate::reclaim`).
     help_reclaim: bool,
+    /// The export count, loaded once (on first need) and then reused: every decision of one
+    /// critical section is made from one value, so an export dropped between two checks cannot
+    /// split a decision. A cached 0 stays true (exports are only made under the lock we hold);
+    /// a cached non-zero may go stale, and then the operation fails as of the instant it was
+    /// loaded, which is a state that existed.
+    exports: Option<usize>,
 }
 
 impl<T: Element> Drop for Locked<'_, T> {
@@ -426,13 +432,21 @@ impl<'a, T: Element> Locked<'a, T> {
             .map_or((0, 0), |b| (b.len().load(Relaxed), b.cap()))
     }
 
-    /// `Err(Exported)` while any export pins the storage.
+    /// The number of live exports, as loaded once by this critical section (see `exports`).
     #[inline]
-    fn check_movable(&self) -> Result<(), Error> {
+    fn exports(&mut self) -> usize {
         // Acquire: pairs with the Release decrement in an export's drop, so everything the
         // export's holder did through its pointer happens before we move or free the storage.
         // New exports are only created under the lock we hold, so the count cannot rise.
-        match self.array.exports.load(Acquire) {
+        *self
+            .exports
+            .get_or_insert_with(|| self.array.exports.load(Acquire))
+    }
+
+    /// `Err(Exported)` while any export pins the storage.
+    #[inline]
+    fn check_movable(&mut self) -> Result<(), Error> {
+        match self.exports() {
             0 => Ok(()),
             exports => Err(Error::Exported { exports }),
         }
@@ -511,9 +525,10 @@ impl<'a, T: Element> Locked<'a, T> {
     /// or written back in place (same length only) while it is exported.
     fn commit(&mut self, values: &[T]) -> Result<(), Error> {
         let (len, cap) = self.len_cap();
-        if self.array.exports.load(Acquire) != 0 {
+        let exports = self.exports();
+        if exports != 0 {
             if values.len() != len {
-                return self.check_movable();
+                return Err(Error::Exported { exports });
             }
             if let Some(block) = self.block() {
                 let cells = block.cells();
@@ -624,7 +639,7 @@ impl<'a, T: Element> Locked<'a, T> {
         let new_len = (len - range.len())
             .checked_add(src.len())
             .ok_or(Error::CapacityOverflow)?;
-        let exported = self.array.exports.load(Acquire) != 0;
+        let exported = self.exports() != 0;
         if range.len() == src.len() && (src.len() <= IN_PLACE_MAX || exported) {
             if let Some(block) = self.block() {
                 let cells = &block.cells()[range];
@@ -671,6 +686,7 @@ impl<T: Element> FtArray<T> {
             array: self,
             state: Some(self.writer.lock()),
             help_reclaim: false,
+            exports: None,
         }
     }
 

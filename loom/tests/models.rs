@@ -349,3 +349,23 @@ fn clear_and_extend_on_two_threads_vs_to_vec() {
         "reached {seen:?}"
     );
 }
+
+/// Issue 7, defect 2: `update` racing an export that is dropped. The edit either fails with
+/// `Exported` and changes nothing or succeeds and is published; it is never reported done and
+/// then dropped (which happened when the export count was loaded twice and the export went
+/// away between the loads).
+#[test]
+fn update_vs_export_dropped_midway() {
+    race(
+        "update_vs_export_dropped_midway",
+        &[(true, 2), (false, 1)],
+        || FtArray::from_slice(&[1u32]),
+        |a| drop(a.export()),
+        |a| match a.update(|v| v.push(2)) {
+            Ok(()) => true,
+            Err(Error::Exported { exports: 1 }) => false,
+            Err(e) => panic!("unexpected error {e}"),
+        },
+        |a, ok| (ok, a.len()),
+    );
+}
