@@ -9,7 +9,7 @@ use crate::raw::{Block, BlockBuilder, RawBlock, max_capacity};
 use crate::reader::{Iter, Reader};
 use crate::reclaim;
 use crate::sync::Ordering::{Acquire, Relaxed, Release};
-use crate::sync::{AtomicUsize, Mutex, MutexGuard, fence, spin_loop};
+use crate::sync::{AtomicUsize, Mutex, MutexGuard, fence, spin_loop, yield_now};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
 use std::cmp::Ordering;
 use std::fmt;
@@ -23,8 +23,14 @@ use std::ops::{Bound, Range, RangeBounds};
 /// Under loom the threshold is tiny so that small models exercise the flush path.
 pub(crate) const FLUSH_BYTES: usize = if cfg!(loom) { 64 } else { 64 * 1024 };
 
-/// Optimistic read attempts before a reader falls back to reading under the writer lock.
-const OPTIMISTIC_ATTEMPTS: u32 = 8;
+/// Failed optimistic read attempts after which a reader also tries the writer lock (without
+/// waiting for it) before each further attempt. Under loom it is 1, so that small models reach
+/// the fallback.
+const OPTIMISTIC_ATTEMPTS: u32 = if cfg!(loom) { 1 } else { 8 };
+
+/// Failed attempts after which a reader yields its CPU between attempts instead of spinning
+/// (a writer preempted in the middle of a step needs a CPU to finish it).
+const SPIN_ATTEMPTS: u32 = 16;
 
 /// Longest equal-length `replace_range` done in place (inside one version step) rather than by
 /// building a new block; bounds how long a reader can be held up by such a step.
@@ -187,8 +193,8 @@ impl<T: Element> FtArray<T> {
     /// saw a state that existed. `f` may run several times and sees torn data on the attempts
     /// that are thrown away, so it must not have effects other than on its own scratch state.
     ///
-    /// The first attempt is inlined into every read; retries (with spinning) and, after
-    /// [`OPTIMISTIC_ATTEMPTS`] failures, one read under the writer lock live out of line.
+    /// The first attempt is inlined into every read; the retries live out of line in
+    /// `read_contended`, which never waits for the writer lock.
     #[inline(always)]
     pub(crate) fn read<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(View<'g, T>) -> R) -> R {
         match self.attempt(guard, &mut f) {
@@ -226,27 +232,50 @@ impl<T: Element> FtArray<T> {
         (block.version().load(Relaxed) == v1).then_some(result)
     }
 
-    /// Retries with exponential spinning, then reads once under the writer lock.
+    /// Retries until an attempt succeeds, never waiting for the writer lock.
+    ///
+    /// An attempt fails only while a writer is inside an O(1) in-place step on the block being
+    /// read (or has just finished one); O(n) rewrites build a new block and do not disturb
+    /// readers of the current one. So a reader keeps attempting, spinning and then yielding
+    /// between attempts, and after [`OPTIMISTIC_ATTEMPTS`] failures it also tries the writer
+    /// lock before each attempt, but only with `try_lock`: if a writer holds the lock (perhaps
+    /// for an O(n) rewrite or a long `sort_by` closure) the reader does not wait for it, since
+    /// an optimistic attempt succeeds while such a writer works. The lock, when it is free,
+    /// bounds the reader's work under a stream of small writes.
     #[cold]
     #[inline(never)]
     fn read_contended<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(View<'g, T>) -> R) -> R {
-        for attempt in 1..OPTIMISTIC_ATTEMPTS {
-            for _ in 0..(1u32 << attempt.min(6)) {
-                spin_loop();
+        let mut failed = 1u32;
+        loop {
+            if failed < SPIN_ATTEMPTS {
+                for _ in 0..(1u32 << failed.min(6)) {
+                    spin_loop();
+                }
+            } else {
+                yield_now();
+            }
+            if failed >= OPTIMISTIC_ATTEMPTS {
+                if let Some(lock) = self.writer.try_lock() {
+                    return self.read_locked(guard, &lock, f);
+                }
             }
             if let Some(result) = self.attempt(guard, &mut f) {
                 return result;
             }
+            failed = failed.saturating_add(1);
         }
-        self.read_locked(guard, f)
     }
 
-    /// The fallback: no writer can be mid-step while we hold the lock.
+    /// A read while holding the writer lock: no writer can be mid-step.
     #[cold]
-    fn read_locked<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(View<'g, T>) -> R) -> R {
-        let _lock = self.writer.lock();
+    fn read_locked<'g, R>(
+        &self,
+        guard: &'g Guard,
+        _lock: &MutexGuard<'_, WriterState>,
+        mut f: impl FnMut(View<'g, T>) -> R,
+    ) -> R {
         let shared = self.buf.load(Acquire, guard);
-        // SAFETY: as in `read`; additionally no block can be retired while we hold the lock.
+        // SAFETY: as in `attempt`; additionally no block can be retired while we hold the lock.
         match unsafe { shared.as_ref() } {
             None => f(View::new(&[])),
             Some(block) => {

@@ -54,6 +54,31 @@ impl<T> Mutex<T> {
     }
 }
 
+impl<T> Mutex<T> {
+    /// Takes the lock if it is free right now; never waits.
+    #[inline]
+    pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        #[cfg(not(loom))]
+        {
+            self.inner.try_lock()
+        }
+        #[cfg(loom)]
+        {
+            self.inner.try_lock().ok()
+        }
+    }
+}
+
+/// Gives the CPU to another thread (a reader that has spun for long enough lets a writer that
+/// the operating system preempted mid-step finish).
+#[inline]
+pub(crate) fn yield_now() {
+    #[cfg(not(loom))]
+    std::thread::yield_now();
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}
+
 /// One step of a reader's wait for a writer's O(1) step to finish.
 ///
 /// Under loom this yields, so the model checker schedules the writer instead of exploring an

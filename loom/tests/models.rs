@@ -369,3 +369,40 @@ fn update_vs_export_dropped_midway() {
         |a, ok| (ok, a.len()),
     );
 }
+
+/// Issue 7, defect 6: a reader whose optimistic attempt failed must not wait for the writer
+/// lock, which a writer may hold for O(n) work (here an `update` closure that waits until the
+/// reader has finished, standing in for a long sort or rewrite). The old fallback locked after
+/// its optimistic attempts failed, and this model then deadlocks.
+#[test]
+fn read_never_waits_for_a_long_critical_section() {
+    race(
+        "read_never_waits_for_a_long_critical_section",
+        &[vec![0], vec![1]],
+        || {
+            (
+                FtArray::from_slice(&[0u32]),
+                loom::sync::atomic::AtomicBool::new(false),
+            )
+        },
+        |(a, reader_done)| {
+            a.set(0, 1).unwrap(); // an in-place step: can make the reader's attempt fail
+            a.update(|v| {
+                while !reader_done.load(loom::sync::atomic::Ordering::Acquire) {
+                    thread::yield_now();
+                }
+                v[0] = 2;
+            })
+            .unwrap();
+        },
+        |(a, reader_done)| {
+            let seen = a.to_vec();
+            reader_done.store(true, loom::sync::atomic::Ordering::Release);
+            seen
+        },
+        |(a, _), seen| {
+            assert_eq!(a.to_vec(), [2]);
+            seen
+        },
+    );
+}
