@@ -8,9 +8,9 @@ use crate::error::Error;
 use crate::raw::{Block, BlockBuilder, RawBlock, max_capacity};
 use crate::reader::{Iter, Reader};
 use crate::reclaim;
-use crate::sync::Ordering::{Acquire, Relaxed, Release};
+use crate::sync::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use crate::sync::{AtomicUsize, Mutex, MutexGuard, fence, spin_loop, yield_now};
-use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
+use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Pointer, Shared};
 use std::cmp::Ordering;
 use std::fmt;
 use std::marker::PhantomData;
@@ -184,6 +184,62 @@ pub(crate) fn bounds(range: impl RangeBounds<usize>) -> (Bound<usize>, Bound<usi
     (range.start_bound().cloned(), range.end_bound().cloned())
 }
 
+/// An array seen from outside its type: lets a [`Stamp`] re-check which block is current.
+pub(crate) trait BlockSource {
+    /// The address of the current block (0 for none), loaded under `guard`.
+    fn current_block(&self, guard: &Guard) -> usize;
+}
+
+impl<T: Element> BlockSource for FtArray<T> {
+    fn current_block(&self, guard: &Guard) -> usize {
+        // Relaxed: the pointer is only compared, never dereferenced; the caller's SeqCst fence
+        // orders this load (see `Stamp::unchanged`).
+        self.buf.load(Relaxed, guard).into_usize()
+    }
+}
+
+/// What one validated read of an array saw: its block and that block's (even) version.
+///
+/// While the stamp's guard stays pinned the block cannot be freed, so its address cannot be
+/// reused by another block: an unchanged address and version mean the array is in exactly the
+/// state the read saw.
+pub(crate) struct Stamp<'g> {
+    source: &'g dyn BlockSource,
+    guard: &'g Guard,
+    /// Address of the block read, 0 for an array without one.
+    block: usize,
+    /// That block's version word and the even value the read validated against.
+    version: Option<(&'g AtomicUsize, usize)>,
+}
+
+impl Stamp<'_> {
+    /// Whether the observed array is still in the state the read saw.
+    ///
+    /// Called by a writer of *another* array inside its publishing step, after storing its own
+    /// odd version (or swapping in its new block) and a `SeqCst` fence. Two such writers, each
+    /// extending its array from the other, form the store-buffering pattern: each stores to its
+    /// own array, fences, then loads the other's. The SeqCst fences forbid both loads from
+    /// missing the other's store, so at most one of two overlapping cross operations can pass
+    /// this check; the other sees a change and retries. Relaxed loads suffice after the fence.
+    fn unchanged(&self) -> bool {
+        self.source.current_block(self.guard) == self.block
+            && self
+                .version
+                .is_none_or(|(word, seen)| word.load(Relaxed) == seen)
+    }
+}
+
+/// Pause between two attempts of an operation that retries: spin, then yield.
+fn backoff(failed: u32) {
+    if failed < SPIN_ATTEMPTS {
+        for _ in 0..(1u32 << failed.min(6)) {
+            spin_loop();
+        }
+    } else {
+        yield_now();
+    }
+}
+
 impl<T: Element> FtArray<T> {
     /// Runs `f` on a consistent view of the array and returns its result.
     ///
@@ -247,13 +303,7 @@ impl<T: Element> FtArray<T> {
     fn read_contended<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(View<'g, T>) -> R) -> R {
         let mut failed = 1u32;
         loop {
-            if failed < SPIN_ATTEMPTS {
-                for _ in 0..(1u32 << failed.min(6)) {
-                    spin_loop();
-                }
-            } else {
-                yield_now();
-            }
+            backoff(failed);
             if failed >= OPTIMISTIC_ATTEMPTS {
                 if let Some(lock) = self.writer.try_lock() {
                     return self.read_locked(guard, &lock, f);
@@ -285,6 +335,52 @@ impl<T: Element> FtArray<T> {
         }
     }
 
+    /// Like [`read`](Self::read), and also returns a [`Stamp`] of the state `f` saw, for a
+    /// later check that the array is still in that state.
+    ///
+    /// Purely optimistic: it never takes this array's lock, not even with `try_lock`, so a
+    /// writer of another array may call it while holding its own lock (one lock at a time).
+    pub(crate) fn read_stamped<'g, R>(
+        &'g self,
+        guard: &'g Guard,
+        mut f: impl FnMut(View<'g, T>) -> R,
+    ) -> (R, Stamp<'g>) {
+        let mut failed = 0u32;
+        loop {
+            // Acquire: see `attempt`.
+            let shared = self.buf.load(Acquire, guard);
+            let block_addr = shared.into_usize();
+            // SAFETY: see `attempt`.
+            let Some(block) = (unsafe { shared.as_ref() }) else {
+                let stamp = Stamp {
+                    source: self,
+                    guard,
+                    block: 0,
+                    version: None,
+                };
+                return (f(View::new(&[])), stamp);
+            };
+            // The seqlock read of `attempt`, keeping the version it validated.
+            let v1 = block.version().load(Acquire);
+            if v1 & 1 == 0 {
+                let len = block.len().load(Relaxed).min(block.cap());
+                let result = f(View::new(&block.cells()[..len]));
+                fence(Acquire);
+                if block.version().load(Relaxed) == v1 {
+                    let stamp = Stamp {
+                        source: self,
+                        guard,
+                        block: block_addr,
+                        version: Some((block.version(), v1)),
+                    };
+                    return (result, stamp);
+                }
+            }
+            failed = failed.saturating_add(1);
+            backoff(failed);
+        }
+    }
+
     /// The current block, loaded under `guard`.
     #[inline]
     fn block_in<'g>(&self, guard: &'g Guard) -> Option<&'g Block<Bits<T>>> {
@@ -295,8 +391,10 @@ impl<T: Element> FtArray<T> {
     }
 
     pub(crate) fn len_in(&self, guard: &Guard) -> usize {
-        // A single atomic load is linearizable on its own: no validation needed.
-        self.block_in(guard).map_or(0, |b| b.len().load(Relaxed))
+        // Validated like any read, although it is one load: a block published by
+        // `publish_checked` carries an odd version until its check passes, and may be swapped
+        // out again, so its length alone is not yet a state of the array.
+        self.read(guard, |v| v.len())
     }
 
     pub(crate) fn capacity_in(&self, guard: &Guard) -> usize {
@@ -499,6 +597,68 @@ impl<'a, T: Element> Locked<'a, T> {
         result
     }
 
+    /// Like [`step`](Self::step), for the step that publishes a cross-array operation: inside
+    /// the step, after a `SeqCst` fence, it re-checks `check` (the other array is still in the
+    /// state the operation copied) and runs `f` only if so. Returns whether `f` ran.
+    ///
+    /// Readers cannot validate a read that overlaps the step, so the state before the step, and
+    /// the state after it, are the only ones they see; the check and `f` happen at one instant
+    /// between the two (see `Stamp::unchanged` for why two such steps cannot both pass).
+    #[inline]
+    fn step_checked(block: &Block<Bits<T>>, check: Option<&Stamp<'_>>, f: impl FnOnce()) -> bool {
+        let Some(stamp) = check else {
+            Self::step(block, f);
+            return true;
+        };
+        let v = block.version().load(Relaxed);
+        block.version().store(v.wrapping_add(1), Relaxed);
+        // SeqCst fence: a Release fence as in `step`, and the store-buffering fence that orders
+        // the odd version before the loads of the other array in `unchanged`.
+        fence(SeqCst);
+        let ok = stamp.unchanged();
+        if ok {
+            f();
+        }
+        block.version().store(v.wrapping_add(2), Release);
+        ok
+    }
+
+    /// Like [`publish`](Self::publish), for a cross-array operation: the new block goes in with
+    /// an odd version (readers that find it retry), then, after a `SeqCst` fence, `check` is
+    /// re-checked. If the other array is unchanged the block's version becomes even and the old
+    /// block is retired; otherwise the old block goes back (readers never saw the new one in a
+    /// state they could validate) and the new one is retired. Returns whether it was published.
+    fn publish_checked(&mut self, new: RawBlock<Bits<T>>, check: Option<&Stamp<'_>>) -> bool {
+        let Some(stamp) = check else {
+            self.publish(Some(new));
+            return true;
+        };
+        let guard = epoch::pin();
+        let new = Owned::<Block<Bits<T>>>::init(new).into_shared(&guard);
+        // SAFETY: `new` is not shared yet.
+        let new_block = unsafe { new.deref() };
+        // Relaxed: not yet shared; the Release swap below publishes it.
+        new_block.version().store(1, Relaxed);
+        // Release: as in `publish`.
+        let old = self.array.buf.swap(new, Release, &guard);
+        // SeqCst fence: the store-buffering fence (see `Stamp::unchanged`): the swap above is
+        // ordered before the loads of the other array.
+        fence(SeqCst);
+        let (keep, retire) = if stamp.unchanged() {
+            // Release: a reader that loads the even version with Acquire sees the cells.
+            new_block.version().store(2, Release);
+            (new, old)
+        } else {
+            // Release: as in `publish`; the old block was never changed, so readers that still
+            // hold it, and readers that load it again now, see the state before this call.
+            self.array.buf.store(old, Release);
+            (old, new)
+        };
+        let published = keep == new;
+        self.retire(retire, &guard);
+        published
+    }
+
     /// Makes `new` the array's block (null for `None`) and retires the old one.
     fn publish(&mut self, new: Option<RawBlock<Bits<T>>>) {
         let guard = epoch::pin();
@@ -510,6 +670,11 @@ impl<'a, T: Element> Locked<'a, T> {
         // cells, written before this point. No Acquire needed: the old value was stored under
         // the lock we hold.
         let old = self.array.buf.swap(new, Release, &guard);
+        self.retire(old, &guard);
+    }
+
+    /// Hands `old`, which the caller has just unlinked from `buf`, to the epoch collector.
+    fn retire(&mut self, old: Shared<'_, Block<Bits<T>>>, guard: &Guard) {
         // SAFETY: reading `old` is fine: we hold the lock, so it has not been retired yet.
         if let Some(old_block) = unsafe { old.as_ref() } {
             let bytes = old_block.alloc_size();
@@ -517,8 +682,9 @@ impl<'a, T: Element> Locked<'a, T> {
             // now on; readers that loaded it earlier are pinned, and the collector frees it only
             // after they all unpin. Writers reach blocks only through `Locked::block`, whose
             // borrows ended before this `&mut self` call; exports pin the storage, and
-            // `check_movable` ruled them out before any caller got here. The closure may run on
-            // any thread: it only frees the block (whose atomics are `Send`) and counts bytes.
+            // `check_movable` ruled them out before any caller got here (a block swapped back
+            // out by `publish_checked` was never exported). The closure may run on any thread:
+            // it only frees the block (whose atomics are `Send`) and counts bytes.
             // SAFETY: `old` is unlinked and referenced only by pinned readers (see above).
             unsafe {
                 guard.defer_unchecked(move || {
@@ -607,16 +773,28 @@ impl<'a, T: Element> Locked<'a, T> {
         block: &Block<Bits<T>>,
         len: usize,
         new_len: usize,
+        check: Option<&Stamp<'_>>,
         write: impl FnOnce(&[Cell<T>]),
-    ) {
+    ) -> bool {
         fence(Release);
         write(&block.cells()[len..new_len]);
-        Self::step(block, || block.len().store(new_len, Relaxed));
+        Self::step_checked(block, check, || block.len().store(new_len, Relaxed))
     }
 
     /// Appends `src` (and then `n` copies of `fill`), in place if it fits, otherwise by moving
     /// to a larger block.
     fn append(&mut self, src: &[T], fill: Option<(T, usize)>) -> Result<(), Error> {
+        self.append_checked(src, fill, None).map(|_| ())
+    }
+
+    /// [`append`](Self::append), published only if `check` still holds at the publishing step
+    /// (see [`step_checked`](Self::step_checked)). `Ok(false)`: it did not, and nothing changed.
+    fn append_checked(
+        &mut self,
+        src: &[T],
+        fill: Option<(T, usize)>,
+        check: Option<&Stamp<'_>>,
+    ) -> Result<bool, Error> {
         let (len, cap) = self.len_cap();
         let extra = fill.map_or(0, |(_, n)| n);
         let new_len = len
@@ -624,11 +802,11 @@ impl<'a, T: Element> Locked<'a, T> {
             .and_then(|n| n.checked_add(extra))
             .ok_or(Error::CapacityOverflow)?;
         if new_len == len {
-            return Ok(());
+            return Ok(check.is_none_or(Stamp::unchanged));
         }
         if new_len <= cap {
             let block = self.block().expect("cap > 0 implies a block");
-            Self::append_in_place(block, len, new_len, |cells| {
+            return Ok(Self::append_in_place(block, len, new_len, check, |cells| {
                 let (copied, filled) = cells.split_at(src.len());
                 for (c, v) in copied.iter().zip(src) {
                     Bits::<T>::store(c, to_bits(*v), Relaxed);
@@ -639,8 +817,7 @@ impl<'a, T: Element> Locked<'a, T> {
                         Bits::<T>::store(c, bits, Relaxed);
                     }
                 }
-            });
-            return Ok(());
+            }));
         }
         self.check_movable()?;
         let new_cap = grown_capacity::<Bits<T>>(cap, new_len)?;
@@ -655,8 +832,7 @@ impl<'a, T: Element> Locked<'a, T> {
                 b.push_repeat(to_bits(v), n);
             }
         })?;
-        self.publish(Some(raw));
-        Ok(())
+        Ok(self.publish_checked(raw, check))
     }
 
     /// Replaces `range` (already resolved against the current length) with `src`.
@@ -1142,7 +1318,7 @@ impl<T: Element> FtArray<T> {
             // Fast path, the common case: room in the current block (see `append`).
             let len = block.len().load(Relaxed);
             if len < block.cap() {
-                Locked::<T>::append_in_place(block, len, len + 1, |cells| {
+                Locked::<T>::append_in_place(block, len, len + 1, None, |cells| {
                     Bits::<T>::store(&cells[0], to_bits(value), Relaxed)
                 });
                 return Ok(());
@@ -1299,11 +1475,15 @@ impl<T: Element> FtArray<T> {
         self.lock().append(values, None)
     }
 
-    /// Appends a snapshot of `other`'s elements. `other` may be `self`: `a.extend_from_array(&a)`
+    /// Appends a copy of `other`'s elements, in one step: at the instant the elements appear,
+    /// `other` holds exactly the appended copy. `other` may be `self`: `a.extend_from_array(&a)`
     /// doubles `a`.
     ///
-    /// `other` is read without its lock (a consistent snapshot), then `self` is locked: only one
-    /// lock is ever held, so two threads extending two arrays from each other cannot deadlock.
+    /// Only one lock is ever held: `self`'s. `other` is read without its lock and re-checked
+    /// (its block and version) inside the step that publishes the append; if `other` changed in
+    /// between, the copy is taken again. So two threads extending two arrays from each other
+    /// cannot deadlock, and cannot both append the other's old contents. A writer that changes
+    /// `other` without pause can make the append retry for as long as it keeps doing so.
     ///
     /// # Panics
     ///
@@ -1319,15 +1499,37 @@ impl<T: Element> FtArray<T> {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// Appends a snapshot of `other`'s elements (see
+    /// Appends a copy of `other`'s elements in one step (see
     /// [`extend_from_array`](Self::extend_from_array)).
     ///
     /// # Errors
     ///
     /// As [`try_push`](Self::try_push). The array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u8]);
+    /// let b = ftarray::FtArray::from_slice(&[2u8, 3]);
+    /// a.try_extend_from_array(&b).unwrap();
+    /// assert_eq!(a.to_vec(), [1, 2, 3]);
+    /// ```
     pub fn try_extend_from_array(&self, other: &FtArray<T>) -> Result<(), Error> {
-        let values = other.to_vec();
-        self.try_extend_from_slice(&values)
+        let mut w = self.lock();
+        if std::ptr::eq(self, other) {
+            // We hold the lock: the snapshot is the array at the instant of the append.
+            let values = w.snapshot();
+            return w.append(&values, None);
+        }
+        let guard = epoch::pin();
+        let mut values = Vec::new();
+        let mut failed = 0u32;
+        loop {
+            let ((), stamp) = other.read_stamped(&guard, |v| v.copy_into(&mut values));
+            if w.append_checked(&values, None, Some(&stamp))? {
+                return Ok(());
+            }
+            failed = failed.saturating_add(1);
+            backoff(failed);
+        }
     }
 
     /// Appends the elements encoded in `bytes` (native byte order; Python's `frombytes`).
@@ -1818,14 +2020,78 @@ impl<T: Element + fmt::Debug> fmt::Debug for FtArray<T> {
     }
 }
 
-/// Compares snapshots of the two arrays (each taken at one instant).
+impl<T: Element> FtArray<T> {
+    /// Copies of `self` and `other` that were both the arrays' contents at one instant.
+    ///
+    /// `self` is read with a stamp, then `other`, then the stamp is re-checked: if `self` did
+    /// not change meanwhile, its copy was still its contents when `other` was read. No lock is
+    /// taken on `self`; `other` is read like any array. For `self` and `other` the same array,
+    /// the caller uses one snapshot instead.
+    fn snapshot_pair<U: Element>(&self, other: &FtArray<U>) -> (Vec<T>, Vec<U>) {
+        let guard = epoch::pin();
+        let (mut mine, mut theirs) = (Vec::new(), Vec::new());
+        let mut failed = 0u32;
+        loop {
+            let ((), stamp) = self.read_stamped(&guard, |v| v.copy_into(&mut mine));
+            other.read(&guard, |v| v.copy_into(&mut theirs));
+            // `other`'s read ends with an Acquire fence and a load, so the re-check below is
+            // ordered after every load of `other`.
+            if stamp.unchanged() {
+                return (mine, theirs);
+            }
+            failed = failed.saturating_add(1);
+            backoff(failed);
+        }
+    }
+}
+
+/// Compares the two arrays' contents at one instant; an array compared with itself is one
+/// snapshot compared with itself.
 impl<T: Element + PartialEq> PartialEq for FtArray<T> {
+    // `v == v` on purpose: it is false when an element is NaN, as it is for slices.
+    #[allow(clippy::eq_op)]
     fn eq(&self, other: &Self) -> bool {
-        self.to_vec() == other.to_vec()
+        if std::ptr::eq(self, other) {
+            let v = self.to_vec();
+            return v == v;
+        }
+        let (a, b) = self.snapshot_pair(other);
+        a == b
     }
 }
 
 impl<T: Element + Eq> Eq for FtArray<T> {}
+
+/// Compares the contents lexicographically (as slices do), at one instant, like `==`.
+impl<T: Element + PartialOrd> PartialOrd for FtArray<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        if std::ptr::eq(self, other) {
+            let v = self.to_vec();
+            return v.partial_cmp(&v);
+        }
+        let (a, b) = self.snapshot_pair(other);
+        a.partial_cmp(&b)
+    }
+}
+
+/// Compares the contents lexicographically (as slices do), at one instant, like `==`.
+impl<T: Element + Ord> Ord for FtArray<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        if std::ptr::eq(self, other) {
+            return Ordering::Equal;
+        }
+        let (a, b) = self.snapshot_pair(other);
+        a.cmp(&b)
+    }
+}
+
+/// Hashes a snapshot of the contents as the slice of those elements hashes, so equal arrays
+/// hash equally.
+impl<T: Element + std::hash::Hash> std::hash::Hash for FtArray<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.to_vec().as_slice().hash(state);
+    }
+}
 
 impl<T: Element + PartialEq> PartialEq<[T]> for FtArray<T> {
     fn eq(&self, other: &[T]) -> bool {

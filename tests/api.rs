@@ -305,6 +305,38 @@ fn eq_is_implemented_for_integer_arrays() {
 }
 
 #[test]
+fn partial_ord_and_ord_compare_lexicographically_like_slices() {
+    let a = FtArray::from_slice(&[1u8, 2, 3]);
+    let b = FtArray::from_slice(&[1u8, 3]);
+    let c = FtArray::from_slice(&[1u8, 2]);
+    assert!(a < b && c < a && c < b);
+    assert_eq!(a.cmp(&a), std::cmp::Ordering::Equal);
+    assert_eq!(
+        a.cmp(&FtArray::from_slice(&[1, 2, 3])),
+        std::cmp::Ordering::Equal
+    );
+    let mut sorted = vec![b.clone(), a.clone(), c.clone()];
+    sorted.sort();
+    assert_eq!(sorted, [c, a, b]);
+    let x = FtArray::from_slice(&[f64::NAN]);
+    assert_eq!(x.partial_cmp(&x), None);
+    assert_eq!(
+        FtArray::from_slice(&[0.5f64]).partial_cmp(&FtArray::from_slice(&[1.0])),
+        Some(std::cmp::Ordering::Less)
+    );
+}
+
+#[test]
+fn hash_matches_the_hash_of_the_elements_slice() {
+    use std::hash::{BuildHasher, RandomState};
+    let state = RandomState::new();
+    let a = FtArray::from_slice(&[1i64, -2, 3]);
+    assert_eq!(state.hash_one(&a), state.hash_one([1i64, -2, 3].as_slice()));
+    assert_eq!(state.hash_one(&a), state.hash_one(a.clone()));
+    assert_ne!(state.hash_one(&a), state.hash_one(FtArray::<i64>::new()));
+}
+
+#[test]
 fn into_vec_and_vec_from_return_the_elements() {
     let a = FtArray::from_slice(&[1u64, 2]);
     a.reserve(100);
@@ -897,6 +929,18 @@ fn extend_from_array_with_itself_doubles_the_array() {
     let e = FtArray::<u8>::new();
     e.extend_from_array(&e);
     assert!(e.is_empty());
+}
+
+#[test]
+fn extend_from_array_that_must_grow_while_exported_fails_unchanged() {
+    let a = FtArray::from_slice(&[1u32]);
+    let b = FtArray::from_slice(&[2u32, 3]);
+    let e = a.export();
+    exported_unchanged(&a, 1, || a.try_extend_from_array(&b));
+    exported_unchanged(&a, 1, || a.try_extend_from_array(&a));
+    drop(e);
+    a.try_extend_from_array(&b).unwrap();
+    assert_eq!(a.to_vec(), [1, 2, 3]);
 }
 
 #[test]

@@ -267,20 +267,71 @@ fn export_vs_resizing_write() {
 }
 
 /// Two arrays extended from each other at once: one lock at a time, so no deadlock (loom
-/// reports one if any interleaving blocks forever); each append is a snapshot of the other.
+/// reports one if any interleaving blocks forever), and each extend takes effect at one instant
+/// at which the other array held exactly the appended copy (issue 7, defect 4). Both extends
+/// appending the other's *initial* contents (`a = [1, 2]`, `b = [2, 1]`) fits no order of the
+/// two operations; it used to be reachable, as each copied the other before locking itself.
 #[test]
 fn cross_extend_from_array() {
     race(
         "cross_extend_from_array",
-        &[
-            (vec![1, 2], vec![2, 1, 2]),
-            (vec![1, 2, 1], vec![2, 1]),
-            (vec![1, 2], vec![2, 1]),
-        ],
+        &[(vec![1, 2], vec![2, 1, 2]), (vec![1, 2, 1], vec![2, 1])],
         || (FtArray::from_slice(&[1u8]), FtArray::from_slice(&[2u8])),
         |(a, b)| a.extend_from_array(b),
         |(a, b)| b.extend_from_array(a),
         |(a, b), ()| (a.to_vec(), b.to_vec()),
+    );
+}
+
+/// The same when the extends have to move to a bigger buffer: the validated publication path.
+#[test]
+fn cross_extend_from_array_with_growth() {
+    race(
+        "cross_extend_from_array_with_growth",
+        &[(vec![1, 2], vec![2, 1, 2]), (vec![1, 2, 1], vec![2, 1])],
+        || {
+            let (a, b) = (FtArray::new(), FtArray::new());
+            a.push(1u64);
+            b.push(2u64);
+            a.shrink_to_fit().unwrap();
+            b.shrink_to_fit().unwrap();
+            (a, b)
+        },
+        |(a, b)| a.extend_from_array(b),
+        |(a, b)| b.extend_from_array(a),
+        |(a, b), ()| (a.to_vec(), b.to_vec()),
+    );
+}
+
+/// `a.extend_from_array(&a)` is one step: the copy is the whole array at the instant of the
+/// append, never a snapshot taken before a concurrent push (issue 7, defect 4).
+#[test]
+fn self_extend_vs_push() {
+    race(
+        "self_extend_vs_push",
+        &[vec![1, 1, 2], vec![1, 2, 1, 2]],
+        || {
+            let a = FtArray::<u32>::with_capacity(8);
+            a.push(1);
+            a
+        },
+        |a| a.push(2),
+        |a| a.extend_from_array(a),
+        |a, ()| a.to_vec(),
+    );
+}
+
+/// `a == a` compares one snapshot with itself, so it holds under concurrent writes (issue 7,
+/// defect 5).
+#[test]
+fn self_equality_vs_push() {
+    race(
+        "self_equality_vs_push",
+        &[true],
+        || FtArray::from_slice(&[1u32]),
+        |a| a.push(2),
+        |a| a == a,
+        outcome,
     );
 }
 
@@ -404,5 +455,23 @@ fn read_never_waits_for_a_long_critical_section() {
             assert_eq!(a.to_vec(), [2]);
             seen
         },
+    );
+}
+
+/// `a == b` compares the two arrays at one instant (issue 7, defect 5): the writer never makes
+/// them equal (`[1] [0]`, then `[5] [0]`, then `[5] [1]`), so a comparison that paired `a`'s
+/// first state with `b`'s last would wrongly report them equal.
+#[test]
+fn cross_equality_vs_sets() {
+    race(
+        "cross_equality_vs_sets",
+        &[false],
+        || (FtArray::from_slice(&[1u32]), FtArray::from_slice(&[0u32])),
+        |(a, b)| {
+            a.set(0, 5).unwrap();
+            b.set(0, 1).unwrap();
+        },
+        |(a, b)| a == b,
+        outcome,
     );
 }
