@@ -489,9 +489,10 @@ struct Locked<'a, T: Element> {
     array: &'a FtArray<T>,
     /// Always `Some` until `drop`, which releases the lock before helping reclaim.
     state: Option<MutexGuard<'a, WriterState>>,
-    /// Set when this writer retired memory while the process-wide retired bytes were above the
-    /// soft limit: it helps reclaim after unlocking (see `crate::reclaim`).
-    help_reclaim: bool,
+    /// Bytes this critical section retired: after unlocking, the writer helps reclaim in
+    /// proportion to them if the process-wide retired bytes are above the soft limit (see
+    /// `crate::reclaim`).
+    retired_now: usize,
     /// The export count, loaded once (on first need) and then reused: every decision of one
     /// critical section is made from one value, so an export dropped between two checks cannot
     /// split a decision. A cached 0 stays true (exports are only made under the lock we hold);
@@ -503,8 +504,8 @@ struct Locked<'a, T: Element> {
 impl<T: Element> Drop for Locked<'_, T> {
     fn drop(&mut self) {
         drop(self.state.take());
-        if self.help_reclaim {
-            reclaim::help();
+        if self.retired_now > 0 {
+            reclaim::help(self.retired_now);
         }
     }
 }
@@ -692,7 +693,8 @@ impl<'a, T: Element> Locked<'a, T> {
                     reclaim::freed(bytes);
                 })
             };
-            self.help_reclaim |= reclaim::retired(bytes);
+            reclaim::retired(bytes);
+            self.retired_now += bytes;
             let state = self.state();
             state.retired_unflushed += bytes;
             if state.retired_unflushed >= FLUSH_BYTES {
@@ -890,7 +892,7 @@ impl<T: Element> FtArray<T> {
         Locked {
             array: self,
             state: Some(self.writer.lock()),
-            help_reclaim: false,
+            retired_now: 0,
             exports: None,
         }
     }

@@ -8,23 +8,140 @@
 //!
 //! So retired bytes are counted, process-wide, from retirement to the moment the block is
 //! actually freed ([`retired_bytes`]). When a writer has just retired memory and the count is
-//! above [`SOFT_LIMIT`], it helps after releasing its lock: it flushes its garbage and gives
-//! its CPU to other threads (so a preempted reader can finish and unpin), a bounded number of
-//! times. It never waits for an unbounded time: a reader that stays pinned (a `Reader` that
-//! never calls `repin`) keeps memory alive, as any RCU reader would, and the writer moves on.
+//! above [`SOFT_LIMIT`], it helps after releasing its lock: it flushes its garbage (which tries
+//! to advance the epoch and frees what has expired) and, after retiring a large block, gives its
+//! CPU to other threads so a preempted reader can finish and unpin.
+//!
+//! Helping must never turn into waiting for readers. It stops as soon as it cannot free
+//! anything:
+//!
+//! * the helping thread is pinned itself (its own guard holds the epoch back, so flushing frees
+//!   nothing newer than that guard);
+//! * a round freed nothing, and then every later writer skips helping until something has been
+//!   freed again (by anyone), so a reader that stays pinned for good costs one fruitless round
+//!   in total, not one per write;
+//! * another thread is already helping.
+//!
+//! And it is proportionate: a writer that retired less than `FLUSH_BYTES` (64 KiB) flushes once and never yields; only one that retired a large block spends up to
+//! [`HELP_ROUNDS`] rounds, yielding and then sleeping between flushes. A small write therefore
+//! pays at most one flush (about a microsecond) beyond its normal cost, and only while memory is
+//! actually being freed.
 
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-
-/// Bytes retired and not yet freed, across all arrays. A plain statistic (std's atomic even
-/// under loom): nothing synchronises through it.
-static PENDING: AtomicUsize = AtomicUsize::new(0);
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 /// Retired-but-unfreed bytes above which a writer that retires more memory helps reclaim.
 pub(crate) const SOFT_LIMIT: usize = 8 << 20;
 
-/// How many flush-and-yield rounds a writer spends helping before it gives up.
-#[cfg(not(loom))]
+/// The most flush rounds a writer that retired a large block spends helping.
 const HELP_ROUNDS: u32 = 16;
+
+/// The retirement accounting of the process. Plain statistics (std's atomics even under loom):
+/// nothing synchronises through them, so every access is Relaxed except the `helping` flag,
+/// whose Acquire/Release only keeps one helper's rounds apart from the next one's.
+pub(crate) struct Reclaim {
+    /// Bytes retired and not yet freed.
+    pending: AtomicUsize,
+    /// Bytes freed so far (wrapping): a change means something was freed.
+    freed: AtomicUsize,
+    /// The value of `freed` when a helper last found nothing to free, or `usize::MAX`.
+    stalled_at: AtomicUsize,
+    /// Whether some thread is helping right now.
+    helping: AtomicBool,
+}
+
+/// What one call of [`Reclaim::help_with`] did (returned for the unit tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Helped {
+    /// Nothing to do: the retired bytes are under the limit.
+    NotNeeded,
+    /// The calling thread is pinned, so flushing could not free what it waits for.
+    SkippedPinned,
+    /// The last help freed nothing and nothing has been freed since.
+    SkippedStalled,
+    /// Another thread is helping.
+    SkippedBusy,
+    /// Helped for this many rounds and got the retired bytes under the limit.
+    Done(u32),
+    /// Helped for this many rounds; the last one freed nothing (or the budget ran out).
+    GaveUp(u32),
+}
+
+impl Reclaim {
+    pub(crate) const fn new() -> Self {
+        Reclaim {
+            pending: AtomicUsize::new(0),
+            freed: AtomicUsize::new(0),
+            stalled_at: AtomicUsize::new(usize::MAX),
+            helping: AtomicBool::new(false),
+        }
+    }
+
+    /// Counts `bytes` as retired.
+    pub(crate) fn retired(&self, bytes: usize) {
+        self.pending.fetch_add(bytes, Relaxed);
+    }
+
+    /// Counts `bytes` as freed (called by the deferred destructor).
+    pub(crate) fn freed(&self, bytes: usize) {
+        self.pending.fetch_sub(bytes, Relaxed);
+        self.freed.fetch_add(bytes, Relaxed);
+    }
+
+    /// Bytes retired and not yet freed.
+    pub(crate) fn pending(&self) -> usize {
+        self.pending.load(Relaxed)
+    }
+
+    /// The back-pressure policy (see the module docs). `retired_now` is what the calling
+    /// writer has just retired, `pinned` whether the calling thread is pinned, and `round(r)`
+    /// runs round `r`: for `r > 0` it first gives the CPU away, then it flushes.
+    pub(crate) fn help_with(
+        &self,
+        retired_now: usize,
+        pinned: bool,
+        large: usize,
+        mut round: impl FnMut(u32),
+    ) -> Helped {
+        if self.pending() <= SOFT_LIMIT {
+            return Helped::NotNeeded;
+        }
+        if pinned {
+            return Helped::SkippedPinned;
+        }
+        let freed = self.freed.load(Relaxed);
+        if self.stalled_at.load(Relaxed) == freed {
+            return Helped::SkippedStalled;
+        }
+        // Acquire/Release: one helper's rounds happen before the next helper's.
+        if self.helping.swap(true, Acquire) {
+            return Helped::SkippedBusy;
+        }
+        let budget = if retired_now >= large { HELP_ROUNDS } else { 1 };
+        let mut result = Helped::GaveUp(budget);
+        for r in 0..budget {
+            let before = self.freed.load(Relaxed);
+            round(r);
+            if self.pending() <= SOFT_LIMIT {
+                result = Helped::Done(r + 1);
+                break;
+            }
+            let after = self.freed.load(Relaxed);
+            // A round that freed nothing ends the help, except the first round of a large
+            // retirement, which has not yet given a preempted reader the CPU.
+            if after == before && (r > 0 || budget == 1) {
+                self.stalled_at.store(after, Relaxed);
+                result = Helped::GaveUp(r + 1);
+                break;
+            }
+        }
+        self.helping.store(false, Release);
+        result
+    }
+}
+
+/// The process's accounting.
+static GLOBAL: Reclaim = Reclaim::new();
 
 /// Bytes of replaced buffers that have been handed to the epoch collector and not yet freed,
 /// summed over every array in the process.
@@ -41,34 +158,149 @@ const HELP_ROUNDS: u32 = 16;
 /// let _ = ftarray::retired_bytes();
 /// ```
 pub fn retired_bytes() -> usize {
-    PENDING.load(Relaxed)
+    GLOBAL.pending()
 }
 
-/// Counts `bytes` as retired; returns whether the count is now above the soft limit.
-pub(crate) fn retired(bytes: usize) -> bool {
-    PENDING.fetch_add(bytes, Relaxed) + bytes > SOFT_LIMIT
+/// Counts `bytes` as retired.
+pub(crate) fn retired(bytes: usize) {
+    GLOBAL.retired(bytes);
 }
 
 /// Counts `bytes` as freed (called by the deferred destructor).
 pub(crate) fn freed(bytes: usize) {
-    PENDING.fetch_sub(bytes, Relaxed);
+    GLOBAL.freed(bytes);
 }
 
-/// Flushes this thread's garbage and yields, until the retired bytes are back under the soft
-/// limit or the rounds run out. Call without holding any array's lock.
-pub(crate) fn help() {
+/// Helps reclaim after a writer retired `retired_now` bytes, if the retired bytes are above
+/// the soft limit and helping can free anything. Call without holding any array's lock.
+pub(crate) fn help(retired_now: usize) {
     #[cfg(not(loom))]
-    for round in 0..HELP_ROUNDS {
-        // Each flush may advance the epoch by one and frees the bags that have expired.
-        crossbeam_epoch::pin().flush();
-        if PENDING.load(Relaxed) <= SOFT_LIMIT {
-            return;
+    GLOBAL.help_with(
+        retired_now,
+        crossbeam_epoch::is_pinned(),
+        crate::array::FLUSH_BYTES,
+        |r| {
+            if r > 0 && r < HELP_ROUNDS / 2 {
+                std::thread::yield_now();
+            } else if r > 0 {
+                // A preempted reader may need a real time slice, not just a yield.
+                std::thread::sleep(std::time::Duration::from_micros(50));
+            }
+            // Each flush may advance the epoch by one and frees the bags that have expired.
+            crossbeam_epoch::pin().flush();
+        },
+    );
+    #[cfg(loom)]
+    let _ = retired_now;
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    const LARGE: usize = 64 * 1024;
+
+    /// An accounting with `SOFT_LIMIT + extra` bytes pending.
+    fn over_limit(extra: usize) -> Reclaim {
+        let r = Reclaim::new();
+        r.retired(SOFT_LIMIT + extra);
+        r
+    }
+
+    #[test]
+    fn no_help_under_the_limit() {
+        let r = Reclaim::new();
+        r.retired(SOFT_LIMIT);
+        assert_eq!(
+            r.help_with(LARGE, false, LARGE, |_| panic!("helped")),
+            Helped::NotNeeded
+        );
+    }
+
+    #[test]
+    fn a_pinned_thread_does_not_help() {
+        let r = over_limit(1);
+        assert_eq!(
+            r.help_with(LARGE, true, LARGE, |_| panic!("helped")),
+            Helped::SkippedPinned
+        );
+    }
+
+    #[test]
+    fn help_stops_once_the_pending_bytes_are_under_the_limit() {
+        let r = over_limit(300);
+        let mut rounds = Vec::new();
+        let got = r.help_with(LARGE, false, LARGE, |k| {
+            rounds.push(k);
+            r.freed(100);
+        });
+        assert_eq!(got, Helped::Done(3));
+        assert_eq!(rounds, [0, 1, 2]);
+    }
+
+    #[test]
+    fn a_small_write_flushes_once_and_never_yields() {
+        let r = over_limit(1000);
+        let mut rounds = Vec::new();
+        assert_eq!(
+            r.help_with(16, false, LARGE, |k| rounds.push(k)),
+            Helped::GaveUp(1)
+        );
+        assert_eq!(
+            rounds,
+            [0],
+            "only round 0, which does not give the CPU away"
+        );
+    }
+
+    /// The defect this policy fixes: with a reader pinned for good, every retiring write used
+    /// to spend all 16 rounds. Now one help finds nothing to free, and every later one is
+    /// skipped until something is freed again.
+    #[test]
+    fn a_round_that_frees_nothing_stalls_helping_until_something_is_freed() {
+        let r = over_limit(1000);
+        let mut rounds = 0;
+        assert_eq!(
+            r.help_with(LARGE, false, LARGE, |_| rounds += 1),
+            Helped::GaveUp(2)
+        );
+        assert_eq!(
+            rounds, 2,
+            "a flush, then a yield and a flush that freed nothing"
+        );
+        for _ in 0..100 {
+            assert_eq!(
+                r.help_with(LARGE, false, LARGE, |_| panic!("helped while stalled")),
+                Helped::SkippedStalled
+            );
+            assert_eq!(
+                r.help_with(16, false, LARGE, |_| panic!("helped while stalled")),
+                Helped::SkippedStalled
+            );
         }
-        if round < HELP_ROUNDS / 2 {
-            std::thread::yield_now();
-        } else {
-            // A preempted reader may need a real time slice, not just a yield.
-            std::thread::sleep(std::time::Duration::from_micros(50));
-        }
+        // Something was freed elsewhere: helping is worth trying again.
+        r.freed(10);
+        let mut again = 0;
+        assert_eq!(
+            r.help_with(16, false, LARGE, |_| again += 1),
+            Helped::GaveUp(1)
+        );
+        assert_eq!(again, 1);
+    }
+
+    #[test]
+    fn only_one_thread_helps_at_a_time() {
+        let r = over_limit(1000);
+        let nested = r.help_with(LARGE, false, LARGE, |k| {
+            if k == 0 {
+                assert_eq!(
+                    r.help_with(LARGE, false, LARGE, |_| panic!("two helpers")),
+                    Helped::SkippedBusy
+                );
+                r.freed(1);
+            }
+        });
+        assert_eq!(nested, Helped::GaveUp(2));
+        assert!(!r.helping.load(Relaxed), "the flag is released");
     }
 }
