@@ -10,22 +10,20 @@
 //! actually freed ([`retired_bytes`]). When a writer has just retired memory and the count is
 //! above [`SOFT_LIMIT`], it helps after releasing its lock: it flushes its garbage (which tries
 //! to advance the epoch and frees what has expired) and, after retiring a large block, gives its
-//! CPU to other threads so a preempted reader can finish and unpin.
+//! CPU to other threads so a preempted reader can finish and unpin, then flushes again.
 //!
-//! Helping must never turn into waiting for readers. It stops as soon as it cannot free
-//! anything:
+//! Helping must never turn into waiting for readers, so it is bounded three ways:
 //!
-//! * the helping thread is pinned itself (its own guard holds the epoch back, so flushing frees
-//!   nothing newer than that guard);
-//! * a round freed nothing, and then every later writer skips helping until something has been
-//!   freed again (by anyone), so a reader that stays pinned for good costs one fruitless round
-//!   in total, not one per write;
-//! * another thread is already helping.
-//!
-//! And it is proportionate: a writer that retired less than `FLUSH_BYTES` (64 KiB) flushes once and never yields; only one that retired a large block spends up to
-//! [`HELP_ROUNDS`] rounds, yielding and then sleeping between flushes. A small write therefore
-//! pays at most one flush (about a microsecond) beyond its normal cost, and only while memory is
-//! actually being freed.
+//! * **In proportion to the write.** A writer that retired less than `FLUSH_BYTES` (64 KiB)
+//!   flushes once and never yields: it pays about a microsecond beyond its own cost. A writer
+//!   that retired more spends at most one more round per 64 KiB it retired (it just copied
+//!   that much), up to [`HELP_ROUNDS`]; rounds yield, and from [`STOP_AFTER`] on sleep 50 µs.
+//! * **Not when it cannot free anything.** A pinned thread does not help (its own guard holds
+//!   the epoch back). A sleeping round that freed nothing ends the help: by then a reader that
+//!   was merely preempted has had the CPU. A help that freed nothing at all stalls helping for
+//!   small writes until something has been freed again, by anyone: a reader that stays pinned
+//!   for good (an idle `Reader`) then costs small writes three relaxed loads each.
+//! * **One helper at a time.** Another thread that is already helping makes the rest skip.
 
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
@@ -35,6 +33,10 @@ pub(crate) const SOFT_LIMIT: usize = 8 << 20;
 
 /// The most flush rounds a writer that retired a large block spends helping.
 const HELP_ROUNDS: u32 = 16;
+
+/// The first round that sleeps instead of yielding; a round from here on that frees nothing
+/// ends the help.
+const STOP_AFTER: u32 = HELP_ROUNDS / 2;
 
 /// The retirement accounting of the process. Plain statistics (std's atomics even under loom):
 /// nothing synchronises through them, so every access is Relaxed except the `helping` flag,
@@ -109,31 +111,38 @@ impl Reclaim {
         if pinned {
             return Helped::SkippedPinned;
         }
+        // Rounds after the first flush, in proportion to what this writer retired (and so to
+        // the work it just did copying it): none for a small block.
+        let extra = u32::try_from(retired_now / large)
+            .unwrap_or(u32::MAX)
+            .min(HELP_ROUNDS - 1);
         let freed = self.freed.load(Relaxed);
-        if self.stalled_at.load(Relaxed) == freed {
+        if extra == 0 && self.stalled_at.load(Relaxed) == freed {
             return Helped::SkippedStalled;
         }
         // Acquire/Release: one helper's rounds happen before the next helper's.
         if self.helping.swap(true, Acquire) {
             return Helped::SkippedBusy;
         }
-        let budget = if retired_now >= large { HELP_ROUNDS } else { 1 };
-        let mut result = Helped::GaveUp(budget);
-        for r in 0..budget {
+        let mut result = Helped::GaveUp(extra + 1);
+        for r in 0..=extra {
             let before = self.freed.load(Relaxed);
             round(r);
             if self.pending() <= SOFT_LIMIT {
                 result = Helped::Done(r + 1);
                 break;
             }
-            let after = self.freed.load(Relaxed);
-            // A round that freed nothing ends the help, except the first round of a large
-            // retirement, which has not yet given a preempted reader the CPU.
-            if after == before && (r > 0 || budget == 1) {
-                self.stalled_at.store(after, Relaxed);
+            // A round that freed nothing ends the help once the helper has given the CPU away
+            // long enough for a preempted reader to run (the rounds from STOP_AFTER on sleep);
+            // before that, a reader that was merely preempted is the likely cause.
+            if self.freed.load(Relaxed) == before && r >= STOP_AFTER {
                 result = Helped::GaveUp(r + 1);
                 break;
             }
+        }
+        if self.freed.load(Relaxed) == freed {
+            // Nothing at all was freed: small writes skip helping until something is.
+            self.stalled_at.store(freed, Relaxed);
         }
         self.helping.store(false, Release);
         result
@@ -180,7 +189,7 @@ pub(crate) fn help(retired_now: usize) {
         crossbeam_epoch::is_pinned(),
         crate::array::FLUSH_BYTES,
         |r| {
-            if r > 0 && r < HELP_ROUNDS / 2 {
+            if r > 0 && r < STOP_AFTER {
                 std::thread::yield_now();
             } else if r > 0 {
                 // A preempted reader may need a real time slice, not just a yield.
@@ -230,7 +239,7 @@ mod tests {
     fn help_stops_once_the_pending_bytes_are_under_the_limit() {
         let r = over_limit(300);
         let mut rounds = Vec::new();
-        let got = r.help_with(LARGE, false, LARGE, |k| {
+        let got = r.help_with(16 * LARGE, false, LARGE, |k| {
             rounds.push(k);
             r.freed(100);
         });
@@ -242,37 +251,37 @@ mod tests {
     fn a_small_write_flushes_once_and_never_yields() {
         let r = over_limit(1000);
         let mut rounds = Vec::new();
-        assert_eq!(
-            r.help_with(16, false, LARGE, |k| rounds.push(k)),
-            Helped::GaveUp(1)
-        );
-        assert_eq!(
-            rounds,
-            [0],
-            "only round 0, which does not give the CPU away"
-        );
+        assert_eq!(r.help_with(16, false, LARGE, |k| rounds.push(k)), Helped::GaveUp(1));
+        assert_eq!(rounds, [0], "only round 0, which does not give the CPU away");
+    }
+
+    #[test]
+    fn rounds_are_in_proportion_to_the_bytes_retired() {
+        for (retired, rounds) in [(LARGE - 1, 1), (LARGE, 2), (3 * LARGE, 4), (usize::MAX, 16)] {
+            let r = over_limit(1000);
+            let mut n = 0;
+            // Each round frees a little, so only the budget ends the help.
+            r.help_with(retired, false, LARGE, |_| {
+                n += 1;
+                r.freed(1);
+            });
+            assert_eq!(n, rounds, "after retiring {retired} B");
+        }
     }
 
     /// The defect this policy fixes: with a reader pinned for good, every retiring write used
-    /// to spend all 16 rounds. Now one help finds nothing to free, and every later one is
-    /// skipped until something is freed again.
+    /// to spend all 16 rounds. Now a large write gives up at the first sleeping round that
+    /// frees nothing, and small writes skip helping until something is freed again.
     #[test]
-    fn a_round_that_frees_nothing_stalls_helping_until_something_is_freed() {
+    fn rounds_that_free_nothing_stall_helping_until_something_is_freed() {
         let r = over_limit(1000);
         let mut rounds = 0;
         assert_eq!(
-            r.help_with(LARGE, false, LARGE, |_| rounds += 1),
-            Helped::GaveUp(2)
+            r.help_with(16 * LARGE, false, LARGE, |_| rounds += 1),
+            Helped::GaveUp(STOP_AFTER + 1)
         );
-        assert_eq!(
-            rounds, 2,
-            "a flush, then a yield and a flush that freed nothing"
-        );
+        assert_eq!(rounds, STOP_AFTER + 1, "the yields, then one sleep that freed nothing");
         for _ in 0..100 {
-            assert_eq!(
-                r.help_with(LARGE, false, LARGE, |_| panic!("helped while stalled")),
-                Helped::SkippedStalled
-            );
             assert_eq!(
                 r.help_with(16, false, LARGE, |_| panic!("helped while stalled")),
                 Helped::SkippedStalled
@@ -281,11 +290,13 @@ mod tests {
         // Something was freed elsewhere: helping is worth trying again.
         r.freed(10);
         let mut again = 0;
-        assert_eq!(
-            r.help_with(16, false, LARGE, |_| again += 1),
-            Helped::GaveUp(1)
-        );
+        assert_eq!(r.help_with(16, false, LARGE, |_| again += 1), Helped::GaveUp(1));
         assert_eq!(again, 1);
+        // That flush freed nothing either: stalled again.
+        assert_eq!(
+            r.help_with(16, false, LARGE, |_| panic!("helped while stalled")),
+            Helped::SkippedStalled
+        );
     }
 
     #[test]
@@ -297,7 +308,6 @@ mod tests {
                     r.help_with(LARGE, false, LARGE, |_| panic!("two helpers")),
                     Helped::SkippedBusy
                 );
-                r.freed(1);
             }
         });
         assert_eq!(nested, Helped::GaveUp(2));
