@@ -9,7 +9,7 @@ use crate::raw::{Block, BlockBuilder, RawBlock, max_capacity};
 use crate::reader::{Iter, Reader};
 use crate::reclaim;
 use crate::sync::Ordering::{Acquire, Relaxed, Release, SeqCst};
-use crate::sync::{AtomicUsize, Mutex, MutexGuard, fence, spin_loop, yield_now};
+use crate::sync::{AtomicUsize, Mutex, MutexGuard, count_unflushed, fence, spin_loop, yield_now};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Pointer, Shared};
 use std::cmp::Ordering;
 use std::fmt;
@@ -83,14 +83,8 @@ pub struct FtArray<T: Element> {
     /// Live exports. Incremented only under `writer`; decremented by an export's drop, anywhere.
     exports: AtomicUsize,
     /// The per-array critical section every writer enters.
-    writer: Mutex<WriterState>,
+    writer: Mutex<()>,
     _elem: PhantomData<T>,
-}
-
-/// State that only the lock holder touches.
-struct WriterState {
-    /// Bytes retired by this array since the last `Guard::flush`.
-    retired_unflushed: usize,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,7 +315,7 @@ impl<T: Element> FtArray<T> {
     fn read_locked<'g, R>(
         &self,
         guard: &'g Guard,
-        _lock: &MutexGuard<'_, WriterState>,
+        _lock: &MutexGuard<'_, ()>,
         mut f: impl FnMut(View<'g, T>) -> R,
     ) -> R {
         let shared = self.buf.load(Acquire, guard);
@@ -488,7 +482,7 @@ impl<T: Element> FtArray<T> {
 struct Locked<'a, T: Element> {
     array: &'a FtArray<T>,
     /// Always `Some` until `drop`, which releases the lock before helping reclaim.
-    state: Option<MutexGuard<'a, WriterState>>,
+    state: Option<MutexGuard<'a, ()>>,
     /// Bytes this critical section retired: after unlocking, the writer helps reclaim in
     /// proportion to them if the process-wide retired bytes are above the soft limit (see
     /// `crate::reclaim`).
@@ -535,10 +529,6 @@ fn build<W: Word>(
 }
 
 impl<'a, T: Element> Locked<'a, T> {
-    fn state(&mut self) -> &mut WriterState {
-        self.state.as_mut().expect("the lock is held until drop")
-    }
-
     /// The current block.
     ///
     /// The reference borrows `self`, and only [`publish`](Self::publish) (which takes
@@ -695,10 +685,7 @@ impl<'a, T: Element> Locked<'a, T> {
             };
             reclaim::retired(bytes);
             self.retired_now += bytes;
-            let state = self.state();
-            state.retired_unflushed += bytes;
-            if state.retired_unflushed >= FLUSH_BYTES {
-                state.retired_unflushed = 0;
+            if count_unflushed(bytes, FLUSH_BYTES) {
                 // Moves this thread's garbage to the global queue and tries to advance the epoch
                 // and free what has expired, so retired bytes cannot pile up in a local bag.
                 guard.flush();
@@ -907,9 +894,7 @@ impl<T: Element> FtArray<T> {
                 None => Atomic::null(),
             },
             exports: AtomicUsize::new(0),
-            writer: Mutex::new(WriterState {
-                retired_unflushed: 0,
-            }),
+            writer: Mutex::new(()),
             _elem: PhantomData,
         }
     }
@@ -2198,15 +2183,25 @@ mod tests {
     }
 
     #[test]
-    fn retiring_large_blocks_resets_the_flush_counter() {
+    fn retired_bytes_are_counted_per_thread_and_large_blocks_flush_at_once() {
+        use crate::sync::unflushed;
         let a = FtArray::<u64>::new();
         a.extend_from_slice(&vec![1; FLUSH_BYTES / 8 + 1]);
         a.reserve(FLUSH_BYTES); // retires a block larger than the threshold
-        assert_eq!(a.writer.lock().retired_unflushed, 0);
+        assert_eq!(unflushed(), 0);
         a.insert(0, 0).unwrap(); // retires a block larger than the threshold again
-        assert_eq!(a.writer.lock().retired_unflushed, 0);
+        assert_eq!(unflushed(), 0);
+        // Small blocks of two arrays add up in one count, the thread's.
         let b = FtArray::<u8>::from_slice(&[1, 2]);
-        b.insert(0, 0).unwrap(); // a small block: counted, not flushed yet
-        assert!(b.writer.lock().retired_unflushed > 0);
+        let c = FtArray::<u8>::from_slice(&[1, 2]);
+        b.insert(0, 0).unwrap();
+        let after_b = unflushed();
+        assert!(after_b > 0);
+        c.insert(0, 0).unwrap();
+        assert!(unflushed() > after_b, "c's block is added to b's");
+        // Another thread has its own count.
+        std::thread::spawn(|| assert_eq!(unflushed(), 0))
+            .join()
+            .unwrap();
     }
 }

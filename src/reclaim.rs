@@ -251,8 +251,15 @@ mod tests {
     fn a_small_write_flushes_once_and_never_yields() {
         let r = over_limit(1000);
         let mut rounds = Vec::new();
-        assert_eq!(r.help_with(16, false, LARGE, |k| rounds.push(k)), Helped::GaveUp(1));
-        assert_eq!(rounds, [0], "only round 0, which does not give the CPU away");
+        assert_eq!(
+            r.help_with(16, false, LARGE, |k| rounds.push(k)),
+            Helped::GaveUp(1)
+        );
+        assert_eq!(
+            rounds,
+            [0],
+            "only round 0, which does not give the CPU away"
+        );
     }
 
     #[test]
@@ -280,7 +287,11 @@ mod tests {
             r.help_with(16 * LARGE, false, LARGE, |_| rounds += 1),
             Helped::GaveUp(STOP_AFTER + 1)
         );
-        assert_eq!(rounds, STOP_AFTER + 1, "the yields, then one sleep that freed nothing");
+        assert_eq!(
+            rounds,
+            STOP_AFTER + 1,
+            "the yields, then one sleep that freed nothing"
+        );
         for _ in 0..100 {
             assert_eq!(
                 r.help_with(16, false, LARGE, |_| panic!("helped while stalled")),
@@ -290,7 +301,10 @@ mod tests {
         // Something was freed elsewhere: helping is worth trying again.
         r.freed(10);
         let mut again = 0;
-        assert_eq!(r.help_with(16, false, LARGE, |_| again += 1), Helped::GaveUp(1));
+        assert_eq!(
+            r.help_with(16, false, LARGE, |_| again += 1),
+            Helped::GaveUp(1)
+        );
         assert_eq!(again, 1);
         // That flush freed nothing either: stalled again.
         assert_eq!(

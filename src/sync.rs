@@ -79,6 +79,42 @@ pub(crate) fn yield_now() {
     loom::thread::yield_now();
 }
 
+#[cfg(not(loom))]
+std::thread_local! {
+    /// Bytes this thread has retired since it last flushed its epoch garbage.
+    static UNFLUSHED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(loom)]
+loom::thread_local! {
+    static UNFLUSHED: std::cell::Cell<usize> = std::cell::Cell::new(0);
+}
+
+/// Adds `bytes` to this thread's count of retired-but-unflushed bytes. Returns `true`, and
+/// starts the count again, once it reaches `threshold`: the caller should flush now.
+///
+/// Per thread, because that is where the garbage waits: crossbeam-epoch keeps a thread's
+/// deferred frees in that thread's own bag until the thread flushes, so a count per array would
+/// let a thread that touched many arrays strand all of them in its bag. Also `true` when the
+/// thread-local is gone (the thread is exiting), which flushes conservatively.
+#[inline]
+pub(crate) fn count_unflushed(bytes: usize, threshold: usize) -> bool {
+    UNFLUSHED
+        .try_with(|unflushed| {
+            let total = unflushed.get().saturating_add(bytes);
+            let flush = total >= threshold;
+            unflushed.set(if flush { 0 } else { total });
+            flush
+        })
+        .unwrap_or(true)
+}
+
+/// This thread's count of retired-but-unflushed bytes (for tests).
+#[cfg(all(test, not(loom)))]
+pub(crate) fn unflushed() -> usize {
+    UNFLUSHED.with(std::cell::Cell::get)
+}
+
 /// One step of a reader's wait for a writer's O(1) step to finish.
 ///
 /// Under loom this yields, so the model checker schedules the writer instead of exploring an
