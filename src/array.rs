@@ -14,6 +14,7 @@ use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Pointer, Shared};
 use std::cmp::Ordering;
 use std::fmt;
 use std::marker::PhantomData;
+use std::num::NonZeroUsize;
 use std::ops::{Bound, Range, RangeBounds};
 
 /// Retired bytes after which a writer pushes its thread's garbage to the global queue and lets
@@ -76,6 +77,26 @@ type Cell<T> = <Bits<T> as Word>::Atomic;
 /// writer.join().unwrap();
 /// assert!(a.is_empty());
 /// ```
+///
+/// # Deadlocks
+///
+/// The closures given to [`update`](Self::update), [`retain`](Self::retain),
+/// [`sort_by`](Self::sort_by) and [`fetch_update`](Self::fetch_update) (and their `try_` forms)
+/// run while this array's writer lock is held. Inside them, any call on the *same array* that
+/// takes that lock waits for itself forever. The calls that take it are:
+///
+/// * every write: `set`, `fetch_update`, `fetch_add`, `fetch_sub`, `swap`, `push`, `pop`,
+///   `insert`, `remove`, `remove_item`, `swap_remove`, `extend_from_slice`,
+///   `extend_from_array` (as the destination), `extend_from_bytes`, `truncate`, `clear`,
+///   `resize`, `reserve`, `reserve_exact`, `shrink_to_fit`, `replace_range`, `replace_strided`,
+///   `remove_range`, `retain`, `update`, `reverse`, `sort`, `sort_by`, `byteswap`, their `try_`
+///   forms, and `Extend::extend`;
+/// * the exports: `export`, `export_readonly`, `export_raw`.
+///
+/// Reads never take it (nor wait for it) and are fine inside a closure: `get`, `len`,
+/// `to_vec`, `iter`, `reader`, `==`, `clone`, `a.extend_from_array(&this)` with this array as
+/// the *source*, and so on; they see the array as it was before the closure's edit. Other
+/// arrays may be read and written freely.
 pub struct FtArray<T: Element> {
     /// The current block, or null for an array that never allocated (or shrank to nothing).
     /// Stored only by a writer holding `writer`; loaded by anyone.
@@ -694,15 +715,19 @@ impl<'a, T: Element> Locked<'a, T> {
     }
 
     /// A copy of the elements, read under the lock.
-    fn snapshot(&self) -> Vec<T> {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if the copy cannot be allocated.
+    fn snapshot(&self) -> Result<Vec<T>, Error> {
         let mut out = Vec::new();
         if let Some(block) = self.block() {
             let len = block.len().load(Relaxed);
             // SAFETY: we hold the writer lock, so no thread writes the cells (writes through an
-            // export must be synchronised with the array's users by the export's holder).
-            unsafe { block.read_unsync_into(0..len, &mut out) };
+            // export must be atomic or exclusive, see `Export`).
+            unsafe { block.read_unsync_into(0..len, &mut out) }?;
         }
-        out
+        Ok(out)
     }
 
     /// Publishes `values` as the array's contents: as a new block when the storage may move,
@@ -863,6 +888,34 @@ impl<'a, T: Element> Locked<'a, T> {
         Ok(())
     }
 
+    /// Stores `values[k]` at index `start + k * step` for every `k`, as one step. All those
+    /// indices are below the length (the caller resolved them).
+    ///
+    /// In place (inside one version step) for at most [`IN_PLACE_MAX`] values, or any number
+    /// while exported; otherwise by publishing a patched copy, so readers never wait for an
+    /// O(n) step.
+    fn set_strided(&mut self, start: usize, step: usize, values: &[T]) -> Result<(), Error> {
+        if values.is_empty() {
+            return Ok(());
+        }
+        let exported = self.exports() != 0;
+        if values.len() <= IN_PLACE_MAX || exported {
+            let block = self.block().expect("a non-empty index set implies a block");
+            let cells = block.cells();
+            Self::step(block, || {
+                for (k, v) in values.iter().enumerate() {
+                    Bits::<T>::store(&cells[start + k * step], to_bits(*v), Relaxed);
+                }
+            });
+            return Ok(());
+        }
+        let mut copy = self.snapshot()?;
+        for (k, v) in values.iter().enumerate() {
+            copy[start + k * step] = *v;
+        }
+        self.commit(&copy)
+    }
+
     /// Checks `index < len`.
     fn check_index(&self, index: usize) -> Result<&Block<Bits<T>>, Error> {
         let len = self.len_cap().0;
@@ -954,18 +1007,32 @@ impl<T: Element> FtArray<T> {
     ///
     /// # Panics
     ///
-    /// If the allocation fails.
+    /// If the allocation fails; see [`try_from_slice`](Self::try_from_slice).
     ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[1i16, -2, 3]);
     /// assert_eq!(a.to_vec(), [1, -2, 3]);
     /// ```
     pub fn from_slice(values: &[T]) -> Self {
+        Self::try_from_slice(values).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// An array holding a copy of `values`, with exactly their length as capacity.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if the allocation fails.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::try_from_slice(&[1i16, -2, 3]).unwrap();
+    /// assert_eq!(a.capacity(), 3);
+    /// ```
+    pub fn try_from_slice(values: &[T]) -> Result<Self, Error> {
         if values.is_empty() {
-            return Self::new();
+            return Ok(Self::new());
         }
-        let raw = build(values.len(), |b| b.push_slice(values)).unwrap_or_else(|e| panic!("{e}"));
-        Self::from_block(Some(raw))
+        let raw = build(values.len(), |b| b.push_slice(values))?;
+        Ok(Self::from_block(Some(raw)))
     }
 
     /// Consumes the array and returns its elements.
@@ -975,7 +1042,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.into_vec(), vec![1, 2]);
     /// ```
     pub fn into_vec(self) -> Vec<T> {
-        self.lock().snapshot()
+        self.lock().snapshot().unwrap_or_else(|e| panic!("{e}"))
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1185,7 +1252,8 @@ impl<T: Element> FtArray<T> {
     /// Replaces the element at `index` with `f(old)` in one atomic step and returns `old`.
     ///
     /// `f` runs while the writer lock is held (other writers wait; readers do not). It must not
-    /// write to this same array, which would deadlock. If it panics, nothing changes.
+    /// call this array's locking methods, which would deadlock (see
+    /// [Deadlocks](Self#deadlocks)). If it panics, nothing changes.
     ///
     /// # Errors
     ///
@@ -1503,7 +1571,7 @@ impl<T: Element> FtArray<T> {
         let mut w = self.lock();
         if std::ptr::eq(self, other) {
             // We hold the lock: the snapshot is the array at the instant of the append.
-            let values = w.snapshot();
+            let values = w.snapshot()?;
             return w.append(&values, None);
         }
         let guard = epoch::pin();
@@ -1745,6 +1813,47 @@ impl<T: Element> FtArray<T> {
         w.splice(range, values)
     }
 
+    /// Replaces every `step`-th element of `range`, starting with its first, by `values` in
+    /// order, in one step (Python's extended slice assignment `a[i:j:k] = …` for `k > 0`).
+    ///
+    /// The length does not change, so it is allowed while exported (and then done in place).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RangeOutOfBounds`]; [`Error::LengthMismatch`] if `values` does not have one
+    /// value per selected index; allocation errors. The array is unchanged.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use ftarray::{Error, FtArray};
+    ///
+    /// let a = FtArray::from_slice(&[0u8, 1, 2, 3, 4]);
+    /// let two = NonZeroUsize::new(2).unwrap();
+    /// a.replace_strided(.., two, &[9, 9, 9]).unwrap();
+    /// assert_eq!(a.to_vec(), [9, 1, 9, 3, 9]);
+    /// assert_eq!(
+    ///     a.replace_strided(1.., two, &[7]),
+    ///     Err(Error::LengthMismatch { expected: 2, actual: 1 })
+    /// );
+    /// ```
+    pub fn replace_strided(
+        &self,
+        range: impl RangeBounds<usize>,
+        step: NonZeroUsize,
+        values: &[T],
+    ) -> Result<(), Error> {
+        let mut w = self.lock();
+        let range = resolve(bounds(range), w.len_cap().0)?;
+        let expected = range.len().div_ceil(step.get());
+        if values.len() != expected {
+            return Err(Error::LengthMismatch {
+                expected,
+                actual: values.len(),
+            });
+        }
+        w.set_strided(range.start, step.get(), values)
+    }
+
     /// Removes the elements in `range` and returns them (Python's `del a[i:j]`).
     ///
     /// # Errors
@@ -1763,7 +1872,7 @@ impl<T: Element> FtArray<T> {
         let mut removed = Vec::new();
         if let Some(block) = w.block() {
             // SAFETY: we hold the writer lock; see `Locked::snapshot`.
-            unsafe { block.read_unsync_into(range.clone(), &mut removed) };
+            unsafe { block.read_unsync_into(range.clone(), &mut removed) }?;
         }
         w.splice(range, &[])?;
         Ok(removed)
@@ -1773,7 +1882,8 @@ impl<T: Element> FtArray<T> {
     /// after, never in between.
     ///
     /// `keep` runs on a private copy while the writer lock is held (other writers wait; readers
-    /// do not). It must not write to this same array. If it panics, nothing changes.
+    /// do not). It must not call this array's locking methods (see
+    /// [Deadlocks](Self#deadlocks)). If it panics, nothing changes.
     ///
     /// # Errors
     ///
@@ -1786,7 +1896,7 @@ impl<T: Element> FtArray<T> {
     /// ```
     pub fn retain(&self, mut keep: impl FnMut(&T) -> bool) -> Result<(), Error> {
         let mut w = self.lock();
-        let mut values = w.snapshot();
+        let mut values = w.snapshot()?;
         let len = values.len();
         values.retain(|x| keep(x));
         if values.len() == len {
@@ -1799,7 +1909,8 @@ impl<T: Element> FtArray<T> {
     /// readers see the array before the edit or after it, never part of it.
     ///
     /// `f` runs while the writer lock is held (other writers wait; readers do not). It must not
-    /// write to this same array. If it panics, nothing changes. Its return value is passed back.
+    /// call this array's locking methods (see [Deadlocks](Self#deadlocks)). If it panics,
+    /// nothing changes. Its return value is passed back.
     ///
     /// # Errors
     ///
@@ -1819,7 +1930,7 @@ impl<T: Element> FtArray<T> {
     /// ```
     pub fn update<R>(&self, f: impl FnOnce(&mut Vec<T>) -> R) -> Result<R, Error> {
         let mut w = self.lock();
-        let mut values = w.snapshot();
+        let mut values = w.snapshot()?;
         let result = f(&mut values);
         w.commit(&values)?;
         Ok(result)
@@ -1827,19 +1938,45 @@ impl<T: Element> FtArray<T> {
 
     /// Reverses the order of the elements in one step.
     ///
+    /// # Panics
+    ///
+    /// If the new buffer cannot be allocated; see [`try_reverse`](Self::try_reverse).
+    ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
     /// a.reverse();
     /// assert_eq!(a.to_vec(), [3, 2, 1]);
     /// ```
     pub fn reverse(&self) {
-        self.rewrite(|v| v.reverse());
+        self.try_reverse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Reverses the order of the elements in one step.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if the copy or the new buffer cannot be allocated; the array is
+    /// unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
+    /// a.try_reverse().unwrap();
+    /// assert_eq!(a.to_vec(), [3, 2, 1]);
+    /// ```
+    pub fn try_reverse(&self) -> Result<(), Error> {
+        self.rewrite(|v| v.reverse())
     }
 
     /// Sorts the elements (stable) with `compare`, in one step.
     ///
-    /// `compare` runs on a private copy while the writer lock is held; it must not write to
-    /// this same array. If it panics, nothing changes.
+    /// `compare` runs on a private copy while the writer lock is held; it must not call this
+    /// array's locking methods (see [Deadlocks](Self#deadlocks)). If it panics, nothing
+    /// changes.
+    ///
+    /// # Panics
+    ///
+    /// If `compare` panics, or the new buffer cannot be allocated; see
+    /// [`try_sort_by`](Self::try_sort_by).
     ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[2.5f64, -1.0, 0.0]);
@@ -1847,10 +1984,30 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [-1.0, 0.0, 2.5]);
     /// ```
     pub fn sort_by(&self, compare: impl FnMut(&T, &T) -> Ordering) {
-        self.rewrite(|v| v.sort_by(compare));
+        self.try_sort_by(compare).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Sorts the elements (stable) with `compare`, in one step; see [`sort_by`](Self::sort_by).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if the copy or the new buffer cannot be allocated; the array is
+    /// unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[2u8, 1]);
+    /// a.try_sort_by(|x, y| y.cmp(x)).unwrap();
+    /// assert_eq!(a.to_vec(), [2, 1]);
+    /// ```
+    pub fn try_sort_by(&self, compare: impl FnMut(&T, &T) -> Ordering) -> Result<(), Error> {
+        self.rewrite(|v| v.sort_by(compare))
     }
 
     /// Sorts the elements (stable) in one step.
+    ///
+    /// # Panics
+    ///
+    /// If the new buffer cannot be allocated; see [`try_sort`](Self::try_sort).
     ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[3i8, -1, 2]);
@@ -1861,10 +2018,33 @@ impl<T: Element> FtArray<T> {
     where
         T: Ord,
     {
-        self.rewrite(|v| v.sort());
+        self.try_sort().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Sorts the elements (stable) in one step.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if the copy or the new buffer cannot be allocated; the array is
+    /// unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[3i8, -1, 2]);
+    /// a.try_sort().unwrap();
+    /// assert_eq!(a.to_vec(), [-1, 2, 3]);
+    /// ```
+    pub fn try_sort(&self) -> Result<(), Error>
+    where
+        T: Ord,
+    {
+        self.rewrite(|v| v.sort())
     }
 
     /// Reverses the bytes of every element (Python's `byteswap`), in one step.
+    ///
+    /// # Panics
+    ///
+    /// If the new buffer cannot be allocated; see [`try_byteswap`](Self::try_byteswap).
     ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[0x1122u16]);
@@ -1872,23 +2052,64 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [0x2211]);
     /// ```
     pub fn byteswap(&self) {
+        self.try_byteswap().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Reverses the bytes of every element, in one step.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if the copy or the new buffer cannot be allocated; the array is
+    /// unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[0x1122u16]);
+    /// a.try_byteswap().unwrap();
+    /// assert_eq!(a.to_vec(), [0x2211]);
+    /// ```
+    pub fn try_byteswap(&self) -> Result<(), Error> {
         self.rewrite(|v| {
             for x in v.iter_mut() {
                 *x = from_bits(to_bits(*x).swap_bytes());
             }
-        });
+        })
     }
 
     /// A length-preserving edit: a new block normally, in place while exported.
-    fn rewrite(&self, edit: impl FnOnce(&mut Vec<T>)) {
+    fn rewrite(&self, edit: impl FnOnce(&mut Vec<T>)) -> Result<(), Error> {
         let mut w = self.lock();
-        let mut values = w.snapshot();
+        let mut values = w.snapshot()?;
         edit(&mut values);
-        if let Err(e) = w.commit(&values) {
-            // A same-length commit only allocates, and allocation failure aborts elsewhere in
-            // Rust too; report it the same way.
-            panic!("{e}");
-        }
+        w.commit(&values)
+    }
+
+    /// A copy of the array: a new array holding the elements of one instant.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if the copy cannot be allocated.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u8, 2]);
+    /// let b = a.try_clone().unwrap();
+    /// a.push(3);
+    /// assert_eq!(b.to_vec(), [1, 2]);
+    /// ```
+    pub fn try_clone(&self) -> Result<Self, Error> {
+        let guard = epoch::pin();
+        let mut values = Vec::new();
+        self.read(&guard, |v| {
+            values.clear();
+            values
+                .try_reserve(v.len())
+                .map_err(|_| Error::AllocFailed {
+                    bytes: v.len().saturating_mul(size_of::<T>()),
+                })?;
+            v.copy_into(&mut values);
+            Ok(())
+        })?;
+        drop(guard);
+        Self::try_from_slice(&values)
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1909,6 +2130,20 @@ impl<T: Element> FtArray<T> {
         crate::Export::new(self, ptr, len)
     }
 
+    /// Pins the storage and returns a read-only raw view of it: the same pin as
+    /// [`export`](Self::export), with no way to write. See
+    /// [`ReadOnlyExport`](crate::ReadOnlyExport).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
+    /// let e = a.export_readonly();
+    /// assert_eq!(e.len(), 2);
+    /// assert!(a.try_push(3).is_err()); // full, and the storage may not move
+    /// ```
+    pub fn export_readonly(&self) -> crate::ReadOnlyExport<'_, T> {
+        crate::ReadOnlyExport::new(self.export())
+    }
+
     /// Like [`export`](Self::export), without a guard: returns the element pointer and the
     /// length, and leaves the export counted until
     /// [`release_export`](Self::release_export) is called. For hosts (C, Python) whose buffer
@@ -1916,13 +2151,25 @@ impl<T: Element> FtArray<T> {
     /// moving operation then fails).
     ///
     /// The pointer is valid for `len` elements, never null (dangling but aligned when `len` is
-    /// 0), and stays valid until the matching release. Reads and writes through it must not
-    /// race with writes to the array from other threads: the host synchronises them.
+    /// 0), and stays valid until the matching release. The cells are atomic words of the
+    /// element's size, and the array's own readers and writers access them atomically, so any
+    /// access through the pointer that may overlap another thread's use of the array must be
+    /// atomic too (see [`Export`](crate::Export) for the details).
+    ///
+    /// # Aborts
+    ///
+    /// If more than `isize::MAX` exports are alive at once (as `Arc` does for its count):
+    /// wrapping the count would let the storage move under live exports.
     pub fn export_raw(&self) -> (*mut T, usize) {
         let w = self.lock();
         // Relaxed: increments happen only under the lock we hold, which orders them against
         // every moving operation's check.
-        self.exports.fetch_add(1, Relaxed);
+        let previous = self.exports.fetch_add(1, Relaxed);
+        if previous > isize::MAX as usize {
+            // Only reachable by leaking exports (`mem::forget` or unreleased raw exports)
+            // billions of times; continuing would risk a wrapped count.
+            std::process::abort();
+        }
         match w.block() {
             Some(block) => (
                 block.cells().as_ptr().cast::<T>().cast_mut(),
@@ -2146,6 +2393,33 @@ impl<'a, T: Element> Extend<&'a T> for FtArray<T> {
     }
 }
 
+/// Collects the items first, then appends them in one step, through a shared reference (so
+/// an array shared between threads can be extended from an iterator).
+///
+/// # Panics
+///
+/// As [`FtArray::push`].
+///
+/// ```
+/// let a = ftarray::FtArray::from_slice(&[1u32]);
+/// let mut shared = &a;
+/// shared.extend([2, 3]);
+/// shared.extend(&[4]);
+/// assert_eq!(a.to_vec(), [1, 2, 3, 4]);
+/// ```
+impl<T: Element> Extend<T> for &FtArray<T> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
+        let values: Vec<T> = iter.into_iter().collect();
+        self.extend_from_slice(&values);
+    }
+}
+
+impl<'a, T: Element> Extend<&'a T> for &FtArray<T> {
+    fn extend<I: IntoIterator<Item = &'a T>>(&mut self, iter: I) {
+        self.extend(iter.into_iter().copied());
+    }
+}
+
 impl<'a, T: Element> IntoIterator for &'a FtArray<T> {
     type Item = T;
     type IntoIter = Iter<'a, T>;
@@ -2157,6 +2431,39 @@ impl<'a, T: Element> IntoIterator for &'a FtArray<T> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    /// Past `isize::MAX` live exports, `export_raw` aborts the process instead of letting the
+    /// count wrap. Checked in a child process (this same test binary, re-run on this test with
+    /// an environment variable set), since an abort ends the process.
+    #[test]
+    #[cfg_attr(miri, ignore = "spawns a process")]
+    fn export_count_overflow_aborts_the_process() {
+        const CHILD: &str = "FTARRAY_EXPORT_OVERFLOW_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            let a = FtArray::<u8>::new();
+            a.exports.store(isize::MAX as usize + 1, Relaxed);
+            let _ = a.export_raw();
+            // Not reached when the overflow aborts.
+            std::process::exit(0);
+        }
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "array::tests::export_count_overflow_aborts_the_process",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!status.success(), "the child exited normally: no abort");
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(status.signal(), Some(6), "SIGABRT, got {status:?}");
+        }
+    }
 
     #[test]
     fn growth_is_geometric_with_a_floor() {

@@ -15,7 +15,7 @@ mod sync;
 pub use array::FtArray;
 pub use element::{Arith, Element, Word};
 pub use error::Error;
-pub use export::Export;
+pub use export::{Export, ReadOnlyExport};
 pub use reader::{Iter, Reader, ReaderIter};
 pub use reclaim::retired_bytes;
 
@@ -30,6 +30,7 @@ mod send_sync {
         assert_send_sync::<FtArray<u8>>();
         assert_send_sync::<FtArray<f64>>();
         assert_send_sync::<Export<'static, i32>>();
+        assert_send_sync::<ReadOnlyExport<'static, i32>>();
         assert_send_sync::<Error>();
     }
 }

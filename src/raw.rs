@@ -100,6 +100,10 @@ impl<W: Word> Block<W> {
 
     /// Appends the values of `cells[range]` to `out` with plain (non-atomic) reads.
     ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if `out` cannot grow; `out` is then unchanged.
+    ///
     /// # Safety
     ///
     /// No thread may write any cell in `range` while this runs (the caller holds the array's
@@ -109,10 +113,11 @@ impl<W: Word> Block<W> {
         &self,
         range: Range<usize>,
         out: &mut Vec<T>,
-    ) {
-        let () = crate::element::ElementLayout::<T>::CHECKED;
+    ) -> Result<(), Error> {
         let src = &self.cells[range];
-        out.reserve(src.len());
+        out.try_reserve(src.len()).map_err(|_| Error::AllocFailed {
+            bytes: size_of_val(src),
+        })?;
         #[cfg(not(loom))]
         {
             // SAFETY: `W::Atomic` has the size of `W`, which has the size of `T` (the contract
@@ -135,6 +140,7 @@ impl<W: Word> Block<W> {
                 crate::element::from_bits::<T>(W::load(c, crate::sync::Ordering::Relaxed))
             }),
         );
+        Ok(())
     }
 
     /// A pointer to the block addressed by `addr` (as stored in `crossbeam_epoch::Atomic`).
@@ -434,7 +440,7 @@ mod tests {
         let b: Owned<Block<u32>> = Owned::init(b.finish());
         let mut out: Vec<u32> = vec![99];
         // SAFETY: `b` is not shared with anyone.
-        unsafe { b.read_unsync_into(0..4, &mut out) };
+        unsafe { b.read_unsync_into(0..4, &mut out) }.unwrap();
         assert_eq!(out, [99, 20, 30, 7, 7]);
     }
 

@@ -4,6 +4,7 @@
 
 use ftarray::{Element, Error, Export, FtArray};
 use std::fmt::Debug;
+use std::num::NonZeroUsize;
 use std::ops::Bound;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -1474,6 +1475,111 @@ fn byteswap_reverses_the_bytes_of_every_element() {
     assert!(e.is_empty());
 }
 
+#[test]
+fn try_forms_of_rewrites_do_what_the_panicking_forms_do() {
+    let a = FtArray::from_slice(&[3i32, 1, 2]);
+    a.try_reverse().unwrap();
+    assert_eq!(a.to_vec(), [2, 1, 3]);
+    a.try_sort().unwrap();
+    assert_eq!(a.to_vec(), [1, 2, 3]);
+    a.try_sort_by(|x, y| y.cmp(x)).unwrap();
+    assert_eq!(a.to_vec(), [3, 2, 1]);
+    a.try_byteswap().unwrap();
+    assert_eq!(
+        a.to_vec(),
+        [3i32.swap_bytes(), 2i32.swap_bytes(), 1i32.swap_bytes()]
+    );
+    let b = a.try_clone().unwrap();
+    assert_eq!(b, a);
+    a.push(0);
+    assert_eq!(b.len(), 3, "a clone is independent");
+    let c = FtArray::try_from_slice(&[1u8, 2]).unwrap();
+    assert_eq!((c.to_vec(), c.capacity()), (vec![1, 2], 2));
+    assert!(FtArray::<u8>::try_from_slice(&[]).unwrap().is_empty());
+}
+
+#[test]
+fn try_rewrites_while_exported_work_in_place() {
+    let a = FtArray::from_slice(&[1u16, 2, 3]);
+    let e = a.export();
+    a.try_reverse().unwrap();
+    a.try_sort().unwrap();
+    a.try_byteswap().unwrap();
+    assert_eq!(view(&e), [0x0100, 0x0200, 0x0300]);
+}
+
+#[test]
+fn replace_strided_sets_every_step_th_element_of_the_range() {
+    let two = NonZeroUsize::new(2).unwrap();
+    let a = FtArray::from_slice(&[0u32, 1, 2, 3, 4, 5]);
+    a.replace_strided(1..6, two, &[10, 30, 50]).unwrap();
+    assert_eq!(a.to_vec(), [0, 10, 2, 30, 4, 50]);
+    a.replace_strided(.., NonZeroUsize::new(4).unwrap(), &[7, 8])
+        .unwrap();
+    assert_eq!(a.to_vec(), [7, 10, 2, 30, 8, 50]);
+    a.replace_strided(3..3, two, &[]).unwrap();
+    a.replace_strided(.., NonZeroUsize::MIN, &[1, 1, 1, 1, 1, 1])
+        .unwrap();
+    assert_eq!(a.to_vec(), [1; 6]);
+    // More values than the in-place limit: published as a new buffer.
+    let big = FtArray::from_slice(&vec![0u8; 300]);
+    let ones = vec![1u8; 150];
+    big.replace_strided(.., two, &ones).unwrap();
+    let v = big.to_vec();
+    assert!(v.iter().step_by(2).all(|&x| x == 1) && v.iter().skip(1).step_by(2).all(|&x| x == 0));
+}
+
+#[test]
+fn replace_strided_with_the_wrong_number_of_values_or_range_fails_unchanged() {
+    let two = NonZeroUsize::new(2).unwrap();
+    let a = FtArray::from_slice(&[0u32, 1, 2, 3, 4]);
+    fails_unchanged(
+        &a,
+        Error::LengthMismatch {
+            expected: 3,
+            actual: 2,
+        },
+        || a.replace_strided(.., two, &[9, 9]),
+    );
+    fails_unchanged(
+        &a,
+        Error::LengthMismatch {
+            expected: 0,
+            actual: 1,
+        },
+        || a.replace_strided(2..2, two, &[9]),
+    );
+    fails_unchanged(
+        &a,
+        Error::RangeOutOfBounds {
+            start: 0,
+            end: 6,
+            len: 5,
+        },
+        || a.replace_strided(0..6, two, &[9, 9, 9]),
+    );
+}
+
+#[test]
+fn replace_strided_while_exported_works_in_place_at_any_size() {
+    let a = FtArray::from_slice(&vec![0u8; 300]);
+    let e = a.export();
+    a.replace_strided(.., NonZeroUsize::new(3).unwrap(), &[5u8; 100])
+        .unwrap();
+    let v = view(&e);
+    assert!(v.iter().step_by(3).all(|&x| x == 5));
+    assert_eq!(v.iter().filter(|&&x| x == 5).count(), 100);
+}
+
+#[test]
+fn extend_through_a_shared_reference() {
+    let a = FtArray::from_slice(&[1u64]);
+    let mut r = &a;
+    r.extend(vec![2, 3]);
+    r.extend([4u64, 5].iter());
+    assert_eq!(a.to_vec(), [1, 2, 3, 4, 5]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Exports
 // ---------------------------------------------------------------------------------------------
@@ -1527,6 +1633,26 @@ fn export_of_a_cleared_array_with_capacity_keeps_its_capacity_usable() {
     a.extend_from_slice(&[2, 3, 4]);
     assert_eq!(a.to_vec(), [1, 2, 3, 4]);
     exported_unchanged(&a, 1, || a.try_push(5));
+}
+
+#[test]
+fn export_readonly_pins_like_export_and_reads_the_elements() {
+    let a = FtArray::from_slice(&[1u32, 2, 3]);
+    let e = a.export_readonly();
+    assert_eq!((e.len(), e.byte_len(), e.is_empty()), (3, 12, false));
+    assert!(std::ptr::eq(e.array(), &a));
+    assert_eq!(a.export_count(), 1);
+    // SAFETY: the export keeps 3 elements alive and in place; no other thread writes.
+    let seen = unsafe { std::slice::from_raw_parts(e.as_ptr(), 3) };
+    assert_eq!(seen, [1, 2, 3]);
+    exported_unchanged(&a, 1, || a.insert(0, 0));
+    let with_both = a.export();
+    assert_eq!(with_both.as_ptr(), e.as_ptr());
+    assert_eq!(a.export_count(), 2);
+    drop(with_both);
+    drop(e);
+    assert_eq!(a.export_count(), 0);
+    a.insert(0, 0).unwrap();
 }
 
 #[test]
@@ -1693,7 +1819,9 @@ fn remove_item_while_exported_succeeds_for_the_last_element() {
 }
 
 #[test]
-#[should_panic(expected = "cannot move or resize the storage while 1 export(s) pin it")]
+#[should_panic(
+    expected = "the storage is pinned by 1 export(s) and this operation would move or free it"
+)]
 fn push_panics_when_it_must_grow_while_exported() {
     let a = FtArray::from_slice(&[1u8]);
     let _e = a.export();
@@ -2079,7 +2207,7 @@ fn error_display_texts() {
             actual: 2
         }
         .to_string(),
-        "buffer length 2 does not match the required 4"
+        "2 value(s) given where 4 are needed"
     );
     assert_eq!(Error::CapacityOverflow.to_string(), "capacity overflow");
     assert_eq!(
@@ -2088,7 +2216,7 @@ fn error_display_texts() {
     );
     assert_eq!(
         Error::Exported { exports: 2 }.to_string(),
-        "cannot move or resize the storage while 2 export(s) pin it"
+        "the storage is pinned by 2 export(s) and this operation would move or free it"
     );
 }
 
@@ -2107,7 +2235,7 @@ fn errors_returned_by_operations_display_their_context() {
     let _e = a.export();
     assert_eq!(
         a.insert(0, 0).unwrap_err().to_string(),
-        "cannot move or resize the storage while 1 export(s) pin it"
+        "the storage is pinned by 1 export(s) and this operation would move or free it"
     );
 }
 
