@@ -1,44 +1,20 @@
-//! [`FtArray`]: the array itself, its read path and its write path.
+//! [`FtArray`]: the public, typed face of the array.
 //!
-//! See [`crate::docs::internals`] for the argument that the code below is sound and linearizable;
-//! the comments here point at the part of that argument each line relies on.
+//! Every method here is a short call into the crate-internal interface below it: reads go
+//! through [`FtArray::read`] (a validated [`View`] of the elements), writes through
+//! [`FtArray::write`] (the [`Writer`], which holds the lock). This file converts, resolves
+//! ranges and documents; how reads are validated and writes published lives in `raw/`.
 
 use crate::element::{Arith, Element, ElementLayout, Word, from_bits, to_bits};
 use crate::error::Error;
-use crate::raw::{Block, BlockBuilder, RawBlock, max_capacity};
-use crate::reader::{Iter, Reader};
-use crate::reclaim;
-use crate::sync::Ordering::{Acquire, Relaxed, Release, SeqCst};
-use crate::sync::{AtomicUsize, Mutex, MutexGuard, count_unflushed, fence, spin_loop, yield_now};
-use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Pointer, Shared};
+use crate::raw::{RawArray, Stamp, backoff};
+use crate::view::View;
+use crate::writer::Writer;
+use crossbeam_epoch::{self as epoch, Guard};
 use std::cmp::Ordering;
-use std::fmt;
 use std::marker::PhantomData;
 use std::num::NonZeroUsize;
 use std::ops::{Bound, Range, RangeBounds};
-
-/// Retired bytes after which a writer pushes its thread's garbage to the global queue and lets
-/// the collector run (`Guard::flush`). Blocks at least this large are flushed as soon as they
-/// are retired, so large buffers never wait in a thread-local bag.
-///
-/// Under loom the threshold is tiny so that small models exercise the flush path.
-pub(crate) const FLUSH_BYTES: usize = if cfg!(loom) { 64 } else { 64 * 1024 };
-
-/// Failed optimistic read attempts after which a reader also tries the writer lock (without
-/// waiting for it) before each further attempt. Under loom it is 1, so that small models reach
-/// the fallback.
-const OPTIMISTIC_ATTEMPTS: u32 = if cfg!(loom) { 1 } else { 8 };
-
-/// Failed attempts after which a reader yields its CPU between attempts instead of spinning
-/// (a writer preempted in the middle of a step needs a CPU to finish it).
-const SPIN_ATTEMPTS: u32 = 16;
-
-/// Longest equal-length `replace_range` done in place (inside one version step) rather than by
-/// building a new block; bounds how long a reader can be held up by such a step.
-pub(crate) const IN_PLACE_MAX: usize = 64;
-
-type Bits<T> = <T as Element>::Bits;
-type Cell<T> = <Bits<T> as Word>::Atomic;
 
 /// A growable array of plain numbers that any number of threads can read and write at once.
 ///
@@ -98,78 +74,9 @@ type Cell<T> = <Bits<T> as Word>::Atomic;
 /// the *source*, and so on; they see the array as it was before the closure's edit. Other
 /// arrays may be read and written freely.
 pub struct FtArray<T: Element> {
-    /// The current block, or null for an array that never allocated (or shrank to nothing).
-    /// Stored only by a writer holding `writer`; loaded by anyone.
-    buf: Atomic<Block<Bits<T>>>,
-    /// Live exports. Incremented only under `writer`; decremented by an export's drop, anywhere.
-    exports: AtomicUsize,
-    /// The per-array critical section every writer enters.
-    writer: Mutex<()>,
+    /// The concurrent core, over the element's word type.
+    raw: RawArray<T::Bits>,
     _elem: PhantomData<T>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// The read side
-// ---------------------------------------------------------------------------------------------
-
-/// What one read attempt sees: the first `len` cells of one block.
-pub(crate) struct View<'g, T: Element> {
-    cells: &'g [Cell<T>],
-    _elem: PhantomData<T>,
-}
-
-impl<T: Element> Clone for View<'_, T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<T: Element> Copy for View<'_, T> {}
-
-impl<'g, T: Element> View<'g, T> {
-    fn new(cells: &'g [Cell<T>]) -> Self {
-        View {
-            cells,
-            _elem: PhantomData,
-        }
-    }
-
-    #[inline(always)]
-    pub(crate) fn len(self) -> usize {
-        self.cells.len()
-    }
-
-    /// Relaxed: the attempt is validated as a whole by the version re-check in `read`.
-    #[inline(always)]
-    pub(crate) fn get(self, index: usize) -> Option<T> {
-        self.cells
-            .get(index)
-            .map(|c| from_bits(Bits::<T>::load(c, Relaxed)))
-    }
-
-    #[inline(always)]
-    pub(crate) fn iter(self) -> impl Iterator<Item = T> + 'g {
-        self.cells
-            .iter()
-            .map(|c| from_bits(Bits::<T>::load(c, Relaxed)))
-    }
-
-    pub(crate) fn slice(self, range: Range<usize>) -> View<'g, T> {
-        View::new(&self.cells[range])
-    }
-
-    /// Replaces the contents of `out` with this view's elements.
-    pub(crate) fn copy_into(self, out: &mut Vec<T>) {
-        out.clear();
-        out.reserve(self.len());
-        // A plain indexed loop into the spare capacity: no per-element length update, so the
-        // loads and stores pipeline (atomic loads are never vectorised).
-        for (dst, cell) in out.spare_capacity_mut().iter_mut().zip(self.cells) {
-            dst.write(from_bits(Bits::<T>::load(cell, Relaxed)));
-        }
-        // SAFETY: the reserve made room for `self.len()` elements, and the loop above
-        // initialised exactly the first `self.len()` of them (the zip stops at the shorter).
-        unsafe { out.set_len(self.len()) };
-    }
 }
 
 /// A range resolved against a length; `Err` if reversed or past the end.
@@ -195,225 +102,96 @@ pub(crate) fn resolve(
     Ok(s..e)
 }
 
+/// The bounds of `range`, by value.
 pub(crate) fn bounds(range: impl RangeBounds<usize>) -> (Bound<usize>, Bound<usize>) {
     (range.start_bound().cloned(), range.end_bound().cloned())
 }
 
-/// An array seen from outside its type: lets a [`Stamp`] re-check which block is current.
-pub(crate) trait BlockSource {
-    /// The address of the current block (0 for none), loaded under `guard`.
-    fn current_block(&self, guard: &Guard) -> usize;
-}
-
-impl<T: Element> BlockSource for FtArray<T> {
-    fn current_block(&self, guard: &Guard) -> usize {
-        // Relaxed: the pointer is only compared, never dereferenced; the caller's SeqCst fence
-        // orders this load (see `Stamp::unchanged`).
-        self.buf.load(Relaxed, guard).into_usize()
-    }
-}
-
-/// What one validated read of an array saw: its block and that block's (even) version.
-///
-/// While the stamp's guard stays pinned the block cannot be freed, so its address cannot be
-/// reused by another block: an unchanged address and version mean the array is in exactly the
-/// state the read saw.
-pub(crate) struct Stamp<'g> {
-    source: &'g dyn BlockSource,
-    guard: &'g Guard,
-    /// Address of the block read, 0 for an array without one.
-    block: usize,
-    /// That block's version word and the even value the read validated against.
-    version: Option<(&'g AtomicUsize, usize)>,
-}
-
-impl Stamp<'_> {
-    /// Whether the observed array is still in the state the read saw.
-    ///
-    /// Called by a writer of *another* array inside its publishing step, after storing its own
-    /// odd version (or swapping in its new block) and a `SeqCst` fence. Two such writers, each
-    /// extending its array from the other, form the store-buffering pattern: each stores to its
-    /// own array, fences, then loads the other's. The SeqCst fences forbid both loads from
-    /// missing the other's store, so at most one of two overlapping cross operations can pass
-    /// this check; the other sees a change and retries. Relaxed loads suffice after the fence.
-    fn unchanged(&self) -> bool {
-        self.source.current_block(self.guard) == self.block
-            && self
-                .version
-                .is_none_or(|(word, seen)| word.load(Relaxed) == seen)
-    }
-}
-
-/// Pause between two attempts of an operation that retries: spin, then yield.
-fn backoff(failed: u32) {
-    if failed < SPIN_ATTEMPTS {
-        for _ in 0..(1u32 << failed.min(6)) {
-            spin_loop();
-        }
-    } else {
-        yield_now();
-    }
-}
+// ---------------------------------------------------------------------------------------------
+// The crate-internal interface (also what the runtime-typed layer builds on)
+// ---------------------------------------------------------------------------------------------
 
 impl<T: Element> FtArray<T> {
-    /// Runs `f` on a consistent view of the array and returns its result.
+    /// Every constructor ends here, so every `FtArray<T>` that exists has passed the
+    /// compile-time check of [`Element`]'s contract (the size of `T` is the size of its word).
+    fn wrap(raw: RawArray<T::Bits>) -> Self {
+        let () = ElementLayout::<T>::CHECKED;
+        FtArray {
+            raw,
+            _elem: PhantomData,
+        }
+    }
+
+    /// Runs `f` on a consistent view of the array (one validated read) and returns its result.
     ///
-    /// This is the seqlock read side: load the block (Acquire), its version (Acquire; odd means
-    /// a writer is mid-step), the length and cells (Relaxed), an Acquire fence, the version again.
-    /// An unchanged version proves no in-place step touched the block while `f` looked, so `f`
-    /// saw a state that existed. `f` may run several times and sees torn data on the attempts
-    /// that are thrown away, so it must not have effects other than on its own scratch state.
-    ///
-    /// The first attempt is inlined into every read; the retries live out of line in
-    /// `read_contended`, which never waits for the writer lock.
+    /// `f` sees a `(len, elements)` state that the array really had at one instant between the
+    /// call and the return, so an index or slice resolved inside `f` against `View::len` is
+    /// resolved at the read's linearization point. `f` may run several times (and sees torn
+    /// data on the attempts that are thrown away), so it must only compute its result. Get a
+    /// guard with `crossbeam_epoch::pin()`; never call back into a host while it is pinned.
+    /// The read never waits for the writer lock.
     #[inline(always)]
     pub(crate) fn read<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(View<'g, T>) -> R) -> R {
-        match self.attempt(guard, &mut f) {
-            Some(result) => result,
-            None => self.read_contended(guard, f),
-        }
+        self.raw.read(guard, |v| f(View::new(v)))
     }
 
-    /// One optimistic attempt: `None` if a writer step overlapped it.
-    #[inline(always)]
-    fn attempt<'g, R>(&self, guard: &'g Guard, f: &mut impl FnMut(View<'g, T>) -> R) -> Option<R> {
-        // Acquire: pairs with the Release swap in `publish`, so the block's header and cells,
-        // written before it was published, are visible to the loads below.
-        let shared = self.buf.load(Acquire, guard);
-        // SAFETY: `shared` was loaded under `guard`. A block is handed to the collector only
-        // after it is unlinked from `buf`, and the collector frees it only once every guard
-        // pinned before that has been dropped; `'g` ties the reference to `guard`.
-        let Some(block) = (unsafe { shared.as_ref() }) else {
-            return Some(f(View::new(&[])));
-        };
-        // Acquire: pairs with the Release store that ended the last writer step, so the
-        // length and cells that step wrote are visible below.
-        let v1 = block.version().load(Acquire);
-        if v1 & 1 != 0 {
-            return None;
-        }
-        // `min`: `len <= cap` always holds, this just keeps a broken invariant from becoming
-        // an out-of-bounds slice.
-        let len = block.len().load(Relaxed).min(block.cap());
-        let result = f(View::new(&block.cells()[..len]));
-        // Acquire fence: keeps the relaxed loads above before the re-check below. If any of
-        // them saw a store from a step that began after `v1`, the writer's Release fence (in
-        // `step`) makes that step's odd version visible to the re-check.
-        fence(Acquire);
-        (block.version().load(Relaxed) == v1).then_some(result)
-    }
-
-    /// Retries until an attempt succeeds, never waiting for the writer lock.
-    ///
-    /// An attempt fails only while a writer is inside an O(1) in-place step on the block being
-    /// read (or has just finished one); O(n) rewrites build a new block and do not disturb
-    /// readers of the current one. So a reader keeps attempting, spinning and then yielding
-    /// between attempts, and after [`OPTIMISTIC_ATTEMPTS`] failures it also tries the writer
-    /// lock before each attempt, but only with `try_lock`: if a writer holds the lock (perhaps
-    /// for an O(n) rewrite or a long `sort_by` closure) the reader does not wait for it, since
-    /// an optimistic attempt succeeds while such a writer works. The lock, when it is free,
-    /// bounds the reader's work under a stream of small writes.
-    #[cold]
-    #[inline(never)]
-    fn read_contended<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(View<'g, T>) -> R) -> R {
-        let mut failed = 1u32;
-        loop {
-            backoff(failed);
-            if failed >= OPTIMISTIC_ATTEMPTS {
-                if let Some(lock) = self.writer.try_lock() {
-                    return self.read_locked(guard, &lock, f);
-                }
-            }
-            if let Some(result) = self.attempt(guard, &mut f) {
-                return result;
-            }
-            failed = failed.saturating_add(1);
-        }
-    }
-
-    /// A read while holding the writer lock: no writer can be mid-step.
-    #[cold]
-    fn read_locked<'g, R>(
-        &self,
-        guard: &'g Guard,
-        _lock: &MutexGuard<'_, ()>,
-        mut f: impl FnMut(View<'g, T>) -> R,
-    ) -> R {
-        let shared = self.buf.load(Acquire, guard);
-        // SAFETY: as in `attempt`; additionally no block can be retired while we hold the lock.
-        match unsafe { shared.as_ref() } {
-            None => f(View::new(&[])),
-            Some(block) => {
-                let len = block.len().load(Relaxed).min(block.cap());
-                f(View::new(&block.cells()[..len]))
-            }
-        }
-    }
-
-    /// Like [`read`](Self::read), and also returns a [`Stamp`] of the state `f` saw, for a
-    /// later check that the array is still in that state.
-    ///
-    /// Purely optimistic: it never takes this array's lock, not even with `try_lock`, so a
-    /// writer of another array may call it while holding its own lock (one lock at a time).
-    pub(crate) fn read_stamped<'g, R>(
+    /// Like [`read`](Self::read), and returns a stamp of the state read, for
+    /// `Stamp::unchanged`. Never takes this array's lock, not even with `try_lock`.
+    pub(crate) fn read_stamped<'g>(
         &'g self,
         guard: &'g Guard,
-        mut f: impl FnMut(View<'g, T>) -> R,
-    ) -> (R, Stamp<'g>) {
+        mut f: impl FnMut(View<'g, T>),
+    ) -> Stamp<'g> {
+        self.raw.read_stamped(guard, |v| f(View::new(v))).1
+    }
+
+    /// Takes the writer lock (held until the [`Writer`] is dropped).
+    ///
+    /// Everything done through the `Writer` happens under the lock, so a length read from it
+    /// still holds when a change decided from it is made: resolve indices and slices against
+    /// `Writer::len`, never against a length read earlier. Never call back into a host (Python
+    /// `__index__`, an iterator) while holding it: convert foreign values first.
+    #[inline]
+    pub(crate) fn write(&self) -> Writer<'_, T> {
+        Writer::new(self.raw.lock())
+    }
+
+    /// Whether this array's core is at `addr` (see `RawWriter::array_addr`).
+    pub(crate) fn is_at(&self, addr: usize) -> bool {
+        std::ptr::from_ref(&self.raw).cast::<()>() as usize == addr
+    }
+
+    /// Copies of `self` and `other` that were both the arrays' contents at one instant.
+    ///
+    /// `self` is read with a stamp, then `other`, then the stamp is re-checked: if `self` did
+    /// not change meanwhile, its copy was still its contents when `other` was read. No lock is
+    /// taken on `self`; `other` is read like any array. For `self` and `other` the same array,
+    /// callers use one snapshot instead.
+    pub(crate) fn snapshot_pair<U: Element>(&self, other: &FtArray<U>) -> (Vec<T>, Vec<U>) {
+        let guard = epoch::pin();
+        let (mut mine, mut theirs) = (Vec::new(), Vec::new());
         let mut failed = 0u32;
         loop {
-            // Acquire: see `attempt`.
-            let shared = self.buf.load(Acquire, guard);
-            let block_addr = shared.into_usize();
-            // SAFETY: see `attempt`.
-            let Some(block) = (unsafe { shared.as_ref() }) else {
-                let stamp = Stamp {
-                    source: self,
-                    guard,
-                    block: 0,
-                    version: None,
-                };
-                return (f(View::new(&[])), stamp);
-            };
-            // The seqlock read of `attempt`, keeping the version it validated.
-            let v1 = block.version().load(Acquire);
-            if v1 & 1 == 0 {
-                let len = block.len().load(Relaxed).min(block.cap());
-                let result = f(View::new(&block.cells()[..len]));
-                fence(Acquire);
-                if block.version().load(Relaxed) == v1 {
-                    let stamp = Stamp {
-                        source: self,
-                        guard,
-                        block: block_addr,
-                        version: Some((block.version(), v1)),
-                    };
-                    return (result, stamp);
-                }
+            let stamp = self.read_stamped(&guard, |v| v.copy_into(&mut mine));
+            other.read(&guard, |v| v.copy_into(&mut theirs));
+            // `other`'s read ends with an Acquire fence and a load, so the re-check below is
+            // ordered after every load of `other`.
+            if stamp.unchanged() {
+                return (mine, theirs);
             }
             failed = failed.saturating_add(1);
             backoff(failed);
         }
     }
 
-    /// The current block, loaded under `guard`.
-    #[inline]
-    fn block_in<'g>(&self, guard: &'g Guard) -> Option<&'g Block<Bits<T>>> {
-        // Acquire: see `read`.
-        let shared = self.buf.load(Acquire, guard);
-        // SAFETY: see `read`.
-        unsafe { shared.as_ref() }
-    }
+    // Reads under a given guard (for `Reader`, which pins once for many reads).
 
     pub(crate) fn len_in(&self, guard: &Guard) -> usize {
-        // Validated like any read, although it is one load: a block published by
-        // `publish_checked` carries an odd version until its check passes, and may be swapped
-        // out again, so its length alone is not yet a state of the array.
-        self.read(guard, |v| v.len())
+        self.raw.len_in(guard)
     }
 
     pub(crate) fn capacity_in(&self, guard: &Guard) -> usize {
-        self.block_in(guard).map_or(0, |b| b.cap())
+        self.raw.capacity_in(guard)
     }
 
     pub(crate) fn get_in(&self, index: usize, guard: &Guard) -> Option<T> {
@@ -495,463 +273,7 @@ impl<T: Element> FtArray<T> {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// The write side
-// ---------------------------------------------------------------------------------------------
-
-/// The writer lock, held; the only way to change the array.
-struct Locked<'a, T: Element> {
-    array: &'a FtArray<T>,
-    /// Always `Some` until `drop`, which releases the lock before helping reclaim.
-    state: Option<MutexGuard<'a, ()>>,
-    /// Bytes this critical section retired: after unlocking, the writer helps reclaim in
-    /// proportion to them if the process-wide retired bytes are above the soft limit (see
-    /// `crate::reclaim`).
-    retired_now: usize,
-    /// The export count, loaded once (on first need) and then reused: every decision of one
-    /// critical section is made from one value, so an export dropped between two checks cannot
-    /// split a decision. A cached 0 stays true (exports are only made under the lock we hold);
-    /// a cached non-zero may go stale, and then the operation fails as of the instant it was
-    /// loaded, which is a state that existed.
-    exports: Option<usize>,
-}
-
-impl<T: Element> Drop for Locked<'_, T> {
-    fn drop(&mut self) {
-        drop(self.state.take());
-        if self.retired_now > 0 {
-            reclaim::help(self.retired_now);
-        }
-    }
-}
-
-/// The next capacity for a block that must hold `needed` elements and now holds `cap`.
-fn grown_capacity<W: Word>(cap: usize, needed: usize) -> Result<usize, Error> {
-    if needed <= cap {
-        return Ok(cap);
-    }
-    let max = max_capacity::<W>();
-    if needed > max {
-        return Err(Error::CapacityOverflow);
-    }
-    // As std's RawVec: tiny arrays skip the 1, 2, 4 steps.
-    let min_non_zero = if size_of::<W>() == 1 { 8 } else { 4 };
-    Ok(needed.max(cap.saturating_mul(2)).max(min_non_zero).min(max))
-}
-
-/// Allocates a block of `cap` cells and fills it with `fill`; nobody else can see it yet.
-fn build<W: Word>(
-    cap: usize,
-    fill: impl FnOnce(&mut BlockBuilder<W>),
-) -> Result<RawBlock<W>, Error> {
-    let mut builder = BlockBuilder::new(cap)?;
-    fill(&mut builder);
-    Ok(builder.finish())
-}
-
-impl<'a, T: Element> Locked<'a, T> {
-    /// The current block.
-    ///
-    /// The reference borrows `self`, and only [`publish`](Self::publish) (which takes
-    /// `&mut self`) retires blocks, so the borrow checker proves no writer uses a block after it
-    /// has been handed to the collector.
-    #[inline]
-    fn block(&self) -> Option<&Block<Bits<T>>> {
-        // Relaxed is enough: the last store to `buf` was made under this lock, and acquiring
-        // the lock synchronizes with the unlock that followed it. No epoch pin is needed:
-        // only a lock holder retires blocks, and the returned borrow of `self` keeps the lock.
-        // SAFETY: the block cannot be freed while we hold the lock (see above).
-        unsafe { self.array.buf.load(Relaxed, epoch::unprotected()).as_ref() }
-    }
-
-    /// Length and capacity. Relaxed: only lock holders store `len`, and the lock orders them.
-    #[inline]
-    fn len_cap(&self) -> (usize, usize) {
-        self.block()
-            .map_or((0, 0), |b| (b.len().load(Relaxed), b.cap()))
-    }
-
-    /// The number of live exports, as loaded once by this critical section (see `exports`).
-    #[inline]
-    fn exports(&mut self) -> usize {
-        // Acquire: pairs with the Release decrement in an export's drop, so everything the
-        // export's holder did through its pointer happens before we move or free the storage.
-        // New exports are only created under the lock we hold, so the count cannot rise.
-        *self
-            .exports
-            .get_or_insert_with(|| self.array.exports.load(Acquire))
-    }
-
-    /// `Err(Exported)` while any export pins the storage.
-    #[inline]
-    fn check_movable(&mut self) -> Result<(), Error> {
-        match self.exports() {
-            0 => Ok(()),
-            exports => Err(Error::Exported { exports }),
-        }
-    }
-
-    /// Runs `f` as one in-place step on `block`: readers see all of it or none of it.
-    ///
-    /// `f` must only do O(1) work (or O(k) with a small constant k), must not allocate, block
-    /// or panic: readers that arrive during the step wait for it.
-    #[inline]
-    fn step<R>(block: &Block<Bits<T>>, f: impl FnOnce() -> R) -> R {
-        // Relaxed: only lock holders store the version, and we hold the lock.
-        let v = block.version().load(Relaxed);
-        block.version().store(v.wrapping_add(1), Relaxed);
-        // Release fence: any reader whose relaxed loads see a store made by `f` will, after its
-        // Acquire fence, also see this odd version (or a later one) on its re-check.
-        fence(Release);
-        let result = f();
-        // Release: a reader that loads this even version with Acquire sees all of `f`'s stores.
-        block.version().store(v.wrapping_add(2), Release);
-        result
-    }
-
-    /// Like [`step`](Self::step), for the step that publishes a cross-array operation: inside
-    /// the step, after a `SeqCst` fence, it re-checks `check` (the other array is still in the
-    /// state the operation copied) and runs `f` only if so. Returns whether `f` ran.
-    ///
-    /// Readers cannot validate a read that overlaps the step, so the state before the step, and
-    /// the state after it, are the only ones they see; the check and `f` happen at one instant
-    /// between the two (see `Stamp::unchanged` for why two such steps cannot both pass).
-    #[inline]
-    fn step_checked(block: &Block<Bits<T>>, check: Option<&Stamp<'_>>, f: impl FnOnce()) -> bool {
-        let Some(stamp) = check else {
-            Self::step(block, f);
-            return true;
-        };
-        let v = block.version().load(Relaxed);
-        block.version().store(v.wrapping_add(1), Relaxed);
-        // SeqCst fence: a Release fence as in `step`, and the store-buffering fence that orders
-        // the odd version before the loads of the other array in `unchanged`.
-        fence(SeqCst);
-        let ok = stamp.unchanged();
-        if ok {
-            f();
-        }
-        block.version().store(v.wrapping_add(2), Release);
-        ok
-    }
-
-    /// Like [`publish`](Self::publish), for a cross-array operation: the new block goes in with
-    /// an odd version (readers that find it retry), then, after a `SeqCst` fence, `check` is
-    /// re-checked. If the other array is unchanged the block's version becomes even and the old
-    /// block is retired; otherwise the old block goes back (readers never saw the new one in a
-    /// state they could validate) and the new one is retired. Returns whether it was published.
-    fn publish_checked(&mut self, new: RawBlock<Bits<T>>, check: Option<&Stamp<'_>>) -> bool {
-        let Some(stamp) = check else {
-            self.publish(Some(new));
-            return true;
-        };
-        let guard = epoch::pin();
-        let new = Owned::<Block<Bits<T>>>::init(new).into_shared(&guard);
-        // SAFETY: `new` is not shared yet.
-        let new_block = unsafe { new.deref() };
-        // Relaxed: not yet shared; the Release swap below publishes it.
-        new_block.version().store(1, Relaxed);
-        // Release: as in `publish`.
-        let old = self.array.buf.swap(new, Release, &guard);
-        // SeqCst fence: the store-buffering fence (see `Stamp::unchanged`): the swap above is
-        // ordered before the loads of the other array.
-        fence(SeqCst);
-        let (keep, retire) = if stamp.unchanged() {
-            // Release: a reader that loads the even version with Acquire sees the cells.
-            new_block.version().store(2, Release);
-            (new, old)
-        } else {
-            // Release: as in `publish`; the old block was never changed, so readers that still
-            // hold it, and readers that load it again now, see the state before this call.
-            self.array.buf.store(old, Release);
-            (old, new)
-        };
-        let published = keep == new;
-        self.retire(retire, &guard);
-        published
-    }
-
-    /// Makes `new` the array's block (null for `None`) and retires the old one.
-    fn publish(&mut self, new: Option<RawBlock<Bits<T>>>) {
-        let guard = epoch::pin();
-        let new = match new {
-            Some(raw) => Owned::<Block<Bits<T>>>::init(raw).into_shared(&guard),
-            None => Shared::null(),
-        };
-        // Release: a reader that loads the new pointer with Acquire sees the block's header and
-        // cells, written before this point. No Acquire needed: the old value was stored under
-        // the lock we hold.
-        let old = self.array.buf.swap(new, Release, &guard);
-        self.retire(old, &guard);
-    }
-
-    /// Hands `old`, which the caller has just unlinked from `buf`, to the epoch collector.
-    fn retire(&mut self, old: Shared<'_, Block<Bits<T>>>, guard: &Guard) {
-        // SAFETY: reading `old` is fine: we hold the lock, so it has not been retired yet.
-        if let Some(old_block) = unsafe { old.as_ref() } {
-            let bytes = old_block.alloc_size();
-            // Why deferring the free is sound: `old` is unlinked, so no reader can load it from
-            // now on; readers that loaded it earlier are pinned, and the collector frees it only
-            // after they all unpin. Writers reach blocks only through `Locked::block`, whose
-            // borrows ended before this `&mut self` call; exports pin the storage, and
-            // `check_movable` ruled them out before any caller got here (a block swapped back
-            // out by `publish_checked` was never exported). The closure may run on any thread:
-            // it only frees the block (whose atomics are `Send`) and counts bytes.
-            // SAFETY: `old` is unlinked and referenced only by pinned readers (see above).
-            unsafe {
-                guard.defer_unchecked(move || {
-                    drop(old.into_owned());
-                    reclaim::freed(bytes);
-                })
-            };
-            reclaim::retired(bytes);
-            self.retired_now += bytes;
-            if count_unflushed(bytes, FLUSH_BYTES) {
-                // Moves this thread's garbage to the global queue and tries to advance the epoch
-                // and free what has expired, so retired bytes cannot pile up in a local bag.
-                guard.flush();
-            }
-        }
-    }
-
-    /// A copy of the elements, read under the lock.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::AllocFailed`] if the copy cannot be allocated.
-    fn snapshot(&self) -> Result<Vec<T>, Error> {
-        let mut out = Vec::new();
-        if let Some(block) = self.block() {
-            let len = block.len().load(Relaxed);
-            // SAFETY: we hold the writer lock, so no thread writes the cells (writes through an
-            // export must be atomic or exclusive, see `Export`).
-            unsafe { block.read_unsync_into(0..len, &mut out) }?;
-        }
-        Ok(out)
-    }
-
-    /// Publishes `values` as the array's contents: as a new block when the storage may move,
-    /// or written back in place (same length only) while it is exported.
-    fn commit(&mut self, values: &[T]) -> Result<(), Error> {
-        let (len, cap) = self.len_cap();
-        let exports = self.exports();
-        if exports != 0 {
-            if values.len() != len {
-                return Err(Error::Exported { exports });
-            }
-            if let Some(block) = self.block() {
-                let cells = block.cells();
-                // This step is O(n): only exported storage is rewritten in place (readers wait
-                // for it); otherwise the new contents go to a new block below.
-                Self::step(block, || {
-                    for (c, v) in cells.iter().zip(values) {
-                        Bits::<T>::store(c, to_bits(*v), Relaxed);
-                    }
-                });
-            }
-            return Ok(());
-        }
-        if values.is_empty() && cap == 0 {
-            return Ok(());
-        }
-        let raw = build(grown_capacity::<Bits<T>>(cap, values.len())?, |b| {
-            b.push_slice(values)
-        })?;
-        self.publish(Some(raw));
-        Ok(())
-    }
-
-    /// Shortens the published length in one step (appends go through `append_in_place`).
-    fn set_len(&self, new_len: usize) {
-        if let Some(block) = self.block() {
-            Self::step(block, || block.len().store(new_len, Relaxed));
-        }
-    }
-
-    /// Writes the cells `len..new_len` with `write` (relaxed stores), then publishes
-    /// `new_len` in one O(1) step.
-    ///
-    /// The cells past the published length are invisible to validated readers: any reader that
-    /// could look at them read a longer length before a step shrank it, and that step changed
-    /// the version. So they are written outside the step; only the length is published inside
-    /// it, keeping the step O(1) however many elements are appended.
-    ///
-    /// Release fence: the step that shrank the length may have run on another thread (a
-    /// `clear` there, an `extend` here; the lock orders them). A reader whose relaxed loads see
-    /// one of the new cells must also see that step's odd version on its re-check, so the
-    /// stores need a release fence before them, exactly as the stores inside `step` have.
-    /// Without it a reader could pair the old length with the new cells (found by
-    /// tests/threads.rs under Miri, reproduced by a loom model).
-    #[inline]
-    fn append_in_place(
-        block: &Block<Bits<T>>,
-        len: usize,
-        new_len: usize,
-        check: Option<&Stamp<'_>>,
-        write: impl FnOnce(&[Cell<T>]),
-    ) -> bool {
-        fence(Release);
-        write(&block.cells()[len..new_len]);
-        Self::step_checked(block, check, || block.len().store(new_len, Relaxed))
-    }
-
-    /// Appends `src` (and then `n` copies of `fill`), in place if it fits, otherwise by moving
-    /// to a larger block.
-    fn append(&mut self, src: &[T], fill: Option<(T, usize)>) -> Result<(), Error> {
-        self.append_checked(src, fill, None).map(|_| ())
-    }
-
-    /// [`append`](Self::append), published only if `check` still holds at the publishing step
-    /// (see [`step_checked`](Self::step_checked)). `Ok(false)`: it did not, and nothing changed.
-    fn append_checked(
-        &mut self,
-        src: &[T],
-        fill: Option<(T, usize)>,
-        check: Option<&Stamp<'_>>,
-    ) -> Result<bool, Error> {
-        let (len, cap) = self.len_cap();
-        let extra = fill.map_or(0, |(_, n)| n);
-        let new_len = len
-            .checked_add(src.len())
-            .and_then(|n| n.checked_add(extra))
-            .ok_or(Error::CapacityOverflow)?;
-        if new_len == len {
-            return Ok(check.is_none_or(Stamp::unchanged));
-        }
-        if new_len <= cap {
-            let block = self.block().expect("cap > 0 implies a block");
-            return Ok(Self::append_in_place(block, len, new_len, check, |cells| {
-                let (copied, filled) = cells.split_at(src.len());
-                for (c, v) in copied.iter().zip(src) {
-                    Bits::<T>::store(c, to_bits(*v), Relaxed);
-                }
-                if let Some((v, _)) = fill {
-                    let bits = to_bits(v);
-                    for c in filled {
-                        Bits::<T>::store(c, bits, Relaxed);
-                    }
-                }
-            }));
-        }
-        self.check_movable()?;
-        let new_cap = grown_capacity::<Bits<T>>(cap, new_len)?;
-        let old = self.block();
-        let raw = build(new_cap, |b| {
-            if let Some(old) = old {
-                // SAFETY: we hold the writer lock and the storage is not exported.
-                unsafe { b.push_block(old, 0..len) };
-            }
-            b.push_slice(src);
-            if let Some((v, n)) = fill {
-                b.push_repeat(to_bits(v), n);
-            }
-        })?;
-        Ok(self.publish_checked(raw, check))
-    }
-
-    /// Replaces `range` (already resolved against the current length) with `src`.
-    fn splice(&mut self, range: Range<usize>, src: &[T]) -> Result<(), Error> {
-        let (len, cap) = self.len_cap();
-        if range.start == len {
-            return self.append(src, None);
-        }
-        let new_len = (len - range.len())
-            .checked_add(src.len())
-            .ok_or(Error::CapacityOverflow)?;
-        let exported = self.exports() != 0;
-        if range.len() == src.len() && (src.len() <= IN_PLACE_MAX || exported) {
-            if let Some(block) = self.block() {
-                let cells = &block.cells()[range];
-                Self::step(block, || {
-                    for (c, v) in cells.iter().zip(src) {
-                        Bits::<T>::store(c, to_bits(*v), Relaxed);
-                    }
-                });
-            }
-            return Ok(());
-        }
-        if range.end == len && src.is_empty() {
-            self.set_len(range.start);
-            return Ok(());
-        }
-        self.check_movable()?;
-        let new_cap = grown_capacity::<Bits<T>>(cap, new_len)?;
-        let old = self.block().expect("a non-empty range implies a block");
-        let raw = build(new_cap, |b| {
-            // SAFETY: we hold the writer lock and the storage is not exported.
-            unsafe { b.push_block(old, 0..range.start) };
-            b.push_slice(src);
-            // SAFETY: as above.
-            unsafe { b.push_block(old, range.end..len) };
-        })?;
-        self.publish(Some(raw));
-        Ok(())
-    }
-
-    /// Stores `values[k]` at index `start + k * step` for every `k`, as one step. All those
-    /// indices are below the length (the caller resolved them).
-    ///
-    /// In place (inside one version step) for at most [`IN_PLACE_MAX`] values, or any number
-    /// while exported; otherwise by publishing a patched copy, so readers never wait for an
-    /// O(n) step.
-    fn set_strided(&mut self, start: usize, step: usize, values: &[T]) -> Result<(), Error> {
-        if values.is_empty() {
-            return Ok(());
-        }
-        let exported = self.exports() != 0;
-        if values.len() <= IN_PLACE_MAX || exported {
-            let block = self.block().expect("a non-empty index set implies a block");
-            let cells = block.cells();
-            Self::step(block, || {
-                for (k, v) in values.iter().enumerate() {
-                    Bits::<T>::store(&cells[start + k * step], to_bits(*v), Relaxed);
-                }
-            });
-            return Ok(());
-        }
-        let mut copy = self.snapshot()?;
-        for (k, v) in values.iter().enumerate() {
-            copy[start + k * step] = *v;
-        }
-        self.commit(&copy)
-    }
-
-    /// Checks `index < len`.
-    fn check_index(&self, index: usize) -> Result<&Block<Bits<T>>, Error> {
-        let len = self.len_cap().0;
-        match self.block() {
-            Some(block) if index < len => Ok(block),
-            _ => Err(Error::IndexOutOfRange { index, len }),
-        }
-    }
-}
-
 impl<T: Element> FtArray<T> {
-    #[inline]
-    fn lock(&self) -> Locked<'_, T> {
-        Locked {
-            array: self,
-            state: Some(self.writer.lock()),
-            retired_now: 0,
-            exports: None,
-        }
-    }
-
-    /// Every constructor ends here, so every `FtArray<T>` that exists has passed the
-    /// compile-time check of [`Element`]'s contract (the size of `T` is the size of its word).
-    fn from_block(raw: Option<RawBlock<Bits<T>>>) -> Self {
-        let () = ElementLayout::<T>::CHECKED;
-        FtArray {
-            buf: match raw {
-                Some(raw) => Atomic::init(raw),
-                None => Atomic::null(),
-            },
-            exports: AtomicUsize::new(0),
-            writer: Mutex::new(()),
-            _elem: PhantomData,
-        }
-    }
-
     // -----------------------------------------------------------------------------------------
     // Construction
     // -----------------------------------------------------------------------------------------
@@ -964,7 +286,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.capacity(), 0);
     /// ```
     pub fn new() -> Self {
-        Self::from_block(None)
+        Self::wrap(RawArray::new())
     }
 
     /// An empty array with room for at least `capacity` elements.
@@ -997,10 +319,7 @@ impl<T: Element> FtArray<T> {
     /// );
     /// ```
     pub fn try_with_capacity(capacity: usize) -> Result<Self, Error> {
-        if capacity == 0 {
-            return Ok(Self::new());
-        }
-        Ok(Self::from_block(Some(build(capacity, |_| {})?)))
+        RawArray::try_with_capacity(capacity).map(Self::wrap)
     }
 
     /// An array holding a copy of `values`.
@@ -1028,11 +347,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.capacity(), 3);
     /// ```
     pub fn try_from_slice(values: &[T]) -> Result<Self, Error> {
-        if values.is_empty() {
-            return Ok(Self::new());
-        }
-        let raw = build(values.len(), |b| b.push_slice(values))?;
-        Ok(Self::from_block(Some(raw)))
+        RawArray::try_from_bytes(bytemuck::cast_slice(values)).map(Self::wrap)
     }
 
     /// Consumes the array and returns its elements.
@@ -1042,7 +357,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.into_vec(), vec![1, 2]);
     /// ```
     pub fn into_vec(self) -> Vec<T> {
-        self.lock().snapshot().unwrap_or_else(|e| panic!("{e}"))
+        self.write().snapshot().unwrap_or_else(|e| panic!("{e}"))
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1056,7 +371,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.len(), 3);
     /// ```
     pub fn len(&self) -> usize {
-        self.len_in(&epoch::pin())
+        self.raw.len_in(&epoch::pin())
     }
 
     /// Whether the array has no elements.
@@ -1076,7 +391,7 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.capacity() >= 10);
     /// ```
     pub fn capacity(&self) -> usize {
-        self.capacity_in(&epoch::pin())
+        self.raw.capacity_in(&epoch::pin())
     }
 
     /// The element at `index`, or `None` if `index` is out of range at that instant.
@@ -1201,32 +516,6 @@ impl<T: Element> FtArray<T> {
         self.count_in(value, &epoch::pin())
     }
 
-    /// A live iterator with its own position; see [`Iter`] for what it promises.
-    ///
-    /// ```
-    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
-    /// assert_eq!(a.iter().sum::<u32>(), 6);
-    /// ```
-    pub fn iter(&self) -> Iter<'_, T> {
-        Iter::new(self)
-    }
-
-    /// A handle that pins the epoch once for many reads; see [`Reader`].
-    ///
-    /// ```
-    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
-    /// let mut r = a.reader();
-    /// let mut sum = 0;
-    /// for i in 0..r.len() {
-    ///     sum += r.get(i).unwrap();
-    ///     r.repin(); // a quiescent point: lets retired buffers be freed
-    /// }
-    /// assert_eq!(sum, 6);
-    /// ```
-    pub fn reader(&self) -> Reader<'_, T> {
-        Reader::new(self, epoch::pin())
-    }
-
     // -----------------------------------------------------------------------------------------
     // Writes
     // -----------------------------------------------------------------------------------------
@@ -1246,7 +535,7 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.set(2, 0).is_err());
     /// ```
     pub fn set(&self, index: usize, value: T) -> Result<T, Error> {
-        self.fetch_update(index, |_| value)
+        self.write().set(index, value)
     }
 
     /// Replaces the element at `index` with `f(old)` in one atomic step and returns `old`.
@@ -1265,14 +554,10 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.get(0), Some(30));
     /// ```
     pub fn fetch_update(&self, index: usize, f: impl FnOnce(T) -> T) -> Result<T, Error> {
-        let w = self.lock();
-        let block = w.check_index(index)?;
-        let cell = &block.cells()[index];
-        // Relaxed: only lock holders store cells, and the lock orders them.
-        let old = from_bits(Bits::<T>::load(cell, Relaxed));
-        let new = to_bits(f(old));
-        Locked::<T>::step(block, || Bits::<T>::store(cell, new, Relaxed));
-        Ok(old)
+        let mut w = self.write();
+        let len = w.len();
+        let old = w.get(index).ok_or(Error::IndexOutOfRange { index, len })?;
+        w.set(index, f(old))
     }
 
     /// Adds `delta` to the element at `index` (wrapping for integers) and returns the old value.
@@ -1324,16 +609,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [3, 2, 1]);
     /// ```
     pub fn swap(&self, a: usize, b: usize) -> Result<(), Error> {
-        let w = self.lock();
-        w.check_index(a)?;
-        let block = w.check_index(b)?;
-        let (ca, cb) = (&block.cells()[a], &block.cells()[b]);
-        Locked::<T>::step(block, || {
-            let (va, vb) = (Bits::<T>::load(ca, Relaxed), Bits::<T>::load(cb, Relaxed));
-            Bits::<T>::store(ca, vb, Relaxed);
-            Bits::<T>::store(cb, va, Relaxed);
-        });
-        Ok(())
+        self.write().swap(a, b)
     }
 
     /// Appends `value`.
@@ -1368,21 +644,15 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.try_push(1).is_ok());
     /// ```
     pub fn try_push(&self, value: T) -> Result<(), Error> {
-        let mut w = self.lock();
-        if let Some(block) = w.block() {
-            // Fast path, the common case: room in the current block (see `append`).
-            let len = block.len().load(Relaxed);
-            if len < block.cap() {
-                Locked::<T>::append_in_place(block, len, len + 1, None, |cells| {
-                    Bits::<T>::store(&cells[0], to_bits(value), Relaxed)
-                });
-                return Ok(());
-            }
-        }
-        w.append(std::slice::from_ref(&value), None)
+        self.write().push(value)
     }
 
     /// Removes and returns the last element, or `None` if the array is empty.
+    ///
+    /// # Panics
+    ///
+    /// Under [strict exports](Self::set_strict_exports) while an export is alive; see
+    /// [`try_pop`](Self::try_pop).
     ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
@@ -1391,12 +661,26 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.pop(), None);
     /// ```
     pub fn pop(&self) -> Option<T> {
-        let w = self.lock();
-        let (len, _) = w.len_cap();
-        let last = len.checked_sub(1)?;
-        let value = from_bits(Bits::<T>::load(&w.block()?.cells()[last], Relaxed));
-        w.set_len(last);
-        Some(value)
+        self.try_pop().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Removes and returns the last element, or `Ok(None)` if the array is empty.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] under [strict exports](Self::set_strict_exports) while an export
+    /// is alive; the array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32]);
+    /// a.set_strict_exports(true);
+    /// let e = a.export();
+    /// assert!(a.try_pop().is_err());
+    /// drop(e);
+    /// assert_eq!(a.try_pop(), Ok(Some(1)));
+    /// ```
+    pub fn try_pop(&self) -> Result<Option<T>, Error> {
+        self.write().pop()
     }
 
     /// Inserts `value` at `index`, shifting the later elements up.
@@ -1415,8 +699,8 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.insert(9, 0).is_err());
     /// ```
     pub fn insert(&self, index: usize, value: T) -> Result<(), Error> {
-        let mut w = self.lock();
-        let len = w.len_cap().0;
+        let mut w = self.write();
+        let len = w.len();
         if index > len {
             return Err(Error::IndexOutOfRange { index, len });
         }
@@ -1436,9 +720,9 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [2, 3]);
     /// ```
     pub fn remove(&self, index: usize) -> Result<T, Error> {
-        let mut w = self.lock();
-        let block = w.check_index(index)?;
-        let value = from_bits(Bits::<T>::load(&block.cells()[index], Relaxed));
+        let mut w = self.write();
+        let len = w.len();
+        let value = w.get(index).ok_or(Error::IndexOutOfRange { index, len })?;
         w.splice(index..index + 1, &[])?;
         Ok(value)
     }
@@ -1459,14 +743,8 @@ impl<T: Element> FtArray<T> {
     where
         T: PartialEq,
     {
-        let mut w = self.lock();
-        let Some(block) = w.block() else {
-            return Ok(None);
-        };
-        let len = w.len_cap().0;
-        let found = block.cells()[..len]
-            .iter()
-            .position(|c| from_bits::<T>(Bits::<T>::load(c, Relaxed)) == *value);
+        let mut w = self.write();
+        let found = w.view().iter().position(|x| x == *value);
         match found {
             Some(index) => w.splice(index..index + 1, &[]).map(|()| Some(index)),
             None => Ok(None),
@@ -1486,17 +764,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [4, 2, 3]);
     /// ```
     pub fn swap_remove(&self, index: usize) -> Result<T, Error> {
-        let w = self.lock();
-        let block = w.check_index(index)?;
-        let last = w.len_cap().0 - 1;
-        let cells = block.cells();
-        Ok(from_bits(Locked::<T>::step(block, || {
-            let removed = Bits::<T>::load(&cells[index], Relaxed);
-            let moved = Bits::<T>::load(&cells[last], Relaxed);
-            Bits::<T>::store(&cells[index], moved, Relaxed);
-            block.len().store(last, Relaxed);
-            removed
-        })))
+        self.write().swap_remove(index)
     }
 
     /// Appends all of `values`; readers see none or all of them.
@@ -1527,7 +795,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.len(), 2);
     /// ```
     pub fn try_extend_from_slice(&self, values: &[T]) -> Result<(), Error> {
-        self.lock().append(values, None)
+        self.write().append(values)
     }
 
     /// Appends a copy of `other`'s elements, in one step: at the instant the elements appear,
@@ -1568,23 +836,8 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [1, 2, 3]);
     /// ```
     pub fn try_extend_from_array(&self, other: &FtArray<T>) -> Result<(), Error> {
-        let mut w = self.lock();
-        if std::ptr::eq(self, other) {
-            // We hold the lock: the snapshot is the array at the instant of the append.
-            let values = w.snapshot()?;
-            return w.append(&values, None);
-        }
-        let guard = epoch::pin();
-        let mut values = Vec::new();
-        let mut failed = 0u32;
-        loop {
-            let ((), stamp) = other.read_stamped(&guard, |v| v.copy_into(&mut values));
-            if w.append_checked(&values, None, Some(&stamp))? {
-                return Ok(());
-            }
-            failed = failed.saturating_add(1);
-            backoff(failed);
-        }
+        self.write()
+            .with_copy_of(other, |w, values| w.append(values))
     }
 
     /// Appends the elements encoded in `bytes` (native byte order; Python's `frombytes`).
@@ -1601,22 +854,16 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.extend_from_bytes(&[1, 2, 3]).is_err());
     /// ```
     pub fn extend_from_bytes(&self, bytes: &[u8]) -> Result<(), Error> {
-        let item_size = size_of::<T>();
-        if bytes.len() % item_size != 0 {
-            return Err(Error::BadByteLength {
-                len: bytes.len(),
-                item_size,
-            });
-        }
-        let values: Vec<T> = bytes
-            .chunks_exact(item_size)
-            .map(bytemuck::pod_read_unaligned)
-            .collect();
-        self.try_extend_from_slice(&values)
+        self.write().append_bytes(bytes)
     }
 
     /// Shortens the array to `len` elements; does nothing if it is not longer. Keeps the
-    /// capacity, works in place, and is allowed while exported.
+    /// capacity, works in place, and is allowed while exported (unless exports are
+    /// [strict](Self::set_strict_exports)).
+    ///
+    /// # Panics
+    ///
+    /// Under strict exports while an export is alive; see [`try_truncate`](Self::try_truncate).
     ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
@@ -1624,10 +871,23 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [1]);
     /// ```
     pub fn truncate(&self, len: usize) {
-        let w = self.lock();
-        if len < w.len_cap().0 {
-            w.set_len(len);
-        }
+        self.try_truncate(len).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Shortens the array to `len` elements; does nothing if it is not longer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] under [strict exports](Self::set_strict_exports) while an export
+    /// is alive (and the array is longer); the array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
+    /// a.try_truncate(1).unwrap();
+    /// assert_eq!(a.to_vec(), [1]);
+    /// ```
+    pub fn try_truncate(&self, len: usize) -> Result<(), Error> {
+        self.write().truncate(len)
     }
 
     /// Removes every element, keeping the capacity (call
@@ -1636,6 +896,11 @@ impl<T: Element> FtArray<T> {
     /// A reader that runs at the same time sees the whole old array or the empty one; the
     /// storage it reads from stays valid until it is done with it.
     ///
+    /// # Panics
+    ///
+    /// Under [strict exports](Self::set_strict_exports) while an export is alive; see
+    /// [`try_clear`](Self::try_clear).
+    ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
     /// a.clear();
@@ -1643,7 +908,23 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.get(0), None);
     /// ```
     pub fn clear(&self) {
-        self.truncate(0);
+        self.try_clear().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Removes every element, keeping the capacity.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] under [strict exports](Self::set_strict_exports) while an export
+    /// is alive (and the array is not empty); the array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
+    /// a.try_clear().unwrap();
+    /// assert!(a.is_empty());
+    /// ```
+    pub fn try_clear(&self) -> Result<(), Error> {
+        self.write().truncate(0)
     }
 
     /// Resizes to `new_len`, filling new slots with `value`.
@@ -1670,15 +951,12 @@ impl<T: Element> FtArray<T> {
     ///
     /// As [`try_push`](Self::try_push) when growing past the capacity. The array is unchanged.
     pub fn try_resize(&self, new_len: usize, value: T) -> Result<(), Error> {
-        let mut w = self.lock();
-        let len = w.len_cap().0;
+        let mut w = self.write();
+        let len = w.len();
         if new_len <= len {
-            if new_len < len {
-                w.set_len(new_len);
-            }
-            return Ok(());
+            return w.truncate(new_len);
         }
-        w.append(&[], Some((value, new_len - len)))
+        w.append_repeat(value, new_len - len)
     }
 
     /// Makes room for at least `additional` more elements (growing geometrically).
@@ -1710,7 +988,7 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.try_reserve(3).is_ok());
     /// ```
     pub fn try_reserve(&self, additional: usize) -> Result<(), Error> {
-        self.reserve_impl(additional, false)
+        self.write().reserve(additional, false)
     }
 
     /// Makes room for exactly `additional` more elements (no geometric growth).
@@ -1725,34 +1003,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.capacity(), 5);
     /// ```
     pub fn try_reserve_exact(&self, additional: usize) -> Result<(), Error> {
-        self.reserve_impl(additional, true)
-    }
-
-    fn reserve_impl(&self, additional: usize, exact: bool) -> Result<(), Error> {
-        let mut w = self.lock();
-        let (len, cap) = w.len_cap();
-        let needed = len.checked_add(additional).ok_or(Error::CapacityOverflow)?;
-        if needed <= cap {
-            return Ok(());
-        }
-        if needed > max_capacity::<Bits<T>>() {
-            return Err(Error::CapacityOverflow);
-        }
-        w.check_movable()?;
-        let new_cap = if exact {
-            needed
-        } else {
-            grown_capacity::<Bits<T>>(cap, needed)?
-        };
-        let old = w.block();
-        let raw = build(new_cap, |b| {
-            if let Some(old) = old {
-                // SAFETY: we hold the writer lock and the storage is not exported.
-                unsafe { b.push_block(old, 0..len) };
-            }
-        })?;
-        w.publish(Some(raw));
-        Ok(())
+        self.write().reserve(additional, true)
     }
 
     /// Moves the elements to storage of exactly their length (none at all when empty), retiring
@@ -1770,21 +1021,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.capacity(), 1);
     /// ```
     pub fn shrink_to_fit(&self) -> Result<(), Error> {
-        let mut w = self.lock();
-        let (len, cap) = w.len_cap();
-        if len == cap && (cap > 0 || w.block().is_none()) {
-            return Ok(());
-        }
-        w.check_movable()?;
-        if len == 0 {
-            w.publish(None);
-            return Ok(());
-        }
-        let old = w.block().expect("len > 0 implies a block");
-        // SAFETY: we hold the writer lock and the storage is not exported.
-        let raw = build(len, |b| unsafe { b.push_block(old, 0..len) })?;
-        w.publish(Some(raw));
-        Ok(())
+        self.write().shrink_to_fit()
     }
 
     /// Replaces the elements in `range` with `values` (Python's slice assignment `a[i:j] = …`,
@@ -1808,8 +1045,8 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.is_empty());
     /// ```
     pub fn replace_range(&self, range: impl RangeBounds<usize>, values: &[T]) -> Result<(), Error> {
-        let mut w = self.lock();
-        let range = resolve(bounds(range), w.len_cap().0)?;
+        let mut w = self.write();
+        let range = resolve(bounds(range), w.len())?;
         w.splice(range, values)
     }
 
@@ -1842,8 +1079,8 @@ impl<T: Element> FtArray<T> {
         step: NonZeroUsize,
         values: &[T],
     ) -> Result<(), Error> {
-        let mut w = self.lock();
-        let range = resolve(bounds(range), w.len_cap().0)?;
+        let mut w = self.write();
+        let range = resolve(bounds(range), w.len())?;
         let expected = range.len().div_ceil(step.get());
         if values.len() != expected {
             return Err(Error::LengthMismatch {
@@ -1867,13 +1104,9 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [1, 4]);
     /// ```
     pub fn remove_range(&self, range: impl RangeBounds<usize>) -> Result<Vec<T>, Error> {
-        let mut w = self.lock();
-        let range = resolve(bounds(range), w.len_cap().0)?;
-        let mut removed = Vec::new();
-        if let Some(block) = w.block() {
-            // SAFETY: we hold the writer lock; see `Locked::snapshot`.
-            unsafe { block.read_unsync_into(range.clone(), &mut removed) }?;
-        }
+        let mut w = self.write();
+        let range = resolve(bounds(range), w.len())?;
+        let removed = w.snapshot_range(range.clone())?;
         w.splice(range, &[])?;
         Ok(removed)
     }
@@ -1895,7 +1128,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [2, 4]);
     /// ```
     pub fn retain(&self, mut keep: impl FnMut(&T) -> bool) -> Result<(), Error> {
-        let mut w = self.lock();
+        let mut w = self.write();
         let mut values = w.snapshot()?;
         let len = values.len();
         values.retain(|x| keep(x));
@@ -1929,7 +1162,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [1, 2]);
     /// ```
     pub fn update<R>(&self, f: impl FnOnce(&mut Vec<T>) -> R) -> Result<R, Error> {
-        let mut w = self.lock();
+        let mut w = self.write();
         let mut values = w.snapshot()?;
         let result = f(&mut values);
         w.commit(&values)?;
@@ -2077,7 +1310,7 @@ impl<T: Element> FtArray<T> {
 
     /// A length-preserving edit: a new block normally, in place while exported.
     fn rewrite(&self, edit: impl FnOnce(&mut Vec<T>)) -> Result<(), Error> {
-        let mut w = self.lock();
+        let mut w = self.write();
         let mut values = w.snapshot()?;
         edit(&mut values);
         w.commit(&values)
@@ -2112,38 +1345,6 @@ impl<T: Element> FtArray<T> {
         Self::try_from_slice(&values)
     }
 
-    // -----------------------------------------------------------------------------------------
-    // Exports
-    // -----------------------------------------------------------------------------------------
-
-    /// Pins the storage and returns a raw view of it (what Python's buffer protocol and C hosts
-    /// need). See [`Export`](crate::Export).
-    ///
-    /// ```
-    /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
-    /// let e = a.export();
-    /// assert_eq!(e.len(), 2);
-    /// assert!(a.try_push(3).is_err()); // full, and the storage may not move
-    /// ```
-    pub fn export(&self) -> crate::Export<'_, T> {
-        let (ptr, len) = self.export_raw();
-        crate::Export::new(self, ptr, len)
-    }
-
-    /// Pins the storage and returns a read-only raw view of it: the same pin as
-    /// [`export`](Self::export), with no way to write. See
-    /// [`ReadOnlyExport`](crate::ReadOnlyExport).
-    ///
-    /// ```
-    /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
-    /// let e = a.export_readonly();
-    /// assert_eq!(e.len(), 2);
-    /// assert!(a.try_push(3).is_err()); // full, and the storage may not move
-    /// ```
-    pub fn export_readonly(&self) -> crate::ReadOnlyExport<'_, T> {
-        crate::ReadOnlyExport::new(self.export())
-    }
-
     /// Like [`export`](Self::export), without a guard: returns the element pointer and the
     /// length, and leaves the export counted until
     /// [`release_export`](Self::release_export) is called. For hosts (C, Python) whose buffer
@@ -2161,27 +1362,8 @@ impl<T: Element> FtArray<T> {
     /// If more than `isize::MAX` exports are alive at once (as `Arc` does for its count):
     /// wrapping the count would let the storage move under live exports.
     pub fn export_raw(&self) -> (*mut T, usize) {
-        let w = self.lock();
-        // Relaxed: increments happen only under the lock we hold, which orders them against
-        // every moving operation's check.
-        let previous = self.exports.fetch_add(1, Relaxed);
-        if previous > isize::MAX as usize {
-            // Only reachable by leaking exports (`mem::forget` or unreleased raw exports)
-            // billions of times; continuing would risk a wrapped count.
-            std::process::abort();
-        }
-        match w.block() {
-            Some(block) => (
-                block.cells().as_ptr().cast::<T>().cast_mut(),
-                block.len().load(Relaxed),
-            ),
-            None => (
-                std::ptr::NonNull::<Cell<T>>::dangling()
-                    .as_ptr()
-                    .cast::<T>(),
-                0,
-            ),
-        }
+        let (ptr, len) = self.write().export();
+        (ptr.as_ptr(), len)
     }
 
     /// Ends one export made by [`export_raw`](Self::export_raw).
@@ -2192,10 +1374,9 @@ impl<T: Element> FtArray<T> {
     /// and the pointer that call returned must not be used afterwards. (Releasing an export
     /// someone else still uses would let the storage move under them.)
     pub unsafe fn release_export(&self) {
-        // Release: pairs with the Acquire load in `check_movable`; the holder's accesses through
-        // the pointer happen before the storage can move or be freed.
-        let previous = self.exports.fetch_sub(1, Release);
-        debug_assert!(previous > 0, "release_export without a matching export_raw");
+        // SAFETY: the caller matches this call with one unreleased `export_raw` of this array
+        // and stops using its pointer, which is the core's contract too.
+        unsafe { self.raw.release_export() }
     }
 
     /// The number of live exports.
@@ -2208,275 +1389,48 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.export_count(), 0);
     /// ```
     pub fn export_count(&self) -> usize {
-        self.exports.load(Acquire)
+        self.raw.export_count()
     }
-}
 
-impl<T: Element> Drop for FtArray<T> {
-    fn drop(&mut self) {
-        // SAFETY: `&mut self`: no reader, writer or guard-holding handle can reach this array
-        // any more, so the current block is ours alone.
-        let shared = self.buf.load(Relaxed, unsafe { epoch::unprotected() });
-        if shared.is_null() {
-            return;
-        }
-        if self.exports.load(Acquire) != 0 {
-            // A raw export was never released: its holder may still use the storage, so leak
-            // it rather than hand them a dangling pointer.
-            return;
-        }
-        // SAFETY: as above; the block is not exported and not shared, so we may free it now.
-        drop(unsafe { shared.into_owned() });
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Standard traits
-// ---------------------------------------------------------------------------------------------
-
-impl<T: Element> Default for FtArray<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// A snapshot copy.
-impl<T: Element> Clone for FtArray<T> {
-    fn clone(&self) -> Self {
-        Self::from_slice(&self.to_vec())
-    }
-}
-
-/// Formats a snapshot like a list: `[1, 2, 3]`.
-impl<T: Element + fmt::Debug> fmt::Debug for FtArray<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.to_vec()).finish()
-    }
-}
-
-impl<T: Element> FtArray<T> {
-    /// Copies of `self` and `other` that were both the arrays' contents at one instant.
+    /// Chooses the export rule. Off (the default): while an export is alive, operations that
+    /// would move or free the storage fail with [`Error::Exported`], and everything else
+    /// (including length changes within the capacity) works. On: *any* change of the length
+    /// fails while an export is alive, as CPython's `array` raises `BufferError`; elements can
+    /// still be set, and length-preserving rewrites are done in place.
     ///
-    /// `self` is read with a stamp, then `other`, then the stamp is re-checked: if `self` did
-    /// not change meanwhile, its copy was still its contents when `other` was read. No lock is
-    /// taken on `self`; `other` is read like any array. For `self` and `other` the same array,
-    /// the caller uses one snapshot instead.
-    fn snapshot_pair<U: Element>(&self, other: &FtArray<U>) -> (Vec<T>, Vec<U>) {
-        let guard = epoch::pin();
-        let (mut mine, mut theirs) = (Vec::new(), Vec::new());
-        let mut failed = 0u32;
-        loop {
-            let ((), stamp) = self.read_stamped(&guard, |v| v.copy_into(&mut mine));
-            other.read(&guard, |v| v.copy_into(&mut theirs));
-            // `other`'s read ends with an Acquire fence and a load, so the re-check below is
-            // ordered after every load of `other`.
-            if stamp.unchanged() {
-                return (mine, theirs);
-            }
-            failed = failed.saturating_add(1);
-            backoff(failed);
-        }
+    /// Every decision is made under the array's lock, from one load of the export count.
+    ///
+    /// ```
+    /// use ftarray::{Error, FtArray};
+    ///
+    /// let a = FtArray::<u8>::with_capacity(8);
+    /// a.set_strict_exports(true);
+    /// let e = a.export();
+    /// assert_eq!(a.try_push(1), Err(Error::Exported { exports: 1 })); // room, but strict
+    /// drop(e);
+    /// a.try_push(1).unwrap();
+    /// ```
+    pub fn set_strict_exports(&self, strict: bool) {
+        self.write().set_strict_exports(strict);
     }
-}
 
-/// Compares the two arrays' contents at one instant; an array compared with itself is one
-/// snapshot compared with itself.
-impl<T: Element + PartialEq> PartialEq for FtArray<T> {
-    // `v == v` on purpose: it is false when an element is NaN, as it is for slices.
-    #[allow(clippy::eq_op)]
-    fn eq(&self, other: &Self) -> bool {
-        if std::ptr::eq(self, other) {
-            let v = self.to_vec();
-            return v == v;
-        }
-        let (a, b) = self.snapshot_pair(other);
-        a == b
-    }
-}
-
-impl<T: Element + Eq> Eq for FtArray<T> {}
-
-/// Compares the contents lexicographically (as slices do), at one instant, like `==`.
-impl<T: Element + PartialOrd> PartialOrd for FtArray<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        if std::ptr::eq(self, other) {
-            let v = self.to_vec();
-            return v.partial_cmp(&v);
-        }
-        let (a, b) = self.snapshot_pair(other);
-        a.partial_cmp(&b)
-    }
-}
-
-/// Compares the contents lexicographically (as slices do), at one instant, like `==`.
-impl<T: Element + Ord> Ord for FtArray<T> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        if std::ptr::eq(self, other) {
-            return Ordering::Equal;
-        }
-        let (a, b) = self.snapshot_pair(other);
-        a.cmp(&b)
-    }
-}
-
-/// Hashes a snapshot of the contents as the slice of those elements hashes, so equal arrays
-/// hash equally.
-impl<T: Element + std::hash::Hash> std::hash::Hash for FtArray<T> {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.to_vec().as_slice().hash(state);
-    }
-}
-
-impl<T: Element + PartialEq> PartialEq<[T]> for FtArray<T> {
-    fn eq(&self, other: &[T]) -> bool {
-        self.to_vec() == other
-    }
-}
-
-impl<T: Element + PartialEq> PartialEq<Vec<T>> for FtArray<T> {
-    fn eq(&self, other: &Vec<T>) -> bool {
-        self.to_vec() == *other
-    }
-}
-
-impl<T: Element + PartialEq, const N: usize> PartialEq<[T; N]> for FtArray<T> {
-    fn eq(&self, other: &[T; N]) -> bool {
-        self.to_vec() == other
-    }
-}
-
-impl<T: Element> From<Vec<T>> for FtArray<T> {
-    fn from(values: Vec<T>) -> Self {
-        Self::from_slice(&values)
-    }
-}
-
-impl<T: Element> From<&[T]> for FtArray<T> {
-    fn from(values: &[T]) -> Self {
-        Self::from_slice(values)
-    }
-}
-
-impl<T: Element, const N: usize> From<[T; N]> for FtArray<T> {
-    fn from(values: [T; N]) -> Self {
-        Self::from_slice(&values)
-    }
-}
-
-impl<T: Element> From<FtArray<T>> for Vec<T> {
-    fn from(array: FtArray<T>) -> Self {
-        array.into_vec()
-    }
-}
-
-impl<T: Element> FromIterator<T> for FtArray<T> {
-    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
-        Self::from(iter.into_iter().collect::<Vec<T>>())
-    }
-}
-
-/// Collects the items first, then appends them in one step.
-///
-/// # Panics
-///
-/// As [`FtArray::push`].
-impl<T: Element> Extend<T> for FtArray<T> {
-    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
-        let values: Vec<T> = iter.into_iter().collect();
-        self.extend_from_slice(&values);
-    }
-}
-
-impl<'a, T: Element> Extend<&'a T> for FtArray<T> {
-    fn extend<I: IntoIterator<Item = &'a T>>(&mut self, iter: I) {
-        self.extend(iter.into_iter().copied());
-    }
-}
-
-/// Collects the items first, then appends them in one step, through a shared reference (so
-/// an array shared between threads can be extended from an iterator).
-///
-/// # Panics
-///
-/// As [`FtArray::push`].
-///
-/// ```
-/// let a = ftarray::FtArray::from_slice(&[1u32]);
-/// let mut shared = &a;
-/// shared.extend([2, 3]);
-/// shared.extend(&[4]);
-/// assert_eq!(a.to_vec(), [1, 2, 3, 4]);
-/// ```
-impl<T: Element> Extend<T> for &FtArray<T> {
-    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
-        let values: Vec<T> = iter.into_iter().collect();
-        self.extend_from_slice(&values);
-    }
-}
-
-impl<'a, T: Element> Extend<&'a T> for &FtArray<T> {
-    fn extend<I: IntoIterator<Item = &'a T>>(&mut self, iter: I) {
-        self.extend(iter.into_iter().copied());
-    }
-}
-
-impl<'a, T: Element> IntoIterator for &'a FtArray<T> {
-    type Item = T;
-    type IntoIter = Iter<'a, T>;
-    fn into_iter(self) -> Iter<'a, T> {
-        self.iter()
+    /// Whether the strict export rule is on (see
+    /// [`set_strict_exports`](Self::set_strict_exports)).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::<u8>::new();
+    /// assert!(!a.strict_exports());
+    /// a.set_strict_exports(true);
+    /// assert!(a.strict_exports());
+    /// ```
+    pub fn strict_exports(&self) -> bool {
+        self.raw.strict_exports()
     }
 }
 
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-
-    /// Past `isize::MAX` live exports, `export_raw` aborts the process instead of letting the
-    /// count wrap. Checked in a child process (this same test binary, re-run on this test with
-    /// an environment variable set), since an abort ends the process.
-    #[test]
-    #[cfg_attr(miri, ignore = "spawns a process")]
-    fn export_count_overflow_aborts_the_process() {
-        const CHILD: &str = "FTARRAY_EXPORT_OVERFLOW_CHILD";
-        if std::env::var_os(CHILD).is_some() {
-            let a = FtArray::<u8>::new();
-            a.exports.store(isize::MAX as usize + 1, Relaxed);
-            let _ = a.export_raw();
-            // Not reached when the overflow aborts.
-            std::process::exit(0);
-        }
-        let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "array::tests::export_count_overflow_aborts_the_process",
-                "--test-threads=1",
-            ])
-            .env(CHILD, "1")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(!status.success(), "the child exited normally: no abort");
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::ExitStatusExt;
-            assert_eq!(status.signal(), Some(6), "SIGABRT, got {status:?}");
-        }
-    }
-
-    #[test]
-    fn growth_is_geometric_with_a_floor() {
-        assert_eq!(grown_capacity::<u32>(0, 1), Ok(4));
-        assert_eq!(grown_capacity::<u8>(0, 1), Ok(8));
-        assert_eq!(grown_capacity::<u32>(4, 5), Ok(8));
-        assert_eq!(grown_capacity::<u32>(4, 100), Ok(100));
-        assert_eq!(grown_capacity::<u32>(8, 3), Ok(8));
-        assert_eq!(
-            grown_capacity::<u64>(0, usize::MAX),
-            Err(Error::CapacityOverflow)
-        );
-    }
 
     #[test]
     fn ranges_resolve_like_slices() {
@@ -2491,6 +1445,7 @@ mod tests {
 
     #[test]
     fn retired_bytes_are_counted_per_thread_and_large_blocks_flush_at_once() {
+        use crate::reclaim::FLUSH_BYTES;
         use crate::sync::unflushed;
         let a = FtArray::<u64>::new();
         a.extend_from_slice(&vec![1; FLUSH_BYTES / 8 + 1]);

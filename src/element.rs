@@ -34,10 +34,6 @@ pub trait Word: Pod + Eq + Send + Sync + sealed::Sealed {
     #[doc(hidden)]
     fn store(cell: &Self::Atomic, value: Self, order: Ordering);
 
-    /// Plain write through exclusive access.
-    #[doc(hidden)]
-    fn set_mut(cell: &mut Self::Atomic, value: Self);
-
     /// The same value with its bytes in reverse order.
     #[doc(hidden)]
     fn swap_bytes(self) -> Self;
@@ -60,17 +56,6 @@ macro_rules! word {
             #[inline(always)]
             fn store(cell: &$atomic, value: $w, order: Ordering) {
                 cell.store(value, order)
-            }
-            #[inline(always)]
-            fn set_mut(cell: &mut $atomic, value: $w) {
-                #[cfg(not(loom))]
-                {
-                    *cell.get_mut() = value;
-                }
-                #[cfg(loom)]
-                {
-                    cell.with_mut(|v| *v = value);
-                }
             }
             #[inline(always)]
             fn swap_bytes(self) -> $w {

@@ -4,6 +4,40 @@ use crate::array::FtArray;
 use crate::element::Element;
 use std::fmt;
 
+impl<T: Element> FtArray<T> {
+    /// Pins the storage and returns a raw view of it (what Python's buffer protocol and C hosts
+    /// need). See [`Export`](crate::Export).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
+    /// let e = a.export();
+    /// assert_eq!(e.len(), 2);
+    /// assert!(a.try_push(3).is_err()); // full, and the storage may not move
+    /// ```
+    pub fn export(&self) -> crate::Export<'_, T> {
+        let (ptr, len) = self.export_raw();
+        Export {
+            array: self,
+            ptr,
+            len,
+        }
+    }
+
+    /// Pins the storage and returns a read-only raw view of it: the same pin as
+    /// [`export`](Self::export), with no way to write. See
+    /// [`ReadOnlyExport`](crate::ReadOnlyExport).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
+    /// let e = a.export_readonly();
+    /// assert_eq!(e.len(), 2);
+    /// assert!(a.try_push(3).is_err()); // full, and the storage may not move
+    /// ```
+    pub fn export_readonly(&self) -> crate::ReadOnlyExport<'_, T> {
+        ReadOnlyExport(self.export())
+    }
+}
+
 /// Pins an [`FtArray`]'s storage and exposes it as a raw pointer and a length: what Python's
 /// buffer protocol (`memoryview`) and C hosts need.
 ///
@@ -70,10 +104,6 @@ pub struct Export<'a, T: Element> {
 }
 
 impl<'a, T: Element> Export<'a, T> {
-    pub(crate) fn new(array: &'a FtArray<T>, ptr: *mut T, len: usize) -> Self {
-        Export { array, ptr, len }
-    }
-
     /// The first element (dangling but aligned when the length is 0).
     pub fn as_ptr(&self) -> *const T {
         self.ptr
@@ -148,10 +178,6 @@ unsafe impl<T: Element> Sync for Export<'_, T> {}
 pub struct ReadOnlyExport<'a, T: Element>(Export<'a, T>);
 
 impl<'a, T: Element> ReadOnlyExport<'a, T> {
-    pub(crate) fn new(export: Export<'a, T>) -> Self {
-        ReadOnlyExport(export)
-    }
-
     /// The first element (dangling but aligned when the length is 0).
     pub fn as_ptr(&self) -> *const T {
         self.0.as_ptr()

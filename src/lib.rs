@@ -2,15 +2,19 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
-mod array;
+// One concept a file; each uses only the ones listed after it.
+mod array; // FtArray: the public typed face
 pub mod docs;
-mod element;
-mod error;
-mod export;
-mod raw;
-mod reader;
-mod reclaim;
-mod sync;
+mod element; // Element, Word, Arith
+mod error; // Error
+mod export; // Export, ReadOnlyExport (and FtArray::export*)
+mod raw; // the concurrent core, keyed by word size
+mod reader; // Reader, Iter, ReaderIter (and FtArray::iter, FtArray::reader)
+mod reclaim; // retired-bytes accounting and back-pressure
+mod sync; // the loom shim
+mod traits; // the std traits of FtArray
+mod view; // View: the typed read view (crate-internal interface)
+mod writer; // Writer: the typed writer lock (crate-internal interface)
 
 pub use array::FtArray;
 pub use element::{Arith, Element, Word};

@@ -32,6 +32,13 @@
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 
+/// Bytes a thread retires before it pushes its garbage to the global queue and lets the
+/// collector run (`Guard::flush`). Blocks at least this large are flushed as soon as they are
+/// retired, so large buffers never wait in a thread-local bag.
+///
+/// Under loom the threshold is tiny so that small models exercise the flush path.
+pub(crate) const FLUSH_BYTES: usize = if cfg!(loom) { 64 } else { 64 * 1024 };
+
 /// Retired-but-unfreed bytes above which a writer that retires more memory helps reclaim.
 pub(crate) const SOFT_LIMIT: usize = 8 << 20;
 
@@ -191,7 +198,7 @@ pub(crate) fn help(retired_now: usize) {
     GLOBAL.help_with(
         retired_now,
         crossbeam_epoch::is_pinned(),
-        crate::array::FLUSH_BYTES,
+        FLUSH_BYTES,
         |r| {
             if r > 0 && r < STOP_AFTER {
                 std::thread::yield_now();

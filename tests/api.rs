@@ -2144,13 +2144,13 @@ fn iter_is_fused_after_the_first_none() {
 fn iter_position_is_the_index_read_next() {
     let a = FtArray::from_slice(&[1.0f32, 2.0]);
     let mut it = a.iter();
-    assert_eq!(it.position(), 0);
+    assert_eq!(it.next_index(), 0);
     it.next();
-    assert_eq!(it.position(), 1);
+    assert_eq!(it.next_index(), 1);
     it.next();
-    assert_eq!(it.position(), 2);
+    assert_eq!(it.next_index(), 2);
     assert_eq!(it.next(), None);
-    assert_eq!(it.position(), 2, "a failed read does not advance");
+    assert_eq!(it.next_index(), 2, "a failed read does not advance");
     assert_eq!(format!("{it:?}"), "Iter { position: 2 }");
 }
 
@@ -2162,7 +2162,7 @@ fn iterators_have_independent_positions() {
     assert_eq!(i1.next(), Some(1));
     assert_eq!(i1.next(), Some(2));
     assert_eq!(i2.next(), Some(1));
-    assert_eq!((i1.position(), i2.position()), (2, 1));
+    assert_eq!((i1.next_index(), i2.next_index()), (2, 1));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1007,9 +1007,9 @@ impl<'a, T: FuzzElem> Harness<'a, T> {
                 let k = usize::from(*k % 16);
                 let mut it = a.iter();
                 let mut got: Vec<T> = it.by_ref().take(k).collect();
-                assert_eq!(it.position(), k.min(len), "{op:?}: iterator position");
+                assert_eq!(it.next_index(), k.min(len), "{op:?}: iterator position");
                 got.extend(it.by_ref());
-                assert_eq!(it.position(), len, "{op:?}: iterator position at the end");
+                assert_eq!(it.next_index(), len, "{op:?}: iterator position at the end");
                 assert!(it.next().is_none(), "{op:?}: iterator not fused");
                 let via_ref: Vec<T> = a.into_iter().collect();
                 assert_eq!(
