@@ -7,7 +7,7 @@
 
 use crate::element::{Arith, Element, ElementLayout, Word, from_bits, to_bits};
 use crate::error::Error;
-use crate::raw::{RawArray, Stamp, backoff};
+use crate::raw::{RawArray, Stamp};
 use crate::view::View;
 use crate::writer::Writer;
 use crossbeam_epoch::{self as epoch, Guard};
@@ -161,27 +161,19 @@ impl<T: Element> FtArray<T> {
         std::ptr::from_ref(&self.raw).cast::<()>() as usize == addr
     }
 
-    /// Copies of `self` and `other` that were both the arrays' contents at one instant.
-    ///
-    /// `self` is read with a stamp, then `other`, then the stamp is re-checked: if `self` did
-    /// not change meanwhile, its copy was still its contents when `other` was read. No lock is
-    /// taken on `self`; `other` is read like any array. For `self` and `other` the same array,
-    /// callers use one snapshot instead.
+    /// Copies of `self` and `other` that were both the arrays' contents at one instant (see
+    /// `RawArray::read_pair`). No lock is taken. For `self` and `other` the same array, callers
+    /// use one snapshot instead.
     pub(crate) fn snapshot_pair<U: Element>(&self, other: &FtArray<U>) -> (Vec<T>, Vec<U>) {
         let guard = epoch::pin();
         let (mut mine, mut theirs) = (Vec::new(), Vec::new());
-        let mut failed = 0u32;
-        loop {
-            let stamp = self.read_stamped(&guard, |v| v.copy_into(&mut mine));
-            other.read(&guard, |v| v.copy_into(&mut theirs));
-            // `other`'s read ends with an Acquire fence and a load, so the re-check below is
-            // ordered after every load of `other`.
-            if stamp.unchanged() {
-                return (mine, theirs);
-            }
-            failed = failed.saturating_add(1);
-            backoff(failed);
-        }
+        self.raw.read_pair(
+            &other.raw,
+            &guard,
+            |v| View::<T>::new(v).copy_into(&mut mine),
+            |v| View::<U>::new(v).copy_into(&mut theirs),
+        );
+        (mine, theirs)
     }
 
     // Reads under a given guard (for `Reader`, which pins once for many reads).

@@ -47,6 +47,16 @@ impl<T: Element> FtArray<T> {
 /// Every read is still validated and linearizable on its own; two reads through one `Reader`
 /// are two separate instants. A `Reader` stays on the thread that made it (`!Send`).
 ///
+/// It cannot be sent to another thread (its pin belongs to the thread that made it):
+///
+/// ```compile_fail,E0277
+/// let a = ftarray::FtArray::from_slice(&[1u8]);
+/// let r = a.reader();
+/// std::thread::scope(|s| {
+///     s.spawn(move || r.len());
+/// });
+/// ```
+///
 /// ```
 /// use ftarray::FtArray;
 /// let a = FtArray::from_slice(&[1u64, 2, 3]);

@@ -345,3 +345,176 @@ impl<'a, T: Element> Writer<'a, T> {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::FtArray;
+
+    #[test]
+    fn reads_under_the_lock_see_the_contents() {
+        let a = FtArray::from_slice(&[1u16, 2, 3]);
+        let w = a.write();
+        assert_eq!((w.len(), w.capacity()), (3, 3));
+        assert_eq!((w.get(2), w.get(3)), (Some(3), None));
+        assert_eq!(w.view().iter().collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(w.snapshot(), Ok(vec![1, 2, 3]));
+        assert_eq!(w.snapshot_range(1..3), Ok(vec![2, 3]));
+        assert_eq!(
+            w.snapshot_range(2..4),
+            Err(Error::RangeOutOfBounds {
+                start: 2,
+                end: 4,
+                len: 3
+            })
+        );
+        assert!(!w.strict_exports());
+    }
+
+    #[test]
+    fn changes_resolve_against_the_length_under_the_lock() {
+        let a = FtArray::from_slice(&[0i32, 1, 2, 3, 4]);
+        let mut w = a.write();
+        assert_eq!(w.set(0, 10), Ok(0));
+        w.splice(1..3, &[7]).unwrap();
+        assert_eq!(w.snapshot().unwrap(), [10, 7, 3, 4]);
+        assert_eq!(
+            w.splice(3..9, &[]),
+            Err(Error::RangeOutOfBounds {
+                start: 3,
+                end: 9,
+                len: 4
+            })
+        );
+        w.set_strided(0, 2, &[-1, -2]).unwrap();
+        assert_eq!(w.snapshot().unwrap(), [-1, 7, -2, 4]);
+        assert_eq!(
+            w.set_strided(2, 2, &[5, 5]),
+            Err(Error::IndexOutOfRange { index: 4, len: 4 })
+        );
+        assert_eq!(
+            w.set_strided(0, 0, &[5, 5]),
+            Err(Error::IndexOutOfRange { index: 0, len: 4 })
+        );
+        w.append_repeat(9, 2).unwrap();
+        w.append_bytes(&8i32.to_ne_bytes()).unwrap();
+        assert_eq!(
+            w.append_bytes(&[1, 2, 3]),
+            Err(Error::BadByteLength {
+                len: 3,
+                item_size: 4
+            })
+        );
+        assert_eq!(w.pop(), Ok(Some(8)));
+        w.truncate(3).unwrap();
+        assert_eq!(w.swap_remove(0), Ok(-1));
+        w.commit(&[1, 2, 3, 4, 5]).unwrap();
+        drop(w);
+        assert_eq!(a.to_vec(), [1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn commit_while_exported_is_in_place_and_keeps_the_length() {
+        let a = FtArray::from_slice(&[1u8, 2, 3]);
+        let mut w = a.write();
+        let (ptr, len) = w.export();
+        assert_eq!(w.commit(&[1]), Err(Error::Exported { exports: 1 }));
+        w.commit(&[7, 8, 9]).unwrap();
+        assert_eq!(w.capacity(), 3);
+        drop(w);
+        // SAFETY: the export pins 3 elements; no other thread uses `a`.
+        assert_eq!(
+            unsafe { std::slice::from_raw_parts(ptr.as_ptr(), len) },
+            [7, 8, 9]
+        );
+        // SAFETY: releases the export made above; `ptr` is not used again.
+        unsafe { a.release_export() };
+    }
+
+    #[test]
+    fn with_copy_of_another_array_of_another_type() {
+        let a = FtArray::from_slice(&[1.5f64]);
+        let b = FtArray::from_slice(&[2u8, 3]);
+        let n = a
+            .write()
+            .with_copy_of(&b, |w, values| {
+                let converted: Vec<f64> = values.iter().map(|&x| f64::from(x)).collect();
+                w.append(&converted)?;
+                Ok(values.len())
+            })
+            .unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(a.to_vec(), [1.5, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn with_copy_of_the_same_array_copies_it_under_the_lock() {
+        let a = FtArray::from_slice(&[1u32, 2, 3]);
+        a.write()
+            .with_copy_of(&a, |w, values| w.splice(1..2, values))
+            .unwrap();
+        assert_eq!(a.to_vec(), [1, 1, 2, 3, 3]);
+    }
+
+    /// The other array changes between the copy and the edit's publishing step: nothing
+    /// becomes visible, and the edit runs again with a fresh copy.
+    #[test]
+    fn with_copy_of_retries_when_the_other_array_changed() {
+        for grow in [false, true] {
+            let a = FtArray::<u32>::with_capacity(if grow { 1 } else { 16 });
+            a.push(0);
+            let b = FtArray::from_slice(&[1u32]);
+            let mut runs = 0;
+            a.write()
+                .with_copy_of(&b, |w, values| {
+                    runs += 1;
+                    if runs == 1 {
+                        b.push(2); // `b` is not locked by us: this lands before our step
+                    }
+                    w.append(values)
+                })
+                .unwrap();
+            assert_eq!(runs, 2, "grow = {grow}");
+            assert_eq!(
+                a.to_vec(),
+                [0, 1, 2],
+                "grow = {grow}: the second copy went in"
+            );
+        }
+    }
+
+    /// After a conflict, further changes of the same edit are skipped too (the edit runs
+    /// again), so an edit is never half published.
+    #[test]
+    fn with_copy_of_skips_every_change_after_a_conflict() {
+        let a = FtArray::<u32>::with_capacity(16);
+        let b = FtArray::from_slice(&[1u32]);
+        let mut runs = 0;
+        a.write()
+            .with_copy_of(&b, |w, values| {
+                runs += 1;
+                if runs == 1 {
+                    b.push(2);
+                }
+                w.append(values)?;
+                w.append(&[100])
+            })
+            .unwrap();
+        assert_eq!(runs, 2);
+        assert_eq!(a.to_vec(), [1, 2, 100]);
+    }
+
+    #[test]
+    fn with_copy_of_lets_a_panic_through_and_leaves_the_writer_usable() {
+        let a = FtArray::from_slice(&[1u8]);
+        let b = FtArray::from_slice(&[2u8]);
+        let mut w = a.write();
+        let r = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            w.with_copy_of(&b, |_, _| -> Result<(), Error> { panic!("edit failed") })
+        }));
+        assert!(r.is_err());
+        w.push(3).unwrap(); // no stale check left behind
+        drop(w);
+        assert_eq!(a.to_vec(), [1, 3]);
+    }
+}

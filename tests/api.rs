@@ -1635,6 +1635,80 @@ fn export_of_a_cleared_array_with_capacity_keeps_its_capacity_usable() {
     exported_unchanged(&a, 1, || a.try_push(5));
 }
 
+/// Under strict exports every change of the length fails while an export is alive (even
+/// one that fits in the capacity), and changes nothing; same-length changes still work, in
+/// place.
+#[test]
+fn strict_exports_refuse_every_length_change_while_exported() {
+    let a = FtArray::<u32>::with_capacity(16);
+    a.extend_from_slice(&[1, 2, 3, 4]);
+    a.set_strict_exports(true);
+    assert!(a.strict_exports());
+    let e = a.export();
+    let b = FtArray::from_slice(&[9u32]);
+    exported_unchanged(&a, 1, || a.try_push(5));
+    exported_unchanged(&a, 1, || a.try_pop());
+    exported_unchanged(&a, 1, || a.try_truncate(2));
+    exported_unchanged(&a, 1, || a.try_clear());
+    exported_unchanged(&a, 1, || a.try_extend_from_slice(&[5]));
+    exported_unchanged(&a, 1, || a.try_extend_from_array(&b));
+    exported_unchanged(&a, 1, || a.try_extend_from_array(&a));
+    exported_unchanged(&a, 1, || a.extend_from_bytes(&5u32.to_ne_bytes()));
+    exported_unchanged(&a, 1, || a.try_resize(6, 0));
+    exported_unchanged(&a, 1, || a.try_resize(2, 0));
+    exported_unchanged(&a, 1, || a.insert(4, 5));
+    exported_unchanged(&a, 1, || a.remove(3));
+    exported_unchanged(&a, 1, || a.remove_item(&4));
+    exported_unchanged(&a, 1, || a.swap_remove(0));
+    exported_unchanged(&a, 1, || a.replace_range(1..2, &[7, 7]));
+    exported_unchanged(&a, 1, || a.replace_range(2.., &[]));
+    exported_unchanged(&a, 1, || a.remove_range(3..));
+    exported_unchanged(&a, 1, || a.retain(|&x| x > 1));
+    exported_unchanged(&a, 1, || a.update(|v| v.push(5)));
+    panics_unchanged(&a, || a.pop());
+    panics_unchanged(&a, || a.truncate(0));
+    panics_unchanged(&a, || a.clear());
+    panics_unchanged(&a, || a.push(5));
+    // Same-length changes work, in place (the export sees them).
+    assert_eq!(a.set(0, 10), Ok(1));
+    a.swap(0, 1).unwrap();
+    a.try_reverse().unwrap();
+    a.replace_range(0..2, &[20, 21]).unwrap();
+    a.replace_strided(.., NonZeroUsize::new(3).unwrap(), &[30, 31])
+        .unwrap();
+    a.update(|v| v.iter_mut().for_each(|x| *x += 1)).unwrap();
+    assert_eq!(view(&e), [31, 22, 11, 32]);
+    // Appending nothing, truncating to the length and popping nothing change no length.
+    a.try_extend_from_slice(&[]).unwrap();
+    a.try_truncate(4).unwrap();
+    drop(e);
+    // No export: everything works again; the rule stays on.
+    a.try_push(5).unwrap();
+    assert_eq!(a.try_pop(), Ok(Some(5)));
+    assert!(a.strict_exports());
+    let e = a.export_readonly();
+    exported_unchanged(&a, 1, || a.try_push(5));
+    drop(e);
+    a.set_strict_exports(false);
+    let e = a.export();
+    a.try_push(5).unwrap(); // fits: allowed under the default rule
+    assert_eq!(a.try_pop(), Ok(Some(5)));
+    exported_unchanged(&a, 1, || a.insert(0, 0)); // moves: refused under either rule
+    drop(e);
+}
+
+#[test]
+fn strict_exports_with_an_empty_array_refuse_the_first_push() {
+    let a = FtArray::<u8>::new();
+    a.set_strict_exports(true);
+    let e = a.export();
+    exported_unchanged(&a, 1, || a.try_push(1));
+    assert_eq!(a.try_pop(), Ok(None)); // nothing to remove: no length change
+    a.try_clear().unwrap();
+    drop(e);
+    a.try_push(1).unwrap();
+}
+
 #[test]
 fn export_readonly_pins_like_export_and_reads_the_elements() {
     let a = FtArray::from_slice(&[1u32, 2, 3]);

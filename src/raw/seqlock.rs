@@ -320,6 +320,37 @@ impl<W: Word> RawArray<W> {
     }
 }
 
+impl<W: Word> RawArray<W> {
+    /// Reads `self` with `f` and `other` with `g` so that both reads saw the arrays' states at
+    /// one instant (the double collect behind `a == b` and `a.cmp(&b)`).
+    ///
+    /// `self` is read with a stamp, then `other`, then the stamp is re-checked: if `self` did
+    /// not change meanwhile, what `f` saw was still `self`'s state when `other` was read. No lock
+    /// is taken on `self`; `other` is read like any array. Retries (with backoff) if `self`
+    /// changed.
+    pub(crate) fn read_pair<'g, W2: Word>(
+        &'g self,
+        other: &RawArray<W2>,
+        guard: &'g Guard,
+        mut f: impl FnMut(RawView<'g, W>),
+        mut g: impl FnMut(RawView<'_, W2>),
+    ) {
+        let mut failed = 0u32;
+        loop {
+            let ((), stamp) = self.read_stamped(guard, &mut f);
+            other.read(guard, &mut g);
+            // Acquire fence: orders every load of `other` before the re-check's loads (an
+            // optimistic read ends with one anyway; a read under `other`'s lock does not).
+            fence(Acquire);
+            if stamp.unchanged() {
+                return;
+            }
+            failed = failed.saturating_add(1);
+            backoff(failed);
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The write side: steps, the append fence, publication
 // ---------------------------------------------------------------------------------------------
