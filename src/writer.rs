@@ -423,10 +423,8 @@ mod tests {
         assert_eq!(w.capacity(), 3);
         drop(w);
         // SAFETY: the export pins 3 elements; no other thread uses `a`.
-        assert_eq!(
-            unsafe { std::slice::from_raw_parts(ptr.as_ptr(), len) },
-            [7, 8, 9]
-        );
+        let seen = unsafe { std::slice::from_raw_parts(ptr.as_ptr(), len) };
+        assert_eq!(seen, [7, 8, 9]);
         // SAFETY: releases the export made above; `ptr` is not used again.
         unsafe { a.release_export() };
     }
