@@ -7,9 +7,9 @@
 
 use crate::element::{Arith, Element, ElementLayout, Word, from_bits, to_bits};
 use crate::error::Error;
-use crate::raw::{RawArray, Stamp};
+use crate::raw::RawArray;
 use crate::view::View;
-use crate::writer::Writer;
+use crate::writer::{CopyFrom, Writer};
 use crossbeam_epoch::{self as epoch, Guard};
 use std::cmp::Ordering;
 use std::marker::PhantomData;
@@ -111,6 +111,14 @@ pub(crate) fn bounds(range: impl RangeBounds<usize>) -> (Bound<usize>, Bound<usi
 // The crate-internal interface (also what the runtime-typed layer builds on)
 // ---------------------------------------------------------------------------------------------
 
+/// Lets a [`Writer`] of any array copy this one inside a cross-array edit
+/// (`Writer::with_copy_of`).
+impl<T: Element> CopyFrom<T> for FtArray<T> {
+    fn core(&self) -> &RawArray<T::Bits> {
+        &self.raw
+    }
+}
+
 impl<T: Element> FtArray<T> {
     /// Every constructor ends here, so every `FtArray<T>` that exists has passed the
     /// compile-time check of [`Element`]'s contract (the size of `T` is the size of its word).
@@ -135,16 +143,6 @@ impl<T: Element> FtArray<T> {
         self.raw.read(guard, |v| f(View::new(v)))
     }
 
-    /// Like [`read`](Self::read), and returns a stamp of the state read, for
-    /// `Stamp::unchanged`. Never takes this array's lock, not even with `try_lock`.
-    pub(crate) fn read_stamped<'g>(
-        &'g self,
-        guard: &'g Guard,
-        mut f: impl FnMut(View<'g, T>),
-    ) -> Stamp<'g> {
-        self.raw.read_stamped(guard, |v| f(View::new(v))).1
-    }
-
     /// Takes the writer lock (held until the [`Writer`] is dropped).
     ///
     /// Everything done through the `Writer` happens under the lock, so a length read from it
@@ -154,11 +152,6 @@ impl<T: Element> FtArray<T> {
     #[inline]
     pub(crate) fn write(&self) -> Writer<'_, T> {
         Writer::new(self.raw.lock())
-    }
-
-    /// Whether this array's core is at `addr` (see `RawWriter::array_addr`).
-    pub(crate) fn is_at(&self, addr: usize) -> bool {
-        std::ptr::from_ref(&self.raw).cast::<()>() as usize == addr
     }
 
     /// Copies of `self` and `other` that were both the arrays' contents at one instant (see

@@ -1,4 +1,4 @@
-//! [`Writer`]: an [`FtArray`]'s writer lock, held, with typed operations.
+//! [`Writer`]: an `FtArray`'s writer lock, held, with typed operations.
 //!
 //! The crate-internal interface that `FtArray`'s public writes, and the runtime-typed layer
 //! built on it, use to resolve indices and slices *at the linearization point*: everything done
@@ -10,16 +10,22 @@
 //! sequence of calls on one `Writer` is *not* one step for readers (they may see the array
 //! between two calls), only for other writers.
 
-use crate::array::FtArray;
 use crate::element::{Element, ElementLayout, from_bits, to_bits};
 use crate::error::Error;
-use crate::raw::{RawWriter, backoff};
+use crate::raw::{RawArray, RawWriter, backoff};
 use crate::view::View;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::ptr::NonNull;
 
-/// The writer lock of an [`FtArray`], held until drop; made by `FtArray::write`.
+/// An array a [`Writer`] can copy from inside a cross-array edit: `FtArray<U>` (which
+/// implements it in `array.rs`, so this file does not depend on that one).
+pub(crate) trait CopyFrom<U: Element> {
+    /// The array's core.
+    fn core(&self) -> &RawArray<U::Bits>;
+}
+
+/// The writer lock of an `FtArray`, held until drop; made by `FtArray::write`.
 pub(crate) struct Writer<'a, T: Element> {
     raw: RawWriter<'a, T::Bits>,
 }
@@ -315,19 +321,21 @@ impl<'a, T: Element> Writer<'a, T> {
     /// What `edit` returns.
     pub(crate) fn with_copy_of<U: Element, R>(
         &mut self,
-        other: &FtArray<U>,
+        other: &impl CopyFrom<U>,
         mut edit: impl FnMut(&mut Self, &[U]) -> Result<R, Error>,
     ) -> Result<R, Error> {
+        let other = other.core();
         let guard = crossbeam_epoch::pin();
         let mut copy = Vec::new();
-        if other.is_at(self.raw.array_addr()) {
+        if std::ptr::from_ref(other).cast::<()>() as usize == self.raw.array_addr() {
             // We hold this array's lock: no writer can change it while we read it.
-            other.read(&guard, |v| v.copy_into(&mut copy));
+            other.read(&guard, |v| View::<U>::new(v).copy_into(&mut copy));
             return edit(self, &copy);
         }
         let mut failed = 0u32;
         loop {
-            let stamp = other.read_stamped(&guard, |v| v.copy_into(&mut copy));
+            let ((), stamp) =
+                other.read_stamped(&guard, |v| View::<U>::new(v).copy_into(&mut copy));
             // SAFETY: `other` is borrowed and `guard` pinned for this whole call, and the
             // check is removed below before either can end (on a panic too).
             unsafe { self.raw.set_check(Some(stamp.erase())) };

@@ -16,7 +16,7 @@ mod block;
 mod seqlock;
 mod writer;
 
-pub(crate) use seqlock::{RawView, Stamp, backoff};
+pub(crate) use seqlock::{RawView, backoff};
 pub(crate) use writer::RawWriter;
 
 use crate::element::Word;
