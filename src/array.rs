@@ -163,8 +163,8 @@ impl<T: Element> FtArray<T> {
         self.raw.read_pair(
             &other.raw,
             &guard,
-            |v| View::<T>::new(v).copy_into(&mut mine),
-            |v| View::<U>::new(v).copy_into(&mut theirs),
+            &mut |v| View::<T>::new(v).copy_into(&mut mine),
+            &mut |v| View::<U>::new(v).copy_into(&mut theirs),
         );
         (mine, theirs)
     }

@@ -334,8 +334,7 @@ impl<'a, T: Element> Writer<'a, T> {
         }
         let mut failed = 0u32;
         loop {
-            let ((), stamp) =
-                other.read_stamped(&guard, |v| View::<U>::new(v).copy_into(&mut copy));
+            let stamp = other.read_stamped(&guard, &mut |v| View::<U>::new(v).copy_into(&mut copy));
             // SAFETY: `other` is borrowed and `guard` pinned for this whole call, and the
             // check is removed below before either can end (on a panic too).
             unsafe { self.raw.set_check(Some(stamp.erase())) };

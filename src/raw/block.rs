@@ -423,12 +423,14 @@ pub(crate) fn grown_capacity<W: Word>(cap: usize, needed: usize) -> Result<usize
 
 /// Allocates a block of `cap` cells and fills it with `fill`; nobody else can see it yet.
 ///
+/// `fill` is a `dyn` reference so that this is compiled once per word size.
+///
 /// # Errors
 ///
 /// As [`BlockBuilder::new`].
 pub(crate) fn build<W: Word>(
     cap: usize,
-    fill: impl FnOnce(&mut BlockBuilder<W>),
+    fill: &mut dyn FnMut(&mut BlockBuilder<W>),
 ) -> Result<RawBlock<W>, Error> {
     let mut builder = BlockBuilder::new(cap)?;
     fill(&mut builder);

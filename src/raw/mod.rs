@@ -70,7 +70,7 @@ impl<W: Word> RawArray<W> {
         if capacity == 0 {
             return Ok(Self::new());
         }
-        Ok(Self::with_block(Some(build(capacity, |_| {})?)))
+        Ok(Self::with_block(Some(build(capacity, &mut |_| {})?)))
     }
 
     /// An array holding the words whose native-order bytes are `bytes`, with exactly that
@@ -84,7 +84,9 @@ impl<W: Word> RawArray<W> {
         if n == 0 {
             return Ok(Self::new());
         }
-        Ok(Self::with_block(Some(build(n, |b| b.push_bytes(bytes))?)))
+        Ok(Self::with_block(Some(build(n, &mut |b| {
+            b.push_bytes(bytes)
+        })?)))
     }
 
     /// Takes the writer lock.

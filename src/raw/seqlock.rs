@@ -187,36 +187,38 @@ impl<W: Word> RawArray<W> {
     /// must not have effects other than on its own scratch state.
     ///
     /// The first attempt is inlined into every read; the retries live out of line in
-    /// [`read_contended`](Self::read_contended), which never waits for the writer lock.
+    /// [`read_contended`](Self::read_contended), which never waits for the writer lock and is
+    /// compiled once per word size (it calls `f` through a `dyn` reference, and `f` leaves its
+    /// result here; the call that returns is the validated one).
     #[inline(always)]
     pub(crate) fn read<'g, R>(
         &self,
         guard: &'g Guard,
         mut f: impl FnMut(RawView<'g, W>) -> R,
     ) -> R {
-        match self.attempt(guard, &mut f) {
-            Some(result) => result,
-            None => self.read_contended(guard, f),
+        if let Some(result) = self.attempt(guard, &mut f) {
+            return result;
         }
+        let mut result = None;
+        self.read_contended(guard, &mut |v| result = Some(f(v)));
+        result.expect("a contended read ends with a validated attempt")
     }
 
     /// One optimistic attempt: `None` if a writer step overlapped it.
     #[inline(always)]
-    fn attempt<'g, R>(
-        &self,
-        guard: &'g Guard,
-        f: &mut impl FnMut(RawView<'g, W>) -> R,
-    ) -> Option<R> {
+    fn attempt<'g, R, F>(&self, guard: &'g Guard, f: &mut F) -> Option<R>
+    where
+        F: FnMut(RawView<'g, W>) -> R + ?Sized,
+    {
         self.attempt_with_block(guard, f).map(|(r, _)| r)
     }
 
     /// One optimistic attempt, also returning the block it read and the version it validated.
     #[inline(always)]
-    fn attempt_with_block<'g, R>(
-        &self,
-        guard: &'g Guard,
-        f: &mut impl FnMut(RawView<'g, W>) -> R,
-    ) -> Option<(R, Seen<'g, W>)> {
+    fn attempt_with_block<'g, R, F>(&self, guard: &'g Guard, f: &mut F) -> Option<(R, Seen<'g, W>)>
+    where
+        F: FnMut(RawView<'g, W>) -> R + ?Sized,
+    {
         // Acquire: pairs with the Release swap in `swap_block`, so the block's header and
         // cells, written before it was published, are visible to the loads below.
         let shared = self.buf.load(Acquire, guard);
@@ -255,7 +257,7 @@ impl<W: Word> RawArray<W> {
     /// the reader's work under a stream of small writes.
     #[cold]
     #[inline(never)]
-    fn read_contended<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(RawView<'g, W>) -> R) -> R {
+    fn read_contended<'g>(&self, guard: &'g Guard, f: &mut dyn FnMut(RawView<'g, W>)) {
         let mut failed = 1u32;
         loop {
             backoff(failed);
@@ -264,8 +266,8 @@ impl<W: Word> RawArray<W> {
                     return self.read_locked(guard, &lock, f);
                 }
             }
-            if let Some(result) = self.attempt(guard, &mut f) {
-                return result;
+            if self.attempt(guard, f).is_some() {
+                return;
             }
             failed = failed.saturating_add(1);
         }
@@ -274,12 +276,12 @@ impl<W: Word> RawArray<W> {
     /// A read while holding the writer lock: no writer can be mid-step, and no block is
     /// published tentatively.
     #[cold]
-    fn read_locked<'g, R>(
+    fn read_locked<'g>(
         &self,
         guard: &'g Guard,
         _lock: &MutexGuard<'_, ()>,
-        mut f: impl FnMut(RawView<'g, W>) -> R,
-    ) -> R {
+        f: &mut dyn FnMut(RawView<'g, W>),
+    ) {
         // Acquire: as in `attempt_with_block`.
         let shared = self.buf.load(Acquire, guard);
         // SAFETY: as in `attempt_with_block`; also, no block is retired while we hold the lock.
@@ -297,22 +299,22 @@ impl<W: Word> RawArray<W> {
     ///
     /// Purely optimistic: it never takes this array's lock, not even with `try_lock`, so a
     /// writer of another array may call it while holding its own lock (one lock at a time).
-    pub(crate) fn read_stamped<'g, R>(
+    /// `f` leaves its result with the caller; the last call is the validated one.
+    pub(crate) fn read_stamped<'g>(
         &'g self,
         guard: &'g Guard,
-        mut f: impl FnMut(RawView<'g, W>) -> R,
-    ) -> (R, Stamp<'g>) {
+        f: &mut dyn FnMut(RawView<'g, W>),
+    ) -> Stamp<'g> {
         let mut failed = 0u32;
         loop {
-            if let Some((result, block)) = self.attempt_with_block(guard, &mut f) {
-                let stamp = Stamp {
+            if let Some(((), block)) = self.attempt_with_block(guard, f) {
+                return Stamp {
                     source: self as &(dyn BlockSource + 'g),
                     block: block.map_or(0, |(b, _)| std::ptr::from_ref(b).cast::<()>() as usize),
                     // The version the attempt validated (even, and re-read unchanged).
                     version: block.map(|(b, v1)| (std::ptr::from_ref(b.version()), v1)),
                     _guard: PhantomData,
                 };
-                return (result, stamp);
             }
             failed = failed.saturating_add(1);
             backoff(failed);
@@ -332,13 +334,13 @@ impl<W: Word> RawArray<W> {
         &'g self,
         other: &RawArray<W2>,
         guard: &'g Guard,
-        mut f: impl FnMut(RawView<'g, W>),
-        mut g: impl FnMut(RawView<'_, W2>),
+        f: &mut dyn FnMut(RawView<'g, W>),
+        g: &mut dyn FnMut(RawView<'_, W2>),
     ) {
         let mut failed = 0u32;
         loop {
-            let ((), stamp) = self.read_stamped(guard, &mut f);
-            other.read(guard, &mut g);
+            let stamp = self.read_stamped(guard, f);
+            other.read(guard, &mut *g);
             // Acquire fence: orders every load of `other` before the re-check's loads (an
             // optimistic read ends with one anyway; a read under `other`'s lock does not).
             fence(Acquire);

@@ -6,6 +6,10 @@
 //! side, swapped in with one pointer store, the old one handed to the epoch collector. This file
 //! decides which shape each operation takes and applies the export rules; the orderings of both
 //! shapes live in `seqlock.rs`.
+//!
+//! The operations that copy or build blocks are `#[inline(never)]`: they are generic over the
+//! word type only, so each is compiled once per word size and shared by every element type of
+//! that size, instead of being inlined into every typed caller.
 
 use super::RawArray;
 use super::block::{Block, RawBlock, build, grown_capacity, max_capacity};
@@ -242,6 +246,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
 
     /// Makes `new` the array's block (null for `None`) and retires the old one (honouring a
     /// pending check: on a conflict the new block is retired instead).
+    #[inline(never)]
     fn publish(&mut self, new: Option<RawBlock<W>>) {
         if self.conflict.get() {
             return;
@@ -268,6 +273,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
     }
 
     /// Hands `old`, which was just unlinked from the array, to the epoch collector.
+    #[inline(never)]
     fn retire(&mut self, old: Shared<'_, Block<W>>, guard: &Guard) {
         // SAFETY: reading `old` is fine: we hold the lock, so it has not been retired yet.
         let Some(old_block) = (unsafe { old.as_ref() }) else {
@@ -366,6 +372,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// [`Error::Exported`] if the storage must move while exported (or under the strict rule,
     /// if anything is appended while exported); [`Error::CapacityOverflow`];
     /// [`Error::AllocFailed`]. Nothing changes on error.
+    #[inline(never)]
     pub(crate) fn append(&mut self, bytes: &[u8], fill: Option<(W, usize)>) -> Result<(), Error> {
         let (len, cap) = self.len_cap();
         let extra = fill.map_or(0, |(_, n)| n);
@@ -395,7 +402,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
         self.check_movable()?;
         let new_cap = grown_capacity::<W>(cap, new_len)?;
         let old = self.block();
-        let raw = build(new_cap, |b| {
+        let raw = build(new_cap, &mut |b| {
             if let Some(old) = old {
                 // SAFETY: we hold the writer lock and the storage is not exported.
                 unsafe { b.push_block(old, 0..len) };
@@ -445,6 +452,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// # Errors
     ///
     /// [`Error::IndexOutOfRange`]; [`Error::Exported`] under the strict rule while exported.
+    #[inline(never)]
     pub(crate) fn swap_remove(&mut self, index: usize) -> Result<W, Error> {
         let len = self.len();
         if index >= len {
@@ -476,6 +484,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// # Panics
     ///
     /// If `range` is reversed or past the length (a bug in the caller's resolution).
+    #[inline(never)]
     pub(crate) fn splice(&mut self, range: Range<usize>, bytes: &[u8]) -> Result<(), Error> {
         let (len, cap) = self.len_cap();
         assert!(
@@ -507,7 +516,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
         self.check_movable()?;
         let new_cap = grown_capacity::<W>(cap, new_len)?;
         let old = self.block().expect("a non-empty range implies a block");
-        let raw = build(new_cap, |b| {
+        let raw = build(new_cap, &mut |b| {
             // SAFETY: we hold the writer lock and the storage is not exported.
             unsafe { b.push_block(old, 0..range.start) };
             b.push_bytes(bytes);
@@ -531,6 +540,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// # Panics
     ///
     /// If an index is past the length, or `step` is 0 with more than one word.
+    #[inline(never)]
     pub(crate) fn set_strided(
         &mut self,
         start: usize,
@@ -562,7 +572,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
             });
             return Ok(());
         }
-        let raw = build(cap, |b| {
+        let raw = build(cap, &mut |b| {
             // SAFETY: we hold the writer lock and the storage is not exported.
             unsafe { b.push_block(block, 0..len) };
             for (k, v) in words::<W>(bytes).enumerate() {
@@ -580,6 +590,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
     ///
     /// [`Error::Exported`] if the length would change while exported; [`Error::CapacityOverflow`];
     /// [`Error::AllocFailed`].
+    #[inline(never)]
     pub(crate) fn commit(&mut self, bytes: &[u8]) -> Result<(), Error> {
         let (len, cap) = self.len_cap();
         let n = bytes.len() / size_of::<W>();
@@ -604,7 +615,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
         if n == 0 && cap == 0 {
             return Ok(());
         }
-        let raw = build(grown_capacity::<W>(cap, n)?, |b| b.push_bytes(bytes))?;
+        let raw = build(grown_capacity::<W>(cap, n)?, &mut |b| b.push_bytes(bytes))?;
         self.publish(Some(raw));
         Ok(())
     }
@@ -615,6 +626,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
     ///
     /// [`Error::CapacityOverflow`], [`Error::AllocFailed`], or [`Error::Exported`] if the
     /// storage must move while exported.
+    #[inline(never)]
     pub(crate) fn reserve(&mut self, additional: usize, exact: bool) -> Result<(), Error> {
         let (len, cap) = self.len_cap();
         let needed = len.checked_add(additional).ok_or(Error::CapacityOverflow)?;
@@ -631,7 +643,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
             grown_capacity::<W>(cap, needed)?
         };
         let old = self.block();
-        let raw = build(new_cap, |b| {
+        let raw = build(new_cap, &mut |b| {
             if let Some(old) = old {
                 // SAFETY: we hold the writer lock and the storage is not exported.
                 unsafe { b.push_block(old, 0..len) };
@@ -646,6 +658,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// # Errors
     ///
     /// [`Error::Exported`] while exported (if there is anything to shrink); allocation errors.
+    #[inline(never)]
     pub(crate) fn shrink_to_fit(&mut self) -> Result<(), Error> {
         let (len, cap) = self.len_cap();
         if len == cap && (cap > 0 || self.block().is_none()) {
@@ -658,13 +671,14 @@ impl<'a, W: Word> RawWriter<'a, W> {
         }
         let old = self.block().expect("len > 0 implies a block");
         // SAFETY: we hold the writer lock and the storage is not exported.
-        let raw = build(len, |b| unsafe { b.push_block(old, 0..len) })?;
+        let raw = build(len, &mut |b| unsafe { b.push_block(old, 0..len) })?;
         self.publish(Some(raw));
         Ok(())
     }
 
     /// Counts one more export and returns the first cell (dangling but aligned when there is
     /// no block) and the length.
+    #[inline(never)]
     pub(crate) fn export(&mut self) -> (NonNull<u8>, usize) {
         self.array.add_export();
         // The cached count (if any) is stale now; nothing in this critical section moves the
