@@ -140,7 +140,8 @@ impl<T: Element> FtArray<T> {
     /// The read never waits for the writer lock.
     #[inline(always)]
     pub(crate) fn read<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(View<'g, T>) -> R) -> R {
-        self.raw.read(guard, |v| f(View::new(v)))
+        // `move`: the wrapper owns `f`, so what `f` captured stays in registers.
+        self.raw.read(guard, move |v| f(View::new(v)))
     }
 
     /// Takes the writer lock (held until the [`Writer`] is dropped).
@@ -180,7 +181,7 @@ impl<T: Element> FtArray<T> {
     }
 
     pub(crate) fn get_in(&self, index: usize, guard: &Guard) -> Option<T> {
-        self.read(guard, |v| v.get(index))
+        self.read(guard, move |v| v.get(index))
     }
 
     pub(crate) fn last_in(&self, guard: &Guard) -> Option<T> {

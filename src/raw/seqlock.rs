@@ -196,9 +196,16 @@ impl<W: Word> RawArray<W> {
         guard: &'g Guard,
         mut f: impl FnMut(RawView<'g, W>) -> R,
     ) -> R {
-        if let Some(result) = self.attempt(guard, &mut f) {
-            return result;
+        match self.attempt(guard, &mut f) {
+            Some(result) => result,
+            None => self.read_slow(guard, f),
         }
+    }
+
+    /// The way into [`read_contended`](Self::read_contended), kept out of the inlined path.
+    #[cold]
+    #[inline(never)]
+    fn read_slow<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(RawView<'g, W>) -> R) -> R {
         let mut result = None;
         self.read_contended(guard, &mut |v| result = Some(f(v)));
         result.expect("a contended read ends with a validated attempt")

@@ -43,12 +43,23 @@ pub(crate) struct RawWriter<'a, W: Word> {
     /// a cached non-zero may go stale, and then the operation fails as of the instant it was
     /// loaded, which is a state that existed.
     exports: Option<usize>,
+    /// Whether changes are plain, checked, or skipped (see [`Mode`]). Tested first by every
+    /// change, so plain writers never touch `check`.
+    mode: Cell<Mode>,
     /// Set by a cross-array edit (see `set_check`): the next visible change is published only
     /// if the other array is still in the state the edit copied.
     check: Cell<Option<Stamp<'static>>>,
-    /// Set when that check failed: every further change of this edit is skipped, and the
-    /// edit is run again.
-    conflict: Cell<bool>,
+}
+
+/// How a [`RawWriter`] makes its next visible change.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// As usual.
+    Plain,
+    /// Only if `check` still holds (a cross-array edit); then `Plain`.
+    Checked,
+    /// Not at all: a check failed, and the edit will run again.
+    Conflict,
 }
 
 impl<W: Word> Drop for RawWriter<'_, W> {
@@ -79,8 +90,8 @@ impl<'a, W: Word> RawWriter<'a, W> {
             lock: Some(lock),
             retired_now: 0,
             exports: None,
+            mode: Cell::new(Mode::Plain),
             check: Cell::new(None),
-            conflict: Cell::new(false),
         }
     }
 
@@ -121,6 +132,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
     }
 
     /// The element at `index`, if it is below the length.
+    #[inline]
     pub(crate) fn get(&self, index: usize) -> Option<W> {
         let block = self.block()?;
         (index < len_locked(block)).then(|| load_locked::<W>(&block.cells()[index]))
@@ -200,14 +212,38 @@ impl<'a, W: Word> RawWriter<'a, W> {
     ///
     /// The stamp's array and guard stay alive until the condition is removed again.
     pub(crate) unsafe fn set_check(&self, check: Option<Stamp<'static>>) {
+        self.mode.set(if check.is_some() {
+            Mode::Checked
+        } else {
+            Mode::Plain
+        });
         self.check.set(check);
-        self.conflict.set(false);
     }
 
     /// Whether a conditional change found the other array changed (and was skipped, with every
     /// change after it).
     pub(crate) fn conflicted(&self) -> bool {
-        self.conflict.get()
+        self.mode.get() == Mode::Conflict
+    }
+
+    /// For a change that is not plain: takes the pending check (`Some(None)`: there is none, it
+    /// was used already), or `None` if changes are being skipped.
+    #[cold]
+    fn take_check(&self) -> Option<Option<Stamp<'static>>> {
+        match self.mode.get() {
+            Mode::Conflict => None,
+            _ => {
+                self.mode.set(Mode::Plain);
+                Some(self.check.take())
+            }
+        }
+    }
+
+    /// Records the outcome of a checked change.
+    fn checked(&self, published: bool) {
+        if !published {
+            self.mode.set(Mode::Conflict);
+        }
     }
 
     // -----------------------------------------------------------------------------------------
@@ -217,12 +253,11 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// Runs `f` as one in-place step on `block` (honouring a pending check).
     #[inline]
     fn step(&self, block: &Block<W>, f: impl FnOnce()) {
-        if self.conflict.get() {
-            return;
+        if self.mode.get() == Mode::Plain {
+            return seqlock::step(block, f);
         }
-        let check = self.check.take();
-        if !step_checked(block, check.as_ref(), f) {
-            self.conflict.set(true);
+        if let Some(check) = self.take_check() {
+            self.checked(step_checked(block, check.as_ref(), f));
         }
     }
 
@@ -235,12 +270,12 @@ impl<'a, W: Word> RawWriter<'a, W> {
         new_len: usize,
         write: impl FnOnce(&[W::Atomic]),
     ) {
-        if self.conflict.get() {
+        if self.mode.get() == Mode::Plain {
+            append_in_place(block, len, new_len, None, write);
             return;
         }
-        let check = self.check.take();
-        if !append_in_place(block, len, new_len, check.as_ref(), write) {
-            self.conflict.set(true);
+        if let Some(check) = self.take_check() {
+            self.checked(append_in_place(block, len, new_len, check.as_ref(), write));
         }
     }
 
@@ -248,22 +283,26 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// pending check: on a conflict the new block is retired instead).
     #[inline(never)]
     fn publish(&mut self, new: Option<RawBlock<W>>) {
-        if self.conflict.get() {
-            return;
-        }
+        let check = match self.mode.get() {
+            Mode::Plain => None,
+            _ => match self.take_check() {
+                Some(check) => check,
+                None => return,
+            },
+        };
         let guard = epoch::pin();
-        let retire = match (self.check.take(), new) {
+        let retire = match (check, new) {
             (Some(check), Some(new)) => {
                 let (retire, published) = self.array.swap_block_tentatively(new, &check, &guard);
-                self.conflict.set(!published);
+                self.checked(published);
                 retire
             }
             (check, new) => {
-                // An empty publication (shrinking to nothing) is checked as a step would be:
-                // the array has no block whose version could carry the tentative state, so
-                // the check comes first and nothing is swapped on a conflict.
+                // An empty publication (shrinking to nothing) is checked before the swap: the
+                // array has no block whose version could carry the tentative state, so nothing
+                // is swapped on a conflict.
                 if check.is_some_and(|c| !c.unchanged()) {
-                    self.conflict.set(true);
+                    self.checked(false);
                     return;
                 }
                 self.array.swap_block(new, &guard)
@@ -312,6 +351,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// # Errors
     ///
     /// [`Error::IndexOutOfRange`].
+    #[inline]
     pub(crate) fn set(&mut self, index: usize, value: W) -> Result<W, Error> {
         let len = self.len();
         let block = match self.block() {
@@ -329,6 +369,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// # Errors
     ///
     /// [`Error::IndexOutOfRange`] for the first bad index.
+    #[inline]
     pub(crate) fn swap(&mut self, a: usize, b: usize) -> Result<(), Error> {
         let len = self.len();
         let block = match self.block() {
@@ -421,6 +462,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// # Errors
     ///
     /// [`Error::Exported`] under the strict rule while exported.
+    #[inline]
     pub(crate) fn truncate(&mut self, new_len: usize) -> Result<(), Error> {
         let len = self.len();
         if new_len >= len {
@@ -437,6 +479,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// # Errors
     ///
     /// [`Error::Exported`] under the strict rule while exported.
+    #[inline]
     pub(crate) fn pop(&mut self) -> Result<Option<W>, Error> {
         let len = self.len();
         let Some(last) = len.checked_sub(1) else {
