@@ -312,9 +312,9 @@ impl<'a, T: Element> Writer<'a, T> {
     /// `other` is read without its lock, and the copy is checked again inside the step that
     /// makes the edit's (first) change visible; if `other` changed in between, nothing becomes
     /// visible, the rest of the edit changes nothing, and the copy is taken and `edit` run
-    /// again. So `edit` should make one change (as `a[i:j] = b`, `a += b` do), and compute it
-    /// only from its arguments. When `other` is this array, the copy is simply the contents
-    /// under the lock.
+    /// again. So `edit` should make one change (as `a[i:j] = b`, `a += b` do), compute it
+    /// only from its arguments, and not call `with_copy_of` itself. When `other` is this
+    /// array, the copy is simply the contents under the lock.
     ///
     /// # Errors
     ///

@@ -317,9 +317,11 @@ impl<W: Word> BlockBuilder<W> {
             index < self.filled,
             "BlockBuilder: overwrite past the filled cells"
         );
-        // SAFETY: the cell is inside the allocation and initialised; nobody else can see the
-        // block yet, and an atomic integer needs no drop, so writing a new one over it is fine.
-        unsafe { ptr::write(self.cells.add(index), value.new_atomic()) };
+        // SAFETY: the cell is inside the allocation and initialised, and nobody else can see
+        // the block yet, so a shared reference to it is sound.
+        let cell = unsafe { &*self.cells.add(index) };
+        // Relaxed: the block is not shared; publishing it orders this store for readers.
+        W::store(cell, value, crate::sync::Ordering::Relaxed);
     }
 
     /// Appends the values of `src.cells()[range]`.

@@ -212,6 +212,10 @@ impl<'a, W: Word> RawWriter<'a, W> {
     ///
     /// The stamp's array and guard stay alive until the condition is removed again.
     pub(crate) unsafe fn set_check(&self, check: Option<Stamp<'static>>) {
+        debug_assert!(
+            check.is_none() || self.mode.get() == Mode::Plain,
+            "cross-array edits do not nest"
+        );
         self.mode.set(if check.is_some() {
             Mode::Checked
         } else {
