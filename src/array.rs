@@ -1,37 +1,20 @@
-//! [`FtArray`]: the array itself, its read path and its write path.
+//! [`FtArray`]: the public, typed face of the array.
 //!
-//! See [`crate::docs::internals`] for the argument that the code below is sound and linearizable;
-//! the comments here point at the part of that argument each line relies on.
+//! Every method here is a short call into the crate-internal interface below it: reads go
+//! through [`FtArray::read`] (a validated [`View`] of the elements), writes through
+//! [`FtArray::write`] (the [`Writer`], which holds the lock). This file converts, resolves
+//! ranges and documents; how reads are validated and writes published lives in `raw/`.
 
-use crate::element::{Arith, Element, Word, from_bits, to_bits};
+use crate::element::{Arith, Element, ElementLayout, Word, from_bits, to_bits};
 use crate::error::Error;
-use crate::raw::{Block, BlockBuilder, RawBlock, max_capacity};
-use crate::reader::{Iter, Reader};
-use crate::reclaim;
-use crate::sync::Ordering::{Acquire, Relaxed, Release};
-use crate::sync::{AtomicUsize, Mutex, MutexGuard, fence, spin_loop};
-use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
+use crate::raw::RawArray;
+use crate::view::View;
+use crate::writer::{CopyFrom, Writer};
+use crossbeam_epoch::{self as epoch, Guard};
 use std::cmp::Ordering;
-use std::fmt;
 use std::marker::PhantomData;
+use std::num::NonZeroUsize;
 use std::ops::{Bound, Range, RangeBounds};
-
-/// Retired bytes after which a writer pushes its thread's garbage to the global queue and lets
-/// the collector run (`Guard::flush`). Blocks at least this large are flushed as soon as they
-/// are retired, so large buffers never wait in a thread-local bag.
-///
-/// Under loom the threshold is tiny so that small models exercise the flush path.
-pub(crate) const FLUSH_BYTES: usize = if cfg!(loom) { 64 } else { 64 * 1024 };
-
-/// Optimistic read attempts before a reader falls back to reading under the writer lock.
-const OPTIMISTIC_ATTEMPTS: u32 = 8;
-
-/// Longest equal-length `replace_range` done in place (inside one version step) rather than by
-/// building a new block; bounds how long a reader can be held up by such a step.
-pub(crate) const IN_PLACE_MAX: usize = 64;
-
-type Bits<T> = <T as Element>::Bits;
-type Cell<T> = <Bits<T> as Word>::Atomic;
 
 /// A growable array of plain numbers that any number of threads can read and write at once.
 ///
@@ -70,85 +53,30 @@ type Cell<T> = <Bits<T> as Word>::Atomic;
 /// writer.join().unwrap();
 /// assert!(a.is_empty());
 /// ```
+///
+/// # Deadlocks
+///
+/// The closures given to [`update`](Self::update), [`retain`](Self::retain),
+/// [`sort_by`](Self::sort_by) and [`fetch_update`](Self::fetch_update) (and their `try_` forms)
+/// run while this array's writer lock is held. Inside them, any call on the *same array* that
+/// takes that lock waits for itself forever. The calls that take it are:
+///
+/// * every write: `set`, `fetch_update`, `fetch_add`, `fetch_sub`, `swap`, `push`, `pop`,
+///   `insert`, `remove`, `remove_item`, `swap_remove`, `extend_from_slice`,
+///   `extend_from_array` (as the destination), `extend_from_bytes`, `truncate`, `clear`,
+///   `resize`, `reserve`, `reserve_exact`, `shrink_to_fit`, `replace_range`, `replace_strided`,
+///   `remove_range`, `retain`, `update`, `reverse`, `sort`, `sort_by`, `byteswap`, their `try_`
+///   forms, and `Extend::extend`;
+/// * the exports: `export`, `export_readonly`, `export_raw`.
+///
+/// Reads never take it (nor wait for it) and are fine inside a closure: `get`, `len`,
+/// `to_vec`, `iter`, `reader`, `==`, `clone`, `a.extend_from_array(&this)` with this array as
+/// the *source*, and so on; they see the array as it was before the closure's edit. Other
+/// arrays may be read and written freely.
 pub struct FtArray<T: Element> {
-    /// The current block, or null for an array that never allocated (or shrank to nothing).
-    /// Stored only by a writer holding `writer`; loaded by anyone.
-    buf: Atomic<Block<Bits<T>>>,
-    /// Live exports. Incremented only under `writer`; decremented by an export's drop, anywhere.
-    exports: AtomicUsize,
-    /// The per-array critical section every writer enters.
-    writer: Mutex<WriterState>,
+    /// The concurrent core, over the element's word type.
+    raw: RawArray<T::Bits>,
     _elem: PhantomData<T>,
-}
-
-/// State that only the lock holder touches.
-struct WriterState {
-    /// Bytes retired by this array since the last `Guard::flush`.
-    retired_unflushed: usize,
-}
-
-// ---------------------------------------------------------------------------------------------
-// The read side
-// ---------------------------------------------------------------------------------------------
-
-/// What one read attempt sees: the first `len` cells of one block.
-pub(crate) struct View<'g, T: Element> {
-    cells: &'g [Cell<T>],
-    _elem: PhantomData<T>,
-}
-
-impl<T: Element> Clone for View<'_, T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<T: Element> Copy for View<'_, T> {}
-
-impl<'g, T: Element> View<'g, T> {
-    fn new(cells: &'g [Cell<T>]) -> Self {
-        View {
-            cells,
-            _elem: PhantomData,
-        }
-    }
-
-    #[inline(always)]
-    pub(crate) fn len(self) -> usize {
-        self.cells.len()
-    }
-
-    /// Relaxed: the attempt is validated as a whole by the version re-check in `read`.
-    #[inline(always)]
-    pub(crate) fn get(self, index: usize) -> Option<T> {
-        self.cells
-            .get(index)
-            .map(|c| from_bits(Bits::<T>::load(c, Relaxed)))
-    }
-
-    #[inline(always)]
-    pub(crate) fn iter(self) -> impl Iterator<Item = T> + 'g {
-        self.cells
-            .iter()
-            .map(|c| from_bits(Bits::<T>::load(c, Relaxed)))
-    }
-
-    pub(crate) fn slice(self, range: Range<usize>) -> View<'g, T> {
-        View::new(&self.cells[range])
-    }
-
-    /// Replaces the contents of `out` with this view's elements.
-    pub(crate) fn copy_into(self, out: &mut Vec<T>) {
-        out.clear();
-        out.reserve(self.len());
-        // A plain indexed loop into the spare capacity: no per-element length update, so the
-        // loads and stores pipeline (atomic loads are never vectorised).
-        for (dst, cell) in out.spare_capacity_mut().iter_mut().zip(self.cells) {
-            dst.write(from_bits(Bits::<T>::load(cell, Relaxed)));
-        }
-        // SAFETY: the reserve made room for `self.len()` elements, and the loop above
-        // initialised exactly the first `self.len()` of them (the zip stops at the shorter).
-        unsafe { out.set_len(self.len()) };
-    }
 }
 
 /// A range resolved against a length; `Err` if reversed or past the end.
@@ -174,108 +102,86 @@ pub(crate) fn resolve(
     Ok(s..e)
 }
 
+/// The bounds of `range`, by value.
 pub(crate) fn bounds(range: impl RangeBounds<usize>) -> (Bound<usize>, Bound<usize>) {
     (range.start_bound().cloned(), range.end_bound().cloned())
 }
 
+// ---------------------------------------------------------------------------------------------
+// The crate-internal interface (also what the runtime-typed layer builds on)
+// ---------------------------------------------------------------------------------------------
+
+/// Lets a [`Writer`] of any array copy this one inside a cross-array edit
+/// (`Writer::with_copy_of`).
+impl<T: Element> CopyFrom<T> for FtArray<T> {
+    fn core(&self) -> &RawArray<T::Bits> {
+        &self.raw
+    }
+}
+
 impl<T: Element> FtArray<T> {
-    /// Runs `f` on a consistent view of the array and returns its result.
+    /// Every constructor ends here, so every `FtArray<T>` that exists has passed the
+    /// compile-time check of [`Element`]'s contract (the size of `T` is the size of its word).
+    fn wrap(raw: RawArray<T::Bits>) -> Self {
+        let () = ElementLayout::<T>::CHECKED;
+        FtArray {
+            raw,
+            _elem: PhantomData,
+        }
+    }
+
+    /// Runs `f` on a consistent view of the array (one validated read) and returns its result.
     ///
-    /// This is the seqlock read side: load the block (Acquire), its version (Acquire; odd means
-    /// a writer is mid-step), the length and cells (Relaxed), an Acquire fence, the version again.
-    /// An unchanged version proves no in-place step touched the block while `f` looked, so `f`
-    /// saw a state that existed. `f` may run several times and sees torn data on the attempts
-    /// that are thrown away, so it must not have effects other than on its own scratch state.
-    ///
-    /// The first attempt is inlined into every read; retries (with spinning) and, after
-    /// [`OPTIMISTIC_ATTEMPTS`] failures, one read under the writer lock live out of line.
+    /// `f` sees a `(len, elements)` state that the array really had at one instant between the
+    /// call and the return, so an index or slice resolved inside `f` against `View::len` is
+    /// resolved at the read's linearization point. `f` may run several times (and sees torn
+    /// data on the attempts that are thrown away), so it must only compute its result. Get a
+    /// guard with `crossbeam_epoch::pin()`; never call back into a host while it is pinned.
+    /// The read never waits for the writer lock.
     #[inline(always)]
     pub(crate) fn read<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(View<'g, T>) -> R) -> R {
-        match self.attempt(guard, &mut f) {
-            Some(result) => result,
-            None => self.read_contended(guard, f),
-        }
+        // `move`: the wrapper owns `f`, so what `f` captured stays in registers.
+        self.raw.read(guard, move |v| f(View::new(v)))
     }
 
-    /// One optimistic attempt: `None` if a writer step overlapped it.
-    #[inline(always)]
-    fn attempt<'g, R>(&self, guard: &'g Guard, f: &mut impl FnMut(View<'g, T>) -> R) -> Option<R> {
-        // Acquire: pairs with the Release swap in `publish`, so the block's header and cells,
-        // written before it was published, are visible to the loads below.
-        let shared = self.buf.load(Acquire, guard);
-        // SAFETY: `shared` was loaded under `guard`. A block is handed to the collector only
-        // after it is unlinked from `buf`, and the collector frees it only once every guard
-        // pinned before that has been dropped; `'g` ties the reference to `guard`.
-        let Some(block) = (unsafe { shared.as_ref() }) else {
-            return Some(f(View::new(&[])));
-        };
-        // Acquire: pairs with the Release store that ended the last writer step, so the
-        // length and cells that step wrote are visible below.
-        let v1 = block.version().load(Acquire);
-        if v1 & 1 != 0 {
-            return None;
-        }
-        // `min`: `len <= cap` always holds, this just keeps a broken invariant from becoming
-        // an out-of-bounds slice.
-        let len = block.len().load(Relaxed).min(block.cap());
-        let result = f(View::new(&block.cells()[..len]));
-        // Acquire fence: keeps the relaxed loads above before the re-check below. If any of
-        // them saw a store from a step that began after `v1`, the writer's Release fence (in
-        // `step`) makes that step's odd version visible to the re-check.
-        fence(Acquire);
-        (block.version().load(Relaxed) == v1).then_some(result)
-    }
-
-    /// Retries with exponential spinning, then reads once under the writer lock.
-    #[cold]
-    #[inline(never)]
-    fn read_contended<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(View<'g, T>) -> R) -> R {
-        for attempt in 1..OPTIMISTIC_ATTEMPTS {
-            for _ in 0..(1u32 << attempt.min(6)) {
-                spin_loop();
-            }
-            if let Some(result) = self.attempt(guard, &mut f) {
-                return result;
-            }
-        }
-        self.read_locked(guard, f)
-    }
-
-    /// The fallback: no writer can be mid-step while we hold the lock.
-    #[cold]
-    fn read_locked<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(View<'g, T>) -> R) -> R {
-        let _lock = self.writer.lock();
-        let shared = self.buf.load(Acquire, guard);
-        // SAFETY: as in `read`; additionally no block can be retired while we hold the lock.
-        match unsafe { shared.as_ref() } {
-            None => f(View::new(&[])),
-            Some(block) => {
-                let len = block.len().load(Relaxed).min(block.cap());
-                f(View::new(&block.cells()[..len]))
-            }
-        }
-    }
-
-    /// The current block, loaded under `guard`.
+    /// Takes the writer lock (held until the [`Writer`] is dropped).
+    ///
+    /// Everything done through the `Writer` happens under the lock, so a length read from it
+    /// still holds when a change decided from it is made: resolve indices and slices against
+    /// `Writer::len`, never against a length read earlier. Never call back into a host (Python
+    /// `__index__`, an iterator) while holding it: convert foreign values first.
     #[inline]
-    fn block_in<'g>(&self, guard: &'g Guard) -> Option<&'g Block<Bits<T>>> {
-        // Acquire: see `read`.
-        let shared = self.buf.load(Acquire, guard);
-        // SAFETY: see `read`.
-        unsafe { shared.as_ref() }
+    pub(crate) fn write(&self) -> Writer<'_, T> {
+        Writer::new(self.raw.lock())
     }
+
+    /// Copies of `self` and `other` that were both the arrays' contents at one instant (see
+    /// `RawArray::read_pair`). No lock is taken. For `self` and `other` the same array, callers
+    /// use one snapshot instead.
+    pub(crate) fn snapshot_pair<U: Element>(&self, other: &FtArray<U>) -> (Vec<T>, Vec<U>) {
+        let guard = epoch::pin();
+        let (mut mine, mut theirs) = (Vec::new(), Vec::new());
+        self.raw.read_pair(
+            &other.raw,
+            &guard,
+            &mut |v| View::<T>::new(v).copy_into(&mut mine),
+            &mut |v| View::<U>::new(v).copy_into(&mut theirs),
+        );
+        (mine, theirs)
+    }
+
+    // Reads under a given guard (for `Reader`, which pins once for many reads).
 
     pub(crate) fn len_in(&self, guard: &Guard) -> usize {
-        // A single atomic load is linearizable on its own: no validation needed.
-        self.block_in(guard).map_or(0, |b| b.len().load(Relaxed))
+        self.raw.len_in(guard)
     }
 
     pub(crate) fn capacity_in(&self, guard: &Guard) -> usize {
-        self.block_in(guard).map_or(0, |b| b.cap())
+        self.raw.capacity_in(guard)
     }
 
     pub(crate) fn get_in(&self, index: usize, guard: &Guard) -> Option<T> {
-        self.read(guard, |v| v.get(index))
+        self.read(guard, move |v| v.get(index))
     }
 
     pub(crate) fn last_in(&self, guard: &Guard) -> Option<T> {
@@ -353,426 +259,7 @@ impl<T: Element> FtArray<T> {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// The write side
-// ---------------------------------------------------------------------------------------------
-
-/// The writer lock, held; the only way to change the array.
-pub(crate) struct Locked<'a, T: Element> {
-    array: &'a FtArray<T>,
-    /// Always `Some` until `drop`, which releases the lock before helping reclaim.
-    state: Option<MutexGuard<'a, WriterState>>,
-    /// Set when this writer retired memory while the process-wide retired bytes were above the
-    /// soft limit: it helps reclaim after unlocking (see `crate::reclaim`).
-    help_reclaim: bool,
-}
-
-impl<T: Element> Drop for Locked<'_, T> {
-    fn drop(&mut self) {
-        drop(self.state.take());
-        if self.help_reclaim {
-            reclaim::help();
-        }
-    }
-}
-
-/// The next capacity for a block that must hold `needed` elements and now holds `cap`.
-fn grown_capacity<W: Word>(cap: usize, needed: usize) -> Result<usize, Error> {
-    if needed <= cap {
-        return Ok(cap);
-    }
-    let max = max_capacity::<W>();
-    if needed > max {
-        return Err(Error::CapacityOverflow);
-    }
-    // As std's RawVec: tiny arrays skip the 1, 2, 4 steps.
-    let min_non_zero = if size_of::<W>() == 1 { 8 } else { 4 };
-    Ok(needed.max(cap.saturating_mul(2)).max(min_non_zero).min(max))
-}
-
-/// Allocates a block of `cap` cells and fills it with `fill`; nobody else can see it yet.
-fn build<W: Word>(
-    cap: usize,
-    fill: impl FnOnce(&mut BlockBuilder<W>),
-) -> Result<RawBlock<W>, Error> {
-    let mut builder = BlockBuilder::new(cap)?;
-    fill(&mut builder);
-    Ok(builder.finish())
-}
-
-impl<'a, T: Element> Locked<'a, T> {
-    fn state(&mut self) -> &mut WriterState {
-        self.state.as_mut().expect("the lock is held until drop")
-    }
-
-    /// The current block.
-    ///
-    /// The reference borrows `self`, and only [`publish`](Self::publish) (which takes
-    /// `&mut self`) retires blocks, so the borrow checker proves no writer uses a block after it
-    /// has been handed to the collector.
-    #[inline]
-    fn block(&self) -> Option<&Block<Bits<T>>> {
-        // Relaxed is enough: the last store to `buf` was made under this lock, and acquiring
-        // the lock synchronizes with the unlock that followed it. No epoch pin is needed:
-        // only a lock holder retires blocks, and the returned borrow of `self` keeps the lock.
-        // SAFETY: the block cannot be freed while we hold the lock (see above).
-        unsafe { self.array.buf.load(Relaxed, epoch::unprotected()).as_ref() }
-    }
-
-    /// Length and capacity. Relaxed: only lock holders store `len`, and the lock orders them.
-    #[inline]
-    fn len_cap(&self) -> (usize, usize) {
-        self.block()
-            .map_or((0, 0), |b| (b.len().load(Relaxed), b.cap()))
-    }
-
-    /// `Err(Exported)` while any export pins the storage.
-    #[inline]
-    fn check_movable(&self) -> Result<(), Error> {
-        // Acquire: pairs with the Release decrement in an export's drop, so everything the
-        // export's holder did through its pointer happens before we move or free the storage.
-        // New exports are only created under the lock we hold, so the count cannot rise.
-        match self.array.exports.load(Acquire) {
-            0 => Ok(()),
-            exports => Err(Error::Exported { exports }),
-        }
-    }
-
-    /// Runs `f` as one in-place step on `block`: readers see all of it or none of it.
-    ///
-    /// `f` must only do O(1) work (or O(k) with a small constant k), must not allocate, block
-    /// or panic: readers that arrive during the step wait for it.
-    #[inline]
-    fn step<R>(block: &Block<Bits<T>>, f: impl FnOnce() -> R) -> R {
-        // Relaxed: only lock holders store the version, and we hold the lock.
-        let v = block.version().load(Relaxed);
-        block.version().store(v.wrapping_add(1), Relaxed);
-        // Release fence: any reader whose relaxed loads see a store made by `f` will, after its
-        // Acquire fence, also see this odd version (or a later one) on its re-check.
-        fence(Release);
-        let result = f();
-        // Release: a reader that loads this even version with Acquire sees all of `f`'s stores.
-        block.version().store(v.wrapping_add(2), Release);
-        result
-    }
-
-    /// Makes `new` the array's block (null for `None`) and retires the old one.
-    fn publish(&mut self, new: Option<RawBlock<Bits<T>>>) {
-        let guard = epoch::pin();
-        let new = match new {
-            Some(raw) => Owned::<Block<Bits<T>>>::init(raw).into_shared(&guard),
-            None => Shared::null(),
-        };
-        // Release: a reader that loads the new pointer with Acquire sees the block's header and
-        // cells, written before this point. No Acquire needed: the old value was stored under
-        // the lock we hold.
-        let old = self.array.buf.swap(new, Release, &guard);
-        // SAFETY: reading `old` is fine: we hold the lock, so it has not been retired yet.
-        if let Some(old_block) = unsafe { old.as_ref() } {
-            let bytes = old_block.alloc_size();
-            // Why deferring the free is sound: `old` is unlinked, so no reader can load it from
-            // now on; readers that loaded it earlier are pinned, and the collector frees it only
-            // after they all unpin. Writers reach blocks only through `Locked::block`, whose
-            // borrows ended before this `&mut self` call; exports pin the storage, and
-            // `check_movable` ruled them out before any caller got here. The closure may run on
-            // any thread: it only frees the block (whose atomics are `Send`) and counts bytes.
-            // SAFETY: `old` is unlinked and referenced only by pinned readers (see above).
-            unsafe {
-                guard.defer_unchecked(move || {
-                    drop(old.into_owned());
-                    reclaim::freed(bytes);
-                })
-            };
-            self.help_reclaim |= reclaim::retired(bytes);
-            let state = self.state();
-            state.retired_unflushed += bytes;
-            if state.retired_unflushed >= FLUSH_BYTES {
-                state.retired_unflushed = 0;
-                // Moves this thread's garbage to the global queue and tries to advance the epoch
-                // and free what has expired, so retired bytes cannot pile up in a local bag.
-                guard.flush();
-            }
-        }
-    }
-
-    /// A copy of the elements, read under the lock.
-    pub(crate) fn snapshot(&self) -> Vec<T> {
-        let mut out = Vec::new();
-        if let Some(block) = self.block() {
-            let len = block.len().load(Relaxed);
-            // SAFETY: we hold the writer lock, so no thread writes the cells (writes through an
-            // export must be synchronised with the array's users by the export's holder).
-            unsafe { block.read_unsync_into(0..len, &mut out) };
-        }
-        out
-    }
-
-    /// Publishes `values` as the array's contents: as a new block when the storage may move,
-    /// or written back in place (same length only) while it is exported.
-    pub(crate) fn commit(&mut self, values: &[T]) -> Result<(), Error> {
-        let (len, cap) = self.len_cap();
-        if self.array.exports.load(Acquire) != 0 {
-            if values.len() != len {
-                return self.check_movable();
-            }
-            if let Some(block) = self.block() {
-                let cells = block.cells();
-                // This step is O(n): only exported storage is rewritten in place (readers wait
-                // for it); otherwise the new contents go to a new block below.
-                Self::step(block, || {
-                    for (c, v) in cells.iter().zip(values) {
-                        Bits::<T>::store(c, to_bits(*v), Relaxed);
-                    }
-                });
-            }
-            return Ok(());
-        }
-        if values.is_empty() && cap == 0 {
-            return Ok(());
-        }
-        let raw = build(grown_capacity::<Bits<T>>(cap, values.len())?, |b| {
-            b.push_slice(values)
-        })?;
-        self.publish(Some(raw));
-        Ok(())
-    }
-
-    /// Shortens the published length in one step (appends go through `append_in_place`).
-    fn set_len(&self, new_len: usize) {
-        if let Some(block) = self.block() {
-            Self::step(block, || block.len().store(new_len, Relaxed));
-        }
-    }
-
-    /// Writes the cells `len..new_len` with `write` (relaxed stores), then publishes
-    /// `new_len` in one O(1) step.
-    ///
-    /// The cells past the published length are invisible to validated readers: any reader that
-    /// could look at them read a longer length before a step shrank it, and that step changed
-    /// the version. So they are written outside the step; only the length is published inside
-    /// it, keeping the step O(1) however many elements are appended.
-    ///
-    /// Release fence: the step that shrank the length may have run on another thread (a
-    /// `clear` there, an `extend` here; the lock orders them). A reader whose relaxed loads see
-    /// one of the new cells must also see that step's odd version on its re-check, so the
-    /// stores need a release fence before them, exactly as the stores inside `step` have.
-    /// Without it a reader could pair the old length with the new cells (found by
-    /// tests/threads.rs under Miri, reproduced by a loom model).
-    #[inline]
-    fn append_in_place(
-        block: &Block<Bits<T>>,
-        len: usize,
-        new_len: usize,
-        write: impl FnOnce(&[Cell<T>]),
-    ) {
-        fence(Release);
-        write(&block.cells()[len..new_len]);
-        Self::step(block, || block.len().store(new_len, Relaxed));
-    }
-
-    /// Appends `src` (and then `n` copies of `fill`), in place if it fits, otherwise by moving
-    /// to a larger block.
-    fn append(&mut self, src: &[T], fill: Option<(T, usize)>) -> Result<(), Error> {
-        let (len, cap) = self.len_cap();
-        let extra = fill.map_or(0, |(_, n)| n);
-        let new_len = len
-            .checked_add(src.len())
-            .and_then(|n| n.checked_add(extra))
-            .ok_or(Error::CapacityOverflow)?;
-        if new_len == len {
-            return Ok(());
-        }
-        if new_len <= cap {
-            let block = self.block().expect("cap > 0 implies a block");
-            Self::append_in_place(block, len, new_len, |cells| {
-                let (copied, filled) = cells.split_at(src.len());
-                for (c, v) in copied.iter().zip(src) {
-                    Bits::<T>::store(c, to_bits(*v), Relaxed);
-                }
-                if let Some((v, _)) = fill {
-                    let bits = to_bits(v);
-                    for c in filled {
-                        Bits::<T>::store(c, bits, Relaxed);
-                    }
-                }
-            });
-            return Ok(());
-        }
-        self.check_movable()?;
-        let new_cap = grown_capacity::<Bits<T>>(cap, new_len)?;
-        let old = self.block();
-        let raw = build(new_cap, |b| {
-            if let Some(old) = old {
-                // SAFETY: we hold the writer lock and the storage is not exported.
-                unsafe { b.push_block(old, 0..len) };
-            }
-            b.push_slice(src);
-            if let Some((v, n)) = fill {
-                b.push_repeat(to_bits(v), n);
-            }
-        })?;
-        self.publish(Some(raw));
-        Ok(())
-    }
-
-    /// Replaces `range` (already resolved against the current length) with `src`.
-    fn splice(&mut self, range: Range<usize>, src: &[T]) -> Result<(), Error> {
-        let (len, cap) = self.len_cap();
-        if range.start == len {
-            return self.append(src, None);
-        }
-        let new_len = (len - range.len())
-            .checked_add(src.len())
-            .ok_or(Error::CapacityOverflow)?;
-        let exported = self.array.exports.load(Acquire) != 0;
-        if range.len() == src.len() && (src.len() <= IN_PLACE_MAX || exported) {
-            if let Some(block) = self.block() {
-                let cells = &block.cells()[range];
-                Self::step(block, || {
-                    for (c, v) in cells.iter().zip(src) {
-                        Bits::<T>::store(c, to_bits(*v), Relaxed);
-                    }
-                });
-            }
-            return Ok(());
-        }
-        if range.end == len && src.is_empty() {
-            self.set_len(range.start);
-            return Ok(());
-        }
-        self.check_movable()?;
-        let new_cap = grown_capacity::<Bits<T>>(cap, new_len)?;
-        let old = self.block().expect("a non-empty range implies a block");
-        let raw = build(new_cap, |b| {
-            // SAFETY: we hold the writer lock and the storage is not exported.
-            unsafe { b.push_block(old, 0..range.start) };
-            b.push_slice(src);
-            // SAFETY: as above.
-            unsafe { b.push_block(old, range.end..len) };
-        })?;
-        self.publish(Some(raw));
-        Ok(())
-    }
-
-    /// Checks `index < len`.
-    fn check_index(&self, index: usize) -> Result<&Block<Bits<T>>, Error> {
-        let len = self.len_cap().0;
-        match self.block() {
-            Some(block) if index < len => Ok(block),
-            _ => Err(Error::IndexOutOfRange { index, len }),
-        }
-    }
-}
-
-// Crate-internal writer interface for `crate::dynamic`: every method runs under the lock, so an
-// index resolved against `len()` here is resolved at the operation's linearization point.
 impl<T: Element> FtArray<T> {
-    /// Takes the writer lock (released when the returned handle drops).
-    pub(crate) fn write(&self) -> Locked<'_, T> {
-        self.lock()
-    }
-}
-
-impl<T: Element> Locked<'_, T> {
-    /// The length at this instant (only lock holders change it).
-    pub(crate) fn len(&self) -> usize {
-        self.len_cap().0
-    }
-
-    /// The live exports, loaded once (Acquire: see `check_movable`).
-    pub(crate) fn exports(&self) -> usize {
-        self.array.exports.load(Acquire)
-    }
-
-    /// The element at `index`, if `index < len`.
-    pub(crate) fn get(&self, index: usize) -> Option<T> {
-        let block = self.check_index(index).ok()?;
-        // Relaxed: only lock holders store cells, and the lock orders them.
-        Some(from_bits(Bits::<T>::load(&block.cells()[index], Relaxed)))
-    }
-
-    /// Stores `value` at `index` in one in-place step.
-    pub(crate) fn set(&self, index: usize, value: T) -> Result<(), Error> {
-        let block = self.check_index(index)?;
-        let cell = &block.cells()[index];
-        Self::step(block, || Bits::<T>::store(cell, to_bits(value), Relaxed));
-        Ok(())
-    }
-
-    /// Stores each `(index, value)` pair; every index must be below the length. One in-place
-    /// step when there are at most `IN_PLACE_MAX` pairs or the storage is exported, otherwise a
-    /// rewrite by publication.
-    pub(crate) fn set_many(&mut self, pairs: &[(usize, T)]) -> Result<(), Error> {
-        let len = self.len();
-        if let Some(&(index, _)) = pairs.iter().find(|(i, _)| *i >= len) {
-            return Err(Error::IndexOutOfRange { index, len });
-        }
-        let Some(block) = self.block() else {
-            return Ok(());
-        };
-        if pairs.len() <= IN_PLACE_MAX || self.exports() != 0 {
-            let cells = block.cells();
-            Self::step(block, || {
-                for &(i, v) in pairs {
-                    Bits::<T>::store(&cells[i], to_bits(v), Relaxed);
-                }
-            });
-            return Ok(());
-        }
-        let mut values = self.snapshot();
-        for &(i, v) in pairs {
-            values[i] = v;
-        }
-        self.commit(&values)
-    }
-
-    /// Replaces `range` (resolved against `len()`) with `src`.
-    pub(crate) fn splice_values(&mut self, range: Range<usize>, src: &[T]) -> Result<(), Error> {
-        self.splice(range, src)
-    }
-
-    /// Appends `src`.
-    pub(crate) fn append_values(&mut self, src: &[T]) -> Result<(), Error> {
-        self.append(src, None)
-    }
-
-    /// Appends `n` copies of `value`.
-    pub(crate) fn append_repeat(&mut self, value: T, n: usize) -> Result<(), Error> {
-        self.append(&[], Some((value, n)))
-    }
-
-    /// Shortens to `len` elements (no-op if not longer).
-    pub(crate) fn truncate(&self, len: usize) {
-        if len < self.len() {
-            self.set_len(len);
-        }
-    }
-}
-
-impl<T: Element> FtArray<T> {
-    #[inline]
-    fn lock(&self) -> Locked<'_, T> {
-        Locked {
-            array: self,
-            state: Some(self.writer.lock()),
-            help_reclaim: false,
-        }
-    }
-
-    fn from_block(raw: Option<RawBlock<Bits<T>>>) -> Self {
-        FtArray {
-            buf: match raw {
-                Some(raw) => Atomic::init(raw),
-                None => Atomic::null(),
-            },
-            exports: AtomicUsize::new(0),
-            writer: Mutex::new(WriterState {
-                retired_unflushed: 0,
-            }),
-            _elem: PhantomData,
-        }
-    }
-
     // -----------------------------------------------------------------------------------------
     // Construction
     // -----------------------------------------------------------------------------------------
@@ -785,7 +272,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.capacity(), 0);
     /// ```
     pub fn new() -> Self {
-        Self::from_block(None)
+        Self::wrap(RawArray::new())
     }
 
     /// An empty array with room for at least `capacity` elements.
@@ -818,28 +305,35 @@ impl<T: Element> FtArray<T> {
     /// );
     /// ```
     pub fn try_with_capacity(capacity: usize) -> Result<Self, Error> {
-        if capacity == 0 {
-            return Ok(Self::new());
-        }
-        Ok(Self::from_block(Some(build(capacity, |_| {})?)))
+        RawArray::try_with_capacity(capacity).map(Self::wrap)
     }
 
     /// An array holding a copy of `values`.
     ///
     /// # Panics
     ///
-    /// If the allocation fails.
+    /// If the allocation fails; see [`try_from_slice`](Self::try_from_slice).
     ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[1i16, -2, 3]);
     /// assert_eq!(a.to_vec(), [1, -2, 3]);
     /// ```
     pub fn from_slice(values: &[T]) -> Self {
-        if values.is_empty() {
-            return Self::new();
-        }
-        let raw = build(values.len(), |b| b.push_slice(values)).unwrap_or_else(|e| panic!("{e}"));
-        Self::from_block(Some(raw))
+        Self::try_from_slice(values).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// An array holding a copy of `values`, with exactly their length as capacity.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if the allocation fails.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::try_from_slice(&[1i16, -2, 3]).unwrap();
+    /// assert_eq!(a.capacity(), 3);
+    /// ```
+    pub fn try_from_slice(values: &[T]) -> Result<Self, Error> {
+        RawArray::try_from_bytes(bytemuck::cast_slice(values)).map(Self::wrap)
     }
 
     /// Consumes the array and returns its elements.
@@ -849,7 +343,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.into_vec(), vec![1, 2]);
     /// ```
     pub fn into_vec(self) -> Vec<T> {
-        self.lock().snapshot()
+        self.write().snapshot().unwrap_or_else(|e| panic!("{e}"))
     }
 
     // -----------------------------------------------------------------------------------------
@@ -863,7 +357,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.len(), 3);
     /// ```
     pub fn len(&self) -> usize {
-        self.len_in(&epoch::pin())
+        self.raw.len_in(&epoch::pin())
     }
 
     /// Whether the array has no elements.
@@ -883,7 +377,7 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.capacity() >= 10);
     /// ```
     pub fn capacity(&self) -> usize {
-        self.capacity_in(&epoch::pin())
+        self.raw.capacity_in(&epoch::pin())
     }
 
     /// The element at `index`, or `None` if `index` is out of range at that instant.
@@ -1008,32 +502,6 @@ impl<T: Element> FtArray<T> {
         self.count_in(value, &epoch::pin())
     }
 
-    /// A live iterator with its own position; see [`Iter`] for what it promises.
-    ///
-    /// ```
-    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
-    /// assert_eq!(a.iter().sum::<u32>(), 6);
-    /// ```
-    pub fn iter(&self) -> Iter<'_, T> {
-        Iter::new(self)
-    }
-
-    /// A handle that pins the epoch once for many reads; see [`Reader`].
-    ///
-    /// ```
-    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
-    /// let mut r = a.reader();
-    /// let mut sum = 0;
-    /// for i in 0..r.len() {
-    ///     sum += r.get(i).unwrap();
-    ///     r.repin(); // a quiescent point: lets retired buffers be freed
-    /// }
-    /// assert_eq!(sum, 6);
-    /// ```
-    pub fn reader(&self) -> Reader<'_, T> {
-        Reader::new(self, epoch::pin())
-    }
-
     // -----------------------------------------------------------------------------------------
     // Writes
     // -----------------------------------------------------------------------------------------
@@ -1053,13 +521,14 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.set(2, 0).is_err());
     /// ```
     pub fn set(&self, index: usize, value: T) -> Result<T, Error> {
-        self.fetch_update(index, |_| value)
+        self.write().set(index, value)
     }
 
     /// Replaces the element at `index` with `f(old)` in one atomic step and returns `old`.
     ///
     /// `f` runs while the writer lock is held (other writers wait; readers do not). It must not
-    /// write to this same array, which would deadlock. If it panics, nothing changes.
+    /// call this array's locking methods, which would deadlock (see
+    /// [Deadlocks](Self#deadlocks)). If it panics, nothing changes.
     ///
     /// # Errors
     ///
@@ -1071,14 +540,10 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.get(0), Some(30));
     /// ```
     pub fn fetch_update(&self, index: usize, f: impl FnOnce(T) -> T) -> Result<T, Error> {
-        let w = self.lock();
-        let block = w.check_index(index)?;
-        let cell = &block.cells()[index];
-        // Relaxed: only lock holders store cells, and the lock orders them.
-        let old = from_bits(Bits::<T>::load(cell, Relaxed));
-        let new = to_bits(f(old));
-        Locked::<T>::step(block, || Bits::<T>::store(cell, new, Relaxed));
-        Ok(old)
+        let mut w = self.write();
+        let len = w.len();
+        let old = w.get(index).ok_or(Error::IndexOutOfRange { index, len })?;
+        w.set(index, f(old))
     }
 
     /// Adds `delta` to the element at `index` (wrapping for integers) and returns the old value.
@@ -1130,16 +595,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [3, 2, 1]);
     /// ```
     pub fn swap(&self, a: usize, b: usize) -> Result<(), Error> {
-        let w = self.lock();
-        w.check_index(a)?;
-        let block = w.check_index(b)?;
-        let (ca, cb) = (&block.cells()[a], &block.cells()[b]);
-        Locked::<T>::step(block, || {
-            let (va, vb) = (Bits::<T>::load(ca, Relaxed), Bits::<T>::load(cb, Relaxed));
-            Bits::<T>::store(ca, vb, Relaxed);
-            Bits::<T>::store(cb, va, Relaxed);
-        });
-        Ok(())
+        self.write().swap(a, b)
     }
 
     /// Appends `value`.
@@ -1174,21 +630,15 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.try_push(1).is_ok());
     /// ```
     pub fn try_push(&self, value: T) -> Result<(), Error> {
-        let mut w = self.lock();
-        if let Some(block) = w.block() {
-            // Fast path, the common case: room in the current block (see `append`).
-            let len = block.len().load(Relaxed);
-            if len < block.cap() {
-                Locked::<T>::append_in_place(block, len, len + 1, |cells| {
-                    Bits::<T>::store(&cells[0], to_bits(value), Relaxed)
-                });
-                return Ok(());
-            }
-        }
-        w.append(std::slice::from_ref(&value), None)
+        self.write().push(value)
     }
 
     /// Removes and returns the last element, or `None` if the array is empty.
+    ///
+    /// # Panics
+    ///
+    /// Under [strict exports](Self::set_strict_exports) while an export is alive; see
+    /// [`try_pop`](Self::try_pop).
     ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
@@ -1197,12 +647,26 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.pop(), None);
     /// ```
     pub fn pop(&self) -> Option<T> {
-        let w = self.lock();
-        let (len, _) = w.len_cap();
-        let last = len.checked_sub(1)?;
-        let value = from_bits(Bits::<T>::load(&w.block()?.cells()[last], Relaxed));
-        w.set_len(last);
-        Some(value)
+        self.try_pop().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Removes and returns the last element, or `Ok(None)` if the array is empty.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] under [strict exports](Self::set_strict_exports) while an export
+    /// is alive; the array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32]);
+    /// a.set_strict_exports(true);
+    /// let e = a.export();
+    /// assert!(a.try_pop().is_err());
+    /// drop(e);
+    /// assert_eq!(a.try_pop(), Ok(Some(1)));
+    /// ```
+    pub fn try_pop(&self) -> Result<Option<T>, Error> {
+        self.write().pop()
     }
 
     /// Inserts `value` at `index`, shifting the later elements up.
@@ -1221,8 +685,8 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.insert(9, 0).is_err());
     /// ```
     pub fn insert(&self, index: usize, value: T) -> Result<(), Error> {
-        let mut w = self.lock();
-        let len = w.len_cap().0;
+        let mut w = self.write();
+        let len = w.len();
         if index > len {
             return Err(Error::IndexOutOfRange { index, len });
         }
@@ -1242,9 +706,9 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [2, 3]);
     /// ```
     pub fn remove(&self, index: usize) -> Result<T, Error> {
-        let mut w = self.lock();
-        let block = w.check_index(index)?;
-        let value = from_bits(Bits::<T>::load(&block.cells()[index], Relaxed));
+        let mut w = self.write();
+        let len = w.len();
+        let value = w.get(index).ok_or(Error::IndexOutOfRange { index, len })?;
         w.splice(index..index + 1, &[])?;
         Ok(value)
     }
@@ -1265,14 +729,8 @@ impl<T: Element> FtArray<T> {
     where
         T: PartialEq,
     {
-        let mut w = self.lock();
-        let Some(block) = w.block() else {
-            return Ok(None);
-        };
-        let len = w.len_cap().0;
-        let found = block.cells()[..len]
-            .iter()
-            .position(|c| from_bits::<T>(Bits::<T>::load(c, Relaxed)) == *value);
+        let mut w = self.write();
+        let found = w.view().iter().position(|x| x == *value);
         match found {
             Some(index) => w.splice(index..index + 1, &[]).map(|()| Some(index)),
             None => Ok(None),
@@ -1292,17 +750,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [4, 2, 3]);
     /// ```
     pub fn swap_remove(&self, index: usize) -> Result<T, Error> {
-        let w = self.lock();
-        let block = w.check_index(index)?;
-        let last = w.len_cap().0 - 1;
-        let cells = block.cells();
-        Ok(from_bits(Locked::<T>::step(block, || {
-            let removed = Bits::<T>::load(&cells[index], Relaxed);
-            let moved = Bits::<T>::load(&cells[last], Relaxed);
-            Bits::<T>::store(&cells[index], moved, Relaxed);
-            block.len().store(last, Relaxed);
-            removed
-        })))
+        self.write().swap_remove(index)
     }
 
     /// Appends all of `values`; readers see none or all of them.
@@ -1333,14 +781,18 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.len(), 2);
     /// ```
     pub fn try_extend_from_slice(&self, values: &[T]) -> Result<(), Error> {
-        self.lock().append(values, None)
+        self.write().append(values)
     }
 
-    /// Appends a snapshot of `other`'s elements. `other` may be `self`: `a.extend_from_array(&a)`
+    /// Appends a copy of `other`'s elements, in one step: at the instant the elements appear,
+    /// `other` holds exactly the appended copy. `other` may be `self`: `a.extend_from_array(&a)`
     /// doubles `a`.
     ///
-    /// `other` is read without its lock (a consistent snapshot), then `self` is locked: only one
-    /// lock is ever held, so two threads extending two arrays from each other cannot deadlock.
+    /// Only one lock is ever held: `self`'s. `other` is read without its lock and re-checked
+    /// (its block and version) inside the step that publishes the append; if `other` changed in
+    /// between, the copy is taken again. So two threads extending two arrays from each other
+    /// cannot deadlock, and cannot both append the other's old contents. A writer that changes
+    /// `other` without pause can make the append retry for as long as it keeps doing so.
     ///
     /// # Panics
     ///
@@ -1356,15 +808,22 @@ impl<T: Element> FtArray<T> {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// Appends a snapshot of `other`'s elements (see
+    /// Appends a copy of `other`'s elements in one step (see
     /// [`extend_from_array`](Self::extend_from_array)).
     ///
     /// # Errors
     ///
     /// As [`try_push`](Self::try_push). The array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u8]);
+    /// let b = ftarray::FtArray::from_slice(&[2u8, 3]);
+    /// a.try_extend_from_array(&b).unwrap();
+    /// assert_eq!(a.to_vec(), [1, 2, 3]);
+    /// ```
     pub fn try_extend_from_array(&self, other: &FtArray<T>) -> Result<(), Error> {
-        let values = other.to_vec();
-        self.try_extend_from_slice(&values)
+        self.write()
+            .with_copy_of(other, |w, values| w.append(values))
     }
 
     /// Appends the elements encoded in `bytes` (native byte order; Python's `frombytes`).
@@ -1381,22 +840,16 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.extend_from_bytes(&[1, 2, 3]).is_err());
     /// ```
     pub fn extend_from_bytes(&self, bytes: &[u8]) -> Result<(), Error> {
-        let item_size = size_of::<T>();
-        if bytes.len() % item_size != 0 {
-            return Err(Error::BadByteLength {
-                len: bytes.len(),
-                item_size,
-            });
-        }
-        let values: Vec<T> = bytes
-            .chunks_exact(item_size)
-            .map(bytemuck::pod_read_unaligned)
-            .collect();
-        self.try_extend_from_slice(&values)
+        self.write().append_bytes(bytes)
     }
 
     /// Shortens the array to `len` elements; does nothing if it is not longer. Keeps the
-    /// capacity, works in place, and is allowed while exported.
+    /// capacity, works in place, and is allowed while exported (unless exports are
+    /// [strict](Self::set_strict_exports)).
+    ///
+    /// # Panics
+    ///
+    /// Under strict exports while an export is alive; see [`try_truncate`](Self::try_truncate).
     ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
@@ -1404,10 +857,23 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [1]);
     /// ```
     pub fn truncate(&self, len: usize) {
-        let w = self.lock();
-        if len < w.len_cap().0 {
-            w.set_len(len);
-        }
+        self.try_truncate(len).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Shortens the array to `len` elements; does nothing if it is not longer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] under [strict exports](Self::set_strict_exports) while an export
+    /// is alive (and the array is longer); the array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
+    /// a.try_truncate(1).unwrap();
+    /// assert_eq!(a.to_vec(), [1]);
+    /// ```
+    pub fn try_truncate(&self, len: usize) -> Result<(), Error> {
+        self.write().truncate(len)
     }
 
     /// Removes every element, keeping the capacity (call
@@ -1416,6 +882,11 @@ impl<T: Element> FtArray<T> {
     /// A reader that runs at the same time sees the whole old array or the empty one; the
     /// storage it reads from stays valid until it is done with it.
     ///
+    /// # Panics
+    ///
+    /// Under [strict exports](Self::set_strict_exports) while an export is alive; see
+    /// [`try_clear`](Self::try_clear).
+    ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
     /// a.clear();
@@ -1423,7 +894,23 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.get(0), None);
     /// ```
     pub fn clear(&self) {
-        self.truncate(0);
+        self.try_clear().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Removes every element, keeping the capacity.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] under [strict exports](Self::set_strict_exports) while an export
+    /// is alive (and the array is not empty); the array is unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
+    /// a.try_clear().unwrap();
+    /// assert!(a.is_empty());
+    /// ```
+    pub fn try_clear(&self) -> Result<(), Error> {
+        self.write().truncate(0)
     }
 
     /// Resizes to `new_len`, filling new slots with `value`.
@@ -1450,15 +937,12 @@ impl<T: Element> FtArray<T> {
     ///
     /// As [`try_push`](Self::try_push) when growing past the capacity. The array is unchanged.
     pub fn try_resize(&self, new_len: usize, value: T) -> Result<(), Error> {
-        let mut w = self.lock();
-        let len = w.len_cap().0;
+        let mut w = self.write();
+        let len = w.len();
         if new_len <= len {
-            if new_len < len {
-                w.set_len(new_len);
-            }
-            return Ok(());
+            return w.truncate(new_len);
         }
-        w.append(&[], Some((value, new_len - len)))
+        w.append_repeat(value, new_len - len)
     }
 
     /// Makes room for at least `additional` more elements (growing geometrically).
@@ -1490,7 +974,7 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.try_reserve(3).is_ok());
     /// ```
     pub fn try_reserve(&self, additional: usize) -> Result<(), Error> {
-        self.reserve_impl(additional, false)
+        self.write().reserve(additional, false)
     }
 
     /// Makes room for exactly `additional` more elements (no geometric growth).
@@ -1505,34 +989,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.capacity(), 5);
     /// ```
     pub fn try_reserve_exact(&self, additional: usize) -> Result<(), Error> {
-        self.reserve_impl(additional, true)
-    }
-
-    fn reserve_impl(&self, additional: usize, exact: bool) -> Result<(), Error> {
-        let mut w = self.lock();
-        let (len, cap) = w.len_cap();
-        let needed = len.checked_add(additional).ok_or(Error::CapacityOverflow)?;
-        if needed <= cap {
-            return Ok(());
-        }
-        if needed > max_capacity::<Bits<T>>() {
-            return Err(Error::CapacityOverflow);
-        }
-        w.check_movable()?;
-        let new_cap = if exact {
-            needed
-        } else {
-            grown_capacity::<Bits<T>>(cap, needed)?
-        };
-        let old = w.block();
-        let raw = build(new_cap, |b| {
-            if let Some(old) = old {
-                // SAFETY: we hold the writer lock and the storage is not exported.
-                unsafe { b.push_block(old, 0..len) };
-            }
-        })?;
-        w.publish(Some(raw));
-        Ok(())
+        self.write().reserve(additional, true)
     }
 
     /// Moves the elements to storage of exactly their length (none at all when empty), retiring
@@ -1550,21 +1007,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.capacity(), 1);
     /// ```
     pub fn shrink_to_fit(&self) -> Result<(), Error> {
-        let mut w = self.lock();
-        let (len, cap) = w.len_cap();
-        if len == cap && (cap > 0 || w.block().is_none()) {
-            return Ok(());
-        }
-        w.check_movable()?;
-        if len == 0 {
-            w.publish(None);
-            return Ok(());
-        }
-        let old = w.block().expect("len > 0 implies a block");
-        // SAFETY: we hold the writer lock and the storage is not exported.
-        let raw = build(len, |b| unsafe { b.push_block(old, 0..len) })?;
-        w.publish(Some(raw));
-        Ok(())
+        self.write().shrink_to_fit()
     }
 
     /// Replaces the elements in `range` with `values` (Python's slice assignment `a[i:j] = …`,
@@ -1588,9 +1031,50 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.is_empty());
     /// ```
     pub fn replace_range(&self, range: impl RangeBounds<usize>, values: &[T]) -> Result<(), Error> {
-        let mut w = self.lock();
-        let range = resolve(bounds(range), w.len_cap().0)?;
+        let mut w = self.write();
+        let range = resolve(bounds(range), w.len())?;
         w.splice(range, values)
+    }
+
+    /// Replaces every `step`-th element of `range`, starting with its first, by `values` in
+    /// order, in one step (Python's extended slice assignment `a[i:j:k] = …` for `k > 0`).
+    ///
+    /// The length does not change, so it is allowed while exported (and then done in place).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RangeOutOfBounds`]; [`Error::LengthMismatch`] if `values` does not have one
+    /// value per selected index; allocation errors. The array is unchanged.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use ftarray::{Error, FtArray};
+    ///
+    /// let a = FtArray::from_slice(&[0u8, 1, 2, 3, 4]);
+    /// let two = NonZeroUsize::new(2).unwrap();
+    /// a.replace_strided(.., two, &[9, 9, 9]).unwrap();
+    /// assert_eq!(a.to_vec(), [9, 1, 9, 3, 9]);
+    /// assert_eq!(
+    ///     a.replace_strided(1.., two, &[7]),
+    ///     Err(Error::LengthMismatch { expected: 2, actual: 1 })
+    /// );
+    /// ```
+    pub fn replace_strided(
+        &self,
+        range: impl RangeBounds<usize>,
+        step: NonZeroUsize,
+        values: &[T],
+    ) -> Result<(), Error> {
+        let mut w = self.write();
+        let range = resolve(bounds(range), w.len())?;
+        let expected = range.len().div_ceil(step.get());
+        if values.len() != expected {
+            return Err(Error::LengthMismatch {
+                expected,
+                actual: values.len(),
+            });
+        }
+        w.set_strided(range.start, step.get(), values)
     }
 
     /// Removes the elements in `range` and returns them (Python's `del a[i:j]`).
@@ -1606,13 +1090,9 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [1, 4]);
     /// ```
     pub fn remove_range(&self, range: impl RangeBounds<usize>) -> Result<Vec<T>, Error> {
-        let mut w = self.lock();
-        let range = resolve(bounds(range), w.len_cap().0)?;
-        let mut removed = Vec::new();
-        if let Some(block) = w.block() {
-            // SAFETY: we hold the writer lock; see `Locked::snapshot`.
-            unsafe { block.read_unsync_into(range.clone(), &mut removed) };
-        }
+        let mut w = self.write();
+        let range = resolve(bounds(range), w.len())?;
+        let removed = w.snapshot_range(range.clone())?;
         w.splice(range, &[])?;
         Ok(removed)
     }
@@ -1621,7 +1101,8 @@ impl<T: Element> FtArray<T> {
     /// after, never in between.
     ///
     /// `keep` runs on a private copy while the writer lock is held (other writers wait; readers
-    /// do not). It must not write to this same array. If it panics, nothing changes.
+    /// do not). It must not call this array's locking methods (see
+    /// [Deadlocks](Self#deadlocks)). If it panics, nothing changes.
     ///
     /// # Errors
     ///
@@ -1633,8 +1114,8 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [2, 4]);
     /// ```
     pub fn retain(&self, mut keep: impl FnMut(&T) -> bool) -> Result<(), Error> {
-        let mut w = self.lock();
-        let mut values = w.snapshot();
+        let mut w = self.write();
+        let mut values = w.snapshot()?;
         let len = values.len();
         values.retain(|x| keep(x));
         if values.len() == len {
@@ -1647,7 +1128,8 @@ impl<T: Element> FtArray<T> {
     /// readers see the array before the edit or after it, never part of it.
     ///
     /// `f` runs while the writer lock is held (other writers wait; readers do not). It must not
-    /// write to this same array. If it panics, nothing changes. Its return value is passed back.
+    /// call this array's locking methods (see [Deadlocks](Self#deadlocks)). If it panics,
+    /// nothing changes. Its return value is passed back.
     ///
     /// # Errors
     ///
@@ -1666,8 +1148,8 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [1, 2]);
     /// ```
     pub fn update<R>(&self, f: impl FnOnce(&mut Vec<T>) -> R) -> Result<R, Error> {
-        let mut w = self.lock();
-        let mut values = w.snapshot();
+        let mut w = self.write();
+        let mut values = w.snapshot()?;
         let result = f(&mut values);
         w.commit(&values)?;
         Ok(result)
@@ -1675,19 +1157,45 @@ impl<T: Element> FtArray<T> {
 
     /// Reverses the order of the elements in one step.
     ///
+    /// # Panics
+    ///
+    /// If the new buffer cannot be allocated; see [`try_reverse`](Self::try_reverse).
+    ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
     /// a.reverse();
     /// assert_eq!(a.to_vec(), [3, 2, 1]);
     /// ```
     pub fn reverse(&self) {
-        self.rewrite(|v| v.reverse());
+        self.try_reverse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Reverses the order of the elements in one step.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if the copy or the new buffer cannot be allocated; the array is
+    /// unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
+    /// a.try_reverse().unwrap();
+    /// assert_eq!(a.to_vec(), [3, 2, 1]);
+    /// ```
+    pub fn try_reverse(&self) -> Result<(), Error> {
+        self.rewrite(|v| v.reverse())
     }
 
     /// Sorts the elements (stable) with `compare`, in one step.
     ///
-    /// `compare` runs on a private copy while the writer lock is held; it must not write to
-    /// this same array. If it panics, nothing changes.
+    /// `compare` runs on a private copy while the writer lock is held; it must not call this
+    /// array's locking methods (see [Deadlocks](Self#deadlocks)). If it panics, nothing
+    /// changes.
+    ///
+    /// # Panics
+    ///
+    /// If `compare` panics, or the new buffer cannot be allocated; see
+    /// [`try_sort_by`](Self::try_sort_by).
     ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[2.5f64, -1.0, 0.0]);
@@ -1695,10 +1203,30 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [-1.0, 0.0, 2.5]);
     /// ```
     pub fn sort_by(&self, compare: impl FnMut(&T, &T) -> Ordering) {
-        self.rewrite(|v| v.sort_by(compare));
+        self.try_sort_by(compare).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Sorts the elements (stable) with `compare`, in one step; see [`sort_by`](Self::sort_by).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if the copy or the new buffer cannot be allocated; the array is
+    /// unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[2u8, 1]);
+    /// a.try_sort_by(|x, y| y.cmp(x)).unwrap();
+    /// assert_eq!(a.to_vec(), [2, 1]);
+    /// ```
+    pub fn try_sort_by(&self, compare: impl FnMut(&T, &T) -> Ordering) -> Result<(), Error> {
+        self.rewrite(|v| v.sort_by(compare))
     }
 
     /// Sorts the elements (stable) in one step.
+    ///
+    /// # Panics
+    ///
+    /// If the new buffer cannot be allocated; see [`try_sort`](Self::try_sort).
     ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[3i8, -1, 2]);
@@ -1709,10 +1237,33 @@ impl<T: Element> FtArray<T> {
     where
         T: Ord,
     {
-        self.rewrite(|v| v.sort());
+        self.try_sort().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Sorts the elements (stable) in one step.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if the copy or the new buffer cannot be allocated; the array is
+    /// unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[3i8, -1, 2]);
+    /// a.try_sort().unwrap();
+    /// assert_eq!(a.to_vec(), [-1, 2, 3]);
+    /// ```
+    pub fn try_sort(&self) -> Result<(), Error>
+    where
+        T: Ord,
+    {
+        self.rewrite(|v| v.sort())
     }
 
     /// Reverses the bytes of every element (Python's `byteswap`), in one step.
+    ///
+    /// # Panics
+    ///
+    /// If the new buffer cannot be allocated; see [`try_byteswap`](Self::try_byteswap).
     ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[0x1122u16]);
@@ -1720,41 +1271,64 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [0x2211]);
     /// ```
     pub fn byteswap(&self) {
+        self.try_byteswap().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Reverses the bytes of every element, in one step.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if the copy or the new buffer cannot be allocated; the array is
+    /// unchanged.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[0x1122u16]);
+    /// a.try_byteswap().unwrap();
+    /// assert_eq!(a.to_vec(), [0x2211]);
+    /// ```
+    pub fn try_byteswap(&self) -> Result<(), Error> {
         self.rewrite(|v| {
             for x in v.iter_mut() {
                 *x = from_bits(to_bits(*x).swap_bytes());
             }
-        });
+        })
     }
 
     /// A length-preserving edit: a new block normally, in place while exported.
-    fn rewrite(&self, edit: impl FnOnce(&mut Vec<T>)) {
-        let mut w = self.lock();
-        let mut values = w.snapshot();
+    fn rewrite(&self, edit: impl FnOnce(&mut Vec<T>)) -> Result<(), Error> {
+        let mut w = self.write();
+        let mut values = w.snapshot()?;
         edit(&mut values);
-        if let Err(e) = w.commit(&values) {
-            // A same-length commit only allocates, and allocation failure aborts elsewhere in
-            // Rust too; report it the same way.
-            panic!("{e}");
-        }
+        w.commit(&values)
     }
 
-    // -----------------------------------------------------------------------------------------
-    // Exports
-    // -----------------------------------------------------------------------------------------
-
-    /// Pins the storage and returns a raw view of it (what Python's buffer protocol and C hosts
-    /// need). See [`Export`](crate::Export).
+    /// A copy of the array: a new array holding the elements of one instant.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if the copy cannot be allocated.
     ///
     /// ```
-    /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
-    /// let e = a.export();
-    /// assert_eq!(e.len(), 2);
-    /// assert!(a.try_push(3).is_err()); // full, and the storage may not move
+    /// let a = ftarray::FtArray::from_slice(&[1u8, 2]);
+    /// let b = a.try_clone().unwrap();
+    /// a.push(3);
+    /// assert_eq!(b.to_vec(), [1, 2]);
     /// ```
-    pub fn export(&self) -> crate::Export<'_, T> {
-        let (ptr, len) = self.export_raw();
-        crate::Export::new(self, ptr, len)
+    pub fn try_clone(&self) -> Result<Self, Error> {
+        let guard = epoch::pin();
+        let mut values = Vec::new();
+        self.read(&guard, |v| {
+            values.clear();
+            values
+                .try_reserve(v.len())
+                .map_err(|_| Error::AllocFailed {
+                    bytes: v.len().saturating_mul(size_of::<T>()),
+                })?;
+            v.copy_into(&mut values);
+            Ok(())
+        })?;
+        drop(guard);
+        Self::try_from_slice(&values)
     }
 
     /// Like [`export`](Self::export), without a guard: returns the element pointer and the
@@ -1764,25 +1338,18 @@ impl<T: Element> FtArray<T> {
     /// moving operation then fails).
     ///
     /// The pointer is valid for `len` elements, never null (dangling but aligned when `len` is
-    /// 0), and stays valid until the matching release. Reads and writes through it must not
-    /// race with writes to the array from other threads: the host synchronises them.
+    /// 0), and stays valid until the matching release. The cells are atomic words of the
+    /// element's size, and the array's own readers and writers access them atomically, so any
+    /// access through the pointer that may overlap another thread's use of the array must be
+    /// atomic too (see [`Export`](crate::Export) for the details).
+    ///
+    /// # Aborts
+    ///
+    /// If more than `isize::MAX` exports are alive at once (as `Arc` does for its count):
+    /// wrapping the count would let the storage move under live exports.
     pub fn export_raw(&self) -> (*mut T, usize) {
-        let w = self.lock();
-        // Relaxed: increments happen only under the lock we hold, which orders them against
-        // every moving operation's check.
-        self.exports.fetch_add(1, Relaxed);
-        match w.block() {
-            Some(block) => (
-                block.cells().as_ptr().cast::<T>().cast_mut(),
-                block.len().load(Relaxed),
-            ),
-            None => (
-                std::ptr::NonNull::<Cell<T>>::dangling()
-                    .as_ptr()
-                    .cast::<T>(),
-                0,
-            ),
-        }
+        let (ptr, len) = self.write().export();
+        (ptr.as_ptr(), len)
     }
 
     /// Ends one export made by [`export_raw`](Self::export_raw).
@@ -1793,10 +1360,9 @@ impl<T: Element> FtArray<T> {
     /// and the pointer that call returned must not be used afterwards. (Releasing an export
     /// someone else still uses would let the storage move under them.)
     pub unsafe fn release_export(&self) {
-        // Release: pairs with the Acquire load in `check_movable`; the holder's accesses through
-        // the pointer happen before the storage can move or be freed.
-        let previous = self.exports.fetch_sub(1, Release);
-        debug_assert!(previous > 0, "release_export without a matching export_raw");
+        // SAFETY: the caller matches this call with one unreleased `export_raw` of this array
+        // and stops using its pointer, which is the core's contract too.
+        unsafe { self.raw.release_export() }
     }
 
     /// The number of live exports.
@@ -1809,151 +1375,48 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.export_count(), 0);
     /// ```
     pub fn export_count(&self) -> usize {
-        self.exports.load(Acquire)
+        self.raw.export_count()
     }
-}
 
-impl<T: Element> Drop for FtArray<T> {
-    fn drop(&mut self) {
-        // SAFETY: `&mut self`: no reader, writer or guard-holding handle can reach this array
-        // any more, so the current block is ours alone.
-        let shared = self.buf.load(Relaxed, unsafe { epoch::unprotected() });
-        if shared.is_null() {
-            return;
-        }
-        if self.exports.load(Acquire) != 0 {
-            // A raw export was never released: its holder may still use the storage, so leak
-            // it rather than hand them a dangling pointer.
-            return;
-        }
-        // SAFETY: as above; the block is not exported and not shared, so we may free it now.
-        drop(unsafe { shared.into_owned() });
+    /// Chooses the export rule. Off (the default): while an export is alive, operations that
+    /// would move or free the storage fail with [`Error::Exported`], and everything else
+    /// (including length changes within the capacity) works. On: *any* change of the length
+    /// fails while an export is alive, as CPython's `array` raises `BufferError`; elements can
+    /// still be set, and length-preserving rewrites are done in place.
+    ///
+    /// Every decision is made under the array's lock, from one load of the export count.
+    ///
+    /// ```
+    /// use ftarray::{Error, FtArray};
+    ///
+    /// let a = FtArray::<u8>::with_capacity(8);
+    /// a.set_strict_exports(true);
+    /// let e = a.export();
+    /// assert_eq!(a.try_push(1), Err(Error::Exported { exports: 1 })); // room, but strict
+    /// drop(e);
+    /// a.try_push(1).unwrap();
+    /// ```
+    pub fn set_strict_exports(&self, strict: bool) {
+        self.write().set_strict_exports(strict);
     }
-}
 
-// ---------------------------------------------------------------------------------------------
-// Standard traits
-// ---------------------------------------------------------------------------------------------
-
-impl<T: Element> Default for FtArray<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// A snapshot copy.
-impl<T: Element> Clone for FtArray<T> {
-    fn clone(&self) -> Self {
-        Self::from_slice(&self.to_vec())
-    }
-}
-
-/// Formats a snapshot like a list: `[1, 2, 3]`.
-impl<T: Element + fmt::Debug> fmt::Debug for FtArray<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.to_vec()).finish()
-    }
-}
-
-/// Compares snapshots of the two arrays (each taken at one instant).
-impl<T: Element + PartialEq> PartialEq for FtArray<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.to_vec() == other.to_vec()
-    }
-}
-
-impl<T: Element + Eq> Eq for FtArray<T> {}
-
-impl<T: Element + PartialEq> PartialEq<[T]> for FtArray<T> {
-    fn eq(&self, other: &[T]) -> bool {
-        self.to_vec() == other
-    }
-}
-
-impl<T: Element + PartialEq> PartialEq<Vec<T>> for FtArray<T> {
-    fn eq(&self, other: &Vec<T>) -> bool {
-        self.to_vec() == *other
-    }
-}
-
-impl<T: Element + PartialEq, const N: usize> PartialEq<[T; N]> for FtArray<T> {
-    fn eq(&self, other: &[T; N]) -> bool {
-        self.to_vec() == other
-    }
-}
-
-impl<T: Element> From<Vec<T>> for FtArray<T> {
-    fn from(values: Vec<T>) -> Self {
-        Self::from_slice(&values)
-    }
-}
-
-impl<T: Element> From<&[T]> for FtArray<T> {
-    fn from(values: &[T]) -> Self {
-        Self::from_slice(values)
-    }
-}
-
-impl<T: Element, const N: usize> From<[T; N]> for FtArray<T> {
-    fn from(values: [T; N]) -> Self {
-        Self::from_slice(&values)
-    }
-}
-
-impl<T: Element> From<FtArray<T>> for Vec<T> {
-    fn from(array: FtArray<T>) -> Self {
-        array.into_vec()
-    }
-}
-
-impl<T: Element> FromIterator<T> for FtArray<T> {
-    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
-        Self::from(iter.into_iter().collect::<Vec<T>>())
-    }
-}
-
-/// Collects the items first, then appends them in one step.
-///
-/// # Panics
-///
-/// As [`FtArray::push`].
-impl<T: Element> Extend<T> for FtArray<T> {
-    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
-        let values: Vec<T> = iter.into_iter().collect();
-        self.extend_from_slice(&values);
-    }
-}
-
-impl<'a, T: Element> Extend<&'a T> for FtArray<T> {
-    fn extend<I: IntoIterator<Item = &'a T>>(&mut self, iter: I) {
-        self.extend(iter.into_iter().copied());
-    }
-}
-
-impl<'a, T: Element> IntoIterator for &'a FtArray<T> {
-    type Item = T;
-    type IntoIter = Iter<'a, T>;
-    fn into_iter(self) -> Iter<'a, T> {
-        self.iter()
+    /// Whether the strict export rule is on (see
+    /// [`set_strict_exports`](Self::set_strict_exports)).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::<u8>::new();
+    /// assert!(!a.strict_exports());
+    /// a.set_strict_exports(true);
+    /// assert!(a.strict_exports());
+    /// ```
+    pub fn strict_exports(&self) -> bool {
+        self.raw.strict_exports()
     }
 }
 
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-
-    #[test]
-    fn growth_is_geometric_with_a_floor() {
-        assert_eq!(grown_capacity::<u32>(0, 1), Ok(4));
-        assert_eq!(grown_capacity::<u8>(0, 1), Ok(8));
-        assert_eq!(grown_capacity::<u32>(4, 5), Ok(8));
-        assert_eq!(grown_capacity::<u32>(4, 100), Ok(100));
-        assert_eq!(grown_capacity::<u32>(8, 3), Ok(8));
-        assert_eq!(
-            grown_capacity::<u64>(0, usize::MAX),
-            Err(Error::CapacityOverflow)
-        );
-    }
 
     #[test]
     fn ranges_resolve_like_slices() {
@@ -1967,15 +1430,26 @@ mod tests {
     }
 
     #[test]
-    fn retiring_large_blocks_resets_the_flush_counter() {
+    fn retired_bytes_are_counted_per_thread_and_large_blocks_flush_at_once() {
+        use crate::reclaim::FLUSH_BYTES;
+        use crate::sync::unflushed;
         let a = FtArray::<u64>::new();
         a.extend_from_slice(&vec![1; FLUSH_BYTES / 8 + 1]);
         a.reserve(FLUSH_BYTES); // retires a block larger than the threshold
-        assert_eq!(a.writer.lock().retired_unflushed, 0);
+        assert_eq!(unflushed(), 0);
         a.insert(0, 0).unwrap(); // retires a block larger than the threshold again
-        assert_eq!(a.writer.lock().retired_unflushed, 0);
+        assert_eq!(unflushed(), 0);
+        // Small blocks of two arrays add up in one count, the thread's.
         let b = FtArray::<u8>::from_slice(&[1, 2]);
-        b.insert(0, 0).unwrap(); // a small block: counted, not flushed yet
-        assert!(b.writer.lock().retired_unflushed > 0);
+        let c = FtArray::<u8>::from_slice(&[1, 2]);
+        b.insert(0, 0).unwrap();
+        let after_b = unflushed();
+        assert!(after_b > 0);
+        c.insert(0, 0).unwrap();
+        assert!(unflushed() > after_b, "c's block is added to b's");
+        // Another thread has its own count.
+        std::thread::spawn(|| assert_eq!(unflushed(), 0))
+            .join()
+            .unwrap();
     }
 }

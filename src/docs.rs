@@ -14,9 +14,11 @@ pub mod internals {}
 /// | `iter()`: snapshot or live? | live, own position, fused | Python's array iterator is live; a snapshot is one `to_vec()` away and costs O(n) memory up front |
 /// | `clear()` keeps capacity? | yes (like `Vec::clear`) | O(1) in place; `shrink_to_fit` releases the buffer through the collector |
 /// | growth / O(n) rewrites | new block + one pointer swap | readers never wait for O(n) work |
-/// | pop / truncate / clear / push within capacity while exported | allowed | the storage neither moves nor frees; only moving operations fail |
-/// | equal-length `replace_range` | in place up to 64 elements (or any length while exported) | a short step instead of an O(n) copy for `a[i:i+k] = …` |
-/// | reclamation threshold | flush after 64 KiB retired per array, and at once for a larger block | large buffers never wait in a thread-local bag; small churn is batched |
-/// | reader retry limit | 8 optimistic attempts with exponential spinning, then one read under the lock | bounds a reader's work under constant writes; the lock is the fallback the design allows |
+/// | pop / truncate / clear / push within capacity while exported | allowed (default rule); refused under `set_strict_exports(true)` | the storage neither moves nor frees; CPython's stricter `BufferError` rule is one call away |
+/// | equal-length `replace_range`, `replace_strided` | in place up to 64 elements (or any number while exported) | a short step instead of an O(n) copy for `a[i:i+k] = …` |
+/// | reclamation threshold | flush after a thread has retired 64 KiB, and at once for a larger block | large buffers never wait in a thread-local bag; small churn is batched; counting per thread means an idle thread strands at most 64 KiB |
+/// | reader retries | unbounded optimistic attempts (spinning, then yielding); after 8 failures each retry first tries the writer lock with `try_lock` | a reader never waits behind a lock holder's O(n) work (an attempt succeeds while one runs); a free lock bounds its work under a stream of small writes |
 /// | callbacks (`update`, `retain`, `sort_by`, `fetch_update`) | run under the writer lock on a private copy | atomic with respect to other writers; readers are never blocked by them; a panic changes nothing |
+/// | two arrays (`a.extend_from_array(&b)`, `a == b`) | one lock at most (`a`'s); `b` read optimistically and re-checked in `a`'s publishing step | no deadlock, and linearizable: the append appears at an instant when `b` held the copy |
+/// | back-pressure on retired memory | a writer helps reclaim in proportion to what it retired, never while it cannot free anything | memory stays bounded under preempted readers; a reader pinned for good does not slow small writes down |
 pub mod choices {}

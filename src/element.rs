@@ -7,6 +7,7 @@
 
 use crate::sync::{AtomicU8, AtomicU16, AtomicU32, AtomicU64, Ordering};
 use bytemuck::Pod;
+use std::marker::PhantomData;
 
 mod sealed {
     pub trait Sealed {}
@@ -33,10 +34,6 @@ pub trait Word: Pod + Eq + Send + Sync + sealed::Sealed {
     #[doc(hidden)]
     fn store(cell: &Self::Atomic, value: Self, order: Ordering);
 
-    /// Plain write through exclusive access.
-    #[doc(hidden)]
-    fn set_mut(cell: &mut Self::Atomic, value: Self);
-
     /// The same value with its bytes in reverse order.
     #[doc(hidden)]
     fn swap_bytes(self) -> Self;
@@ -61,17 +58,6 @@ macro_rules! word {
                 cell.store(value, order)
             }
             #[inline(always)]
-            fn set_mut(cell: &mut $atomic, value: $w) {
-                #[cfg(not(loom))]
-                {
-                    *cell.get_mut() = value;
-                }
-                #[cfg(loom)]
-                {
-                    cell.with_mut(|v| *v = value);
-                }
-            }
-            #[inline(always)]
             fn swap_bytes(self) -> $w {
                 <$w>::swap_bytes(self)
             }
@@ -84,8 +70,7 @@ word!(u8 => AtomicU8, u16 => AtomicU16, u32 => AtomicU32, u64 => AtomicU64);
 /// A plain number type that an [`FtArray`](crate::FtArray) can hold.
 ///
 /// Implemented for `i8 u8 i16 u16 i32 u32 i64 u64 f32 f64`. Implement it for your own
-/// [`Pod`] newtype by naming the unsigned word of the same size; a size mismatch is a compile
-/// error the first time the array is used.
+/// [`Pod`] newtype by naming the unsigned word of the same size.
 ///
 /// ```
 /// use bytemuck::{Pod, Zeroable};
@@ -95,21 +80,107 @@ word!(u8 => AtomicU8, u16 => AtomicU16, u32 => AtomicU32, u64 => AtomicU64);
 /// #[repr(transparent)]
 /// struct Celsius(f32);
 ///
-/// impl Element for Celsius {
+/// // SAFETY: `Celsius` is a `Pod` of 4 bytes and `u32` is 4 bytes.
+/// unsafe impl Element for Celsius {
 ///     type Bits = u32;
 /// }
 ///
 /// let temps = FtArray::from_slice(&[Celsius(21.5), Celsius(19.0)]);
 /// assert_eq!(temps.get(1), Some(Celsius(19.0)));
 /// ```
-pub trait Element: Pod + Send + Sync {
+///
+/// # Safety
+///
+/// `size_of::<Self>()` must equal `size_of::<Self::Bits>()`. The array copies elements into
+/// and out of its cells as raw bytes (whole buffers at a time), so a wrong size would read or
+/// write past an allocation. (Every bit pattern of `Bits` is a valid `Self` because both are
+/// [`Pod`]; the alignment of `Self` never exceeds its size, which is the alignment of the atomic
+/// cell.)
+///
+/// The size is also checked at compile time: every constructor of
+/// [`FtArray`](crate::FtArray) evaluates a constant that fails to compile for a wrong size (a
+/// zero-sized type included), so even an implementation that breaks the contract is rejected
+/// before it can run. The `unsafe` keyword states that the implementer checked it too.
+///
+/// A size mismatch does not compile:
+///
+/// ```compile_fail,E0080
+/// use bytemuck::{Pod, Zeroable};
+/// use ftarray::{Element, FtArray};
+///
+/// #[derive(Clone, Copy, Pod, Zeroable)]
+/// #[repr(C)]
+/// struct Pair(u32, u32); // 8 bytes
+///
+/// // Breaks the contract: `u32` is 4 bytes.
+/// unsafe impl Element for Pair {
+///     type Bits = u32;
+/// }
+///
+/// let a: FtArray<Pair> = [Pair(1, 2), Pair(3, 4)].into_iter().collect();
+/// let _ = a.into_vec();
+/// ```
+///
+/// Nor does a zero-sized element:
+///
+/// ```compile_fail,E0080
+/// use bytemuck::{Pod, Zeroable};
+/// use ftarray::{Element, FtArray};
+///
+/// #[derive(Clone, Copy, Pod, Zeroable)]
+/// #[repr(transparent)]
+/// struct Nothing(());
+///
+/// unsafe impl Element for Nothing {
+///     type Bits = u8;
+/// }
+///
+/// let a = FtArray::<Nothing>::new();
+/// a.push(Nothing(()));
+/// ```
+///
+/// And the trait cannot be implemented without `unsafe`:
+///
+/// ```compile_fail,E0200
+/// #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+/// #[repr(transparent)]
+/// struct Celsius(f32);
+///
+/// impl ftarray::Element for Celsius {
+///     type Bits = u32;
+/// }
+/// ```
+pub unsafe trait Element: Pod + Send + Sync {
     /// The unsigned word with exactly the size of `Self`.
     type Bits: Word;
 }
 
+/// The compile-time half of [`Element`]'s contract.
+///
+/// `ElementLayout::<T>::CHECKED` is a constant whose evaluation fails (a compile error, E0080)
+/// unless `T` has the size of `T::Bits`, is not zero-sized, and is no more aligned than the
+/// atomic cell. Every constructor of `FtArray` evaluates it, and so does every conversion to
+/// and from bits, so no code path can copy elements of a wrong size.
+pub(crate) struct ElementLayout<T>(PhantomData<T>);
+
+impl<T: Element> ElementLayout<T> {
+    pub(crate) const CHECKED: () = {
+        assert!(
+            size_of::<T>() == size_of::<T::Bits>(),
+            "Element::Bits must have the same size as the element type"
+        );
+        assert!(size_of::<T>() != 0, "an element type cannot be zero-sized");
+        assert!(
+            align_of::<T>() <= align_of::<<T::Bits as Word>::Atomic>(),
+            "an element type cannot be more aligned than its atomic cell"
+        );
+    };
+}
+
 macro_rules! element {
     ($($t:ty => $w:ty),* $(,)?) => {$(
-        impl Element for $t {
+        // SAFETY: `$t` and `$w` have the same size.
+        unsafe impl Element for $t {
             type Bits = $w;
         }
     )*};
@@ -123,24 +194,14 @@ element!(
 /// The bits of `value`.
 #[inline(always)]
 pub(crate) fn to_bits<T: Element>(value: T) -> T::Bits {
-    const {
-        assert!(
-            size_of::<T>() == size_of::<T::Bits>(),
-            "Element::Bits must have the same size as the element type"
-        )
-    };
+    let () = ElementLayout::<T>::CHECKED;
     bytemuck::cast(value)
 }
 
 /// The element whose bits are `bits`.
 #[inline(always)]
 pub(crate) fn from_bits<T: Element>(bits: T::Bits) -> T {
-    const {
-        assert!(
-            size_of::<T>() == size_of::<T::Bits>(),
-            "Element::Bits must have the same size as the element type"
-        )
-    };
+    let () = ElementLayout::<T>::CHECKED;
     bytemuck::cast(bits)
 }
 

@@ -32,7 +32,8 @@ pub enum Error {
         /// The element size in bytes.
         item_size: usize,
     },
-    /// A caller's buffer had the wrong length.
+    /// A caller's buffer had the wrong length (for example, values for an extended slice
+    /// assignment that selects a different number of elements).
     LengthMismatch {
         /// The length the operation needed.
         expected: usize,
@@ -47,7 +48,7 @@ pub enum Error {
         bytes: usize,
     },
     /// The storage is pinned by a raw-pointer export, and the operation would have had to move
-    /// or free it (grow, shrink, insert, remove, …).
+    /// or free it (grow past the capacity, shrink, insert, remove, …).
     Exported {
         /// How many exports were alive.
         exports: usize,
@@ -126,16 +127,14 @@ impl fmt::Display for Error {
                 "byte length {len} is not a multiple of the item size {item_size}"
             ),
             Error::LengthMismatch { expected, actual } => {
-                write!(
-                    f,
-                    "buffer length {actual} does not match the required {expected}"
-                )
+                write!(f, "{actual} value(s) given where {expected} are needed")
             }
             Error::CapacityOverflow => f.write_str("capacity overflow"),
             Error::AllocFailed { bytes } => write!(f, "memory allocation of {bytes} bytes failed"),
             Error::Exported { exports } => write!(
                 f,
-                "cannot move or resize the storage while {exports} export(s) pin it"
+                "the storage is pinned by {exports} export(s) and this operation would move or \
+                 free it"
             ),
             Error::SignedIndexOutOfRange { index, len } => {
                 write!(f, "index {index} out of range for array of length {len}")

@@ -4,6 +4,40 @@ use crate::array::FtArray;
 use crate::element::Element;
 use std::fmt;
 
+impl<T: Element> FtArray<T> {
+    /// Pins the storage and returns a raw view of it (what Python's buffer protocol and C hosts
+    /// need). See [`Export`](crate::Export).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
+    /// let e = a.export();
+    /// assert_eq!(e.len(), 2);
+    /// assert!(a.try_push(3).is_err()); // full, and the storage may not move
+    /// ```
+    pub fn export(&self) -> crate::Export<'_, T> {
+        let (ptr, len) = self.export_raw();
+        Export {
+            array: self,
+            ptr,
+            len,
+        }
+    }
+
+    /// Pins the storage and returns a read-only raw view of it: the same pin as
+    /// [`export`](Self::export), with no way to write. See
+    /// [`ReadOnlyExport`](crate::ReadOnlyExport).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2]);
+    /// let e = a.export_readonly();
+    /// assert_eq!(e.len(), 2);
+    /// assert!(a.try_push(3).is_err()); // full, and the storage may not move
+    /// ```
+    pub fn export_readonly(&self) -> crate::ReadOnlyExport<'_, T> {
+        ReadOnlyExport(self.export())
+    }
+}
+
 /// Pins an [`FtArray`]'s storage and exposes it as a raw pointer and a length: what Python's
 /// buffer protocol (`memoryview`) and C hosts need.
 ///
@@ -15,10 +49,27 @@ use std::fmt;
 /// equal-length `replace_range` or `update`), which are then written in place; readers still see
 /// each as one step, though they wait for it.
 ///
-/// The length is the array's length when the export was made. Reading and writing through
-/// the pointer is the holder's business: it must not race with writes to the array from other
-/// threads (the elements are atomic words; a host that needs concurrent access can treat them as
-/// atomics of the element's size).
+/// The length is the array's length when the export was made.
+///
+/// # Accessing the elements through the pointer
+///
+/// The array stores each element in an atomic word of the element's size, and its own readers
+/// and writers load and store those words atomically, without any lock that the export's
+/// holder could take. So:
+///
+/// * **Reading** through the pointer is sound only while no other thread can write to the
+///   array, or with atomic loads (`AtomicU32::from_ptr(ptr.add(i).cast())` for a 4-byte
+///   element, and so on). A plain read, `slice::from_raw_parts` or a `memcpy` that overlaps a
+///   write by another thread is a data race (undefined behaviour in Rust's memory model), and a
+///   byte-wise copy can tear an element in practice.
+/// * **Writing** through the pointer races with every lock-free reader of the array as well:
+///   a non-atomic store that overlaps an atomic load is a data race too, and those reads are
+///   not validated against writes made through the pointer (they bypass the array's version
+///   counter), so a reader may see some of a multi-element write and not the rest. Write only
+///   with atomic stores of whole elements, or while no other thread uses the array at all.
+///
+/// A holder that only reads should use [`FtArray::export_readonly`], whose guard has no
+/// writable pointer.
 ///
 /// ```
 /// use ftarray::{Error, FtArray};
@@ -35,6 +86,17 @@ use std::fmt;
 /// }
 /// a.insert(0, 0).unwrap(); // the export is gone
 /// ```
+///
+/// An export borrows its array, so it cannot outlive it:
+///
+/// ```compile_fail,E0597
+/// let e;
+/// {
+///     let a = ftarray::FtArray::from_slice(&[1u8]);
+///     e = a.export();
+/// }
+/// let _ = e.len();
+/// ```
 pub struct Export<'a, T: Element> {
     array: &'a FtArray<T>,
     ptr: *mut T,
@@ -42,16 +104,13 @@ pub struct Export<'a, T: Element> {
 }
 
 impl<'a, T: Element> Export<'a, T> {
-    pub(crate) fn new(array: &'a FtArray<T>, ptr: *mut T, len: usize) -> Self {
-        Export { array, ptr, len }
-    }
-
     /// The first element (dangling but aligned when the length is 0).
     pub fn as_ptr(&self) -> *const T {
         self.ptr
     }
 
-    /// The first element, for writing (see the type's docs for who must synchronise writes).
+    /// The first element, for writing. See the type's docs: writes that may overlap any other
+    /// thread's use of the array must be atomic stores.
     pub fn as_mut_ptr(&self) -> *mut T {
         self.ptr
     }
@@ -100,3 +159,47 @@ impl<T: Element> fmt::Debug for Export<'_, T> {
 unsafe impl<T: Element> Send for Export<'_, T> {}
 // SAFETY: as above.
 unsafe impl<T: Element> Sync for Export<'_, T> {}
+
+/// A read-only [`Export`]: the same pin on the storage, and a pointer for reading only.
+///
+/// Made by [`FtArray::export_readonly`]. Reads through the pointer follow the rules of
+/// [`Export`] (atomic loads, unless no other thread can write to the array meanwhile); the
+/// holder never writes, so the array's own readers never race with it.
+///
+/// ```
+/// let a = ftarray::FtArray::from_slice(&[7u16, 8]);
+/// let e = a.export_readonly();
+/// // SAFETY: no other thread uses `a` meanwhile.
+/// let view = unsafe { std::slice::from_raw_parts(e.as_ptr(), e.len()) };
+/// assert_eq!(view, [7, 8]);
+/// assert_eq!(a.export_count(), 1);
+/// ```
+#[derive(Debug)]
+pub struct ReadOnlyExport<'a, T: Element>(Export<'a, T>);
+
+impl<'a, T: Element> ReadOnlyExport<'a, T> {
+    /// The first element (dangling but aligned when the length is 0).
+    pub fn as_ptr(&self) -> *const T {
+        self.0.as_ptr()
+    }
+
+    /// The number of elements the pointer is valid for: the length when the export was made.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether that length is zero.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The size of the exported region in bytes.
+    pub fn byte_len(&self) -> usize {
+        self.0.byte_len()
+    }
+
+    /// The exported array.
+    pub fn array(&self) -> &'a FtArray<T> {
+        self.0.array()
+    }
+}

@@ -8,6 +8,34 @@ use std::fmt;
 use std::iter::FusedIterator;
 use std::ops::RangeBounds;
 
+impl<T: Element> FtArray<T> {
+    /// A live iterator with its own position; see [`Iter`] for what it promises.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
+    /// assert_eq!(a.iter().sum::<u32>(), 6);
+    /// ```
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter::new(self)
+    }
+
+    /// A handle that pins the epoch once for many reads; see [`Reader`].
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u32, 2, 3]);
+    /// let mut r = a.reader();
+    /// let mut sum = 0;
+    /// for i in 0..r.len() {
+    ///     sum += r.get(i).unwrap();
+    ///     r.repin(); // a quiescent point: lets retired buffers be freed
+    /// }
+    /// assert_eq!(sum, 6);
+    /// ```
+    pub fn reader(&self) -> Reader<'_, T> {
+        Reader::new(self, crossbeam_epoch::pin())
+    }
+}
+
 /// A read handle that pins the epoch once and keeps it pinned for many reads.
 ///
 /// Pinning is the largest fixed cost of a read; a `Reader` pays it once. While it is pinned,
@@ -18,6 +46,16 @@ use std::ops::RangeBounds;
 ///
 /// Every read is still validated and linearizable on its own; two reads through one `Reader`
 /// are two separate instants. A `Reader` stays on the thread that made it (`!Send`).
+///
+/// It cannot be sent to another thread (its pin belongs to the thread that made it):
+///
+/// ```compile_fail,E0277
+/// let a = ftarray::FtArray::from_slice(&[1u8]);
+/// let r = a.reader();
+/// std::thread::scope(|s| {
+///     s.spawn(move || r.len());
+/// });
+/// ```
 ///
 /// ```
 /// use ftarray::FtArray;
@@ -34,7 +72,7 @@ pub struct Reader<'a, T: Element> {
 }
 
 impl<'a, T: Element> Reader<'a, T> {
-    pub(crate) fn new(array: &'a FtArray<T>, guard: Guard) -> Self {
+    fn new(array: &'a FtArray<T>, guard: Guard) -> Self {
         Reader { array, guard }
     }
 
@@ -197,7 +235,7 @@ pub struct Iter<'a, T: Element> {
 }
 
 impl<'a, T: Element> Iter<'a, T> {
-    pub(crate) fn new(array: &'a FtArray<T>) -> Self {
+    fn new(array: &'a FtArray<T>) -> Self {
         Iter {
             array,
             next: 0,
@@ -206,7 +244,16 @@ impl<'a, T: Element> Iter<'a, T> {
     }
 
     /// The index the next call to `next()` reads.
-    pub fn position(&self) -> usize {
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u8, 2, 3]);
+    /// let mut it = a.iter();
+    /// it.next();
+    /// assert_eq!(it.next_index(), 1);
+    /// // `position` is `Iterator::position`:
+    /// assert_eq!(it.position(|x| x == 3), Some(1));
+    /// ```
+    pub fn next_index(&self) -> usize {
         self.next
     }
 }

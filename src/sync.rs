@@ -6,12 +6,12 @@
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{
-    AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+    AtomicBool, AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
 };
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{
-    AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+    AtomicBool, AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
 };
 
 /// The writer lock: a `parking_lot` mutex normally, loom's mutex under `cfg(loom)`.
@@ -52,6 +52,67 @@ impl<T> Mutex<T> {
             self.inner.lock().unwrap()
         }
     }
+}
+
+impl<T> Mutex<T> {
+    /// Takes the lock if it is free right now; never waits.
+    #[inline]
+    pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        #[cfg(not(loom))]
+        {
+            self.inner.try_lock()
+        }
+        #[cfg(loom)]
+        {
+            self.inner.try_lock().ok()
+        }
+    }
+}
+
+/// Gives the CPU to another thread (a reader that has spun for long enough lets a writer that
+/// the operating system preempted mid-step finish).
+#[inline]
+pub(crate) fn yield_now() {
+    #[cfg(not(loom))]
+    std::thread::yield_now();
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}
+
+#[cfg(not(loom))]
+std::thread_local! {
+    /// Bytes this thread has retired since it last flushed its epoch garbage.
+    static UNFLUSHED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(loom)]
+loom::thread_local! {
+    static UNFLUSHED: std::cell::Cell<usize> = std::cell::Cell::new(0);
+}
+
+/// Adds `bytes` to this thread's count of retired-but-unflushed bytes. Returns `true`, and
+/// starts the count again, once it reaches `threshold`: the caller should flush now.
+///
+/// Per thread, because that is where the garbage waits: crossbeam-epoch keeps a thread's
+/// deferred frees in that thread's own bag until the thread flushes, so a count per array would
+/// let a thread that touched many arrays strand all of them in its bag. Also `true` when the
+/// thread-local is gone (the thread is exiting), which flushes conservatively.
+#[inline]
+pub(crate) fn count_unflushed(bytes: usize, threshold: usize) -> bool {
+    UNFLUSHED
+        .try_with(|unflushed| {
+            let total = unflushed.get().saturating_add(bytes);
+            let flush = total >= threshold;
+            unflushed.set(if flush { 0 } else { total });
+            flush
+        })
+        .unwrap_or(true)
+}
+
+/// This thread's count of retired-but-unflushed bytes (for tests).
+#[cfg(all(test, not(loom)))]
+pub(crate) fn unflushed() -> usize {
+    UNFLUSHED.with(std::cell::Cell::get)
 }
 
 /// One step of a reader's wait for a writer's O(1) step to finish.

@@ -4,6 +4,7 @@
 
 use ftarray::{Element, Error, Export, FtArray};
 use std::fmt::Debug;
+use std::num::NonZeroUsize;
 use std::ops::Bound;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -12,7 +13,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 #[repr(transparent)]
 struct Meters(f32);
 
-impl Element for Meters {
+// SAFETY: `Meters` wraps an `f32`, which has the size of `u32`.
+unsafe impl Element for Meters {
     type Bits = u32;
 }
 
@@ -301,6 +303,38 @@ fn eq_is_implemented_for_integer_arrays() {
     fn assert_eq_trait<E: Eq>(_: &E) {}
     let a = FtArray::from_slice(&[1i8]);
     assert_eq_trait(&a);
+}
+
+#[test]
+fn partial_ord_and_ord_compare_lexicographically_like_slices() {
+    let a = FtArray::from_slice(&[1u8, 2, 3]);
+    let b = FtArray::from_slice(&[1u8, 3]);
+    let c = FtArray::from_slice(&[1u8, 2]);
+    assert!(a < b && c < a && c < b);
+    assert_eq!(a.cmp(&a), std::cmp::Ordering::Equal);
+    assert_eq!(
+        a.cmp(&FtArray::from_slice(&[1, 2, 3])),
+        std::cmp::Ordering::Equal
+    );
+    let mut sorted = vec![b.clone(), a.clone(), c.clone()];
+    sorted.sort();
+    assert_eq!(sorted, [c, a, b]);
+    let x = FtArray::from_slice(&[f64::NAN]);
+    assert_eq!(x.partial_cmp(&x), None);
+    assert_eq!(
+        FtArray::from_slice(&[0.5f64]).partial_cmp(&FtArray::from_slice(&[1.0])),
+        Some(std::cmp::Ordering::Less)
+    );
+}
+
+#[test]
+fn hash_matches_the_hash_of_the_elements_slice() {
+    use std::hash::{BuildHasher, RandomState};
+    let state = RandomState::new();
+    let a = FtArray::from_slice(&[1i64, -2, 3]);
+    assert_eq!(state.hash_one(&a), state.hash_one([1i64, -2, 3].as_slice()));
+    assert_eq!(state.hash_one(&a), state.hash_one(a.clone()));
+    assert_ne!(state.hash_one(&a), state.hash_one(FtArray::<i64>::new()));
 }
 
 #[test]
@@ -899,6 +933,18 @@ fn extend_from_array_with_itself_doubles_the_array() {
 }
 
 #[test]
+fn extend_from_array_that_must_grow_while_exported_fails_unchanged() {
+    let a = FtArray::from_slice(&[1u32]);
+    let b = FtArray::from_slice(&[2u32, 3]);
+    let e = a.export();
+    exported_unchanged(&a, 1, || a.try_extend_from_array(&b));
+    exported_unchanged(&a, 1, || a.try_extend_from_array(&a));
+    drop(e);
+    a.try_extend_from_array(&b).unwrap();
+    assert_eq!(a.to_vec(), [1, 2, 3]);
+}
+
+#[test]
 fn extend_from_bytes_decodes_native_order_elements() {
     let a = FtArray::<u16>::new();
     a.extend_from_bytes(&7u16.to_ne_bytes()).unwrap();
@@ -1429,6 +1475,111 @@ fn byteswap_reverses_the_bytes_of_every_element() {
     assert!(e.is_empty());
 }
 
+#[test]
+fn try_forms_of_rewrites_do_what_the_panicking_forms_do() {
+    let a = FtArray::from_slice(&[3i32, 1, 2]);
+    a.try_reverse().unwrap();
+    assert_eq!(a.to_vec(), [2, 1, 3]);
+    a.try_sort().unwrap();
+    assert_eq!(a.to_vec(), [1, 2, 3]);
+    a.try_sort_by(|x, y| y.cmp(x)).unwrap();
+    assert_eq!(a.to_vec(), [3, 2, 1]);
+    a.try_byteswap().unwrap();
+    assert_eq!(
+        a.to_vec(),
+        [3i32.swap_bytes(), 2i32.swap_bytes(), 1i32.swap_bytes()]
+    );
+    let b = a.try_clone().unwrap();
+    assert_eq!(b, a);
+    a.push(0);
+    assert_eq!(b.len(), 3, "a clone is independent");
+    let c = FtArray::try_from_slice(&[1u8, 2]).unwrap();
+    assert_eq!((c.to_vec(), c.capacity()), (vec![1, 2], 2));
+    assert!(FtArray::<u8>::try_from_slice(&[]).unwrap().is_empty());
+}
+
+#[test]
+fn try_rewrites_while_exported_work_in_place() {
+    let a = FtArray::from_slice(&[1u16, 2, 3]);
+    let e = a.export();
+    a.try_reverse().unwrap();
+    a.try_sort().unwrap();
+    a.try_byteswap().unwrap();
+    assert_eq!(view(&e), [0x0100, 0x0200, 0x0300]);
+}
+
+#[test]
+fn replace_strided_sets_every_step_th_element_of_the_range() {
+    let two = NonZeroUsize::new(2).unwrap();
+    let a = FtArray::from_slice(&[0u32, 1, 2, 3, 4, 5]);
+    a.replace_strided(1..6, two, &[10, 30, 50]).unwrap();
+    assert_eq!(a.to_vec(), [0, 10, 2, 30, 4, 50]);
+    a.replace_strided(.., NonZeroUsize::new(4).unwrap(), &[7, 8])
+        .unwrap();
+    assert_eq!(a.to_vec(), [7, 10, 2, 30, 8, 50]);
+    a.replace_strided(3..3, two, &[]).unwrap();
+    a.replace_strided(.., NonZeroUsize::MIN, &[1, 1, 1, 1, 1, 1])
+        .unwrap();
+    assert_eq!(a.to_vec(), [1; 6]);
+    // More values than the in-place limit: published as a new buffer.
+    let big = FtArray::from_slice(&vec![0u8; 300]);
+    let ones = vec![1u8; 150];
+    big.replace_strided(.., two, &ones).unwrap();
+    let v = big.to_vec();
+    assert!(v.iter().step_by(2).all(|&x| x == 1) && v.iter().skip(1).step_by(2).all(|&x| x == 0));
+}
+
+#[test]
+fn replace_strided_with_the_wrong_number_of_values_or_range_fails_unchanged() {
+    let two = NonZeroUsize::new(2).unwrap();
+    let a = FtArray::from_slice(&[0u32, 1, 2, 3, 4]);
+    fails_unchanged(
+        &a,
+        Error::LengthMismatch {
+            expected: 3,
+            actual: 2,
+        },
+        || a.replace_strided(.., two, &[9, 9]),
+    );
+    fails_unchanged(
+        &a,
+        Error::LengthMismatch {
+            expected: 0,
+            actual: 1,
+        },
+        || a.replace_strided(2..2, two, &[9]),
+    );
+    fails_unchanged(
+        &a,
+        Error::RangeOutOfBounds {
+            start: 0,
+            end: 6,
+            len: 5,
+        },
+        || a.replace_strided(0..6, two, &[9, 9, 9]),
+    );
+}
+
+#[test]
+fn replace_strided_while_exported_works_in_place_at_any_size() {
+    let a = FtArray::from_slice(&vec![0u8; 300]);
+    let e = a.export();
+    a.replace_strided(.., NonZeroUsize::new(3).unwrap(), &[5u8; 100])
+        .unwrap();
+    let v = view(&e);
+    assert!(v.iter().step_by(3).all(|&x| x == 5));
+    assert_eq!(v.iter().filter(|&&x| x == 5).count(), 100);
+}
+
+#[test]
+fn extend_through_a_shared_reference() {
+    let a = FtArray::from_slice(&[1u64]);
+    let mut r = &a;
+    r.extend(vec![2, 3]);
+    r.extend([4u64, 5].iter());
+    assert_eq!(a.to_vec(), [1, 2, 3, 4, 5]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Exports
 // ---------------------------------------------------------------------------------------------
@@ -1482,6 +1633,100 @@ fn export_of_a_cleared_array_with_capacity_keeps_its_capacity_usable() {
     a.extend_from_slice(&[2, 3, 4]);
     assert_eq!(a.to_vec(), [1, 2, 3, 4]);
     exported_unchanged(&a, 1, || a.try_push(5));
+}
+
+/// Under strict exports every change of the length fails while an export is alive (even
+/// one that fits in the capacity), and changes nothing; same-length changes still work, in
+/// place.
+#[test]
+fn strict_exports_refuse_every_length_change_while_exported() {
+    let a = FtArray::<u32>::with_capacity(16);
+    a.extend_from_slice(&[1, 2, 3, 4]);
+    a.set_strict_exports(true);
+    assert!(a.strict_exports());
+    let e = a.export();
+    let b = FtArray::from_slice(&[9u32]);
+    exported_unchanged(&a, 1, || a.try_push(5));
+    exported_unchanged(&a, 1, || a.try_pop());
+    exported_unchanged(&a, 1, || a.try_truncate(2));
+    exported_unchanged(&a, 1, || a.try_clear());
+    exported_unchanged(&a, 1, || a.try_extend_from_slice(&[5]));
+    exported_unchanged(&a, 1, || a.try_extend_from_array(&b));
+    exported_unchanged(&a, 1, || a.try_extend_from_array(&a));
+    exported_unchanged(&a, 1, || a.extend_from_bytes(&5u32.to_ne_bytes()));
+    exported_unchanged(&a, 1, || a.try_resize(6, 0));
+    exported_unchanged(&a, 1, || a.try_resize(2, 0));
+    exported_unchanged(&a, 1, || a.insert(4, 5));
+    exported_unchanged(&a, 1, || a.remove(3));
+    exported_unchanged(&a, 1, || a.remove_item(&4));
+    exported_unchanged(&a, 1, || a.swap_remove(0));
+    exported_unchanged(&a, 1, || a.replace_range(1..2, &[7, 7]));
+    exported_unchanged(&a, 1, || a.replace_range(2.., &[]));
+    exported_unchanged(&a, 1, || a.remove_range(3..));
+    exported_unchanged(&a, 1, || a.retain(|&x| x > 1));
+    exported_unchanged(&a, 1, || a.update(|v| v.push(5)));
+    panics_unchanged(&a, || a.pop());
+    panics_unchanged(&a, || a.truncate(0));
+    panics_unchanged(&a, || a.clear());
+    panics_unchanged(&a, || a.push(5));
+    // Same-length changes work, in place (the export sees them).
+    assert_eq!(a.set(0, 10), Ok(1));
+    a.swap(0, 1).unwrap();
+    a.try_reverse().unwrap();
+    a.replace_range(0..2, &[20, 21]).unwrap();
+    a.replace_strided(.., NonZeroUsize::new(3).unwrap(), &[30, 31])
+        .unwrap();
+    a.update(|v| v.iter_mut().for_each(|x| *x += 1)).unwrap();
+    assert_eq!(view(&e), [31, 22, 11, 32]);
+    // Appending nothing, truncating to the length and popping nothing change no length.
+    a.try_extend_from_slice(&[]).unwrap();
+    a.try_truncate(4).unwrap();
+    drop(e);
+    // No export: everything works again; the rule stays on.
+    a.try_push(5).unwrap();
+    assert_eq!(a.try_pop(), Ok(Some(5)));
+    assert!(a.strict_exports());
+    let e = a.export_readonly();
+    exported_unchanged(&a, 1, || a.try_push(5));
+    drop(e);
+    a.set_strict_exports(false);
+    let e = a.export();
+    a.try_push(5).unwrap(); // fits: allowed under the default rule
+    assert_eq!(a.try_pop(), Ok(Some(5)));
+    exported_unchanged(&a, 1, || a.insert(0, 0)); // moves: refused under either rule
+    drop(e);
+}
+
+#[test]
+fn strict_exports_with_an_empty_array_refuse_the_first_push() {
+    let a = FtArray::<u8>::new();
+    a.set_strict_exports(true);
+    let e = a.export();
+    exported_unchanged(&a, 1, || a.try_push(1));
+    assert_eq!(a.try_pop(), Ok(None)); // nothing to remove: no length change
+    a.try_clear().unwrap();
+    drop(e);
+    a.try_push(1).unwrap();
+}
+
+#[test]
+fn export_readonly_pins_like_export_and_reads_the_elements() {
+    let a = FtArray::from_slice(&[1u32, 2, 3]);
+    let e = a.export_readonly();
+    assert_eq!((e.len(), e.byte_len(), e.is_empty()), (3, 12, false));
+    assert!(std::ptr::eq(e.array(), &a));
+    assert_eq!(a.export_count(), 1);
+    // SAFETY: the export keeps 3 elements alive and in place; no other thread writes.
+    let seen = unsafe { std::slice::from_raw_parts(e.as_ptr(), 3) };
+    assert_eq!(seen, [1, 2, 3]);
+    exported_unchanged(&a, 1, || a.insert(0, 0));
+    let with_both = a.export();
+    assert_eq!(with_both.as_ptr(), e.as_ptr());
+    assert_eq!(a.export_count(), 2);
+    drop(with_both);
+    drop(e);
+    assert_eq!(a.export_count(), 0);
+    a.insert(0, 0).unwrap();
 }
 
 #[test]
@@ -1648,7 +1893,9 @@ fn remove_item_while_exported_succeeds_for_the_last_element() {
 }
 
 #[test]
-#[should_panic(expected = "cannot move or resize the storage while 1 export(s) pin it")]
+#[should_panic(
+    expected = "the storage is pinned by 1 export(s) and this operation would move or free it"
+)]
 fn push_panics_when_it_must_grow_while_exported() {
     let a = FtArray::from_slice(&[1u8]);
     let _e = a.export();
@@ -1971,13 +2218,13 @@ fn iter_is_fused_after_the_first_none() {
 fn iter_position_is_the_index_read_next() {
     let a = FtArray::from_slice(&[1.0f32, 2.0]);
     let mut it = a.iter();
-    assert_eq!(it.position(), 0);
+    assert_eq!(it.next_index(), 0);
     it.next();
-    assert_eq!(it.position(), 1);
+    assert_eq!(it.next_index(), 1);
     it.next();
-    assert_eq!(it.position(), 2);
+    assert_eq!(it.next_index(), 2);
     assert_eq!(it.next(), None);
-    assert_eq!(it.position(), 2, "a failed read does not advance");
+    assert_eq!(it.next_index(), 2, "a failed read does not advance");
     assert_eq!(format!("{it:?}"), "Iter { position: 2 }");
 }
 
@@ -1989,7 +2236,7 @@ fn iterators_have_independent_positions() {
     assert_eq!(i1.next(), Some(1));
     assert_eq!(i1.next(), Some(2));
     assert_eq!(i2.next(), Some(1));
-    assert_eq!((i1.position(), i2.position()), (2, 1));
+    assert_eq!((i1.next_index(), i2.next_index()), (2, 1));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2034,7 +2281,7 @@ fn error_display_texts() {
             actual: 2
         }
         .to_string(),
-        "buffer length 2 does not match the required 4"
+        "2 value(s) given where 4 are needed"
     );
     assert_eq!(Error::CapacityOverflow.to_string(), "capacity overflow");
     assert_eq!(
@@ -2043,7 +2290,7 @@ fn error_display_texts() {
     );
     assert_eq!(
         Error::Exported { exports: 2 }.to_string(),
-        "cannot move or resize the storage while 2 export(s) pin it"
+        "the storage is pinned by 2 export(s) and this operation would move or free it"
     );
 }
 
@@ -2062,7 +2309,7 @@ fn errors_returned_by_operations_display_their_context() {
     let _e = a.export();
     assert_eq!(
         a.insert(0, 0).unwrap_err().to_string(),
-        "cannot move or resize the storage while 1 export(s) pin it"
+        "the storage is pinned by 1 export(s) and this operation would move or free it"
     );
 }
 

@@ -275,7 +275,8 @@ fn a_user_newtype_saves_as_its_numpy_type() {
     #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
     #[repr(transparent)]
     struct Meters(f32);
-    impl ftarray::Element for Meters {
+    // SAFETY: `Meters` is a transparent `f32`: four bytes, like `u32`.
+    unsafe impl ftarray::Element for Meters {
         type Bits = u32;
     }
     impl NpyElement for Meters {

@@ -48,7 +48,7 @@ const fn scaled(full: usize) -> usize {
 
 /// Element types the invariants run over: every value a test stores is `enc(x)` for a small
 /// integer `x`, and `dec` recovers `x` (or `None` for a bit pattern no thread ever stored).
-trait Num: Element + PartialEq + Debug {
+trait Num: Element + PartialOrd + Debug {
     fn enc(x: u64) -> Self;
     fn dec(self) -> Option<u64>;
     fn from_ne(bytes: &[u8]) -> Self;
@@ -1501,3 +1501,174 @@ fn long_lived_readers<T: Num>() {
 }
 
 per_type!(readers_with_long_lived_reader_handles, long_lived_readers);
+
+// ---------------------------------------------------------------------------------------------
+// An edit is never reported done and then dropped while exports come and go
+// ---------------------------------------------------------------------------------------------
+
+/// `update` and `retain` against a thread that exports and drops in a loop: each call either
+/// fails with `Exported` and changes nothing, or succeeds and its edit is in the array. (The
+/// export count used to be loaded twice: if the last export was dropped between the loads, the
+/// edit returned `Ok` without being published.)
+fn edits_survive_export_churn<T: Num>() {
+    let rounds = scaled(30_000);
+    let a = FtArray::<T>::from_slice(&[enc(0)]);
+    let stop = AtomicBool::new(false);
+    let started = Barrier::new(2);
+    let (mut grown, mut shrunk, mut refused) = (0usize, 0usize, 0usize);
+    let mut i = 0;
+    thread::scope(|s| {
+        s.spawn(|| {
+            let mut rng = Rng::new(11);
+            started.wait();
+            while !stop.load(Relaxed) {
+                let e = a.export();
+                // Hold it, and then stay away, for short random times, so that the drop lands
+                // anywhere in a writer's critical section.
+                for _ in 0..rng.below(1024) {
+                    std::hint::spin_loop();
+                }
+                drop(e);
+                // Sometimes long enough that a writer parked on the lock wakes up and gets it.
+                let away = if rng.below(2) == 0 { 256 } else { 32_768 };
+                for _ in 0..rng.below(away) {
+                    std::hint::spin_loop();
+                }
+            }
+        });
+        started.wait();
+        // At least `rounds` edits, and more until some have been refused (the exporter thread
+        // may be scheduled late on a busy machine).
+        while i < rounds || (refused < 100 && i < 100 * rounds) {
+            i += 1;
+            let before = a.len();
+            let result = if i % 2 == 0 {
+                a.update(|v| v.push(enc(1))).map(|()| grown += 1)
+            } else {
+                a.retain(|x| d(*x) == 0).map(|()| shrunk += before - 1)
+            };
+            match result {
+                Ok(()) => {}
+                Err(Error::Exported { .. }) => refused += 1,
+                Err(e) => panic!("unexpected error {e}"),
+            }
+            assert_eq!(
+                a.len(),
+                1 + grown - shrunk,
+                "{}: round {i}: an edit returned Ok but the array does not show it",
+                ty::<T>()
+            );
+        }
+        stop.store(true, Relaxed);
+    });
+    assert!(
+        refused > 0 && grown > 0,
+        "the exporter never overlapped an edit ({refused} refused, {grown} grown, {i} rounds)"
+    );
+}
+
+per_type!(
+    edits_are_never_dropped_while_exports_come_and_go,
+    edits_survive_export_churn
+);
+
+// ---------------------------------------------------------------------------------------------
+// a.extend_from_array(&a) and a == a are one step each
+// ---------------------------------------------------------------------------------------------
+
+/// `a.extend_from_array(&a)` while another thread pushes 1, 2, 3, …: the appended copy is the
+/// whole array at the instant of the append. Afterwards the array reads
+/// `0..p, 0..p, p, p + 1, …`. (The copy used to be taken before locking, so pushes landed
+/// between the copy and the append: `0..=2651` followed by a copy `0..=2650`.)
+fn self_extend_atomic<T: Num>() {
+    let epochs = scaled(300);
+    for epoch in 0..epochs {
+        let a = FtArray::<T>::from_slice(&[enc(0)]);
+        let stop = AtomicBool::new(false);
+        let started = Barrier::new(2);
+        thread::scope(|s| {
+            s.spawn(|| {
+                started.wait();
+                let mut next = 1;
+                // Bounded, so a failing run cannot push values past what `enc` can encode.
+                while !stop.load(Relaxed) && next < 1 << 20 {
+                    a.push(enc(next));
+                    next += 1;
+                }
+            });
+            started.wait();
+            while a.len() < 1 + epoch % 64 {
+                std::hint::spin_loop();
+            }
+            a.extend_from_array(&a);
+            stop.store(true, Relaxed);
+        });
+        let v = decode_all(&a.to_vec());
+        let p = v[1..]
+            .iter()
+            .position(|&x| x == 0)
+            .expect("the copy starts with 0")
+            + 1;
+        let copy_ok = v.len() >= 2 * p && v[..p] == v[p..2 * p];
+        let prefix_ok = v[..p].iter().enumerate().all(|(i, &x)| x == i as u64);
+        let tail_ok = v[2 * p.min(v.len() / 2)..]
+            .iter()
+            .enumerate()
+            .all(|(i, &x)| x == (p + i) as u64);
+        assert!(
+            copy_ok && prefix_ok && tail_ok,
+            "{}: epoch {epoch}: the appended copy is not the array at the append: the array \
+             held 0..{p}, then a copy of length {} ending in {:?}, then {} more elements",
+            ty::<T>(),
+            v[p..].iter().take_while(|&&x| x < p as u64).count(),
+            v[p..].iter().take_while(|&&x| x < p as u64).last(),
+            v.len().saturating_sub(2 * p)
+        );
+    }
+}
+
+per_type!(
+    self_extend_copies_the_whole_array_at_one_instant,
+    self_extend_atomic
+);
+
+/// `a == a` (and `a.partial_cmp(&a)`) while another thread pushes and truncates: one snapshot
+/// compared with itself, so always equal. (It used to compare two snapshots taken at different
+/// times.)
+// `a == a` is the behaviour under test.
+#[allow(clippy::eq_op)]
+fn self_equality<T: Num>() {
+    let rounds = scaled(20_000);
+    let a = FtArray::<T>::from_slice(&[enc(0), enc(1)]);
+    let stop = AtomicBool::new(false);
+    let started = Barrier::new(2);
+    thread::scope(|s| {
+        s.spawn(|| {
+            started.wait();
+            let mut next = 2;
+            while !stop.load(Relaxed) {
+                a.push(enc(next % 1000));
+                next += 1;
+                if next % 4 == 0 {
+                    a.truncate(2);
+                }
+            }
+        });
+        started.wait();
+        for i in 0..rounds {
+            assert!(a == a, "{}: round {i}: a != a", ty::<T>());
+            assert_eq!(
+                a.partial_cmp(&a),
+                Some(std::cmp::Ordering::Equal),
+                "{}: round {i}",
+                ty::<T>()
+            );
+        }
+        stop.store(true, Relaxed);
+    });
+}
+
+per_type!(
+    an_array_equals_itself_under_concurrent_writes,
+    self_equality
+);

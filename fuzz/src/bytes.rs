@@ -8,7 +8,7 @@
 //! * `byteswap` reverses each element's bytes (equal to `swap_bytes` on the word of its size),
 //!   and twice is the identity; while exported it works in place.
 
-use crate::elem::{bytes_of, decode, same, swap_bytes};
+use super::elem::{bytes_of, decode, same, swap_bytes};
 use ftarray::{Element, Error, FtArray};
 
 /// At most this many input bytes are used.

@@ -10,11 +10,12 @@
 //! Capacity after growth is not modelled beyond `capacity() >= len()` (and `>= len + additional`
 //! after a successful reserve, `== len` after `shrink_to_fit`, both documented).
 
-use crate::elem::{FuzzElem, bytes_of, decode, key, same, swap_bytes};
+use super::elem::{FuzzElem, bytes_of, decode, key, same, swap_bytes};
 use arbitrary::{Arbitrary, Unstructured};
 use ftarray::{Error, Export, FtArray};
 use std::cmp::Ordering;
 use std::fmt::Debug;
+use std::num::NonZeroUsize;
 use std::ops::{Bound, Range};
 
 /// At most this many operations per input.
@@ -319,6 +320,9 @@ enum Op {
     TryReserveExactMax,
     ShrinkToFit,
     ReplaceRange(RangeSpec, Vec<Value>),
+    /// `replace_strided(range, step % 5 + 1, values)`, with as many values as the range and
+    /// step select (or one more, when `bool` is set: a length mismatch).
+    ReplaceStrided(RangeSpec, u8, Vec<Value>, bool),
     /// `replace_range(start..start + values.len(), values)`: equal length, short or long.
     ReplaceEqual(Idx, Vec<Value>),
     RemoveRange(RangeSpec),
@@ -328,6 +332,8 @@ enum Op {
     Byteswap,
     Update(Edit),
     // Exports.
+    /// Turn the strict export rule (any length change fails while exported) on or off.
+    SetStrict(bool),
     /// Take an export guard and hold it across the next `n % 8 + 1` operations.
     Export(u8),
     /// The same through `export_raw` / `release_export`.
@@ -457,6 +463,8 @@ struct Harness<'a, T: FuzzElem> {
     pins: Vec<Held<'a, T>>,
     /// Capacity and element pointer when the first of the live exports was taken.
     pinned: Option<(usize, *mut T)>,
+    /// Whether the strict export rule is on.
+    strict: bool,
 }
 
 impl<'a, T: FuzzElem> Harness<'a, T> {
@@ -540,8 +548,12 @@ impl<'a, T: FuzzElem> Harness<'a, T> {
         let exported = exports > 0;
         let cap = a.capacity();
         let pinned_err = Error::Exported { exports };
-        // Appending `k` elements is allowed unless it must grow the pinned storage.
-        let fits = |k: usize| k == 0 || !exported || len + k <= cap;
+        let strict = self.strict;
+        // While exported under the strict rule, no operation may change the length.
+        let frozen = exported && strict;
+        // Appending `k` elements is allowed unless it must grow the pinned storage (or, under
+        // the strict rule, while anything is exported).
+        let fits = |k: usize| k == 0 || !exported || (!strict && len + k <= cap);
         let ior = |index: usize| Error::IndexOutOfRange { index, len };
         let room = |k: usize| len + k <= MAX_LEN;
         let m = &mut self.m;
@@ -568,7 +580,15 @@ impl<'a, T: FuzzElem> Harness<'a, T> {
                 };
                 (want, unit(got))
             }
-            Op::Pop => (Ok(elem(m.pop())), Ok(elem(a.pop()))),
+            Op::Pop => {
+                if frozen && len > 0 {
+                    (Err(pinned_err), a.try_pop().map(elem))
+                } else if strict {
+                    (Ok(elem(m.pop())), a.try_pop().map(elem))
+                } else {
+                    (Ok(elem(m.pop())), Ok(elem(a.pop())))
+                }
+            }
             Op::Insert(i, x) => {
                 if !room(1) {
                     return;
@@ -588,7 +608,7 @@ impl<'a, T: FuzzElem> Harness<'a, T> {
                 let i = i.at(len);
                 let want = if i >= len {
                     Err(ior(i))
-                } else if exported && i != len - 1 {
+                } else if exported && (i != len - 1 || strict) {
                     Err(pinned_err)
                 } else {
                     Ok(elem(Some(m.remove(i))))
@@ -599,7 +619,7 @@ impl<'a, T: FuzzElem> Harness<'a, T> {
                 let x = p.get::<T>(m);
                 let want = match m.iter().position(|y| *y == x) {
                     None => Ok(Val::Index(None)),
-                    Some(i) if exported && i != len - 1 => Err(pinned_err),
+                    Some(i) if exported && (i != len - 1 || strict) => Err(pinned_err),
                     Some(i) => {
                         m.remove(i);
                         Ok(Val::Index(Some(i)))
@@ -611,6 +631,8 @@ impl<'a, T: FuzzElem> Harness<'a, T> {
                 let i = i.at(len);
                 let want = if i >= len {
                     Err(ior(i))
+                } else if frozen {
+                    Err(pinned_err)
                 } else {
                     Ok(elem(Some(m.swap_remove(i))))
                 };
@@ -750,21 +772,37 @@ impl<'a, T: FuzzElem> Harness<'a, T> {
             }
             Op::Truncate(n) => {
                 let n = n.at(len);
-                m.truncate(n);
-                a.truncate(n);
-                (Ok(Val::Unit), Ok(Val::Unit))
+                if frozen && n < len {
+                    (Err(pinned_err), unit(a.try_truncate(n)))
+                } else {
+                    m.truncate(n);
+                    if strict {
+                        (Ok(Val::Unit), unit(a.try_truncate(n)))
+                    } else {
+                        a.truncate(n);
+                        (Ok(Val::Unit), Ok(Val::Unit))
+                    }
+                }
             }
             Op::Clear => {
-                m.clear();
-                a.clear();
-                (Ok(Val::Unit), Ok(Val::Unit))
+                if frozen && len > 0 {
+                    (Err(pinned_err), unit(a.try_clear()))
+                } else {
+                    m.clear();
+                    if strict {
+                        (Ok(Val::Unit), unit(a.try_clear()))
+                    } else {
+                        a.clear();
+                        (Ok(Val::Unit), Ok(Val::Unit))
+                    }
+                }
             }
             Op::Resize(n, x) | Op::TryResize(n, x) => {
                 let (n, x) = (n.at(len), x.get::<T>());
                 if n > MAX_LEN {
                     return;
                 }
-                let want = if n > len && !fits(n - len) {
+                let want = if (n > len && !fits(n - len)) || (n < len && frozen) {
                     Err(pinned_err)
                 } else {
                     m.resize(n, x);
@@ -840,10 +878,37 @@ impl<'a, T: FuzzElem> Harness<'a, T> {
                         if !room(len - r.len() + xs.len()) {
                             return;
                         }
-                        replace_outcome(m, r, &xs, exported, fits, &pinned_err)
+                        replace_outcome(m, r, &xs, exported, strict, fits, &pinned_err)
                     }
                 };
                 (want, unit(a.replace_range(r, &xs)))
+            }
+            Op::ReplaceStrided(r, step, xs, extra) => {
+                let (r, step) = (r.at(len), usize::from(*step % 5) + 1);
+                let Ok(rr) = resolve(r, len) else {
+                    let got = a.replace_strided(r, NonZeroUsize::new(step).unwrap(), &[]);
+                    assert!(
+                        matches!(got, Err(Error::RangeOutOfBounds { .. })),
+                        "{op:?}: {got:?}"
+                    );
+                    return self.finish(op);
+                };
+                let expected = rr.len().div_ceil(step);
+                let mut xs = values::<T>(xs);
+                xs.resize(expected + usize::from(*extra), T::zeroed());
+                let want = if *extra {
+                    Err(Error::LengthMismatch {
+                        expected,
+                        actual: expected + 1,
+                    })
+                } else {
+                    for (k, x) in xs.iter().enumerate() {
+                        m[rr.start + k * step] = *x;
+                    }
+                    Ok(Val::Unit)
+                };
+                let got = a.replace_strided(r, NonZeroUsize::new(step).unwrap(), &xs);
+                (want, unit(got))
             }
             Op::ReplaceEqual(start, xs) => {
                 let (start, xs) = (start.at(len), values::<T>(xs));
@@ -853,7 +918,7 @@ impl<'a, T: FuzzElem> Harness<'a, T> {
                 );
                 let want = match resolve(r, len) {
                     Err((e, _)) => Err(e),
-                    Ok(r) => replace_outcome(m, r, &xs, exported, fits, &pinned_err),
+                    Ok(r) => replace_outcome(m, r, &xs, exported, strict, fits, &pinned_err),
                 };
                 (want, unit(a.replace_range(r, &xs)))
             }
@@ -866,7 +931,7 @@ impl<'a, T: FuzzElem> Harness<'a, T> {
                         return self.finish(op);
                     }
                     Ok(r) => {
-                        if exported && !r.is_empty() && r.end != len {
+                        if exported && !r.is_empty() && (r.end != len || strict) {
                             Err(pinned_err)
                         } else {
                             Ok(elems(&m.drain(r).collect::<Vec<_>>()))
@@ -916,6 +981,12 @@ impl<'a, T: FuzzElem> Harness<'a, T> {
                     Ok(elem(ret))
                 };
                 (want, a.update(|v| edit.apply(v)).map(elem))
+            }
+            Op::SetStrict(on) => {
+                a.set_strict_exports(*on);
+                self.strict = *on;
+                assert_eq!(a.strict_exports(), *on, "{op:?}");
+                (Ok(Val::Unit), Ok(Val::Unit))
             }
             Op::Export(n) | Op::ExportRaw(n) => {
                 let held = if matches!(op, Op::Export(_)) {
@@ -1007,9 +1078,9 @@ impl<'a, T: FuzzElem> Harness<'a, T> {
                 let k = usize::from(*k % 16);
                 let mut it = a.iter();
                 let mut got: Vec<T> = it.by_ref().take(k).collect();
-                assert_eq!(it.position(), k.min(len), "{op:?}: iterator position");
+                assert_eq!(it.next_index(), k.min(len), "{op:?}: iterator position");
                 got.extend(it.by_ref());
-                assert_eq!(it.position(), len, "{op:?}: iterator position at the end");
+                assert_eq!(it.next_index(), len, "{op:?}: iterator position at the end");
                 assert!(it.next().is_none(), "{op:?}: iterator not fused");
                 let via_ref: Vec<T> = a.into_iter().collect();
                 assert_eq!(
@@ -1125,15 +1196,17 @@ fn replace_outcome<T: FuzzElem>(
     r: Range<usize>,
     xs: &[T],
     exported: bool,
+    strict: bool,
     fits: impl Fn(usize) -> bool,
     pinned_err: &Error,
 ) -> Out {
     let len = m.len();
     // While exported, the storage may not move: equal-length replacement (in place), removing a
-    // tail (a truncate) and appending within the capacity (an extend) are what remain.
+    // tail (a truncate) and appending within the capacity (an extend) are what remain; under
+    // the strict rule only the equal-length replacement.
     let allowed = !exported
         || r.len() == xs.len()
-        || (r.end == len && xs.is_empty())
+        || (!strict && r.end == len && xs.is_empty())
         || (r.start == len && fits(xs.len()));
     if allowed {
         m.splice(r, xs.iter().copied());
@@ -1191,6 +1264,7 @@ fn run<T: FuzzElem>(start: &Start, ops: &[Op]) {
             m,
             pins: Vec::new(),
             pinned: None,
+            strict: false,
         };
         h.check(&Op::Len);
         for op in ops {
@@ -1224,7 +1298,7 @@ pub fn run_ops(data: &[u8]) {
             Err(_) => break,
         }
     }
-    if crate::debug() {
+    if super::debug() {
         eprintln!(
             "ops: type {}, {start:?}, {} ops: {ops:#?}",
             ty % 6,

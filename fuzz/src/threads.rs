@@ -399,7 +399,7 @@ pub fn run_threads(data: &[u8]) {
         lists[usize::from(t) % threads].push(op);
         n += 1;
     }
-    if crate::debug() {
+    if super::debug() {
         eprintln!(
             "threads: type {}, init {init}, ops per thread: {lists:?}",
             ty % 2

@@ -267,20 +267,71 @@ fn export_vs_resizing_write() {
 }
 
 /// Two arrays extended from each other at once: one lock at a time, so no deadlock (loom
-/// reports one if any interleaving blocks forever); each append is a snapshot of the other.
+/// reports one if any interleaving blocks forever), and each extend takes effect at one instant
+/// at which the other array held exactly the appended copy (issue 7, defect 4). Both extends
+/// appending the other's *initial* contents (`a = [1, 2]`, `b = [2, 1]`) fits no order of the
+/// two operations; it used to be reachable, as each copied the other before locking itself.
 #[test]
 fn cross_extend_from_array() {
     race(
         "cross_extend_from_array",
-        &[
-            (vec![1, 2], vec![2, 1, 2]),
-            (vec![1, 2, 1], vec![2, 1]),
-            (vec![1, 2], vec![2, 1]),
-        ],
+        &[(vec![1, 2], vec![2, 1, 2]), (vec![1, 2, 1], vec![2, 1])],
         || (FtArray::from_slice(&[1u8]), FtArray::from_slice(&[2u8])),
         |(a, b)| a.extend_from_array(b),
         |(a, b)| b.extend_from_array(a),
         |(a, b), ()| (a.to_vec(), b.to_vec()),
+    );
+}
+
+/// The same when the extends have to move to a bigger buffer: the validated publication path.
+#[test]
+fn cross_extend_from_array_with_growth() {
+    race(
+        "cross_extend_from_array_with_growth",
+        &[(vec![1, 2], vec![2, 1, 2]), (vec![1, 2, 1], vec![2, 1])],
+        || {
+            let (a, b) = (FtArray::new(), FtArray::new());
+            a.push(1u64);
+            b.push(2u64);
+            a.shrink_to_fit().unwrap();
+            b.shrink_to_fit().unwrap();
+            (a, b)
+        },
+        |(a, b)| a.extend_from_array(b),
+        |(a, b)| b.extend_from_array(a),
+        |(a, b), ()| (a.to_vec(), b.to_vec()),
+    );
+}
+
+/// `a.extend_from_array(&a)` is one step: the copy is the whole array at the instant of the
+/// append, never a snapshot taken before a concurrent push (issue 7, defect 4).
+#[test]
+fn self_extend_vs_push() {
+    race(
+        "self_extend_vs_push",
+        &[vec![1, 1, 2], vec![1, 2, 1, 2]],
+        || {
+            let a = FtArray::<u32>::with_capacity(8);
+            a.push(1);
+            a
+        },
+        |a| a.push(2),
+        |a| a.extend_from_array(a),
+        |a, ()| a.to_vec(),
+    );
+}
+
+/// `a == a` compares one snapshot with itself, so it holds under concurrent writes (issue 7,
+/// defect 5).
+#[test]
+fn self_equality_vs_push() {
+    race(
+        "self_equality_vs_push",
+        &[true],
+        || FtArray::from_slice(&[1u32]),
+        |a| a.push(2),
+        |a| a == a,
+        outcome,
     );
 }
 
@@ -347,5 +398,80 @@ fn clear_and_extend_on_two_threads_vs_to_vec() {
     assert!(
         seen.is_subset(&allowed) && seen.len() >= 3,
         "reached {seen:?}"
+    );
+}
+
+/// Issue 7, defect 2: `update` racing an export that is dropped. The edit either fails with
+/// `Exported` and changes nothing or succeeds and is published; it is never reported done and
+/// then dropped (which happened when the export count was loaded twice and the export went
+/// away between the loads).
+#[test]
+fn update_vs_export_dropped_midway() {
+    race(
+        "update_vs_export_dropped_midway",
+        &[(true, 2), (false, 1)],
+        || FtArray::from_slice(&[1u32]),
+        |a| drop(a.export()),
+        |a| match a.update(|v| v.push(2)) {
+            Ok(()) => true,
+            Err(Error::Exported { exports: 1 }) => false,
+            Err(e) => panic!("unexpected error {e}"),
+        },
+        |a, ok| (ok, a.len()),
+    );
+}
+
+/// Issue 7, defect 6: a reader whose optimistic attempt failed must not wait for the writer
+/// lock, which a writer may hold for O(n) work (here an `update` closure that waits until the
+/// reader has finished, standing in for a long sort or rewrite). The old fallback locked after
+/// its optimistic attempts failed, and this model then deadlocks.
+#[test]
+fn read_never_waits_for_a_long_critical_section() {
+    race(
+        "read_never_waits_for_a_long_critical_section",
+        &[vec![0], vec![1]],
+        || {
+            (
+                FtArray::from_slice(&[0u32]),
+                loom::sync::atomic::AtomicBool::new(false),
+            )
+        },
+        |(a, reader_done)| {
+            a.set(0, 1).unwrap(); // an in-place step: can make the reader's attempt fail
+            a.update(|v| {
+                while !reader_done.load(loom::sync::atomic::Ordering::Acquire) {
+                    thread::yield_now();
+                }
+                v[0] = 2;
+            })
+            .unwrap();
+        },
+        |(a, reader_done)| {
+            let seen = a.to_vec();
+            reader_done.store(true, loom::sync::atomic::Ordering::Release);
+            seen
+        },
+        |(a, _), seen| {
+            assert_eq!(a.to_vec(), [2]);
+            seen
+        },
+    );
+}
+
+/// `a == b` compares the two arrays at one instant (issue 7, defect 5): the writer never makes
+/// them equal (`[1] [0]`, then `[5] [0]`, then `[5] [1]`), so a comparison that paired `a`'s
+/// first state with `b`'s last would wrongly report them equal.
+#[test]
+fn cross_equality_vs_sets() {
+    race(
+        "cross_equality_vs_sets",
+        &[false],
+        || (FtArray::from_slice(&[1u32]), FtArray::from_slice(&[0u32])),
+        |(a, b)| {
+            a.set(0, 5).unwrap();
+            b.set(0, 1).unwrap();
+        },
+        |(a, b)| a == b,
+        outcome,
     );
 }

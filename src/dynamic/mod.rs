@@ -39,10 +39,11 @@ pub use value::{Scalar, Value};
 
 use crate::array::FtArray;
 use crate::error::Error;
+use crate::writer::Writer;
 use crossbeam_epoch as epoch;
 use std::cmp::Ordering;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::AtomicU64;
 use store::{Store, Stored, with_pair, with_store, with_type};
 
 /// A rich comparison, as Python's six comparison operators.
@@ -111,9 +112,6 @@ unsafe impl Sync for RawExport {}
 pub struct DynArray {
     code: TypeCode,
     store: Store,
-    /// CPython's rule: while any export is alive, every length change fails (not only moves).
-    /// Read under the writer lock by each length-changing operation.
-    strict_exports: AtomicBool,
     /// Live export tokens, and the next token to hand out.
     exports: parking_lot::Mutex<Vec<u64>>,
     next_token: AtomicU64,
@@ -213,7 +211,6 @@ impl DynArray {
         DynArray {
             code,
             store,
-            strict_exports: AtomicBool::new(false),
             exports: parking_lot::Mutex::new(Vec::new()),
             next_token: AtomicU64::new(1),
         }
@@ -222,44 +219,41 @@ impl DynArray {
     fn from_vec<T: Stored>(code: TypeCode, values: &[T]) -> DynArray {
         DynArray::from_store(code, T::wrap(FtArray::from_slice(values)))
     }
-
-    fn strict(&self) -> bool {
-        // Relaxed: a plain setting; each operation reads it once, under its lock.
-        self.strict_exports
-            .load(std::sync::atomic::Ordering::Relaxed)
-    }
 }
 
-/// `Err(Exported)` if the strict rule is on and an export is alive; read once, under the lock.
-fn check_resize<T: Stored>(w: &crate::array::Locked<'_, T>, strict: bool) -> Result<(), Error> {
-    if strict {
-        match w.exports() {
-            0 => Ok(()),
-            exports => Err(Error::Exported { exports }),
-        }
-    } else {
-        Ok(())
+/// CPython's early refusal (bpo-4509): under the strict rule, with an export alive, a slice
+/// assignment or deletion fails even when it would not change the length (`a[0:0] =
+/// array()`), so that a failing assignment is decided before anything is looked at. The core
+/// refuses every actual length change itself; this adds only those no-change cases. Decided
+/// under `w`'s lock, from one load of the export count.
+fn fail_early<T: Stored>(a: &FtArray<T>, w: &Writer<'_, T>) -> Result<(), Error> {
+    if !w.strict_exports() {
+        return Ok(());
+    }
+    match a.export_count() {
+        0 => Ok(()),
+        exports => Err(Error::Exported { exports }),
     }
 }
 
 /// Python's slice assignment `a[s] = values`, resolved against the length under the lock.
 fn assign_slice<T: Stored>(
-    w: &mut crate::array::Locked<'_, T>,
-    strict: bool,
+    a: &FtArray<T>,
+    w: &mut Writer<'_, T>,
     slice: Slice,
     values: &[T],
 ) -> Result<(), Error> {
     let r = slice.indices(w.len())?;
     let needed = values.len();
-    // CPython's rule (bpo-4509): with exports alive, fail early unless this is an equal-size
+    // CPython (bpo-4509): with exports alive, fail early unless this is an equal-size
     // replacement of a non-empty selection.
     if needed == 0 || r.len != needed {
-        check_resize(w, strict)?;
+        fail_early(a, w)?;
     }
     if r.step == 1 {
         let start = r.start as usize;
         let stop = r.stop.max(r.start) as usize;
-        return w.splice_values(start..stop, values);
+        return w.splice(start..stop, values);
     }
     if needed == 0 {
         return delete_indices(w, r);
@@ -270,25 +264,28 @@ fn assign_slice<T: Stored>(
             actual: needed,
         });
     }
-    let pairs: Vec<(usize, T)> = r.iter().zip(values.iter().copied()).collect();
-    w.set_many(&pairs)
+    if r.step > 0 {
+        w.set_strided(r.start as usize, r.step as usize, values)
+    } else {
+        // The core takes the lowest index first: the same stores, listed the other way.
+        let lowest = r.iter().last().expect("a non-empty selection");
+        let reversed: Vec<T> = values.iter().rev().copied().collect();
+        w.set_strided(lowest, r.step.unsigned_abs(), &reversed)
+    }
 }
 
 /// Removes the indices of `r` (any step) under the lock.
-fn delete_indices<T: Stored>(
-    w: &mut crate::array::Locked<'_, T>,
-    r: SliceIndices,
-) -> Result<(), Error> {
+fn delete_indices<T: Stored>(w: &mut Writer<'_, T>, r: SliceIndices) -> Result<(), Error> {
     if r.len == 0 {
         return Ok(());
     }
     if r.step == 1 || r.step == -1 {
-        return w.splice_values(r.span(), &[]);
+        return w.splice(r.span(), &[]);
     }
     let span = r.span();
     let step = r.step.unsigned_abs();
     let lo = span.start;
-    let values = w.snapshot();
+    let values = w.snapshot()?;
     let kept: Vec<T> = values
         .iter()
         .enumerate()
@@ -395,13 +392,12 @@ impl DynArray {
     /// default), only operations that would move or free the storage fail. Each operation
     /// decides under the array's lock, from one reading of the export count.
     pub fn set_strict_exports(&self, strict: bool) {
-        self.strict_exports
-            .store(strict, std::sync::atomic::Ordering::Relaxed);
+        with_store!(&self.store, a => a.set_strict_exports(strict))
     }
 
     /// Whether the strict export rule is on.
     pub fn strict_exports(&self) -> bool {
-        self.strict()
+        with_store!(&self.store, a => a.strict_exports())
     }
 
     // -----------------------------------------------------------------------------------------
@@ -474,10 +470,10 @@ impl DynArray {
                     });
                 }
             };
-            let w = a.write();
+            let mut w = a.write();
             let len = w.len();
             let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
-            w.set(i, x)
+            w.set(i, x).map(|_| ())
         })
     }
 
@@ -495,10 +491,10 @@ impl DynArray {
         }
         with_store!(&self.store, a => {
             let x = bytemuck::pod_read_unaligned(bytes);
-            let w = a.write();
+            let mut w = a.write();
             let len = w.len();
             let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
-            w.set(i, x)
+            w.set(i, x).map(|_| ())
         })
     }
 
@@ -509,12 +505,11 @@ impl DynArray {
     /// Conversion errors; [`Error::Exported`] (strict rule, or growth while exported);
     /// allocation errors. The array is unchanged.
     pub fn push(&self, value: Value) -> Result<(), Error> {
-        let (code, strict) = (self.code, self.strict());
+        let code = self.code;
         with_store!(&self.store, a => {
             let x = Scalar::from_value(value, code)?;
             let mut w = a.write();
-            check_resize(&w, strict)?;
-            w.append_values(std::slice::from_ref(&x))
+            w.append(std::slice::from_ref(&x))
         })
     }
 
@@ -524,7 +519,7 @@ impl DynArray {
     ///
     /// [`Error::Empty`] on an empty array, [`Error::SignedIndexOutOfRange`], [`Error::Exported`].
     pub fn pop(&self, index: isize) -> Result<Value, Error> {
-        let (code, strict) = (self.code, self.strict());
+        let code = self.code;
         with_store!(&self.store, a => {
             let mut w = a.write();
             let len = w.len();
@@ -532,9 +527,8 @@ impl DynArray {
                 return Err(Error::Empty);
             }
             let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
-            check_resize(&w, strict)?;
             let x = w.get(i).ok_or(Error::SignedIndexOutOfRange { index, len })?;
-            w.splice_values(i..i + 1, &[])?;
+            w.splice(i..i + 1, &[])?;
             Ok(x.to_value(code))
         })
     }
@@ -554,7 +548,6 @@ impl DynArray {
                 actual: out.len(),
             });
         }
-        let strict = self.strict();
         with_store!(&self.store, a => {
             let mut w = a.write();
             let len = w.len();
@@ -562,9 +555,8 @@ impl DynArray {
                 return Err(Error::Empty);
             }
             let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
-            check_resize(&w, strict)?;
             let x = w.get(i).ok_or(Error::SignedIndexOutOfRange { index, len })?;
-            w.splice_values(i..i + 1, &[])?;
+            w.splice(i..i + 1, &[])?;
             out.copy_from_slice(bytemuck::bytes_of(&x));
             Ok(())
         })
@@ -576,13 +568,12 @@ impl DynArray {
     ///
     /// Conversion errors; [`Error::Exported`]; allocation errors.
     pub fn insert(&self, index: isize, value: Value) -> Result<(), Error> {
-        let (code, strict) = (self.code, self.strict());
+        let code = self.code;
         with_store!(&self.store, a => {
             let x = Scalar::from_value(value, code)?;
             let mut w = a.write();
             let i = clamp_index(index, w.len());
-            check_resize(&w, strict)?;
-            w.splice_values(i..i, std::slice::from_ref(&x))
+            w.splice(i..i, std::slice::from_ref(&x))
         })
     }
 
@@ -592,16 +583,15 @@ impl DynArray {
     ///
     /// [`Error::NotFound`]; [`Error::Exported`].
     pub fn remove_value(&self, value: Value) -> Result<usize, Error> {
-        let (code, strict) = (self.code, self.strict());
+        let code = self.code;
         with_store!(&self.store, a => {
             let Some(x) = exact(value, code) else {
                 return Err(Error::NotFound);
             };
             let mut w = a.write();
-            let values = w.snapshot();
+            let values = w.snapshot()?;
             let i = values.iter().position(|y| *y == x).ok_or(Error::NotFound)?;
-            check_resize(&w, strict)?;
-            w.splice_values(i..i + 1, &[])?;
+            w.splice(i..i + 1, &[])?;
             Ok(i)
         })
     }
@@ -687,15 +677,12 @@ impl DynArray {
     /// [`Error::TypeMismatch`], [`Error::ZeroStep`], [`Error::LengthMismatch`],
     /// [`Error::Exported`], allocation errors. The array is unchanged.
     pub fn set_slice(&self, slice: Slice, other: &DynArray) -> Result<(), Error> {
-        let strict = self.strict();
-        let same = std::ptr::eq(self, other);
         with_pair!(&self.store, &other.store, a, b => {
             if self.code != other.code {
                 return Err(self.mismatch(other));
             }
             let mut w = a.write();
-            let values = if same { w.snapshot() } else { b.to_vec() };
-            assign_slice(&mut w, strict, slice, &values)
+            w.with_copy_of(b, |w, values| assign_slice(a, w, slice, values))
         }, _ => Err(self.mismatch(other)))
     }
 
@@ -705,11 +692,11 @@ impl DynArray {
     ///
     /// As [`set_slice`](Self::set_slice), plus conversion errors.
     pub fn set_slice_values(&self, slice: Slice, values: &[Value]) -> Result<(), Error> {
-        let (code, strict) = (self.code, self.strict());
+        let code = self.code;
         with_store!(&self.store, a => {
             let values = convert_all(values, code)?;
             let mut w = a.write();
-            assign_slice(&mut w, strict, slice, &values)
+            assign_slice(a, &mut w, slice, &values)
         })
     }
 
@@ -719,11 +706,10 @@ impl DynArray {
     ///
     /// As [`set_slice`](Self::set_slice), plus [`Error::BadByteLength`].
     pub fn set_slice_bytes(&self, slice: Slice, bytes: &[u8]) -> Result<(), Error> {
-        let strict = self.strict();
         with_store!(&self.store, a => {
             let values = from_bytes_t(bytes)?;
             let mut w = a.write();
-            assign_slice(&mut w, strict, slice, &values)
+            assign_slice(a, &mut w, slice, &values)
         })
     }
 
@@ -742,11 +728,10 @@ impl DynArray {
     /// assert_eq!(a.to_values(), [1, 2].map(Value::from));
     /// ```
     pub fn take_slice(&self, slice: Slice) -> Result<DynArray, Error> {
-        let (code, strict) = (self.code, self.strict());
+        let code = self.code;
         with_store!(&self.store, a => {
             let mut w = a.write();
             let r = slice.indices(w.len())?;
-            check_resize(&w, strict)?;
             let taken: Vec<_> = r.iter().map(|i| w.get(i).expect("resolved in range")).collect();
             delete_indices(&mut w, r)?;
             Ok(DynArray::from_vec(code, &taken))
@@ -759,12 +744,10 @@ impl DynArray {
     ///
     /// [`Error::ZeroStep`], [`Error::Exported`], allocation errors.
     pub fn del_slice(&self, slice: Slice) -> Result<(), Error> {
-        let strict = self.strict();
         with_store!(&self.store, a => {
             let mut w = a.write();
             let r = slice.indices(w.len())?;
             // CPython raises BufferError for any deletion while exported, even an empty one.
-            check_resize(&w, strict)?;
             delete_indices(&mut w, r)
         })
     }
@@ -773,25 +756,20 @@ impl DynArray {
     // Bulk writes
     // -----------------------------------------------------------------------------------------
 
-    /// Appends the elements of `other` (which may be `self`: `a.extend(a)` doubles `a`), read
-    /// while `self`'s lock is held, so the append is one instant of both arrays.
+    /// Appends the elements of `other` (which may be `self`: `a.extend(a)` doubles `a`). The
+    /// append takes effect at an instant at which `other` held exactly what was appended (the
+    /// core's cross-array rule: `self`'s lock only, `other` read optimistically and checked at
+    /// the publishing step).
     ///
     /// # Errors
     ///
     /// [`Error::TypeMismatch`]; [`Error::Exported`]; allocation errors.
     pub fn extend(&self, other: &DynArray) -> Result<(), Error> {
-        let strict = self.strict();
-        let same = std::ptr::eq(self, other);
         with_pair!(&self.store, &other.store, a, b => {
             if self.code != other.code {
                 return Err(self.mismatch(other));
             }
-            let mut w = a.write();
-            let values = if same { w.snapshot() } else { b.to_vec() };
-            if !values.is_empty() {
-                check_resize(&w, strict)?;
-            }
-            w.append_values(&values)
+            a.try_extend_from_array(b)
         }, _ => Err(self.mismatch(other)))
     }
 
@@ -801,14 +779,11 @@ impl DynArray {
     ///
     /// Conversion errors (nothing appended); [`Error::Exported`]; allocation errors.
     pub fn extend_values(&self, values: &[Value]) -> Result<(), Error> {
-        let (code, strict) = (self.code, self.strict());
+        let code = self.code;
         with_store!(&self.store, a => {
             let values = convert_all(values, code)?;
             let mut w = a.write();
-            if !values.is_empty() {
-                check_resize(&w, strict)?;
-            }
-            w.append_values(&values)
+            w.append(&values)
         })
     }
 
@@ -818,14 +793,10 @@ impl DynArray {
     ///
     /// [`Error::BadByteLength`]; [`Error::Exported`]; allocation errors.
     pub fn extend_bytes(&self, bytes: &[u8]) -> Result<(), Error> {
-        let strict = self.strict();
         with_store!(&self.store, a => {
             let values = from_bytes_t(bytes)?;
             let mut w = a.write();
-            if !values.is_empty() {
-                check_resize(&w, strict)?;
-            }
-            w.append_values(&values)
+            w.append(&values)
         })
     }
 
@@ -883,12 +854,10 @@ impl DynArray {
     ///
     /// [`Error::Exported`] under the strict rule.
     pub fn truncate(&self, len: usize) -> Result<(), Error> {
-        let strict = self.strict();
         with_store!(&self.store, a => {
-            let w = a.write();
+            let mut w = a.write();
             if len < w.len() {
-                check_resize(&w, strict)?;
-                w.truncate(len);
+                w.truncate(len)?;
             }
             Ok(())
         })
@@ -900,16 +869,13 @@ impl DynArray {
     ///
     /// Conversion errors; [`Error::Exported`]; allocation errors.
     pub fn resize(&self, len: usize, fill: Value) -> Result<(), Error> {
-        let (code, strict) = (self.code, self.strict());
+        let code = self.code;
         with_store!(&self.store, a => {
             let x = Scalar::from_value(fill, code)?;
             let mut w = a.write();
             let old = w.len();
-            if len != old {
-                check_resize(&w, strict)?;
-            }
             if len < old {
-                w.truncate(len);
+                w.truncate(len)?;
                 Ok(())
             } else {
                 w.append_repeat(x, len - old)
@@ -931,16 +897,12 @@ impl DynArray {
                 actual: fill.len(),
             });
         }
-        let strict = self.strict();
         with_store!(&self.store, a => {
             let x = bytemuck::pod_read_unaligned(fill);
             let mut w = a.write();
             let old = w.len();
-            if len != old {
-                check_resize(&w, strict)?;
-            }
             if len < old {
-                w.truncate(len);
+                w.truncate(len)?;
                 Ok(())
             } else {
                 w.append_repeat(x, len - old)
@@ -965,7 +927,7 @@ impl DynArray {
     pub fn reverse(&self) -> Result<(), Error> {
         with_store!(&self.store, a => {
             let mut w = a.write();
-            let mut values = w.snapshot();
+            let mut values = w.snapshot()?;
             values.reverse();
             w.commit(&values)
         })
@@ -979,7 +941,7 @@ impl DynArray {
     pub fn byteswap(&self) -> Result<(), Error> {
         with_store!(&self.store, a => {
             let mut w = a.write();
-            let mut values = w.snapshot();
+            let mut values = w.snapshot()?;
             for x in values.iter_mut() {
                 bytemuck::bytes_of_mut(x).reverse();
             }
@@ -994,21 +956,18 @@ impl DynArray {
     /// [`Error::Exported`]; [`Error::CapacityOverflow`]/[`Error::AllocFailed`] if the result
     /// does not fit.
     pub fn repeat_in_place(&self, n: isize) -> Result<(), Error> {
-        let strict = self.strict();
         with_store!(&self.store, a => {
             let mut w = a.write();
             let len = w.len();
             if len == 0 || n == 1 {
                 return Ok(());
             }
-            check_resize(&w, strict)?;
             if n <= 0 {
-                w.truncate(0);
-                return Ok(());
+                return w.truncate(0);
             }
-            let values = w.snapshot();
+            let values = w.snapshot()?;
             let more = repeated(&values, n as usize - 1)?;
-            w.append_values(&more)
+            w.append(&more)
         })
     }
 
@@ -1029,7 +988,8 @@ impl DynArray {
         })
     }
 
-    /// Python's `self + other`: a new array, both read at one instant (`other` may be `self`).
+    /// Python's `self + other`: a new array, both read as they were at one instant, without a
+    /// lock (`other` may be `self`).
     ///
     /// # Errors
     ///
@@ -1046,10 +1006,8 @@ impl DynArray {
                 let y = x.clone();
                 (x, y)
             } else {
-                // Both at one instant: `self` cannot change while we hold its lock, and
-                // `other` is read (without its lock) during that time.
-                let w = a.write();
-                (w.snapshot(), b.to_vec())
+                // Both as they were at one instant, without a lock.
+                a.snapshot_pair(b)
             };
             x.try_reserve_exact(y.len()).map_err(|_| Error::AllocFailed {
                 bytes: (x.len() + y.len()).saturating_mul(code.itemsize()),
@@ -1096,8 +1054,8 @@ impl DynArray {
     // -----------------------------------------------------------------------------------------
 
     /// Python's rich comparison of two arrays, by value, across type codes (an `i` array
-    /// equals a `d` array holding the same numbers). Both are read at one instant; `a == a` is
-    /// one snapshot compared with itself.
+    /// equals a `d` array holding the same numbers). Both are read as they were at one instant,
+    /// without a lock; `a == a` is one snapshot compared with itself.
     ///
     /// # Errors
     ///
@@ -1113,18 +1071,13 @@ impl DynArray {
         let (code_a, code_b) = (self.code, other.code);
         if code_a == code_b {
             return with_pair!(&self.store, &other.store, a, b => {
-                let (x, y) = {
-                    let w = a.write();
-                    (w.snapshot(), b.to_vec())
-                };
+                let (x, y) = a.snapshot_pair(b);
                 richcompare(&x, &y, op)
             }, _ => unreachable!("one type code, one storage type"));
         }
-        let (x, y) = with_store!(&self.store, a => {
-            let w = a.write();
-            let x: Vec<Value> = w.snapshot().into_iter().map(|e| e.to_value(code_a)).collect();
-            (x, other.to_values())
-        });
+        let (x, y) = with_store!(&self.store, a => with_store!(&other.store, b => {
+            values_pair(a, code_a, b, code_b)
+        }));
         if x.len() != y.len() && matches!(op, CompareOp::Eq | CompareOp::Ne) {
             return Ok(op == CompareOp::Ne);
         }
@@ -1163,7 +1116,7 @@ impl DynArray {
             });
         }
         with_store!(&self.store, a => {
-            let w = a.write();
+            let mut w = a.write();
             let len = w.len();
             let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
             let old = w.get(i).ok_or(Error::SignedIndexOutOfRange { index, len })?;
@@ -1192,7 +1145,7 @@ impl DynArray {
         with_store!(&self.store, a => {
             let cur = Scalar::from_value(current, code)?;
             let new = Scalar::from_value(new, code)?;
-            let w = a.write();
+            let mut w = a.write();
             let len = w.len();
             let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
             let old = w.get(i).ok_or(Error::SignedIndexOutOfRange { index, len })?;
@@ -1266,6 +1219,20 @@ impl DynArray {
             actual: other.code,
         }
     }
+}
+
+/// Both arrays' elements as values, as they were at one instant (no lock).
+fn values_pair<T: Stored, U: Stored>(
+    a: &FtArray<T>,
+    code_a: TypeCode,
+    b: &FtArray<U>,
+    code_b: TypeCode,
+) -> (Vec<Value>, Vec<Value>) {
+    let (x, y) = a.snapshot_pair(b);
+    (
+        x.into_iter().map(|e| e.to_value(code_a)).collect(),
+        y.into_iter().map(|e| e.to_value(code_b)).collect(),
+    )
 }
 
 fn copy_bytes_t<T: Stored>(a: &FtArray<T>, dst: &mut [u8]) -> Result<usize, Error> {

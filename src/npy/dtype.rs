@@ -280,7 +280,8 @@ impl fmt::Display for Dtype {
 /// #[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
 /// #[repr(transparent)]
 /// struct Celsius(f32);
-/// impl Element for Celsius {
+/// // SAFETY: `Celsius` is a transparent `f32`: four bytes, like `u32`.
+/// unsafe impl Element for Celsius {
 ///     type Bits = u32;
 /// }
 /// impl NpyElement for Celsius {

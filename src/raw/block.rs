@@ -1,8 +1,9 @@
-//! One allocation: a header followed by `cap` atomic cells.
+//! One allocation: a header followed by `cap` atomic cells, and the growth policy.
 //!
-//! This is the `RawVec` layer: it allocates, fills and frees blocks and never decides what their
-//! contents mean, who may touch them, or when they may be freed. Locks, versions and epochs are
-//! the business of [`crate::array`].
+//! This is the `RawVec` layer: it allocates, fills and frees blocks and chooses their
+//! capacities, and never decides what their contents mean, who may touch them, or when they may
+//! be freed. It knows words (`W: Word`), not element types, so it is compiled once per word
+//! size. Locks, versions and epochs are the business of the files beside it.
 //!
 //! ```text
 //!  +-------------------+-------------------+-----------+---------+-----+-------------+
@@ -14,7 +15,7 @@
 //! Every cell of a published block is initialised (cells past `len` hold zero or a stale value),
 //! so `&[W::Atomic]` over all `cap` cells is always valid to form and to load from.
 
-use crate::element::{Element, Word};
+use crate::element::Word;
 use crate::error::Error;
 use crate::sync::{AtomicUsize, InitCell};
 use crossbeam_epoch::Pointable;
@@ -98,41 +99,30 @@ impl<W: Word> Block<W> {
         size_of_val(self)
     }
 
-    /// Appends the values of `cells[range]` to `out` with plain (non-atomic) reads.
+    /// Copies the values of `cells[range]` to `dst` with plain (non-atomic) reads, as bytes in
+    /// native order.
     ///
     /// # Safety
     ///
-    /// No thread may write any cell in `range` while this runs (the caller holds the array's
-    /// writer lock and no export allows outside writes). Concurrent atomic *loads* are fine:
-    /// reads never race with reads.
-    pub(crate) unsafe fn read_unsync_into<T: Element<Bits = W>>(
-        &self,
-        range: Range<usize>,
-        out: &mut Vec<T>,
-    ) {
+    /// `dst` is valid for writes of `range.len() * size_of::<W>()` bytes and does not overlap
+    /// the block. No thread may write any cell in `range` while this runs (the caller holds the
+    /// array's writer lock, and writes through an export must be atomic or exclusive).
+    /// Concurrent atomic *loads* are fine: reads never race with reads.
+    pub(crate) unsafe fn copy_out(&self, range: Range<usize>, dst: *mut u8) {
         let src = &self.cells[range];
-        out.reserve(src.len());
         #[cfg(not(loom))]
-        {
-            // SAFETY: `W::Atomic` has the size of `W`, which has the size of `T` (checked by
-            // `to_bits`' const assertion), and every bit pattern is a valid `T` (`Pod`). `out`
-            // has room for `src.len()` more elements after the reserve. The caller guarantees no
-            // concurrent writes to `src`, so plain reads of the atomics' bytes do not race.
-            unsafe {
-                ptr::copy_nonoverlapping(
-                    src.as_ptr().cast::<u8>(),
-                    out.as_mut_ptr().add(out.len()).cast::<u8>(),
-                    size_of_val(src),
-                );
-                out.set_len(out.len() + src.len());
-            }
+        // SAFETY: `W::Atomic` has the size and bit validity of `W`; the caller guarantees `dst`
+        // is valid for `size_of_val(src)` bytes and that nobody writes `src` concurrently, so
+        // plain reads of the atomics' bytes do not race.
+        unsafe {
+            ptr::copy_nonoverlapping(src.as_ptr().cast::<u8>(), dst, size_of_val(src));
         }
         #[cfg(loom)]
-        out.extend(
-            src.iter().map(|c| {
-                crate::element::from_bits::<T>(W::load(c, crate::sync::Ordering::Relaxed))
-            }),
-        );
+        for (k, c) in src.iter().enumerate() {
+            let v = W::load(c, crate::sync::Ordering::Relaxed);
+            // SAFETY: as above; `dst` has room for element `k`, written unaligned.
+            unsafe { dst.cast::<W>().add(k).write_unaligned(v) };
+        }
     }
 
     /// A pointer to the block addressed by `addr` (as stored in `crossbeam_epoch::Atomic`).
@@ -275,35 +265,36 @@ impl<W: Word> BlockBuilder<W> {
         self.cap - self.filled
     }
 
-    /// Appends copies of `src`.
+    /// Appends the elements whose native-order bytes are `src`.
     ///
     /// # Panics
     ///
-    /// If `src` does not fit (a bug in the caller's capacity arithmetic).
-    pub(crate) fn push_slice<T: Element<Bits = W>>(&mut self, src: &[T]) {
-        assert!(src.len() <= self.room(), "BlockBuilder overflow");
+    /// If `src` is not a whole number of words or does not fit (bugs in the caller).
+    pub(crate) fn push_bytes(&mut self, src: &[u8]) {
+        assert!(
+            src.len() % size_of::<W>() == 0,
+            "BlockBuilder: a partial element"
+        );
+        let n = src.len() / size_of::<W>();
+        assert!(n <= self.room(), "BlockBuilder overflow");
         #[cfg(not(loom))]
-        // SAFETY: the destination cells `filled..filled + src.len()` are inside the allocation
-        // and not yet initialised; `W::Atomic`, `W` and `T` have one size and every pattern is
-        // valid for each, so a byte copy initialises them.
+        // SAFETY: the destination cells `filled..filled + n` are inside the allocation and not
+        // yet initialised; `W::Atomic` has the size of `W` and every byte pattern is a valid
+        // `W`, so a byte copy initialises them.
         unsafe {
             ptr::copy_nonoverlapping(
-                src.as_ptr().cast::<u8>(),
+                src.as_ptr(),
                 self.cells.add(self.filled).cast::<u8>(),
-                size_of_val(src),
+                src.len(),
             );
         }
         #[cfg(loom)]
-        for (k, v) in src.iter().enumerate() {
+        for (k, chunk) in src.chunks_exact(size_of::<W>()).enumerate() {
+            let v: W = bytemuck::pod_read_unaligned(chunk);
             // SAFETY: as above; under loom each cell must be constructed as an object.
-            unsafe {
-                ptr::write(
-                    self.cells.add(self.filled + k),
-                    crate::element::to_bits(*v).new_atomic(),
-                )
-            };
+            unsafe { ptr::write(self.cells.add(self.filled + k), v.new_atomic()) };
         }
-        self.filled += src.len();
+        self.filled += n;
     }
 
     /// Appends `n` copies of `value`.
@@ -316,11 +307,28 @@ impl<W: Word> BlockBuilder<W> {
         self.filled += n;
     }
 
+    /// Replaces the value of cell `index`, which is already filled.
+    ///
+    /// # Panics
+    ///
+    /// If the cell is not filled yet.
+    pub(crate) fn overwrite(&mut self, index: usize, value: W) {
+        assert!(
+            index < self.filled,
+            "BlockBuilder: overwrite past the filled cells"
+        );
+        // SAFETY: the cell is inside the allocation and initialised, and nobody else can see
+        // the block yet, so a shared reference to it is sound.
+        let cell = unsafe { &*self.cells.add(index) };
+        // Relaxed: the block is not shared; publishing it orders this store for readers.
+        W::store(cell, value, crate::sync::Ordering::Relaxed);
+    }
+
     /// Appends the values of `src.cells()[range]`.
     ///
     /// # Safety
     ///
-    /// No thread writes those cells while this runs (see [`Block::read_unsync_into`]).
+    /// No thread writes those cells while this runs (see [`Block::copy_out`]).
     pub(crate) unsafe fn push_block(&mut self, src: &Block<W>, range: Range<usize>) {
         let src = &src.cells()[range];
         assert!(src.len() <= self.room(), "BlockBuilder overflow");
@@ -395,23 +403,59 @@ impl<W: Word> Drop for BlockBuilder<W> {
     }
 }
 
+/// The capacity for a block that must hold `needed` elements and now holds `cap`: `cap` if it
+/// is enough, otherwise at least double (as std's `RawVec`), never below a small floor, never
+/// above [`max_capacity`].
+///
+/// # Errors
+///
+/// [`Error::CapacityOverflow`] if `needed` cells cannot be allocated at all.
+pub(crate) fn grown_capacity<W: Word>(cap: usize, needed: usize) -> Result<usize, Error> {
+    if needed <= cap {
+        return Ok(cap);
+    }
+    let max = max_capacity::<W>();
+    if needed > max {
+        return Err(Error::CapacityOverflow);
+    }
+    // As std's RawVec: tiny arrays skip the 1, 2, 4 steps.
+    let min_non_zero = if size_of::<W>() == 1 { 8 } else { 4 };
+    Ok(needed.max(cap.saturating_mul(2)).max(min_non_zero).min(max))
+}
+
+/// Allocates a block of `cap` cells and fills it with `fill`; nobody else can see it yet.
+///
+/// `fill` is a `dyn` reference so that this is compiled once per word size.
+///
+/// # Errors
+///
+/// As [`BlockBuilder::new`].
+pub(crate) fn build<W: Word>(
+    cap: usize,
+    fill: &mut dyn FnMut(&mut BlockBuilder<W>),
+) -> Result<RawBlock<W>, Error> {
+    let mut builder = BlockBuilder::new(cap)?;
+    fill(&mut builder);
+    Ok(builder.finish())
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::sync::Ordering::Relaxed;
     use crossbeam_epoch::Owned;
 
-    fn build(parts: &[&[u32]], cap: usize) -> Owned<Block<u32>> {
+    fn make(parts: &[&[u32]], cap: usize) -> Owned<Block<u32>> {
         let mut b = BlockBuilder::<u32>::new(cap).unwrap();
         for p in parts {
-            b.push_slice(p);
+            b.push_bytes(bytemuck::cast_slice(p));
         }
         Owned::init(b.finish())
     }
 
     #[test]
     fn builder_fills_prefix_and_zeroes_the_rest() {
-        let block = build(&[&[1, 2], &[3]], 5);
+        let block = make(&[&[1, 2], &[3]], 5);
         assert_eq!(block.cap(), 5);
         assert_eq!(block.len().load(Relaxed), 3);
         assert_eq!(block.version().load(Relaxed), 0);
@@ -422,21 +466,21 @@ mod tests {
 
     #[test]
     fn copies_between_blocks_and_reads_back() {
-        let a = build(&[&[10, 20, 30, 40]], 4);
+        let a = make(&[&[10, 20, 30, 40]], 4);
         let mut b = BlockBuilder::<u32>::new(8).unwrap();
         // SAFETY: `a` is not shared with anyone.
         unsafe { b.push_block(&a, 1..3) };
         b.push_repeat(7, 2);
         let b: Owned<Block<u32>> = Owned::init(b.finish());
-        let mut out: Vec<u32> = vec![99];
-        // SAFETY: `b` is not shared with anyone.
-        unsafe { b.read_unsync_into(0..4, &mut out) };
+        let mut out = [99u32; 5];
+        // SAFETY: `out[1..]` has room for 4 words; `b` is not shared with anyone.
+        unsafe { b.copy_out(0..4, out[1..].as_mut_ptr().cast()) };
         assert_eq!(out, [99, 20, 30, 7, 7]);
     }
 
     #[test]
     fn zero_capacity_blocks_are_valid() {
-        let block = build(&[], 0);
+        let block = make(&[], 0);
         assert_eq!(block.cap(), 0);
         assert!(block.cells().is_empty());
     }
@@ -465,7 +509,20 @@ mod tests {
     #[test]
     fn unfinished_builders_free_their_memory() {
         let mut b = BlockBuilder::<u16>::new(3).unwrap();
-        b.push_slice(&[1u16]);
+        b.push_bytes(&1u16.to_ne_bytes());
         drop(b); // Miri reports a leak or a bad free if this is wrong.
+    }
+
+    #[test]
+    fn growth_is_geometric_with_a_floor() {
+        assert_eq!(grown_capacity::<u32>(0, 1), Ok(4));
+        assert_eq!(grown_capacity::<u8>(0, 1), Ok(8));
+        assert_eq!(grown_capacity::<u32>(4, 5), Ok(8));
+        assert_eq!(grown_capacity::<u32>(4, 100), Ok(100));
+        assert_eq!(grown_capacity::<u32>(8, 3), Ok(8));
+        assert_eq!(
+            grown_capacity::<u64>(0, usize::MAX),
+            Err(Error::CapacityOverflow)
+        );
     }
 }

@@ -1,0 +1,228 @@
+//! The concurrent core, keyed by the element's word size.
+//!
+//! [`RawArray<W>`] holds what every array has, whatever its element type: the current block,
+//! the export count, the strict-exports flag and the writer lock. Everything here works on
+//! words (`u8`, `u16`, `u32`, `u64`) and bytes, never on element types, so the protocol is
+//! compiled once per word size; `FtArray<T>` is a typed face over `RawArray<T::Bits>`.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `block.rs` | one allocation (header + cells), building, copying and freeing it; the growth policy |
+//! | `seqlock.rs` | the read protocol and the write step, the append fence, publication: every ordering that pairs a reader with a writer |
+//! | `writer.rs` | [`RawWriter`]: the locked writer; every change to an array goes through it |
+//! | `mod.rs` | [`RawArray`]: the fields, construction, the export count, drop |
+
+mod block;
+mod seqlock;
+mod writer;
+
+pub(crate) use seqlock::{RawView, backoff};
+pub(crate) use writer::RawWriter;
+
+use crate::element::Word;
+use crate::error::Error;
+use crate::sync::Ordering::{Acquire, Relaxed, Release};
+use crate::sync::{AtomicBool, AtomicUsize, Mutex};
+use block::{RawBlock, build};
+use crossbeam_epoch::{self as epoch, Atomic, Guard};
+
+/// An array of words: the block pointer, the export count, the export rule and the writer
+/// lock.
+pub(crate) struct RawArray<W: Word> {
+    /// The current block, or null for an array that never allocated (or shrank to nothing).
+    /// Stored only by a writer holding `writer`; loaded by anyone.
+    buf: Atomic<block::Block<W>>,
+    /// Live exports. Incremented only under `writer`; decremented by an export's release,
+    /// anywhere. At most `isize::MAX` (an increment past that aborts).
+    exports: AtomicUsize,
+    /// Whether any length change fails while exported (CPython's `BufferError` rule), rather
+    /// than only moves. Stored and loaded only under `writer` (Relaxed: the lock orders them);
+    /// loaded outside it only by the `strict_exports` getter, as a plain statistic.
+    strict: AtomicBool,
+    /// The per-array critical section every writer enters.
+    writer: Mutex<()>,
+}
+
+impl<W: Word> RawArray<W> {
+    fn with_block(raw: Option<RawBlock<W>>) -> Self {
+        RawArray {
+            buf: match raw {
+                Some(raw) => Atomic::init(raw),
+                None => Atomic::null(),
+            },
+            exports: AtomicUsize::new(0),
+            strict: AtomicBool::new(false),
+            writer: Mutex::new(()),
+        }
+    }
+
+    /// An empty array without a block.
+    pub(crate) fn new() -> Self {
+        Self::with_block(None)
+    }
+
+    /// An empty array with room for `capacity` words.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CapacityOverflow`] or [`Error::AllocFailed`].
+    pub(crate) fn try_with_capacity(capacity: usize) -> Result<Self, Error> {
+        if capacity == 0 {
+            return Ok(Self::new());
+        }
+        Ok(Self::with_block(Some(build(capacity, &mut |_| {})?)))
+    }
+
+    /// An array holding the words whose native-order bytes are `bytes`, with exactly that
+    /// capacity.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`].
+    pub(crate) fn try_from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        let n = bytes.len() / size_of::<W>();
+        if n == 0 {
+            return Ok(Self::new());
+        }
+        Ok(Self::with_block(Some(build(n, &mut |b| {
+            b.push_bytes(bytes)
+        })?)))
+    }
+
+    /// Takes the writer lock.
+    #[inline]
+    pub(crate) fn lock(&self) -> RawWriter<'_, W> {
+        RawWriter::new(self, self.writer.lock())
+    }
+
+    /// The number of elements (a validated read).
+    pub(crate) fn len_in(&self, guard: &Guard) -> usize {
+        // Validated like any read, although it is one load: a block published tentatively by
+        // a cross-array operation carries an odd version until its check passes, and may be
+        // swapped out again, so its length alone is not yet a state of the array.
+        self.read(guard, |v| v.len())
+    }
+
+    /// The capacity of the current block: a hint, read without validation.
+    pub(crate) fn capacity_in(&self, guard: &Guard) -> usize {
+        // Acquire: as any load of the block pointer that is dereferenced (see `seqlock.rs`).
+        let shared = self.buf.load(Acquire, guard);
+        // SAFETY: loaded under `guard`, which keeps the block alive.
+        unsafe { shared.as_ref() }.map_or(0, block::Block::cap)
+    }
+
+    /// The number of live exports (a statistic: it can change as soon as it is returned).
+    pub(crate) fn export_count(&self) -> usize {
+        // Acquire: pairs with the Release in `release_export`, like every load of the count.
+        self.exports.load(Acquire)
+    }
+
+    /// The export count, for a decision made under the lock (see `RawWriter::exports`).
+    fn exports_locked(&self) -> usize {
+        // Acquire: pairs with the Release decrement in `release_export`, so everything the
+        // export's holder did through its pointer happens before we move or free the storage.
+        // New exports are only created under the lock the caller holds, so the count cannot rise.
+        self.exports.load(Acquire)
+    }
+
+    /// Counts one more export; the caller holds the lock.
+    fn add_export(&self) {
+        // Relaxed: increments happen only under the lock, which orders them against every
+        // moving operation's check.
+        let previous = self.exports.fetch_add(1, Relaxed);
+        if previous > isize::MAX as usize {
+            // Only reachable by leaking exports (`mem::forget` or unreleased raw exports)
+            // billions of times; continuing would risk a wrapped count, and with it the
+            // storage moving under live exports. As `Arc` does for its count.
+            std::process::abort();
+        }
+    }
+
+    /// Ends one export.
+    ///
+    /// # Safety
+    ///
+    /// Each call matches one earlier export of this array that has not been released, and the
+    /// pointer that export returned is not used afterwards.
+    pub(crate) unsafe fn release_export(&self) {
+        // Release: pairs with the Acquire load in `exports_locked`; the holder's accesses
+        // through the pointer happen before the storage can move or be freed.
+        let previous = self.exports.fetch_sub(1, Release);
+        debug_assert!(previous > 0, "release_export without a matching export");
+    }
+
+    /// Whether the strict export rule is on, for a decision under the lock.
+    fn strict_locked(&self) -> bool {
+        // Relaxed: stored only under the lock, which the caller holds.
+        self.strict.load(Relaxed)
+    }
+
+    /// Turns the strict export rule on or off; the caller holds the lock.
+    fn set_strict_locked(&self, strict: bool) {
+        // Relaxed: loaded for decisions only under the lock.
+        self.strict.store(strict, Relaxed);
+    }
+
+    /// Whether the strict export rule is on (see `strict`).
+    pub(crate) fn strict_exports(&self) -> bool {
+        // Relaxed: a plain statistic outside the lock; decisions load it under the lock.
+        self.strict.load(Relaxed)
+    }
+}
+
+impl<W: Word> Drop for RawArray<W> {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self`: no reader, writer or guard-holding handle can reach this array
+        // any more, so the current block is ours alone.
+        let shared = self.buf.load(Relaxed, unsafe { epoch::unprotected() });
+        if shared.is_null() {
+            return;
+        }
+        // Acquire: pairs with the Release in `release_export` (the holders are done).
+        if self.exports.load(Acquire) != 0 {
+            // A raw export was never released: its holder may still use the storage, so leak
+            // it rather than hand them a dangling pointer.
+            return;
+        }
+        // SAFETY: as above; the block is not exported and not shared, so we may free it now.
+        drop(unsafe { shared.into_owned() });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// Past `isize::MAX` live exports, exporting aborts the process instead of letting the
+    /// count wrap. Checked in a child process (this same test binary, re-run on this test with
+    /// an environment variable set), since an abort ends the process.
+    #[test]
+    #[cfg_attr(miri, ignore = "spawns a process")]
+    fn export_count_overflow_aborts_the_process() {
+        const CHILD: &str = "FTARRAY_EXPORT_OVERFLOW_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            let a = RawArray::<u8>::new();
+            a.exports.store(isize::MAX as usize + 1, Relaxed);
+            let _ = a.lock().export();
+            // Not reached when the overflow aborts.
+            std::process::exit(0);
+        }
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "raw::tests::export_count_overflow_aborts_the_process",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!status.success(), "the child exited normally: no abort");
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(status.signal(), Some(6), "SIGABRT, got {status:?}");
+        }
+    }
+}

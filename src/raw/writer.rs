@@ -1,0 +1,739 @@
+//! [`RawWriter`]: the writer lock, held. Every change to an array goes through it.
+//!
+//! A write is one of two shapes (ARCHITECTURE.md, "Writes"): an O(1) step in place (set, push
+//! within capacity, pop, truncate, a short equal-length splice), or a rewrite by publication
+//! (growth, insert, remove, long splices, whole-contents commits): a new block built off to the
+//! side, swapped in with one pointer store, the old one handed to the epoch collector. This file
+//! decides which shape each operation takes and applies the export rules; the orderings of both
+//! shapes live in `seqlock.rs`.
+//!
+//! The operations that copy or build blocks are `#[inline(never)]`: they are generic over the
+//! word type only, so each is compiled once per word size and shared by every element type of
+//! that size, instead of being inlined into every typed caller.
+
+use super::RawArray;
+use super::block::{Block, RawBlock, build, grown_capacity, max_capacity};
+use super::seqlock::{
+    self, RawView, Stamp, append_in_place, len_locked, load_locked, step_checked, store, store_len,
+};
+use crate::element::Word;
+use crate::error::Error;
+use crate::reclaim::{self, FLUSH_BYTES};
+use crate::sync::{MutexGuard, count_unflushed};
+use crossbeam_epoch::{self as epoch, Guard, Shared};
+use std::cell::Cell;
+use std::ops::Range;
+use std::ptr::NonNull;
+
+/// Longest equal-length splice (or strided store) done in place, inside one version step,
+/// rather than by building a new block; bounds how long a reader can be held up by such a step.
+pub(crate) const IN_PLACE_MAX: usize = 64;
+
+/// The writer lock of one array, held until drop.
+pub(crate) struct RawWriter<'a, W: Word> {
+    array: &'a RawArray<W>,
+    /// Always `Some` until `drop`, which releases the lock before helping reclaim.
+    lock: Option<MutexGuard<'a, ()>>,
+    /// Bytes this critical section retired: after unlocking, the writer helps reclaim in
+    /// proportion to them if the process-wide retired bytes are above the soft limit.
+    retired_now: usize,
+    /// The export count, loaded once (on first need) and then reused: every decision of one
+    /// critical section is made from one value, so an export dropped between two checks cannot
+    /// split a decision. A cached 0 stays true (exports are only made under the lock we hold);
+    /// a cached non-zero may go stale, and then the operation fails as of the instant it was
+    /// loaded, which is a state that existed.
+    exports: Option<usize>,
+    /// Whether changes are plain, checked, or skipped (see [`Mode`]). Tested first by every
+    /// change, so plain writers never touch `check`.
+    mode: Cell<Mode>,
+    /// Set by a cross-array edit (see `set_check`): the next visible change is published only
+    /// if the other array is still in the state the edit copied.
+    check: Cell<Option<Stamp<'static>>>,
+}
+
+/// How a [`RawWriter`] makes its next visible change.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// As usual.
+    Plain,
+    /// Only if `check` still holds (a cross-array edit); then `Plain`.
+    Checked,
+    /// Not at all: a check failed, and the edit will run again.
+    Conflict,
+}
+
+impl<W: Word> Drop for RawWriter<'_, W> {
+    fn drop(&mut self) {
+        drop(self.lock.take());
+        if self.retired_now > 0 {
+            reclaim::help(self.retired_now);
+        }
+    }
+}
+
+/// The word whose native-order bytes are `chunk`.
+#[inline(always)]
+fn word<W: Word>(chunk: &[u8]) -> W {
+    bytemuck::pod_read_unaligned(chunk)
+}
+
+/// The words whose native-order bytes are `bytes`.
+#[inline(always)]
+fn words<W: Word>(bytes: &[u8]) -> impl Iterator<Item = W> + '_ {
+    bytes.chunks_exact(size_of::<W>()).map(word::<W>)
+}
+
+impl<'a, W: Word> RawWriter<'a, W> {
+    pub(super) fn new(array: &'a RawArray<W>, lock: MutexGuard<'a, ()>) -> Self {
+        RawWriter {
+            array,
+            lock: Some(lock),
+            retired_now: 0,
+            exports: None,
+            mode: Cell::new(Mode::Plain),
+            check: Cell::new(None),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // State
+    // -----------------------------------------------------------------------------------------
+
+    /// The current block.
+    ///
+    /// The reference borrows `self`, and only [`publish`](Self::publish) (which takes
+    /// `&mut self`) retires blocks, so the borrow checker proves no writer uses a block after it
+    /// has been handed to the collector.
+    #[inline]
+    fn block(&self) -> Option<&Block<W>> {
+        // SAFETY: we hold the lock for as long as `self` lives.
+        unsafe { self.array.block_locked() }
+    }
+
+    /// Length and capacity.
+    #[inline]
+    fn len_cap(&self) -> (usize, usize) {
+        self.block().map_or((0, 0), |b| (len_locked(b), b.cap()))
+    }
+
+    /// The number of elements.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len_cap().0
+    }
+
+    /// How many elements fit before the storage has to move.
+    #[allow(
+        dead_code,
+        reason = "used by `Writer::capacity`, the runtime-typed layer's interface"
+    )]
+    pub(crate) fn capacity(&self) -> usize {
+        self.len_cap().1
+    }
+
+    /// The element at `index`, if it is below the length.
+    #[inline]
+    pub(crate) fn get(&self, index: usize) -> Option<W> {
+        let block = self.block()?;
+        (index < len_locked(block)).then(|| load_locked::<W>(&block.cells()[index]))
+    }
+
+    /// The current contents, for reading under the lock (no validation needed).
+    pub(crate) fn view(&self) -> RawView<'_, W> {
+        seqlock::view_locked(self.block())
+    }
+
+    /// Copies the words `range` (within the length) to `dst` as native-order bytes.
+    ///
+    /// # Safety
+    ///
+    /// `dst` is valid for `range.len() * size_of::<W>()` bytes and does not overlap the array.
+    pub(crate) unsafe fn copy_out(&self, range: Range<usize>, dst: *mut u8) {
+        assert!(range.end <= self.len(), "copy_out past the length");
+        if let Some(block) = self.block() {
+            // SAFETY: we hold the writer lock, so no thread writes the cells (writes through an
+            // export must be atomic or exclusive, see `Export`); the caller vouches for `dst`.
+            unsafe { block.copy_out(range, dst) };
+        }
+    }
+
+    /// The number of live exports, as loaded once by this critical section (see `exports`).
+    #[inline]
+    pub(crate) fn exports(&mut self) -> usize {
+        let array = self.array;
+        *self.exports.get_or_insert_with(|| array.exports_locked())
+    }
+
+    /// The address of the array this writer locks (to recognise the same array behind
+    /// another reference).
+    pub(crate) fn array_addr(&self) -> usize {
+        std::ptr::from_ref(self.array).cast::<()>() as usize
+    }
+
+    /// Whether the strict export rule is on.
+    #[inline]
+    pub(crate) fn strict(&self) -> bool {
+        self.array.strict_locked()
+    }
+
+    /// Turns the strict export rule on or off (see `RawArray::strict`).
+    pub(crate) fn set_strict(&mut self, strict: bool) {
+        self.array.set_strict_locked(strict);
+    }
+
+    /// `Err(Exported)` while any export pins the storage.
+    #[inline]
+    fn check_movable(&mut self) -> Result<(), Error> {
+        match self.exports() {
+            0 => Ok(()),
+            exports => Err(Error::Exported { exports }),
+        }
+    }
+
+    /// `Err(Exported)` if the length would change from `len` to `new_len` while exported under
+    /// the strict rule.
+    #[inline]
+    fn check_len_change(&mut self, len: usize, new_len: usize) -> Result<(), Error> {
+        if len != new_len && self.strict() {
+            self.check_movable()
+        } else {
+            Ok(())
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Cross-array edits
+    // -----------------------------------------------------------------------------------------
+
+    /// Makes the next visible change conditional on `check` (see `seqlock::step_checked`);
+    /// `None` removes the condition and clears a recorded conflict.
+    ///
+    /// # Safety
+    ///
+    /// The stamp's array and guard stay alive until the condition is removed again.
+    pub(crate) unsafe fn set_check(&self, check: Option<Stamp<'static>>) {
+        debug_assert!(
+            check.is_none() || self.mode.get() == Mode::Plain,
+            "cross-array edits do not nest"
+        );
+        self.mode.set(if check.is_some() {
+            Mode::Checked
+        } else {
+            Mode::Plain
+        });
+        self.check.set(check);
+    }
+
+    /// Whether a conditional change found the other array changed (and was skipped, with every
+    /// change after it).
+    pub(crate) fn conflicted(&self) -> bool {
+        self.mode.get() == Mode::Conflict
+    }
+
+    /// For a change that is not plain: takes the pending check (`Some(None)`: there is none, it
+    /// was used already), or `None` if changes are being skipped.
+    #[cold]
+    fn take_check(&self) -> Option<Option<Stamp<'static>>> {
+        match self.mode.get() {
+            Mode::Conflict => None,
+            _ => {
+                self.mode.set(Mode::Plain);
+                Some(self.check.take())
+            }
+        }
+    }
+
+    /// Records the outcome of a checked change.
+    fn checked(&self, published: bool) {
+        if !published {
+            self.mode.set(Mode::Conflict);
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The two shapes of a visible change
+    // -----------------------------------------------------------------------------------------
+
+    /// Runs `f` as one in-place step on `block` (honouring a pending check).
+    #[inline]
+    fn step(&self, block: &Block<W>, f: impl FnOnce()) {
+        if self.mode.get() == Mode::Plain {
+            return seqlock::step(block, f);
+        }
+        if let Some(check) = self.take_check() {
+            self.checked(step_checked(block, check.as_ref(), f));
+        }
+    }
+
+    /// Writes the cells `len..new_len` and publishes the new length (honouring a pending check).
+    #[inline]
+    fn append_cells(
+        &self,
+        block: &Block<W>,
+        len: usize,
+        new_len: usize,
+        write: impl FnOnce(&[W::Atomic]),
+    ) {
+        if self.mode.get() == Mode::Plain {
+            append_in_place(block, len, new_len, None, write);
+            return;
+        }
+        if let Some(check) = self.take_check() {
+            self.checked(append_in_place(block, len, new_len, check.as_ref(), write));
+        }
+    }
+
+    /// Makes `new` the array's block (null for `None`) and retires the old one (honouring a
+    /// pending check: on a conflict the new block is retired instead).
+    #[inline(never)]
+    fn publish(&mut self, new: Option<RawBlock<W>>) {
+        let check = match self.mode.get() {
+            Mode::Plain => None,
+            _ => match self.take_check() {
+                Some(check) => check,
+                None => return,
+            },
+        };
+        let guard = epoch::pin();
+        let retire = match (check, new) {
+            (Some(check), Some(new)) => {
+                let (retire, published) = self.array.swap_block_tentatively(new, &check, &guard);
+                self.checked(published);
+                retire
+            }
+            (check, new) => {
+                // An empty publication (shrinking to nothing) is checked before the swap: the
+                // array has no block whose version could carry the tentative state, so nothing
+                // is swapped on a conflict.
+                if check.is_some_and(|c| !c.unchanged()) {
+                    self.checked(false);
+                    return;
+                }
+                self.array.swap_block(new, &guard)
+            }
+        };
+        self.retire(retire, &guard);
+    }
+
+    /// Hands `old`, which was just unlinked from the array, to the epoch collector.
+    #[inline(never)]
+    fn retire(&mut self, old: Shared<'_, Block<W>>, guard: &Guard) {
+        // SAFETY: reading `old` is fine: we hold the lock, so it has not been retired yet.
+        let Some(old_block) = (unsafe { old.as_ref() }) else {
+            return;
+        };
+        let bytes = old_block.alloc_size();
+        // Why deferring the free is sound: `old` is unlinked, so no reader can load it from now
+        // on; readers that loaded it earlier are pinned, and the collector frees it only after
+        // they all unpin. Writers reach blocks only through `RawWriter::block`, whose borrows
+        // ended before this `&mut self` call; exports pin the storage, and `check_movable`
+        // ruled them out before any caller got here (a block swapped back out by a failed
+        // tentative publication was never exported). The closure may run on any thread: it
+        // only frees the block (whose atomics are `Send`) and counts bytes.
+        // SAFETY: `old` is unlinked and referenced only by pinned readers (see above).
+        unsafe {
+            guard.defer_unchecked(move || {
+                drop(old.into_owned());
+                reclaim::freed(bytes);
+            })
+        };
+        reclaim::retired(bytes);
+        self.retired_now += bytes;
+        if count_unflushed(bytes, FLUSH_BYTES) {
+            // Moves this thread's garbage to the global queue and tries to advance the epoch
+            // and free what has expired, so retired bytes cannot pile up in a local bag.
+            guard.flush();
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Operations
+    // -----------------------------------------------------------------------------------------
+
+    /// Stores `value` at `index` in one step and returns the old value.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IndexOutOfRange`].
+    #[inline]
+    pub(crate) fn set(&mut self, index: usize, value: W) -> Result<W, Error> {
+        let len = self.len();
+        let block = match self.block() {
+            Some(block) if index < len => block,
+            _ => return Err(Error::IndexOutOfRange { index, len }),
+        };
+        let cell = &block.cells()[index];
+        let old = load_locked::<W>(cell);
+        self.step(block, || store(cell, value));
+        Ok(old)
+    }
+
+    /// Swaps the elements at `a` and `b` in one step.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IndexOutOfRange`] for the first bad index.
+    #[inline]
+    pub(crate) fn swap(&mut self, a: usize, b: usize) -> Result<(), Error> {
+        let len = self.len();
+        let block = match self.block() {
+            Some(block) if a < len && b < len => block,
+            _ => {
+                let index = if a >= len { a } else { b };
+                return Err(Error::IndexOutOfRange { index, len });
+            }
+        };
+        let (ca, cb) = (&block.cells()[a], &block.cells()[b]);
+        let (va, vb) = (load_locked::<W>(ca), load_locked::<W>(cb));
+        self.step(block, || {
+            store(ca, vb);
+            store(cb, va);
+        });
+        Ok(())
+    }
+
+    /// Appends `value`: the common case (room in the current block) is one step.
+    ///
+    /// # Errors
+    ///
+    /// As [`append`](Self::append).
+    #[inline]
+    pub(crate) fn push(&mut self, value: W) -> Result<(), Error> {
+        if let Some(block) = self.block() {
+            let len = len_locked(block);
+            if len < block.cap() && !self.strict() {
+                self.append_cells(block, len, len + 1, |cells| store(&cells[0], value));
+                return Ok(());
+            }
+        }
+        self.append(bytemuck::bytes_of(&value), None)
+    }
+
+    /// Appends the words of `bytes` (and then `n` copies of `fill`), in place if they fit,
+    /// otherwise by moving to a larger block.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] if the storage must move while exported (or under the strict rule,
+    /// if anything is appended while exported); [`Error::CapacityOverflow`];
+    /// [`Error::AllocFailed`]. Nothing changes on error.
+    #[inline(never)]
+    pub(crate) fn append(&mut self, bytes: &[u8], fill: Option<(W, usize)>) -> Result<(), Error> {
+        let (len, cap) = self.len_cap();
+        let extra = fill.map_or(0, |(_, n)| n);
+        let new_len = len
+            .checked_add(bytes.len() / size_of::<W>())
+            .and_then(|n| n.checked_add(extra))
+            .ok_or(Error::CapacityOverflow)?;
+        if new_len == len {
+            return Ok(());
+        }
+        self.check_len_change(len, new_len)?;
+        if new_len <= cap {
+            let block = self.block().expect("cap > 0 implies a block");
+            self.append_cells(block, len, new_len, |cells| {
+                let (copied, filled) = cells.split_at(bytes.len() / size_of::<W>());
+                for (c, v) in copied.iter().zip(words::<W>(bytes)) {
+                    store(c, v);
+                }
+                if let Some((v, _)) = fill {
+                    for c in filled {
+                        store(c, v);
+                    }
+                }
+            });
+            return Ok(());
+        }
+        self.check_movable()?;
+        let new_cap = grown_capacity::<W>(cap, new_len)?;
+        let old = self.block();
+        let raw = build(new_cap, &mut |b| {
+            if let Some(old) = old {
+                // SAFETY: we hold the writer lock and the storage is not exported.
+                unsafe { b.push_block(old, 0..len) };
+            }
+            b.push_bytes(bytes);
+            if let Some((v, n)) = fill {
+                b.push_repeat(v, n);
+            }
+        })?;
+        self.publish(Some(raw));
+        Ok(())
+    }
+
+    /// Shortens the array to `new_len` in one step; nothing if it is not shorter.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] under the strict rule while exported.
+    #[inline]
+    pub(crate) fn truncate(&mut self, new_len: usize) -> Result<(), Error> {
+        let len = self.len();
+        if new_len >= len {
+            return Ok(());
+        }
+        self.check_len_change(len, new_len)?;
+        let block = self.block().expect("len > 0 implies a block");
+        self.step(block, || store_len(block, new_len));
+        Ok(())
+    }
+
+    /// Removes and returns the last element.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] under the strict rule while exported.
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Result<Option<W>, Error> {
+        let len = self.len();
+        let Some(last) = len.checked_sub(1) else {
+            return Ok(None);
+        };
+        let value = self.get(last);
+        self.truncate(last)?;
+        Ok(value)
+    }
+
+    /// Removes the element at `index` and moves the last one into its place, in one step.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IndexOutOfRange`]; [`Error::Exported`] under the strict rule while exported.
+    #[inline(never)]
+    pub(crate) fn swap_remove(&mut self, index: usize) -> Result<W, Error> {
+        let len = self.len();
+        if index >= len {
+            return Err(Error::IndexOutOfRange { index, len });
+        }
+        self.check_len_change(len, len - 1)?;
+        let block = self.block().expect("len > 0 implies a block");
+        let cells = block.cells();
+        let removed = load_locked::<W>(&cells[index]);
+        let moved = load_locked::<W>(&cells[len - 1]);
+        self.step(block, || {
+            store(&cells[index], moved);
+            store_len(block, len - 1);
+        });
+        Ok(removed)
+    }
+
+    /// Replaces `range` (within the length) with the words of `bytes`.
+    ///
+    /// In place (one step) for an equal-length replacement of at most [`IN_PLACE_MAX`] words,
+    /// or any length while exported; for an append at the end (as [`append`](Self::append));
+    /// for removing a tail (a truncate). Otherwise by publishing a new block.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] if the storage would move while exported (or, under the strict
+    /// rule, if the length would change); [`Error::CapacityOverflow`]; [`Error::AllocFailed`].
+    ///
+    /// # Panics
+    ///
+    /// If `range` is reversed or past the length (a bug in the caller's resolution).
+    #[inline(never)]
+    pub(crate) fn splice(&mut self, range: Range<usize>, bytes: &[u8]) -> Result<(), Error> {
+        let (len, cap) = self.len_cap();
+        assert!(
+            range.start <= range.end && range.end <= len,
+            "splice range not resolved"
+        );
+        if range.start == len {
+            return self.append(bytes, None);
+        }
+        let n = bytes.len() / size_of::<W>();
+        let new_len = (len - range.len())
+            .checked_add(n)
+            .ok_or(Error::CapacityOverflow)?;
+        self.check_len_change(len, new_len)?;
+        let exported = self.exports() != 0;
+        if range.len() == n && (n <= IN_PLACE_MAX || exported) {
+            let block = self.block().expect("a non-empty range implies a block");
+            let cells = &block.cells()[range];
+            self.step(block, || {
+                for (c, v) in cells.iter().zip(words::<W>(bytes)) {
+                    store(c, v);
+                }
+            });
+            return Ok(());
+        }
+        if range.end == len && n == 0 {
+            return self.truncate(range.start);
+        }
+        self.check_movable()?;
+        let new_cap = grown_capacity::<W>(cap, new_len)?;
+        let old = self.block().expect("a non-empty range implies a block");
+        let raw = build(new_cap, &mut |b| {
+            // SAFETY: we hold the writer lock and the storage is not exported.
+            unsafe { b.push_block(old, 0..range.start) };
+            b.push_bytes(bytes);
+            // SAFETY: as above.
+            unsafe { b.push_block(old, range.end..len) };
+        })?;
+        self.publish(Some(raw));
+        Ok(())
+    }
+
+    /// Stores word `k` of `bytes` at index `start + k * step` for every `k`, as one step. All
+    /// those indices are below the length (the caller resolved them).
+    ///
+    /// In place for at most [`IN_PLACE_MAX`] words, or any number while exported; otherwise by
+    /// publishing a patched copy, so readers never wait for an O(n) step.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`].
+    ///
+    /// # Panics
+    ///
+    /// If an index is past the length, or `step` is 0 with more than one word.
+    #[inline(never)]
+    pub(crate) fn set_strided(
+        &mut self,
+        start: usize,
+        step: usize,
+        bytes: &[u8],
+    ) -> Result<(), Error> {
+        let (len, cap) = self.len_cap();
+        let n = bytes.len() / size_of::<W>();
+        if n == 0 {
+            return Ok(());
+        }
+        assert!(
+            step > 0 || n == 1,
+            "set_strided: a zero step for several values"
+        );
+        let last = (n - 1).checked_mul(step).and_then(|d| d.checked_add(start));
+        assert!(
+            last.is_some_and(|last| last < len),
+            "set_strided: an index past the length"
+        );
+        let exported = self.exports() != 0;
+        let block = self.block().expect("a non-empty index set implies a block");
+        if n <= IN_PLACE_MAX || exported {
+            let cells = block.cells();
+            self.step(block, || {
+                for (k, v) in words::<W>(bytes).enumerate() {
+                    store(&cells[start + k * step], v);
+                }
+            });
+            return Ok(());
+        }
+        let raw = build(cap, &mut |b| {
+            // SAFETY: we hold the writer lock and the storage is not exported.
+            unsafe { b.push_block(block, 0..len) };
+            for (k, v) in words::<W>(bytes).enumerate() {
+                b.overwrite(start + k * step, v);
+            }
+        })?;
+        self.publish(Some(raw));
+        Ok(())
+    }
+
+    /// Publishes the words of `bytes` as the whole contents: as a new block when the storage
+    /// may move, or written back in place (same length only, one O(n) step) while exported.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] if the length would change while exported; [`Error::CapacityOverflow`];
+    /// [`Error::AllocFailed`].
+    #[inline(never)]
+    pub(crate) fn commit(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let (len, cap) = self.len_cap();
+        let n = bytes.len() / size_of::<W>();
+        self.check_len_change(len, n)?;
+        let exports = self.exports();
+        if exports != 0 {
+            if n != len {
+                return Err(Error::Exported { exports });
+            }
+            if let Some(block) = self.block() {
+                let cells = block.cells();
+                // This step is O(n): only exported storage is rewritten in place (readers wait
+                // for it); otherwise the new contents go to a new block below.
+                self.step(block, || {
+                    for (c, v) in cells.iter().zip(words::<W>(bytes)) {
+                        store(c, v);
+                    }
+                });
+            }
+            return Ok(());
+        }
+        if n == 0 && cap == 0 {
+            return Ok(());
+        }
+        let raw = build(grown_capacity::<W>(cap, n)?, &mut |b| b.push_bytes(bytes))?;
+        self.publish(Some(raw));
+        Ok(())
+    }
+
+    /// Makes room for `additional` more elements: exactly, or growing geometrically.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CapacityOverflow`], [`Error::AllocFailed`], or [`Error::Exported`] if the
+    /// storage must move while exported.
+    #[inline(never)]
+    pub(crate) fn reserve(&mut self, additional: usize, exact: bool) -> Result<(), Error> {
+        let (len, cap) = self.len_cap();
+        let needed = len.checked_add(additional).ok_or(Error::CapacityOverflow)?;
+        if needed <= cap {
+            return Ok(());
+        }
+        if needed > max_capacity::<W>() {
+            return Err(Error::CapacityOverflow);
+        }
+        self.check_movable()?;
+        let new_cap = if exact {
+            needed
+        } else {
+            grown_capacity::<W>(cap, needed)?
+        };
+        let old = self.block();
+        let raw = build(new_cap, &mut |b| {
+            if let Some(old) = old {
+                // SAFETY: we hold the writer lock and the storage is not exported.
+                unsafe { b.push_block(old, 0..len) };
+            }
+        })?;
+        self.publish(Some(raw));
+        Ok(())
+    }
+
+    /// Moves the elements to storage of exactly their length (none at all when empty).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] while exported (if there is anything to shrink); allocation errors.
+    #[inline(never)]
+    pub(crate) fn shrink_to_fit(&mut self) -> Result<(), Error> {
+        let (len, cap) = self.len_cap();
+        if len == cap && (cap > 0 || self.block().is_none()) {
+            return Ok(());
+        }
+        self.check_movable()?;
+        if len == 0 {
+            self.publish(None);
+            return Ok(());
+        }
+        let old = self.block().expect("len > 0 implies a block");
+        // SAFETY: we hold the writer lock and the storage is not exported.
+        let raw = build(len, &mut |b| unsafe { b.push_block(old, 0..len) })?;
+        self.publish(Some(raw));
+        Ok(())
+    }
+
+    /// Counts one more export and returns the first cell (dangling but aligned when there is
+    /// no block) and the length.
+    #[inline(never)]
+    pub(crate) fn export(&mut self) -> (NonNull<u8>, usize) {
+        self.array.add_export();
+        // The cached count (if any) is stale now; nothing in this critical section moves the
+        // storage after exporting it, but keep the cache honest.
+        self.exports = None;
+        match self.block() {
+            Some(block) => (NonNull::from(block.cells()).cast::<u8>(), len_locked(block)),
+            None => (NonNull::<W::Atomic>::dangling().cast::<u8>(), 0),
+        }
+    }
+}
