@@ -127,7 +127,7 @@ impl fmt::Display for Error {
                 "byte length {len} is not a multiple of the item size {item_size}"
             ),
             Error::LengthMismatch { expected, actual } => {
-                write!(f, "{actual} value(s) given where {expected} are needed")
+                write!(f, "wrong length: {actual} given where {expected} is needed")
             }
             Error::CapacityOverflow => f.write_str("capacity overflow"),
             Error::AllocFailed { bytes } => write!(f, "memory allocation of {bytes} bytes failed"),

@@ -2281,7 +2281,7 @@ fn error_display_texts() {
             actual: 2
         }
         .to_string(),
-        "2 value(s) given where 4 are needed"
+        "wrong length: 2 given where 4 is needed"
     );
     assert_eq!(Error::CapacityOverflow.to_string(), "capacity overflow");
     assert_eq!(

@@ -732,6 +732,7 @@ impl DynArray {
         with_store!(&self.store, a => {
             let mut w = a.write();
             let r = slice.indices(w.len())?;
+            fail_early(a, &w)?;
             let taken: Vec<_> = r.iter().map(|i| w.get(i).expect("resolved in range")).collect();
             delete_indices(&mut w, r)?;
             Ok(DynArray::from_vec(code, &taken))
@@ -748,6 +749,7 @@ impl DynArray {
             let mut w = a.write();
             let r = slice.indices(w.len())?;
             // CPython raises BufferError for any deletion while exported, even an empty one.
+            fail_early(a, &w)?;
             delete_indices(&mut w, r)
         })
     }
