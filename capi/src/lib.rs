@@ -38,6 +38,9 @@
 /// Status codes, the panic boundary, the last error, initialisation.
 mod boundary;
 
+/// Process-wide counters.
+mod stats;
+
 /// Creating and freeing handles; shape and settings.
 mod lifecycle;
 
@@ -66,10 +69,7 @@ mod persist;
 mod handle;
 
 pub use atomics::*;
-pub use boundary::{
-    Stats, Status, ftarray_get_stats, ftarray_init, ftarray_last_error, ftarray_status_str,
-    ftarray_version,
-};
+pub use boundary::{Status, ftarray_init, ftarray_last_error, ftarray_status_str, ftarray_version};
 pub use bulk::*;
 pub use elements::*;
 pub use exports::*;
@@ -78,3 +78,4 @@ pub use lifecycle::*;
 pub use persist::*;
 pub use search::*;
 pub use session::*;
+pub use stats::{Stats, ftarray_get_stats};

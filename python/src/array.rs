@@ -27,6 +27,7 @@ use crate::convert::{
     to_slice, to_value,
 };
 use crate::iter::ArrayIter;
+use crate::object::{DETACH_BYTES, PyArray, bulk, tp_name};
 use crate::pickle;
 use ftarray::{CompareOp, DynArray, Error, Kind, Slice, TypeCode, Value};
 use pyo3::exceptions::{
@@ -34,45 +35,11 @@ use pyo3::exceptions::{
     PyValueError,
 };
 use pyo3::ffi;
-use pyo3::marker::Ungil;
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp as PyCompareOp;
 use pyo3::types::{PyBytes, PyDict, PyGenericAlias, PyList, PyString, PyTuple, PyType};
-use std::ffi::{CStr, c_char, c_int};
+use std::ffi::{c_char, c_int};
 use std::ptr;
-
-/// Bulk work above this many bytes runs detached from the interpreter (`Python::detach`), so
-/// a stop-the-world event (GC, `fork`) or, on GIL builds, other threads are not held up.
-pub(crate) const DETACH_BYTES: usize = 256 * 1024;
-
-/// Runs `f` (pure core work, no Python) detached from the interpreter when it handles at
-/// least [`DETACH_BYTES`], attached otherwise (detaching costs more than small work).
-pub(crate) fn bulk<T: Ungil>(py: Python<'_>, bytes: usize, f: impl FnOnce() -> T + Ungil) -> T {
-    if bytes >= DETACH_BYTES {
-        py.detach(f)
-    } else {
-        f()
-    }
-}
-
-/// `ftarray.array(typecode[, initializer])`: an array of numbers or characters of one C type,
-/// safe to share between threads on a free-threaded interpreter.
-///
-/// The same API, results, exceptions and messages as the standard `array.array` of the
-/// interpreter it runs on; every operation takes effect at one instant, and none can crash
-/// another thread or read freed memory.
-#[pyclass(
-    name = "array",
-    module = "ftarray",
-    frozen,
-    weakref,
-    subclass,
-    sequence,
-    immutable_type
-)]
-pub struct PyArray {
-    pub(crate) inner: DynArray,
-}
 
 unsafe extern "C" {
     /// `PySys_Audit`, not declared by pyo3-ffi.
@@ -154,33 +121,7 @@ fn compare_chars<'py>(
     as_bool(sizes(a.len(), b.len()))
 }
 
-/// The type name CPython messages use (`tp_name`: `list`, `ftarray.array`, a class's name).
-pub(crate) fn tp_name(obj: &Bound<'_, PyAny>) -> String {
-    // SAFETY: every type has a NUL-terminated `tp_name` that lives as long as the type, which
-    // `obj` keeps alive.
-    unsafe {
-        CStr::from_ptr((*ffi::Py_TYPE(obj.as_ptr())).tp_name)
-            .to_string_lossy()
-            .into_owned()
-    }
-}
-
 impl PyArray {
-    /// Wraps a core array, with CPython's export rule (no length change while exported).
-    pub(crate) fn from_dyn(inner: DynArray) -> PyArray {
-        inner.set_strict_exports(true);
-        PyArray { inner }
-    }
-
-    /// A new array of the base type (slices, copies and arithmetic return the base type).
-    pub(crate) fn new_base(py: Python<'_>, inner: DynArray) -> PyResult<Bound<'_, PyArray>> {
-        Bound::new(py, PyArray::from_dyn(inner))
-    }
-
-    pub(crate) fn code(&self) -> TypeCode {
-        self.inner.typecode()
-    }
-
     /// Converts every item of an iterable (all before touching any array).
     fn collect(iterable: &Bound<'_, PyAny>, code: TypeCode) -> PyResult<Vec<Value>> {
         let mut out = Vec::new();

@@ -22,7 +22,7 @@
 //!
 //! [`DynArray::export_raw`]: ftarray::DynArray::export_raw
 
-use crate::array::PyArray;
+use crate::object::PyArray;
 use ftarray::TypeCode;
 use pyo3::exceptions::{PyBufferError, PyTypeError};
 use pyo3::ffi;

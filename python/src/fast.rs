@@ -16,9 +16,9 @@
 //! panic may leave one, so each body runs under `catch_unwind` and a panic becomes a
 //! `SystemError`.
 
-use crate::array::PyArray;
 use crate::convert;
 use crate::iter::ArrayIter;
+use crate::object::PyArray;
 use ftarray::{Kind, Value};
 use pyo3::ffi;
 use pyo3::prelude::*;

@@ -16,8 +16,8 @@
 //! as CPython's own list iterator does there: another thread may be reading the array through
 //! the same iterator at that moment, and nothing but a lock could tell.
 
-use crate::array::PyArray;
 use crate::convert::to_object;
+use crate::object::PyArray;
 use ftarray::Value;
 use pyo3::exceptions::PyTypeError;
 use pyo3::ffi;

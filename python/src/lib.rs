@@ -12,7 +12,7 @@
 //! pyclass over [`ftarray::DynArray`], which synchronises every operation itself, and no Python
 //! code ever runs while an array is locked (see [`array`] for the rule every method follows).
 //!
-//! Layout: [`array`] (the type), [`convert`] (Python values, indices, slices, errors),
+//! Layout: [`object`] (the pyclass and its constructors), [`array`] (its methods), [`convert`] (Python values, indices, slices, errors),
 //! [`iter`] (the iterator), [`buffer`] (the buffer protocol both ways), [`pickle`]
 //! (`__reduce_ex__`, `_array_reconstructor`), [`compat`] (what differs between versions),
 //! [`persist`] (`save`/`load`: atomic `.npy` files, beyond the standard module).
@@ -28,6 +28,7 @@ pub mod compat;
 pub mod convert;
 pub mod fast;
 pub mod iter;
+pub mod object;
 pub mod persist;
 pub mod pickle;
 
@@ -62,8 +63,8 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     compat::init(py);
 
-    m.add_class::<array::PyArray>()?;
-    let array_type = py.get_type::<array::PyArray>();
+    m.add_class::<object::PyArray>()?;
+    let array_type = py.get_type::<object::PyArray>();
     let iter_type = py.get_type::<iter::ArrayIter>();
     // SAFETY: both types were just created by this module and nothing uses them yet.
     // `Py_TPFLAGS_SEQUENCE`: pattern matching treats arrays as sequences, as the standard type

@@ -8,8 +8,8 @@
 //! machine format code says how the bytes are laid out (size, signedness, byte order, IEEE
 //! float or UTF-16/32). A machine that differs decodes them element by element.
 
-use crate::array::{PyArray, tp_name};
 use crate::compat;
+use crate::object::{PyArray, tp_name};
 use ftarray::TypeCode;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::ffi;
