@@ -21,7 +21,8 @@
 //! 2. `ftarray::FtArray<T>`, readers using `a.reader()` (one pin, `repin()` every 64 reads);
 //! 3. `std::sync::RwLock<Vec<T>>`;
 //! 4. `std::sync::Mutex<Vec<T>>`;
-//! 5. `parking_lot::RwLock<Vec<T>>`.
+//! 5. `parking_lot::RwLock<Vec<T>>`;
+//! 6. `arc_swap::ArcSwap<Vec<T>>` (lock-free reads; every write publishes a new `Vec`).
 //!
 //! # Reading the table
 //!
@@ -310,6 +311,42 @@ locked_vec!(RwLock<Vec<T>>, read, write, unwrap);
 locked_vec!(Mutex<Vec<T>>, lock, lock, unwrap);
 locked_vec!(parking_lot::RwLock<Vec<T>>, read, write);
 
+/// Row 6: `arc_swap::ArcSwap<Vec<T>>`, what a Rust user would pick for read-mostly data:
+/// readers load the current `Arc` without a lock; every write builds a whole new `Vec`
+/// (`clear` stores an empty one, `extend` copies the current one and appends, through `rcu` so
+/// that concurrent writers do not lose each other's appends).
+impl<T: Sample> Contender<T> for arc_swap::ArcSwap<Vec<T>> {
+    type Reader<'a> = &'a arc_swap::ArcSwap<Vec<T>>;
+
+    fn with_contents(values: &[T]) -> Self {
+        arc_swap::ArcSwap::from_pointee(values.to_vec())
+    }
+    fn reader(&self) -> &arc_swap::ArcSwap<Vec<T>> {
+        self
+    }
+    fn clear(&self) {
+        self.store(std::sync::Arc::new(Vec::new()));
+    }
+    fn extend(&self, values: &[T]) {
+        self.rcu(|old| {
+            let mut new = Vec::with_capacity(old.len() + values.len());
+            new.extend_from_slice(old);
+            new.extend_from_slice(values);
+            new
+        });
+    }
+}
+
+impl<T: Sample> ReadHandle<T> for &arc_swap::ArcSwap<Vec<T>> {
+    #[inline]
+    fn get(&mut self, index: usize) -> Option<T> {
+        self.load().get(index).copied()
+    }
+    fn snapshot(&mut self) -> Vec<T> {
+        self.load_full().to_vec()
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The workload
 // ---------------------------------------------------------------------------------------------
@@ -533,7 +570,7 @@ const FT_READER: &str = "FtArray reader()";
 /// Runs every implementation with element type `T`, printing each row as it finishes.
 fn run_all<T: Sample>(cfg: &Config) -> Vec<RowResult> {
     type Runner = fn(&'static str, &Config) -> RowResult;
-    let rows: [(&'static str, Runner); 5] = [
+    let rows: [(&'static str, Runner); 6] = [
         (FT_GET, run_row::<T, FtArray<T>>),
         (FT_READER, run_row::<T, PinnedFtArray<T>>),
         ("std RwLock<Vec>", run_row::<T, RwLock<Vec<T>>>),
@@ -542,6 +579,7 @@ fn run_all<T: Sample>(cfg: &Config) -> Vec<RowResult> {
             "parking_lot RwLock<Vec>",
             run_row::<T, parking_lot::RwLock<Vec<T>>>,
         ),
+        ("ArcSwap<Vec>", run_row::<T, arc_swap::ArcSwap<Vec<T>>>),
     ];
     print_table_header();
     rows.iter()
@@ -651,6 +689,14 @@ fn print_summary(rows: &[RowResult]) {
             })
             .collect();
         println!("{:<17} reads/s vs {}", ft.name, ratios.join(", "));
+        let ratios: Vec<String> = baselines
+            .iter()
+            .map(|b| {
+                let ratio = ft.pairs_per_s / b.pairs_per_s;
+                format!("{ratio:.2}x {}", b.name)
+            })
+            .collect();
+        println!("{:<17} writes/s vs {}", ft.name, ratios.join(", "));
     }
     let snapshots: u64 = rows.iter().map(|r| r.snapshots).sum();
     println!("(snapshots checked: {snapshots})");
