@@ -2445,4 +2445,13 @@ fn refills_move_to_a_fresh_block_only_when_large_and_unexported() {
     assert_eq!(seen, vec![9; 1024], "the export sees the in-place refill");
     drop(e);
     assert_eq!(a.to_vec(), vec![9; 1024]);
+
+    // A large block (400 KB) is refilled in place: a fresh one would be a new mapping.
+    let big = FtArray::<u32>::with_capacity(100_000);
+    big.extend_from_slice(&vec![1; 100_000]);
+    let here = addr(&big);
+    big.clear();
+    big.extend_from_slice(&vec![2; 100_000]);
+    assert_eq!(addr(&big), here, "a large refill stays in place");
+    assert_eq!(big.to_vec(), vec![2; 100_000]);
 }

@@ -33,6 +33,10 @@ pub(crate) const IN_PLACE_MAX: usize = 64;
 /// in place (see [`RawWriter::fresh_block_pays`]).
 pub(crate) const FRESH_MIN_BYTES: usize = 256;
 
+/// Largest block (bytes, header included) that an in-capacity append may replace by a fresh
+/// one: below the C allocator's usual threshold for serving an allocation with its own mapping.
+pub(crate) const FRESH_MAX_BYTES: usize = 128 * 1024;
+
 /// The writer lock of one array, held until drop.
 pub(crate) struct RawWriter<'a, W: Word> {
     array: &'a RawArray<W>,
@@ -406,11 +410,17 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// reading the old block undisturbed. It costs an allocation, a copy of the `len` elements
     /// already there and a retirement, so it is chosen only when the append brings at least as
     /// many elements as are already there (typically `clear()` then `extend`) and at least
-    /// [`FRESH_MIN_BYTES`], and only when the storage may move (no export).
+    /// [`FRESH_MIN_BYTES`], only for blocks of at most [`FRESH_MAX_BYTES`] (a larger block
+    /// would be a fresh memory mapping with its page faults, and its refill gains little from
+    /// avoiding the few lines readers share), and only when the storage may move (no export).
     #[inline]
     fn fresh_block_pays(&mut self, len: usize, added: usize) -> bool {
+        let bytes = added.saturating_mul(size_of::<W>());
         added >= len
-            && added.saturating_mul(size_of::<W>()) >= FRESH_MIN_BYTES
+            && bytes >= FRESH_MIN_BYTES
+            && self
+                .block()
+                .is_some_and(|b| b.alloc_size() <= FRESH_MAX_BYTES)
             && self.exports() == 0
     }
 
