@@ -2354,12 +2354,12 @@ fn arrays_can_be_shared_across_threads_by_reference() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Refills within capacity (the fresh-block path of in-capacity appends)
+// Refills within capacity
 // ---------------------------------------------------------------------------------------------
 
-/// `clear` then `extend` of a full batch, and appends that at least double the contents, keep
-/// the capacity and give exactly the elements appended, for every word size and for capacities
-/// on both sides of the fresh-block threshold.
+/// `clear` then `extend` of a full batch, appends that at least double the contents, and a
+/// refill by `resize` keep the capacity and give exactly the elements appended, for every word
+/// size and for small and large capacities.
 #[test]
 fn refills_within_capacity_keep_capacity_and_contents() {
     fn check<T: Element + PartialEq + Debug>(make: impl Fn(usize) -> T) {
@@ -2393,65 +2393,4 @@ fn refills_within_capacity_keep_capacity_and_contents() {
     check::<u32>(|i| i as u32 * 3);
     check::<f64>(|i| i as f64 * 0.5);
     check::<Meters>(|i| Meters(i as f32));
-}
-
-/// Where the storage lives across refills: a large refill of an array that is not exported
-/// builds a fresh block; small appends, appends smaller than the contents and any append while
-/// an export pins the storage stay in place (and the export sees the new values).
-#[test]
-fn refills_move_to_a_fresh_block_only_when_large_and_unexported() {
-    let addr = |a: &FtArray<u32>| a.export().as_ptr() as usize;
-    let a = FtArray::<u32>::with_capacity(1024);
-    a.extend_from_slice(&[7; 1024]);
-    let first = addr(&a);
-    a.clear();
-    a.extend_from_slice(&[8; 1024]);
-    assert_ne!(
-        addr(&a),
-        first,
-        "a whole refill of 4 KiB builds a fresh block"
-    );
-    assert_eq!(a.capacity(), 1024);
-
-    let here = addr(&a);
-    a.clear();
-    a.extend_from_slice(&[1; 8]); // 32 bytes: below the threshold
-    assert_eq!(addr(&a), here, "a small append stays in place");
-    a.extend_from_slice(&[2; 100]); // 400 bytes, more than the 8 there: a fresh block
-    assert_ne!(
-        addr(&a),
-        here,
-        "an append that more than doubles the contents moves"
-    );
-    let here = addr(&a);
-    a.extend_from_slice(&[3; 100]); // fewer than the 108 already there
-    assert_eq!(
-        addr(&a),
-        here,
-        "an append smaller than the contents stays in place"
-    );
-    assert_eq!(
-        a.to_vec(),
-        [[1; 8].as_slice(), &[2; 100], &[3; 100]].concat()
-    );
-
-    let e = a.export();
-    a.clear();
-    a.extend_from_slice(&[9; 1024]);
-    assert_eq!(e.as_ptr() as usize, here, "an export pins the storage");
-    // SAFETY: the export pins the block, whose 1024 cells are all initialised (and now in the
-    // array's length); no other thread exists to write them.
-    let seen = unsafe { std::slice::from_raw_parts(e.as_ptr(), 1024) }.to_vec();
-    assert_eq!(seen, vec![9; 1024], "the export sees the in-place refill");
-    drop(e);
-    assert_eq!(a.to_vec(), vec![9; 1024]);
-
-    // A large block (400 KB) is refilled in place: a fresh one would be a new mapping.
-    let big = FtArray::<u32>::with_capacity(100_000);
-    big.extend_from_slice(&vec![1; 100_000]);
-    let here = addr(&big);
-    big.clear();
-    big.extend_from_slice(&vec![2; 100_000]);
-    assert_eq!(addr(&big), here, "a large refill stays in place");
-    assert_eq!(big.to_vec(), vec![2; 100_000]);
 }

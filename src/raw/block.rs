@@ -19,7 +19,7 @@ use crate::element::Word;
 use crate::error::Error;
 use crate::sync::{AtomicUsize, InitCell};
 use crossbeam_epoch::Pointable;
-use std::alloc::Layout;
+use std::alloc::{self, Layout};
 use std::marker::PhantomData;
 use std::ops::Range;
 use std::ptr::{self, NonNull};
@@ -221,7 +221,7 @@ impl<W: Word> Drop for RawBlock<W> {
             let (layout, _) = layout::<W>((*block).cap()).unwrap_unchecked();
             // std's atomics need no drop; this keeps the code honest if that ever changes.
             ptr::drop_in_place(block);
-            super::pool::deallocate(self.ptr.as_ptr().cast::<u8>(), layout);
+            alloc::dealloc(self.ptr.as_ptr().cast::<u8>(), layout);
         }
     }
 }
@@ -245,7 +245,7 @@ impl<W: Word> BlockBuilder<W> {
     pub(crate) fn new(cap: usize) -> Result<Self, Error> {
         let (layout, offset) = layout::<W>(cap)?;
         // SAFETY: the layout is never zero-sized: it always holds a header.
-        let base = unsafe { super::pool::allocate(layout) };
+        let base = unsafe { alloc::alloc(layout) };
         let base = NonNull::new(base).ok_or(Error::AllocFailed {
             bytes: layout.size(),
         })?;
@@ -398,7 +398,7 @@ impl<W: Word> Drop for BlockBuilder<W> {
         unsafe {
             ptr::drop_in_place(ptr::slice_from_raw_parts_mut(self.cells, self.filled));
             let (layout, _) = layout::<W>(self.cap).unwrap_unchecked();
-            super::pool::deallocate(self.base.as_ptr(), layout);
+            alloc::dealloc(self.base.as_ptr(), layout);
         }
     }
 }

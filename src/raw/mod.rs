@@ -8,13 +8,11 @@
 //! | file | owns |
 //! |---|---|
 //! | `block.rs` | one allocation (header + cells), building, copying and freeing it; the growth policy |
-//! | `pool.rs` | a small process-wide pool of freed block allocations, reused for the next block of the same size |
 //! | `seqlock.rs` | the read protocol and the write step, the append fence, publication: every ordering that pairs a reader with a writer |
 //! | `writer.rs` | [`RawWriter`]: the locked writer; every change to an array goes through it |
 //! | `mod.rs` | [`RawArray`]: the fields, construction, the export count, drop |
 
 mod block;
-mod pool;
 mod seqlock;
 mod writer;
 

@@ -29,14 +29,6 @@ use std::ptr::NonNull;
 /// rather than by building a new block; bounds how long a reader can be held up by such a step.
 pub(crate) const IN_PLACE_MAX: usize = 64;
 
-/// Smallest in-capacity append (in bytes) that may be built in a fresh block instead of stored
-/// in place (see [`RawWriter::fresh_block_pays`]).
-pub(crate) const FRESH_MIN_BYTES: usize = 256;
-
-/// Largest block (bytes, header included) that an in-capacity append may replace by a fresh
-/// one: below the C allocator's usual threshold for serving an allocation with its own mapping.
-pub(crate) const FRESH_MAX_BYTES: usize = 128 * 1024;
-
 /// The writer lock of one array, held until drop.
 pub(crate) struct RawWriter<'a, W: Word> {
     array: &'a RawArray<W>,
@@ -400,30 +392,6 @@ impl<'a, W: Word> RawWriter<'a, W> {
         Ok(())
     }
 
-    /// Whether appending `added` elements to `len` should build a fresh block of the same
-    /// capacity (and publish it) rather than store into the current one, although they fit.
-    ///
-    /// An in-place append stores element by element (relaxed atomic stores, one per element:
-    /// the cells may be loaded by readers holding a stale length, so they cannot be written with
-    /// a plain `memcpy`), into cache lines that readers of the array keep pulling back. A fresh
-    /// block is private until it is published, so it is filled with `memcpy`, and readers keep
-    /// reading the old block undisturbed. It costs an allocation, a copy of the `len` elements
-    /// already there and a retirement, so it is chosen only when the append brings at least as
-    /// many elements as are already there (typically `clear()` then `extend`) and at least
-    /// [`FRESH_MIN_BYTES`], only for blocks of at most [`FRESH_MAX_BYTES`] (a larger block
-    /// would be a fresh memory mapping with its page faults, and its refill gains little from
-    /// avoiding the few lines readers share), and only when the storage may move (no export).
-    #[inline]
-    fn fresh_block_pays(&mut self, len: usize, added: usize) -> bool {
-        let bytes = added.saturating_mul(size_of::<W>());
-        added >= len
-            && bytes >= FRESH_MIN_BYTES
-            && self
-                .block()
-                .is_some_and(|b| b.alloc_size() <= FRESH_MAX_BYTES)
-            && self.exports() == 0
-    }
-
     /// Appends `value`: the common case (room in the current block) is one step.
     ///
     /// # Errors
@@ -461,7 +429,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
             return Ok(());
         }
         self.check_len_change(len, new_len)?;
-        if new_len <= cap && !self.fresh_block_pays(len, new_len - len) {
+        if new_len <= cap {
             let block = self.block().expect("cap > 0 implies a block");
             self.append_cells(block, len, new_len, |cells| {
                 let (copied, filled) = cells.split_at(bytes.len() / size_of::<W>());
