@@ -297,11 +297,12 @@ fn originals() -> &'static Originals {
 pub(crate) fn install(py: Python<'_>) -> PyResult<()> {
     let array_type = py.get_type::<PyArray>();
     let iter_type = py.get_type::<ArrayIter>();
-    // SAFETY: both are heap types this module just created; their `tp_as_mapping` and
+    // Both are heap types this module just created; their `tp_as_mapping` and
     // `tp_as_sequence` point into the heap type object itself (PyType_FromSpec), so they are
     // writable. The replaced PyO3 slots exist (the class defines `__getitem__`,
     // `__setitem__`/`__delitem__` and `__len__`), and are kept as the fallbacks. Nothing
     // else uses the types yet, and `PyType_Modified` drops any cached lookups.
+    // SAFETY: writable slot tables of fresh, unshared heap types (see above).
     unsafe {
         let tp = array_type.as_type_ptr();
         let mapping = (*tp).tp_as_mapping;

@@ -66,11 +66,11 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<object::PyArray>()?;
     let array_type = py.get_type::<object::PyArray>();
     let iter_type = py.get_type::<iter::ArrayIter>();
-    // SAFETY: both types were just created by this module and nothing uses them yet.
     // `Py_TPFLAGS_SEQUENCE`: pattern matching treats arrays as sequences, as the standard type
     // (PyO3 has no option for it). `tp_new = NULL`: iterators cannot be created from Python
     // ("cannot create 'ftarray.arrayiterator' instances", CPython's
     // Py_TPFLAGS_DISALLOW_INSTANTIATION).
+    // SAFETY: both types were just created by this module and nothing uses them yet.
     unsafe {
         add_type_flags(array_type.as_type_ptr(), ffi::Py_TPFLAGS_SEQUENCE);
         (*iter_type.as_type_ptr()).tp_new = None;
