@@ -111,15 +111,16 @@ fn run<T: Num>(scheme: Scheme, readers: usize, ms: u64, src: &[T]) -> (f64, f64)
         for _ in 0..readers {
             s.spawn(|| {
                 barrier.wait();
-                let mut n = 0u64;
-                let mut i = 0usize;
-                let mut hits = 0u64;
+                // `Reader::get` keeps one pin per thread and repins every 256 reads, as a
+                // runtime would at its safe points.
+                let mut reader = (scheme == Scheme::FtReader).then(|| shared.ft.reader());
+                let (mut n, mut i, mut hits) = (0u64, 0usize, 0u64);
                 while !stop.load(Relaxed) {
                     for _ in 0..256 {
                         i = (i + 617) & (LEN - 1);
                         let v = match scheme {
                             Scheme::FtGet => shared.ft.get(i),
-                            Scheme::FtReader => unreachable!(),
+                            Scheme::FtReader => reader.as_mut().and_then(|r| r.get(i)),
                             Scheme::RwLock => shared.rw.read().get(i).copied(),
                             Scheme::Mutex => shared.mx.lock().get(i).copied(),
                             Scheme::ArcSwap => shared.arc.load().get(i).copied(),
@@ -127,6 +128,9 @@ fn run<T: Num>(scheme: Scheme, readers: usize, ms: u64, src: &[T]) -> (f64, f64)
                         hits += check(i, v);
                     }
                     n += 256;
+                    if let Some(r) = reader.as_mut() {
+                        r.repin();
+                    }
                 }
                 black_box(hits);
                 reads.fetch_add(n, Relaxed);
@@ -172,56 +176,6 @@ fn run<T: Num>(scheme: Scheme, readers: usize, ms: u64, src: &[T]) -> (f64, f64)
     )
 }
 
-/// `Reader::get` needs a reader loop of its own (the `Reader` is per thread, repinned).
-fn run_reader<T: Num>(readers: usize, ms: u64, src: &[T]) -> (f64, f64) {
-    let ft = FtArray::from_slice(src);
-    let stop = AtomicBool::new(false);
-    let reads = AtomicU64::new(0);
-    let rounds = AtomicU64::new(0);
-    let barrier = Barrier::new(readers + 2);
-    let elapsed = thread::scope(|s| {
-        for _ in 0..readers {
-            s.spawn(|| {
-                barrier.wait();
-                let mut r = ft.reader();
-                let (mut n, mut i, mut hits) = (0u64, 0usize, 0u64);
-                while !stop.load(Relaxed) {
-                    for _ in 0..256 {
-                        i = (i + 617) & (LEN - 1);
-                        hits += check(i, r.get(i));
-                    }
-                    n += 256;
-                    r.repin();
-                }
-                black_box(hits);
-                reads.fetch_add(n, Relaxed);
-            });
-        }
-        s.spawn(|| {
-            barrier.wait();
-            let mut n = 0u64;
-            while !stop.load(Relaxed) {
-                for _ in 0..16 {
-                    ft.clear();
-                    ft.extend_from_slice(src);
-                }
-                n += 16;
-            }
-            rounds.fetch_add(n, Relaxed);
-        });
-        barrier.wait();
-        let start = Instant::now();
-        thread::sleep(Duration::from_millis(ms));
-        stop.store(true, Relaxed);
-        start.elapsed()
-    });
-    let secs = elapsed.as_secs_f64();
-    (
-        reads.load(Relaxed) as f64 / secs,
-        rounds.load(Relaxed) as f64 / secs,
-    )
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -237,11 +191,7 @@ fn table<T: Num>(readers: usize, ms: u64, runs: usize, only: Option<&str>) {
                 samples[k].1.push(f64::NAN);
                 continue;
             }
-            let (r, w) = if scheme == Scheme::FtReader {
-                run_reader::<T>(readers, ms, &src)
-            } else {
-                run::<T>(scheme, readers, ms, &src)
-            };
+            let (r, w) = run::<T>(scheme, readers, ms, &src);
             samples[k].0.push(r);
             samples[k].1.push(w);
         }
