@@ -1,11 +1,11 @@
-//! Element types: a [`bytemuck::Pod`] value `T` and the atomic cell of the same size that stores it.
+//! Element types: a [`bytemuck::Pod`] value `T` and the unsigned word of the same size.
 //!
 //! `Pod` forbids interior mutability, so an atomic is never `Pod`; we keep `T: Pod` as the type
-//! users see, store its bits in an atomic word ([`Word::Atomic`]) and convert by value with
+//! users see, store its bits in 64-bit atomic units (see [`Word`]) and convert by value with
 //! `bytemuck`. A concurrent `get`/`set` on one element is therefore an atomic load racing an
-//! atomic store, never a data race, and a reader can never observe a torn element.
+//! atomic store of the same size, never a data race, and a reader can never observe a torn
+//! element.
 
-use crate::sync::{AtomicU8, AtomicU16, AtomicU32, AtomicU64, Ordering};
 use bytemuck::Pod;
 use std::marker::PhantomData;
 
@@ -13,26 +13,32 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// An unsigned integer word (`u8`, `u16`, `u32` or `u64`) that has a native atomic twin.
+/// An unsigned integer word (`u8`, `u16`, `u32` or `u64`): the bits of one element.
 ///
 /// This trait is sealed: the four implementations are the only ones. Pick one as
 /// [`Element::Bits`] for an element type of the same size.
+///
+/// Storage does not use one atomic per element: every block is an array of 64-bit atomic
+/// units, and a word of `N` bytes is byte `N * i .. N * (i + 1)` of that memory, as in a plain
+/// array. Every load and store goes through a whole unit, so readers and writers never mix
+/// access sizes on the same memory, and bulk writes store eight bytes at a time whatever the
+/// element size. The hidden items below convert between a word and its slot in a unit.
 pub trait Word: Pod + Eq + Send + Sync + sealed::Sealed {
-    /// The atomic cell that stores one element (`AtomicU32` for `u32`, …).
+    /// How many words fill one 64-bit unit (8, 4, 2 or 1).
     #[doc(hidden)]
-    type Atomic: Send + Sync;
+    const PER_UNIT: usize;
 
-    /// A new cell holding `self`.
+    /// The word in slot `slot` (`< PER_UNIT`) of `unit`, in memory order.
     #[doc(hidden)]
-    fn new_atomic(self) -> Self::Atomic;
+    fn from_unit(unit: u64, slot: usize) -> Self;
 
-    /// Atomic load.
+    /// `unit` with slot `slot` (`< PER_UNIT`) replaced by `self`.
     #[doc(hidden)]
-    fn load(cell: &Self::Atomic, order: Ordering) -> Self;
+    fn into_unit(self, unit: u64, slot: usize) -> u64;
 
-    /// Atomic store.
+    /// A unit whose every slot holds `self`.
     #[doc(hidden)]
-    fn store(cell: &Self::Atomic, value: Self, order: Ordering);
+    fn splat(self) -> u64;
 
     /// The same value with its bytes in reverse order.
     #[doc(hidden)]
@@ -40,22 +46,26 @@ pub trait Word: Pod + Eq + Send + Sync + sealed::Sealed {
 }
 
 macro_rules! word {
-    ($($w:ty => $atomic:ident),* $(,)?) => {$(
+    ($($w:ty),* $(,)?) => {$(
         impl sealed::Sealed for $w {}
         impl Word for $w {
-            type Atomic = $atomic;
+            const PER_UNIT: usize = 8 / size_of::<$w>();
 
             #[inline(always)]
-            fn new_atomic(self) -> $atomic {
-                $atomic::new(self)
+            fn from_unit(unit: u64, slot: usize) -> $w {
+                // Truncation keeps the low bits: the slot, once shifted down.
+                (unit >> unit_shift(slot, <$w>::BITS, Self::PER_UNIT)) as $w
             }
             #[inline(always)]
-            fn load(cell: &$atomic, order: Ordering) -> $w {
-                cell.load(order)
+            fn into_unit(self, unit: u64, slot: usize) -> u64 {
+                let shift = unit_shift(slot, <$w>::BITS, Self::PER_UNIT);
+                let mask = u64::from(<$w>::MAX) << shift;
+                (unit & !mask) | (u64::from(self) << shift)
             }
             #[inline(always)]
-            fn store(cell: &$atomic, value: $w, order: Ordering) {
-                cell.store(value, order)
+            fn splat(self) -> u64 {
+                // u64::MAX / MAX is 0x0101.., 0x00010001.., 0x0000000100000001 or 1.
+                u64::from(self) * (u64::MAX / u64::from(<$w>::MAX))
             }
             #[inline(always)]
             fn swap_bytes(self) -> $w {
@@ -65,7 +75,19 @@ macro_rules! word {
     )*};
 }
 
-word!(u8 => AtomicU8, u16 => AtomicU16, u32 => AtomicU32, u64 => AtomicU64);
+/// The bit position of slot `slot` of a unit holding `per` words of `bits` bits: the slot at
+/// the lowest address is the least significant on a little-endian target, the most
+/// significant on a big-endian one.
+#[inline(always)]
+const fn unit_shift(slot: usize, bits: u32, per: usize) -> u32 {
+    if cfg!(target_endian = "little") {
+        slot as u32 * bits
+    } else {
+        (per - 1 - slot) as u32 * bits
+    }
+}
+
+word!(u8, u16, u32, u64);
 
 /// A plain number type that an [`FtArray`](crate::FtArray) can hold.
 ///
@@ -158,8 +180,8 @@ pub unsafe trait Element: Pod + Send + Sync {
 /// The compile-time half of [`Element`]'s contract.
 ///
 /// `ElementLayout::<T>::CHECKED` is a constant whose evaluation fails (a compile error, E0080)
-/// unless `T` has the size of `T::Bits`, is not zero-sized, and is no more aligned than the
-/// atomic cell. Every constructor of `FtArray` evaluates it, and so does every conversion to
+/// unless `T` has the size of `T::Bits`, is not zero-sized, and is no more aligned than its
+/// size (the alignment its slot in a unit has). Every constructor of `FtArray` evaluates it, and so does every conversion to
 /// and from bits, so no code path can copy elements of a wrong size.
 pub(crate) struct ElementLayout<T>(PhantomData<T>);
 
@@ -171,8 +193,8 @@ impl<T: Element> ElementLayout<T> {
         );
         assert!(size_of::<T>() != 0, "an element type cannot be zero-sized");
         assert!(
-            align_of::<T>() <= align_of::<<T::Bits as Word>::Atomic>(),
-            "an element type cannot be more aligned than its atomic cell"
+            align_of::<T>() <= size_of::<T::Bits>(),
+            "an element type cannot be more aligned than its size"
         );
     };
 }
@@ -258,6 +280,43 @@ mod tests {
         assert_eq!(Arith::sub(i32::MIN, 1), i32::MAX);
         assert_eq!(Arith::add(0.5f64, 0.25), 0.75);
         assert!(Arith::sub(f32::INFINITY, f32::INFINITY).is_nan());
+    }
+
+    /// A slot of a unit is the word at the same byte offset of the unit's memory, on either
+    /// byte order, and replacing one slot leaves the others alone.
+    fn slots_match_memory_order<W: Word + std::fmt::Debug>() {
+        let bytes: [u8; 8] = [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88];
+        let unit = u64::from_ne_bytes(bytes);
+        let size = size_of::<W>();
+        for slot in 0..W::PER_UNIT {
+            let expected: W = bytemuck::pod_read_unaligned(&bytes[slot * size..][..size]);
+            assert_eq!(W::from_unit(unit, slot), expected, "slot {slot}");
+            let mut patched = bytes;
+            patched[slot * size..][..size].fill(0xEE);
+            let value: W = bytemuck::pod_read_unaligned(&patched[slot * size..][..size]);
+            assert_eq!(
+                value.into_unit(unit, slot).to_ne_bytes(),
+                patched,
+                "slot {slot}"
+            );
+        }
+        let one: W = bytemuck::pod_read_unaligned(&bytes[..size]);
+        let splat = one.splat().to_ne_bytes();
+        for chunk in splat.chunks_exact(size) {
+            assert_eq!(chunk, &bytes[..size]);
+        }
+    }
+
+    #[test]
+    fn unit_slots_follow_memory_order() {
+        assert_eq!(<u8 as Word>::PER_UNIT, 8);
+        assert_eq!(<u16 as Word>::PER_UNIT, 4);
+        assert_eq!(<u32 as Word>::PER_UNIT, 2);
+        assert_eq!(<u64 as Word>::PER_UNIT, 1);
+        slots_match_memory_order::<u8>();
+        slots_match_memory_order::<u16>();
+        slots_match_memory_order::<u32>();
+        slots_match_memory_order::<u64>();
     }
 
     #[test]

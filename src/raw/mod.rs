@@ -13,6 +13,7 @@
 //! | `mod.rs` | [`RawArray`]: the fields, construction, the export count, drop |
 
 mod block;
+mod cells;
 mod seqlock;
 mod writer;
 

@@ -15,6 +15,7 @@
 
 use super::RawArray;
 use super::block::{Block, RawBlock};
+use super::cells::Cells;
 use crate::element::Word;
 use crate::sync::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use crate::sync::{AtomicUsize, MutexGuard, fence, spin_loop, yield_now};
@@ -50,7 +51,7 @@ pub(crate) fn backoff(failed: u32) {
 ///
 /// Every load is Relaxed: the attempt is validated as a whole by the version re-check.
 pub(crate) struct RawView<'g, W: Word> {
-    cells: &'g [W::Atomic],
+    cells: Cells<'g, W>,
 }
 
 impl<W: Word> Clone for RawView<'_, W> {
@@ -61,7 +62,7 @@ impl<W: Word> Clone for RawView<'_, W> {
 impl<W: Word> Copy for RawView<'_, W> {}
 
 impl<'g, W: Word> RawView<'g, W> {
-    fn new(cells: &'g [W::Atomic]) -> Self {
+    fn new(cells: Cells<'g, W>) -> Self {
         RawView { cells }
     }
 
@@ -72,19 +73,19 @@ impl<'g, W: Word> RawView<'g, W> {
 
     #[inline(always)]
     pub(crate) fn get(self, index: usize) -> Option<W> {
-        self.cells.get(index).map(|c| W::load(c, Relaxed))
+        self.cells.get(index)
     }
 
     #[inline(always)]
     pub(crate) fn iter(self) -> impl ExactSizeIterator<Item = W> + 'g {
-        self.cells.iter().map(|c| W::load(c, Relaxed))
+        self.cells.iter()
     }
 
     /// # Panics
     ///
     /// If `range` is not within `0..len`.
     pub(crate) fn slice(self, range: Range<usize>) -> RawView<'g, W> {
-        RawView::new(&self.cells[range])
+        RawView::new(self.cells.slice(range))
     }
 }
 
@@ -233,7 +234,7 @@ impl<W: Word> RawArray<W> {
         // after it is unlinked from `buf`, and the collector frees it only once every guard
         // pinned before that has been dropped; `'g` ties the reference to `guard`.
         let Some(block) = (unsafe { shared.as_ref() }) else {
-            return Some((f(RawView::new(&[])), None));
+            return Some((f(RawView::new(Cells::empty())), None));
         };
         // Acquire: pairs with the Release store that ended the last writer step, so the
         // length and cells that step wrote are visible below.
@@ -244,7 +245,7 @@ impl<W: Word> RawArray<W> {
         // `min`: `len <= cap` always holds, this just keeps a broken invariant from becoming
         // an out-of-bounds slice.
         let len = block.len().load(Relaxed).min(block.cap());
-        let result = f(RawView::new(&block.cells()[..len]));
+        let result = f(RawView::new(block.cells().slice(0..len)));
         // Acquire fence: keeps the relaxed loads above before the re-check below. If any of
         // them saw a store from a step that began after `v1`, the writer's fence after its odd
         // store (in `step`, `append_in_place`) makes that odd version visible to the re-check.
@@ -293,10 +294,10 @@ impl<W: Word> RawArray<W> {
         let shared = self.buf.load(Acquire, guard);
         // SAFETY: as in `attempt_with_block`; also, no block is retired while we hold the lock.
         match unsafe { shared.as_ref() } {
-            None => f(RawView::new(&[])),
+            None => f(RawView::new(Cells::empty())),
             Some(block) => {
                 let len = block.len().load(Relaxed).min(block.cap());
-                f(RawView::new(&block.cells()[..len]))
+                f(RawView::new(block.cells().slice(0..len)))
             }
         }
     }
@@ -435,25 +436,11 @@ pub(crate) fn append_in_place<W: Word>(
     len: usize,
     new_len: usize,
     check: Option<&Stamp<'_>>,
-    write: impl FnOnce(&[W::Atomic]),
+    write: impl FnOnce(Cells<'_, W>),
 ) -> bool {
     fence(Release);
-    write(&block.cells()[len..new_len]);
+    write(block.cells().slice(len..new_len));
     step_checked(block, check, || store_len(block, new_len))
-}
-
-/// Stores `value` into `cell` inside a step (the cell's step is the caller's).
-#[inline(always)]
-pub(crate) fn store<W: Word>(cell: &W::Atomic, value: W) {
-    // Relaxed: inside a step, or past the published length behind the append fence.
-    W::store(cell, value, Relaxed);
-}
-
-/// Loads `cell` under the writer lock.
-#[inline(always)]
-pub(crate) fn load_locked<W: Word>(cell: &W::Atomic) -> W {
-    // Relaxed: only lock holders store cells, and the lock orders them.
-    W::load(cell, Relaxed)
 }
 
 /// Stores the published length of `block` inside a step.
@@ -467,8 +454,8 @@ pub(crate) fn store_len<W: Word>(block: &Block<W>, len: usize) {
 /// no writer can be mid-step, so no validation is needed.
 pub(crate) fn view_locked<W: Word>(block: Option<&Block<W>>) -> RawView<'_, W> {
     match block {
-        None => RawView::new(&[]),
-        Some(block) => RawView::new(&block.cells()[..len_locked(block).min(block.cap())]),
+        None => RawView::new(Cells::empty()),
+        Some(block) => RawView::new(block.cells().slice(0..len_locked(block).min(block.cap()))),
     }
 }
 

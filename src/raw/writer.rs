@@ -13,9 +13,8 @@
 
 use super::RawArray;
 use super::block::{Block, RawBlock, build, grown_capacity, max_capacity};
-use super::seqlock::{
-    self, RawView, Stamp, append_in_place, len_locked, load_locked, step_checked, store, store_len,
-};
+use super::cells::{Cells, Sharing};
+use super::seqlock::{self, RawView, Stamp, append_in_place, len_locked, step_checked, store_len};
 use crate::element::Word;
 use crate::error::Error;
 use crate::reclaim::{self, FLUSH_BYTES};
@@ -135,7 +134,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
     #[inline]
     pub(crate) fn get(&self, index: usize) -> Option<W> {
         let block = self.block()?;
-        (index < len_locked(block)).then(|| load_locked::<W>(&block.cells()[index]))
+        (index < len_locked(block)).then(|| block.cells().load(index))
     }
 
     /// The current contents, for reading under the lock (no validation needed).
@@ -162,6 +161,19 @@ impl<'a, W: Word> RawWriter<'a, W> {
     pub(crate) fn exports(&mut self) -> usize {
         let array = self.array;
         *self.exports.get_or_insert_with(|| array.exports_locked())
+    }
+
+    /// How a partial-unit store must treat the other words of its unit: exclusive unless the
+    /// storage is exported (from the count this critical section loaded once; a cached 0 stays
+    /// true, since exports are only made under the lock). Words of 8 bytes fill their unit, so
+    /// they never need to know.
+    #[inline(always)]
+    fn sharing(&mut self) -> Sharing {
+        if W::PER_UNIT == 1 || self.exports() == 0 {
+            Sharing::Exclusive
+        } else {
+            Sharing::Exported
+        }
     }
 
     /// The address of the array this writer locks (to recognise the same array behind
@@ -272,7 +284,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
         block: &Block<W>,
         len: usize,
         new_len: usize,
-        write: impl FnOnce(&[W::Atomic]),
+        write: impl FnOnce(Cells<'_, W>),
     ) {
         if self.mode.get() == Mode::Plain {
             append_in_place(block, len, new_len, None, write);
@@ -358,13 +370,14 @@ impl<'a, W: Word> RawWriter<'a, W> {
     #[inline]
     pub(crate) fn set(&mut self, index: usize, value: W) -> Result<W, Error> {
         let len = self.len();
-        let block = match self.block() {
-            Some(block) if index < len => block,
-            _ => return Err(Error::IndexOutOfRange { index, len }),
-        };
-        let cell = &block.cells()[index];
-        let old = load_locked::<W>(cell);
-        self.step(block, || store(cell, value));
+        if index >= len {
+            return Err(Error::IndexOutOfRange { index, len });
+        }
+        let sharing = self.sharing();
+        let block = self.block().expect("len > 0 implies a block");
+        let cells = block.cells();
+        let old = cells.load(index);
+        self.step(block, || cells.store(index, value, sharing));
         Ok(old)
     }
 
@@ -376,18 +389,17 @@ impl<'a, W: Word> RawWriter<'a, W> {
     #[inline]
     pub(crate) fn swap(&mut self, a: usize, b: usize) -> Result<(), Error> {
         let len = self.len();
-        let block = match self.block() {
-            Some(block) if a < len && b < len => block,
-            _ => {
-                let index = if a >= len { a } else { b };
-                return Err(Error::IndexOutOfRange { index, len });
-            }
-        };
-        let (ca, cb) = (&block.cells()[a], &block.cells()[b]);
-        let (va, vb) = (load_locked::<W>(ca), load_locked::<W>(cb));
+        if a >= len || b >= len {
+            let index = if a >= len { a } else { b };
+            return Err(Error::IndexOutOfRange { index, len });
+        }
+        let sharing = self.sharing();
+        let block = self.block().expect("len > 0 implies a block");
+        let cells = block.cells();
+        let (va, vb) = (cells.load(a), cells.load(b));
         self.step(block, || {
-            store(ca, vb);
-            store(cb, va);
+            cells.store(a, vb, sharing);
+            cells.store(b, va, sharing);
         });
         Ok(())
     }
@@ -399,12 +411,12 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// As [`append`](Self::append).
     #[inline]
     pub(crate) fn push(&mut self, value: W) -> Result<(), Error> {
-        if let Some(block) = self.block() {
-            let len = len_locked(block);
-            if len < block.cap() && !self.strict() {
-                self.append_cells(block, len, len + 1, |cells| store(&cells[0], value));
-                return Ok(());
-            }
+        let (len, cap) = self.len_cap();
+        if len < cap && !self.strict() {
+            let sharing = self.sharing();
+            let block = self.block().expect("cap > 0 implies a block");
+            self.append_cells(block, len, len + 1, |cells| cells.store(0, value, sharing));
+            return Ok(());
         }
         self.append(bytemuck::bytes_of(&value), None)
     }
@@ -430,16 +442,13 @@ impl<'a, W: Word> RawWriter<'a, W> {
         }
         self.check_len_change(len, new_len)?;
         if new_len <= cap {
+            let sharing = self.sharing();
             let block = self.block().expect("cap > 0 implies a block");
             self.append_cells(block, len, new_len, |cells| {
-                let (copied, filled) = cells.split_at(bytes.len() / size_of::<W>());
-                for (c, v) in copied.iter().zip(words::<W>(bytes)) {
-                    store(c, v);
-                }
+                let copied = bytes.len() / size_of::<W>();
+                cells.slice(0..copied).store_bytes(bytes, sharing);
                 if let Some((v, _)) = fill {
-                    for c in filled {
-                        store(c, v);
-                    }
+                    cells.slice(copied..cells.len()).fill(v, sharing);
                 }
             });
             return Ok(());
@@ -506,12 +515,13 @@ impl<'a, W: Word> RawWriter<'a, W> {
             return Err(Error::IndexOutOfRange { index, len });
         }
         self.check_len_change(len, len - 1)?;
+        let sharing = self.sharing();
         let block = self.block().expect("len > 0 implies a block");
         let cells = block.cells();
-        let removed = load_locked::<W>(&cells[index]);
-        let moved = load_locked::<W>(&cells[len - 1]);
+        let removed = cells.load(index);
+        let moved = cells.load(len - 1);
         self.step(block, || {
-            store(&cells[index], moved);
+            cells.store(index, moved, sharing);
             store_len(block, len - 1);
         });
         Ok(removed)
@@ -548,13 +558,10 @@ impl<'a, W: Word> RawWriter<'a, W> {
         self.check_len_change(len, new_len)?;
         let exported = self.exports() != 0;
         if range.len() == n && (n <= IN_PLACE_MAX || exported) {
+            let sharing = self.sharing();
             let block = self.block().expect("a non-empty range implies a block");
-            let cells = &block.cells()[range];
-            self.step(block, || {
-                for (c, v) in cells.iter().zip(words::<W>(bytes)) {
-                    store(c, v);
-                }
-            });
+            let cells = block.cells().slice(range);
+            self.step(block, || cells.store_bytes(bytes, sharing));
             return Ok(());
         }
         if range.end == len && n == 0 {
@@ -609,12 +616,13 @@ impl<'a, W: Word> RawWriter<'a, W> {
             "set_strided: an index past the length"
         );
         let exported = self.exports() != 0;
+        let sharing = self.sharing();
         let block = self.block().expect("a non-empty index set implies a block");
         if n <= IN_PLACE_MAX || exported {
             let cells = block.cells();
             self.step(block, || {
                 for (k, v) in words::<W>(bytes).enumerate() {
-                    store(&cells[start + k * step], v);
+                    cells.store(start + k * step, v, sharing);
                 }
             });
             return Ok(());
@@ -647,15 +655,12 @@ impl<'a, W: Word> RawWriter<'a, W> {
             if n != len {
                 return Err(Error::Exported { exports });
             }
+            let sharing = self.sharing();
             if let Some(block) = self.block() {
-                let cells = block.cells();
+                let cells = block.cells().slice(0..n);
                 // This step is O(n): only exported storage is rewritten in place (readers wait
                 // for it); otherwise the new contents go to a new block below.
-                self.step(block, || {
-                    for (c, v) in cells.iter().zip(words::<W>(bytes)) {
-                        store(c, v);
-                    }
-                });
+                self.step(block, || cells.store_bytes(bytes, sharing));
             }
             return Ok(());
         }
@@ -732,8 +737,11 @@ impl<'a, W: Word> RawWriter<'a, W> {
         // storage after exporting it, but keep the cache honest.
         self.exports = None;
         match self.block() {
-            Some(block) => (NonNull::from(block.cells()).cast::<u8>(), len_locked(block)),
-            None => (NonNull::<W::Atomic>::dangling().cast::<u8>(), 0),
+            Some(block) => (
+                NonNull::new(block.cells().as_ptr().cast_mut()).expect("a block is never null"),
+                len_locked(block),
+            ),
+            None => (NonNull::<u64>::dangling().cast::<u8>(), 0),
         }
     }
 }

@@ -1,0 +1,352 @@
+//! The cells of a block: elements packed into 64-bit atomic units.
+//!
+//! A block's storage is `[AtomicU64]`. Element `i` of a word type `W` occupies bytes
+//! `i * size_of::<W>() ..` of that memory, exactly as in a plain `[W]`, so exports and byte
+//! copies see an ordinary array. But every atomic access is to a whole unit:
+//!
+//! - Rust's memory model forbids racing atomic accesses of different sizes to the same bytes,
+//!   so readers cannot load a `u8` while the writer stores the `u64` around it. With one access
+//!   size for everything, a writer can store eight bytes at a time.
+//! - A bulk write (an append, a splice, a fill) therefore stores one unit per 8 bytes: 128
+//!   stores for 1,024 `u8` elements instead of 1,024, and only the partial units at its two
+//!   ends are read-modify-write.
+//!
+//! Only the holder of the array's writer lock stores. A store into part of a unit keeps the
+//! other slots: with a plain load and store when nobody else can write the unit, with a
+//! compare-and-swap loop while the storage is exported (an export's holder may be writing a
+//! neighbouring element through its pointer, and that write must not be lost).
+
+use crate::element::Word;
+use crate::sync::AtomicU64;
+use crate::sync::Ordering::Relaxed;
+use std::marker::PhantomData;
+use std::ops::Range;
+
+/// One storage unit.
+pub(crate) type Unit = AtomicU64;
+
+/// The bytes in one unit.
+pub(crate) const UNIT_BYTES: usize = size_of::<u64>();
+
+/// The number of units that hold `cap` words, or `None` if that overflows.
+#[inline]
+pub(crate) fn units_for<W: Word>(cap: usize) -> Option<usize> {
+    Some(cap.checked_add(W::PER_UNIT - 1)? / W::PER_UNIT)
+}
+
+/// Whether a partial store must preserve writes made concurrently through an export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sharing {
+    /// Nobody but the lock holder writes these units (the storage is not exported, or the
+    /// block is not published yet): a partial store is a load and a store.
+    Exclusive,
+    /// An export's holder may write other elements of these units: a partial store is a
+    /// compare-and-swap loop, so their writes are never overwritten with stale bytes.
+    Exported,
+}
+
+/// Elements `start .. start + len` of a run of units, seen as words of type `W`.
+pub(crate) struct Cells<'a, W: Word> {
+    units: &'a [Unit],
+    start: usize,
+    len: usize,
+    _word: PhantomData<W>,
+}
+
+impl<W: Word> Clone for Cells<'_, W> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<W: Word> Copy for Cells<'_, W> {}
+
+impl<'a, W: Word> Cells<'a, W> {
+    /// The first `len` words of `units`.
+    ///
+    /// # Panics
+    ///
+    /// If `units` holds fewer than `len` words.
+    #[inline(always)]
+    pub(crate) fn new(units: &'a [Unit], len: usize) -> Self {
+        assert!(len <= units.len() * W::PER_UNIT, "Cells past the units");
+        Cells {
+            units,
+            start: 0,
+            len,
+            _word: PhantomData,
+        }
+    }
+
+    /// No words at all.
+    #[inline(always)]
+    pub(crate) fn empty() -> Self {
+        Self::new(&[], 0)
+    }
+
+    /// The number of words.
+    #[inline(always)]
+    pub(crate) fn len(self) -> usize {
+        self.len
+    }
+
+    /// The words `range` of these.
+    ///
+    /// # Panics
+    ///
+    /// If `range` is reversed or past the length.
+    #[inline(always)]
+    pub(crate) fn slice(self, range: Range<usize>) -> Self {
+        assert!(
+            range.start <= range.end && range.end <= self.len,
+            "Cells::slice: {range:?} out of 0..{}",
+            self.len
+        );
+        Cells {
+            start: self.start + range.start,
+            len: range.len(),
+            ..self
+        }
+    }
+
+    /// The unit holding word `index` and the word's slot in it.
+    #[inline(always)]
+    fn locate(self, index: usize) -> (&'a Unit, usize) {
+        assert!(
+            index < self.len,
+            "Cells: index {index} out of 0..{}",
+            self.len
+        );
+        let at = self.start + index;
+        (&self.units[at / W::PER_UNIT], at % W::PER_UNIT)
+    }
+
+    /// Word `index` (a Relaxed load of its unit: readers validate, writers hold the lock).
+    ///
+    /// # Panics
+    ///
+    /// If `index` is past the length.
+    #[inline(always)]
+    pub(crate) fn load(self, index: usize) -> W {
+        let (unit, slot) = self.locate(index);
+        W::from_unit(unit.load(Relaxed), slot)
+    }
+
+    /// Word `index`, if it is below the length.
+    #[inline(always)]
+    pub(crate) fn get(self, index: usize) -> Option<W> {
+        (index < self.len).then(|| self.load(index))
+    }
+
+    /// The words in order, each a Relaxed load.
+    #[inline(always)]
+    pub(crate) fn iter(self) -> impl ExactSizeIterator<Item = W> + 'a {
+        (0..self.len).map(move |i| self.load(i))
+    }
+
+    /// The address of the first word (dangling but aligned when there are no units).
+    #[inline(always)]
+    pub(crate) fn as_ptr(self) -> *const u8 {
+        self.units
+            .as_ptr()
+            .cast::<u8>()
+            .wrapping_add(self.start * size_of::<W>())
+    }
+
+    /// Stores `value` as word `index`. Only the writer-lock holder stores (Relaxed: the caller
+    /// stores inside a step, or past the published length behind the append fence).
+    ///
+    /// # Panics
+    ///
+    /// If `index` is past the length.
+    #[inline(always)]
+    pub(crate) fn store(self, index: usize, value: W, sharing: Sharing) {
+        let (unit, slot) = self.locate(index);
+        if W::PER_UNIT == 1 {
+            unit.store(value.into_unit(0, 0), Relaxed);
+        } else {
+            update(unit, sharing, |old| value.into_unit(old, slot));
+        }
+    }
+
+    /// Stores the words whose native-order bytes are `bytes` as these words, whole units at a
+    /// time where they cover a unit. Writer-lock holder only, as [`store`](Self::store).
+    ///
+    /// # Panics
+    ///
+    /// If `bytes` is not exactly `len` words.
+    #[inline]
+    pub(crate) fn store_bytes(self, bytes: &[u8], sharing: Sharing) {
+        assert_eq!(
+            bytes.len(),
+            self.len * size_of::<W>(),
+            "Cells::store_bytes: wrong length"
+        );
+        let mut offset = self.start * size_of::<W>();
+        let mut rest = bytes;
+        let head = ((UNIT_BYTES - offset % UNIT_BYTES) % UNIT_BYTES).min(rest.len());
+        if head > 0 {
+            store_part(
+                &self.units[offset / UNIT_BYTES],
+                offset % UNIT_BYTES,
+                &rest[..head],
+                sharing,
+            );
+            offset += head;
+            rest = &rest[head..];
+        }
+        let whole = rest.len() / UNIT_BYTES;
+        let first = offset / UNIT_BYTES;
+        let (body, tail) = rest.split_at(whole * UNIT_BYTES);
+        for (unit, chunk) in self.units[first..first + whole]
+            .iter()
+            .zip(body.chunks_exact(UNIT_BYTES))
+        {
+            unit.store(
+                u64::from_ne_bytes(chunk.try_into().expect("8 bytes")),
+                Relaxed,
+            );
+        }
+        if !tail.is_empty() {
+            store_part(&self.units[first + whole], 0, tail, sharing);
+        }
+    }
+
+    /// Stores `value` as every one of these words, whole units at a time. Writer-lock holder
+    /// only, as [`store`](Self::store).
+    #[inline]
+    pub(crate) fn fill(self, value: W, sharing: Sharing) {
+        let per = W::PER_UNIT;
+        let (start, end) = (self.start, self.start + self.len);
+        // The words before the first whole unit and from the last whole unit on.
+        let body_start = start.next_multiple_of(per).min(end);
+        let body_end = (end / per * per).max(body_start);
+        for i in start..body_start {
+            self.store(i - start, value, sharing);
+        }
+        let pattern = value.splat();
+        for unit in &self.units[body_start / per..body_end / per] {
+            unit.store(pattern, Relaxed);
+        }
+        for i in body_end..end {
+            self.store(i - start, value, sharing);
+        }
+    }
+}
+
+/// Replaces `unit` by `f(unit)` (writer-lock holder only).
+#[inline(always)]
+fn update(unit: &Unit, sharing: Sharing, f: impl Fn(u64) -> u64) {
+    match sharing {
+        Sharing::Exclusive => unit.store(f(unit.load(Relaxed)), Relaxed),
+        Sharing::Exported => {
+            let mut old = unit.load(Relaxed);
+            // Relaxed: the unit's other bytes are only kept, not published by this write; the
+            // lock and the version step order the store for readers as any other store.
+            while let Err(seen) = unit.compare_exchange_weak(old, f(old), Relaxed, Relaxed) {
+                old = seen;
+            }
+        }
+    }
+}
+
+/// Stores `src` as bytes `at .. at + src.len()` of `unit`, keeping its other bytes.
+#[inline]
+fn store_part(unit: &Unit, at: usize, src: &[u8], sharing: Sharing) {
+    update(unit, sharing, |old| {
+        let mut bytes = old.to_ne_bytes();
+        bytes[at..at + src.len()].copy_from_slice(src);
+        u64::from_ne_bytes(bytes)
+    });
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn units(n: usize) -> Vec<Unit> {
+        (0..n).map(|_| Unit::new(0)).collect()
+    }
+
+    fn bytes_of(units: &[Unit]) -> Vec<u8> {
+        units
+            .iter()
+            .flat_map(|u| u.load(Relaxed).to_ne_bytes())
+            .collect()
+    }
+
+    /// Every sub-range store (bytes and fill, both sharings) changes exactly its own bytes, for
+    /// every word size and every alignment of the range against the units.
+    fn stores_touch_only_their_range<W: Word + std::fmt::Debug>() {
+        let size = size_of::<W>();
+        let cap = 4 * W::PER_UNIT;
+        for sharing in [Sharing::Exclusive, Sharing::Exported] {
+            for start in 0..=cap {
+                for end in start..=cap {
+                    let u = units(4);
+                    for unit in &u {
+                        unit.store(u64::from_ne_bytes([0xAB; 8]), Relaxed);
+                    }
+                    let cells = Cells::<W>::new(&u, cap).slice(start..end);
+                    let src: Vec<u8> = (0..(end - start) * size).map(|k| k as u8).collect();
+                    cells.store_bytes(&src, sharing);
+                    let mut expected = vec![0xAB; 32];
+                    expected[start * size..end * size].copy_from_slice(&src);
+                    assert_eq!(bytes_of(&u), expected, "store_bytes {start}..{end}");
+                    for (k, v) in cells.iter().enumerate() {
+                        let want: W = bytemuck::pod_read_unaligned(&src[k * size..][..size]);
+                        assert_eq!(v, want);
+                    }
+
+                    let value: W = bytemuck::pod_read_unaligned(&[0x5Cu8; 8][..size]);
+                    cells.fill(value, sharing);
+                    expected[start * size..end * size].fill(0x5C);
+                    assert_eq!(bytes_of(&u), expected, "fill {start}..{end}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn partial_and_whole_unit_stores_keep_their_neighbours() {
+        stores_touch_only_their_range::<u8>();
+        stores_touch_only_their_range::<u16>();
+        stores_touch_only_their_range::<u32>();
+        stores_touch_only_their_range::<u64>();
+    }
+
+    #[test]
+    fn single_stores_and_loads_address_the_right_bytes() {
+        let u = units(2);
+        let cells = Cells::<u16>::new(&u, 8).slice(3..7);
+        cells.store(0, 0x0102, Sharing::Exclusive);
+        cells.store(3, 0x0304, Sharing::Exported);
+        let bytes = bytes_of(&u);
+        assert_eq!(&bytes[6..8], &0x0102u16.to_ne_bytes());
+        assert_eq!(&bytes[12..14], &0x0304u16.to_ne_bytes());
+        assert_eq!(cells.get(0), Some(0x0102));
+        assert_eq!(cells.get(3), Some(0x0304));
+        assert_eq!(cells.get(4), None);
+        assert_eq!(
+            cells.as_ptr(),
+            u.as_ptr().cast::<u8>().wrapping_add(6),
+            "as_ptr points at the first word"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "out of 0..4")]
+    fn slices_past_the_end_panic() {
+        let u = units(1);
+        let _ = Cells::<u16>::new(&u, 4).slice(2..5);
+    }
+
+    #[test]
+    fn units_round_up_and_overflow_is_none() {
+        assert_eq!(units_for::<u8>(0), Some(0));
+        assert_eq!(units_for::<u8>(1), Some(1));
+        assert_eq!(units_for::<u8>(9), Some(2));
+        assert_eq!(units_for::<u32>(3), Some(2));
+        assert_eq!(units_for::<u64>(3), Some(3));
+        assert_eq!(units_for::<u8>(usize::MAX), None);
+    }
+}
