@@ -2,7 +2,11 @@
 
 use crate::array::FtArray;
 use crate::element::Element;
+#[cfg(not(loom))]
+use crate::element::{Word, from_bits, to_bits};
 use std::fmt;
+#[cfg(not(loom))]
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 impl<T: Element> FtArray<T> {
     /// Pins the storage and returns a raw view of it (what Python's buffer protocol and C hosts
@@ -53,20 +57,22 @@ impl<T: Element> FtArray<T> {
 ///
 /// # Accessing the elements through the pointer
 ///
-/// The array stores each element in an atomic word of the element's size, and its own readers
-/// and writers load and store those words atomically, without any lock that the export's
-/// holder could take. So:
+/// The elements lie at the pointer as in a plain `[T]`, but the array stores them in aligned
+/// 64-bit atomic units (a unit holds 8 `u8`, 4 `u16`, 2 `u32` or one 8-byte element; the
+/// pointer is 8-aligned and the storage is padded to a whole unit), and its own readers and
+/// writers load and store whole units atomically, without any lock that the export's holder
+/// could take. Rust's memory model forbids racing atomic accesses of different sizes, so:
 ///
 /// * **Reading** through the pointer is sound only while no other thread can write to the
-///   array, or with atomic loads (`AtomicU32::from_ptr(ptr.add(i).cast())` for a 4-byte
-///   element, and so on). A plain read, `slice::from_raw_parts` or a `memcpy` that overlaps a
-///   write by another thread is a data race (undefined behaviour in Rust's memory model), and a
-///   byte-wise copy can tear an element in practice.
-/// * **Writing** through the pointer races with every lock-free reader of the array as well:
-///   a non-atomic store that overlaps an atomic load is a data race too, and those reads are
-///   not validated against writes made through the pointer (they bypass the array's version
-///   counter), so a reader may see some of a multi-element write and not the rest. Write only
-///   with atomic stores of whole elements, or while no other thread uses the array at all.
+///   array, or with [`load`](Export::load), which loads the element's whole unit atomically. A
+///   plain read, `slice::from_raw_parts`, a `memcpy`, or an atomic load of the element's own
+///   size (`AtomicU32::from_ptr`) that overlaps a write by another thread is undefined
+///   behaviour in Rust's memory model, and a byte-wise copy can tear an element in practice.
+/// * **Writing** through the pointer races with every lock-free reader of the array as well,
+///   and those reads are not validated against writes made through the pointer (they bypass
+///   the array's version counter), so a reader may see some of a multi-element write and not
+///   the rest. Write only with [`store`](Export::store) (a compare-and-swap on the element's
+///   unit, which keeps its neighbours), or while no other thread uses the array at all.
 ///
 /// A holder that only reads should use [`FtArray::export_readonly`], whose guard has no
 /// writable pointer.
@@ -118,6 +124,76 @@ impl<'a, T: Element> Export<'a, T> {
     /// The number of elements the pointer is valid for: the length when the export was made.
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// The 64-bit unit holding element `index` and the element's slot in it, or `None` past
+    /// the export's length.
+    #[cfg(not(loom))]
+    fn unit(&self, index: usize) -> Option<(&std::sync::atomic::AtomicU64, usize)> {
+        if index >= self.len {
+            return None;
+        }
+        let byte = index * size_of::<T>();
+        let unit = self
+            .ptr
+            .cast::<u8>()
+            .wrapping_add(byte & !(size_of::<u64>() - 1))
+            .cast::<u64>();
+        // SAFETY: the export keeps the storage alive and in place for `'a`; the storage is an
+        // array of `AtomicU64` units starting at `ptr` (8-aligned), and element `index` is
+        // inside it, so `unit` points at a live, aligned unit that is only accessed atomically
+        // (or by a holder breaking the rules above).
+        let unit = unsafe { std::sync::atomic::AtomicU64::from_ptr(unit) };
+        Some((unit, byte % size_of::<u64>() / size_of::<T>()))
+    }
+
+    /// Element `index`, read with one atomic load of the unit that holds it: the sound way to
+    /// read through an export while other threads may write the array. `None` past the
+    /// export's length (the length when the export was made; the array may be shorter now,
+    /// and then this reads a stale or zeroed slot that is still inside the storage).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[10u16, 20, 30]);
+    /// let e = a.export();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| a.set(1, 21));
+    ///     let v = e.load(1).unwrap();
+    ///     assert!(v == 20 || v == 21);
+    /// });
+    /// assert_eq!(e.load(3), None);
+    /// ```
+    #[cfg(not(loom))]
+    pub fn load(&self, index: usize) -> Option<T> {
+        let (unit, slot) = self.unit(index)?;
+        // Acquire: pairs with nothing in the array (its stores are ordered by its own version
+        // protocol), but makes writes the holder's other threads published with Release
+        // through `store` visible, as a reader of shared memory would expect.
+        let bits = <T::Bits as Word>::from_unit(unit.load(Acquire), slot);
+        Some(from_bits(bits))
+    }
+
+    /// Stores `value` as element `index` through the export: a compare-and-swap loop on the
+    /// element's unit, so writes to its neighbours (by the array or by other holders) are
+    /// kept. Returns `false`, storing nothing, past the export's length. The array's lock-free
+    /// readers do not validate such writes (see the type's docs).
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u8, 2, 3]);
+    /// let e = a.export();
+    /// assert!(e.store(2, 9));
+    /// assert!(!e.store(3, 9));
+    /// drop(e);
+    /// assert_eq!(a.to_vec(), [1, 2, 9]);
+    /// ```
+    #[cfg(not(loom))]
+    pub fn store(&self, index: usize, value: T) -> bool {
+        let Some((unit, slot)) = self.unit(index) else {
+            return false;
+        };
+        let bits = to_bits(value);
+        // Release: what this thread wrote before is visible to a holder that `load`s this value.
+        let _ = unit.fetch_update(Release, Relaxed, |old| Some(bits.into_unit(old, slot)));
+        true
     }
 
     /// Whether that length is zero.
@@ -186,6 +262,12 @@ impl<'a, T: Element> ReadOnlyExport<'a, T> {
     /// The number of elements the pointer is valid for: the length when the export was made.
     pub fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// Element `index`, read with one atomic load of its unit (see [`Export::load`]).
+    #[cfg(not(loom))]
+    pub fn load(&self, index: usize) -> Option<T> {
+        self.0.load(index)
     }
 
     /// Whether that length is zero.

@@ -15,7 +15,7 @@ use ftarray::{Arith, Element, Error, FtArray};
 use std::any::type_name;
 use std::fmt::Debug;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Barrier, Condvar, Mutex};
 use std::thread;
@@ -52,13 +52,6 @@ trait Num: Element + PartialOrd + Debug {
     fn enc(x: u64) -> Self;
     fn dec(self) -> Option<u64>;
     fn from_ne(bytes: &[u8]) -> Self;
-    /// Loads one element atomically through a raw (exported) pointer.
-    ///
-    /// # Safety
-    ///
-    /// `p` must point to a live, aligned element cell, and every concurrent access to that cell
-    /// must be atomic (the array stores its elements in atomic words of the element's size).
-    unsafe fn load_atomic(p: *const Self) -> Self;
 }
 
 impl Num for u32 {
@@ -70,11 +63,6 @@ impl Num for u32 {
     }
     fn from_ne(bytes: &[u8]) -> Self {
         u32::from_ne_bytes(bytes.try_into().unwrap())
-    }
-    unsafe fn load_atomic(p: *const Self) -> Self {
-        // SAFETY: the caller guarantees `p` is a live, aligned cell accessed only atomically;
-        // the array's cells are `AtomicU32`s, so the alignment matches.
-        unsafe { AtomicU32::from_ptr(p.cast_mut()) }.load(Acquire)
     }
 }
 
@@ -88,10 +76,6 @@ impl Num for u64 {
     fn from_ne(bytes: &[u8]) -> Self {
         u64::from_ne_bytes(bytes.try_into().unwrap())
     }
-    unsafe fn load_atomic(p: *const Self) -> Self {
-        // SAFETY: as for `u32`; the cells are `AtomicU64`s.
-        unsafe { AtomicU64::from_ptr(p.cast_mut()) }.load(Acquire)
-    }
 }
 
 impl Num for f64 {
@@ -104,10 +88,6 @@ impl Num for f64 {
     }
     fn from_ne(bytes: &[u8]) -> Self {
         f64::from_ne_bytes(bytes.try_into().unwrap())
-    }
-    unsafe fn load_atomic(p: *const Self) -> Self {
-        // SAFETY: as for `u32`; the cells are `AtomicU64`s holding the f64's bits.
-        f64::from_bits(unsafe { AtomicU64::from_ptr(p.cast::<u64>().cast_mut()) }.load(Acquire))
     }
 }
 
@@ -1216,9 +1196,9 @@ fn exports_block_moves<T: Num>() {
                         assert_eq!(a.export_count(), 2);
                     }
                     for i in 0..len {
-                        // SAFETY: the export keeps the storage (at least `len` cells) alive and
-                        // in place, and every other access to the cells is atomic.
-                        let v = unsafe { T::load_atomic(ptr.add(i)) };
+                        // An atomic load of the element's whole unit: the export keeps the
+                        // storage in place, and every other access to it is atomic too.
+                        let v = e.load(i).expect("within the export's length");
                         assert!(valid(d(v)), "cell {i} holds {v:?} while exported");
                     }
                     if first && refused.load(SeqCst) > 0 {

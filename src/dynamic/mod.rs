@@ -816,7 +816,7 @@ impl DynArray {
     /// atomically meanwhile.
     pub unsafe fn extend_from_raw(&self, ptr: *const u8, nbytes: usize) -> Result<(), Error> {
         // SAFETY: forwarded to the caller.
-        let bytes = unsafe { read_shared(ptr, nbytes, self.itemsize()) };
+        let bytes = unsafe { read_shared(ptr, nbytes) };
         self.extend_bytes(&bytes)
     }
 
@@ -837,7 +837,7 @@ impl DynArray {
         nbytes: usize,
     ) -> Result<(), Error> {
         // SAFETY: forwarded to the caller.
-        let bytes = unsafe { read_shared(ptr, nbytes, self.itemsize()) };
+        let bytes = unsafe { read_shared(ptr, nbytes) };
         self.set_slice_bytes(slice, &bytes)
     }
 

@@ -4,19 +4,19 @@
 //!
 //! Such memory must never become a Rust `&[u8]` or `&[T]`: a plain reference to bytes another
 //! thread writes is a data race, undefined behaviour even if the values are then thrown away.
-//! [`read_shared`] copies it with atomic loads instead. When the pointer is aligned to the
-//! element size it loads whole elements (the same size as the atomic cells an exported
-//! ftarray's storage is made of, so the accesses never mix sizes); otherwise it loads byte by
-//! byte.
+//! [`read_shared`] copies it with atomic loads instead. An ftarray's storage is made of aligned
+//! 64-bit atomic units, so every aligned 8 bytes inside the range are loaded as one `AtomicU64`
+//! (the access size ftarray's own readers and writers use, so they never mix sizes); only the
+//! bytes before the first and after the last whole unit are loaded one by one (the memory
+//! outside the range may not belong to the caller, so their unit cannot be loaded whole).
 
-use std::sync::atomic::{AtomicU8, AtomicU16, AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
 
 /// Copies `nbytes` bytes starting at `ptr` with relaxed atomic loads and returns them.
 ///
-/// `itemsize` (1, 2, 4 or 8; anything else means bytes) chooses the load width when `ptr` and
-/// `nbytes` are multiples of it. The copy is not a snapshot: bytes that change while it runs
-/// may be seen before or after the change, element by element (never torn within an aligned
-/// element).
+/// The copy is not a snapshot: bytes that change while it runs may be seen before or after the
+/// change, unit by unit (an aligned 8-byte unit inside the range is never torn; an element that
+/// straddles the range's partial first or last unit is read byte by byte).
 ///
 /// # Safety
 ///
@@ -28,35 +28,27 @@ use std::sync::atomic::{AtomicU8, AtomicU16, AtomicU32, AtomicU64, Ordering::Rel
 /// ```
 /// let src = [1u8, 2, 3, 4];
 /// // SAFETY: `src` is valid and nobody writes it.
-/// let copy = unsafe { ftarray::dynamic::read_shared(src.as_ptr(), src.len(), 2) };
+/// let copy = unsafe { ftarray::dynamic::read_shared(src.as_ptr(), src.len()) };
 /// assert_eq!(copy, src);
 /// ```
-pub unsafe fn read_shared(ptr: *const u8, nbytes: usize, itemsize: usize) -> Vec<u8> {
+pub unsafe fn read_shared(ptr: *const u8, nbytes: usize) -> Vec<u8> {
     let mut out = vec![0u8; nbytes];
-    let aligned =
-        matches!(itemsize, 2 | 4 | 8) && (ptr as usize) % itemsize == 0 && nbytes % itemsize == 0;
-    macro_rules! copy_as {
-        ($atomic:ty, $w:ty) => {
-            for (k, chunk) in out.chunks_exact_mut(size_of::<$w>()).enumerate() {
-                // SAFETY: the caller guarantees `ptr..ptr + nbytes` is readable and written
-                // only atomically; `ptr` is aligned for `$w` (checked above) and element `k`
-                // lies inside the range.
-                let cell = unsafe { <$atomic>::from_ptr(ptr.add(k * size_of::<$w>()) as *mut $w) };
-                chunk.copy_from_slice(&cell.load(Relaxed).to_ne_bytes());
-            }
-        };
+    let head = ptr.align_offset(size_of::<u64>()).min(nbytes);
+    let units = (nbytes - head) / size_of::<u64>();
+    let body_end = head + units * size_of::<u64>();
+    for k in (0..head).chain(body_end..nbytes) {
+        // SAFETY: the caller guarantees `ptr..ptr + nbytes` is readable and written only
+        // atomically; byte `k` lies inside it, and every address is aligned for a byte.
+        out[k] = unsafe { AtomicU8::from_ptr(ptr.add(k).cast_mut()) }.load(Relaxed);
     }
-    match (aligned, itemsize) {
-        (true, 2) => copy_as!(AtomicU16, u16),
-        (true, 4) => copy_as!(AtomicU32, u32),
-        (true, 8) => copy_as!(AtomicU64, u64),
-        _ => {
-            for (k, b) in out.iter_mut().enumerate() {
-                // SAFETY: as above; every address is aligned for a byte.
-                let cell = unsafe { AtomicU8::from_ptr(ptr.add(k) as *mut u8) };
-                *b = cell.load(Relaxed);
-            }
-        }
+    for (j, chunk) in out[head..body_end]
+        .chunks_exact_mut(size_of::<u64>())
+        .enumerate()
+    {
+        // SAFETY: as above; `ptr + head` is 8-aligned (`align_offset`), and unit `j` lies
+        // inside the range.
+        let unit = unsafe { AtomicU64::from_ptr(ptr.add(head + 8 * j).cast::<u64>().cast_mut()) };
+        chunk.copy_from_slice(&unit.load(Relaxed).to_ne_bytes());
     }
     out
 }
@@ -67,15 +59,17 @@ mod tests {
 
     #[test]
     fn copies_aligned_and_unaligned_memory() {
-        let words = [0x0102_0304u32, 0x0506_0708];
+        let words = [0x0102_0304_0506_0708u64, 0x090a_0b0c_0d0e_0f10, 7];
+        let bytes = bytemuck::cast_slice::<u64, u8>(&words);
         let p = words.as_ptr().cast::<u8>();
-        // SAFETY: `words` is valid and nobody writes it.
-        let all = unsafe { read_shared(p, 8, 4) };
-        assert_eq!(all, bytemuck::cast_slice::<u32, u8>(&words));
-        // SAFETY: as above; an odd start is copied byte by byte.
-        let tail = unsafe { read_shared(p.add(1), 7, 4) };
-        assert_eq!(tail, bytemuck::cast_slice::<u32, u8>(&words)[1..]);
+        for start in 0..bytes.len() {
+            for end in start..=bytes.len() {
+                // SAFETY: `words` is valid and nobody writes it; the range is inside it.
+                let copy = unsafe { read_shared(p.add(start), end - start) };
+                assert_eq!(copy, bytes[start..end], "{start}..{end}");
+            }
+        }
         // SAFETY: zero bytes from any pointer.
-        assert!(unsafe { read_shared(p, 0, 8) }.is_empty());
+        assert!(unsafe { read_shared(p, 0) }.is_empty());
     }
 }

@@ -13,7 +13,7 @@
 
 use super::RawArray;
 use super::block::{Block, RawBlock, build, grown_capacity, max_capacity};
-use super::cells::{Cells, Sharing};
+use super::cells::{Cells, Sharing, UNIT_BYTES};
 use super::seqlock::{self, RawView, Stamp, append_in_place, len_locked, step_checked, store_len};
 use crate::element::Word;
 use crate::error::Error;
@@ -21,12 +21,21 @@ use crate::reclaim::{self, FLUSH_BYTES};
 use crate::sync::{MutexGuard, count_unflushed};
 use crossbeam_epoch::{self as epoch, Guard, Shared};
 use std::cell::Cell;
+use std::mem::MaybeUninit;
 use std::ops::Range;
-use std::ptr::NonNull;
+use std::ptr::{self, NonNull};
 
-/// Longest equal-length splice (or strided store) done in place, inside one version step,
-/// rather than by building a new block; bounds how long a reader can be held up by such a step.
-pub(crate) const IN_PLACE_MAX: usize = 64;
+/// The most bytes one in-place step may store: a splice, insert or remove whose stores (the new
+/// words plus the tail it shifts) fit, and a whole-contents rewrite of at most this many bytes
+/// within the capacity, is done inside one version step instead of by building a new block.
+/// This bounds how long a reader can be held up by a step (one 4 KiB copy, well under a
+/// microsecond) whatever the array's length, and spares small rewrites an allocation, a copy
+/// into cold memory and a retirement.
+pub(crate) const IN_PLACE_BYTES: usize = 4096;
+
+/// The most words a strided store changes in place (each may be a read-modify-write of its
+/// unit): the same bound, counted in units.
+pub(crate) const IN_PLACE_STRIDED: usize = IN_PLACE_BYTES / UNIT_BYTES;
 
 /// The writer lock of one array, held until drop.
 pub(crate) struct RawWriter<'a, W: Word> {
@@ -529,9 +538,11 @@ impl<'a, W: Word> RawWriter<'a, W> {
 
     /// Replaces `range` (within the length) with the words of `bytes`.
     ///
-    /// In place (one step) for an equal-length replacement of at most [`IN_PLACE_MAX`] words,
-    /// or any length while exported; for an append at the end (as [`append`](Self::append));
-    /// for removing a tail (a truncate). Otherwise by publishing a new block.
+    /// In place (one step) for an equal-length replacement of at most [`IN_PLACE_BYTES`], or
+    /// any length while exported; for an append at the end (as [`append`](Self::append)); for
+    /// removing a tail (a truncate); and, when not exported, for a change of length within the
+    /// capacity whose new words plus shifted tail are at most [`IN_PLACE_BYTES`] (a short
+    /// insert or remove). Otherwise by publishing a new block.
     ///
     /// # Errors
     ///
@@ -557,7 +568,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
             .ok_or(Error::CapacityOverflow)?;
         self.check_len_change(len, new_len)?;
         let exported = self.exports() != 0;
-        if range.len() == n && (n <= IN_PLACE_MAX || exported) {
+        if range.len() == n && (bytes.len() <= IN_PLACE_BYTES || exported) {
             let sharing = self.sharing();
             let block = self.block().expect("a non-empty range implies a block");
             let cells = block.cells().slice(range);
@@ -566,6 +577,11 @@ impl<'a, W: Word> RawWriter<'a, W> {
         }
         if range.end == len && n == 0 {
             return self.truncate(range.start);
+        }
+        let shifted = (len - range.end) * size_of::<W>();
+        if !exported && new_len <= cap && bytes.len() + shifted <= IN_PLACE_BYTES {
+            self.shift_in_place(range, bytes, new_len);
+            return Ok(());
         }
         self.check_movable()?;
         let new_cap = grown_capacity::<W>(cap, new_len)?;
@@ -581,11 +597,46 @@ impl<'a, W: Word> RawWriter<'a, W> {
         Ok(())
     }
 
+    /// Replaces `range` by `bytes` and shifts the tail after it, in one step: the tail is copied
+    /// out first (nobody else writes the cells: we hold the lock and there is no export), then
+    /// the new words and the tail are stored from `range.start` on, and the length becomes
+    /// `new_len`. Words past the new length keep stale values, invisible to readers.
+    ///
+    /// The caller checked that `new_len` fits the capacity, that the storage is not exported,
+    /// and that the new words and the tail are at most [`IN_PLACE_BYTES`].
+    #[inline(never)]
+    fn shift_in_place(&self, range: Range<usize>, bytes: &[u8], new_len: usize) {
+        let block = self
+            .block()
+            .expect("a splice within the capacity has a block");
+        let len = len_locked(block);
+        let total = bytes.len() + (len - range.end) * size_of::<W>();
+        assert!(
+            total <= IN_PLACE_BYTES,
+            "shift_in_place: over the step bound"
+        );
+        let mut buf = MaybeUninit::<[u8; IN_PLACE_BYTES]>::uninit();
+        let at = buf.as_mut_ptr().cast::<u8>();
+        // SAFETY: `buf` has room for `total` bytes (asserted), `bytes` and the array's cells
+        // do not overlap a local buffer, and we hold the writer lock with no export, so nobody
+        // writes the cells `copy_out` reads. The two copies initialise `buf[..total]`.
+        let moved = unsafe {
+            ptr::copy_nonoverlapping(bytes.as_ptr(), at, bytes.len());
+            block.copy_out(range.end..len, at.add(bytes.len()));
+            std::slice::from_raw_parts(at, total)
+        };
+        let cells = block.cells().slice(range.start..new_len);
+        self.step(block, || {
+            cells.store_bytes(moved, Sharing::Exclusive);
+            store_len(block, new_len);
+        });
+    }
+
     /// Stores word `k` of `bytes` at index `start + k * step` for every `k`, as one step. All
     /// those indices are below the length (the caller resolved them).
     ///
-    /// In place for at most [`IN_PLACE_MAX`] words, or any number while exported; otherwise by
-    /// publishing a patched copy, so readers never wait for an O(n) step.
+    /// In place for at most [`IN_PLACE_STRIDED`] words, or any number while exported; otherwise
+    /// by publishing a patched copy, so readers never wait for an O(n) step.
     ///
     /// # Errors
     ///
@@ -618,7 +669,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
         let exported = self.exports() != 0;
         let sharing = self.sharing();
         let block = self.block().expect("a non-empty index set implies a block");
-        if n <= IN_PLACE_MAX || exported {
+        if n <= IN_PLACE_STRIDED || exported {
             let cells = block.cells();
             self.step(block, || {
                 for (k, v) in words::<W>(bytes).enumerate() {
@@ -638,8 +689,10 @@ impl<'a, W: Word> RawWriter<'a, W> {
         Ok(())
     }
 
-    /// Publishes the words of `bytes` as the whole contents: as a new block when the storage
-    /// may move, or written back in place (same length only, one O(n) step) while exported.
+    /// Publishes the words of `bytes` as the whole contents: written in place in one step when
+    /// they fit the capacity and are at most [`IN_PLACE_BYTES`]; otherwise as a new block when
+    /// the storage may move, or written back in place (same length only, one O(n) step) while
+    /// exported.
     ///
     /// # Errors
     ///
@@ -665,6 +718,16 @@ impl<'a, W: Word> RawWriter<'a, W> {
             return Ok(());
         }
         if n == 0 && cap == 0 {
+            return Ok(());
+        }
+        if n <= cap && bytes.len() <= IN_PLACE_BYTES {
+            let block = self.block().expect("cap > 0 implies a block");
+            let cells = block.cells().slice(0..n);
+            // Not exported (checked above): nobody else writes these units.
+            self.step(block, || {
+                cells.store_bytes(bytes, Sharing::Exclusive);
+                store_len(block, n);
+            });
             return Ok(());
         }
         let raw = build(grown_capacity::<W>(cap, n)?, &mut |b| b.push_bytes(bytes))?;
