@@ -547,9 +547,10 @@ enum ftarray_status ftarray_insert_f64(struct ftarray *a, ptrdiff_t index, doubl
 //
 // Aliasing: `bytes` may point into memory that other threads write at the same time, such
 // as another array's export (or this array's own). It is first copied with atomic loads
-// (whole elements when it is aligned to the item size, bytes otherwise), never read as
-// plain memory, so the call has no data race; an element another thread is writing at that
-// instant is read either before or after that write (whole, when aligned). The copy is then
+// (one 64-bit load per aligned 8 bytes, as the array's own accesses; bytes at unaligned
+// ends), never read as plain memory, so the call has no data race; an element another
+// thread is writing at that instant is read either before or after that write (whole,
+// unless it straddles an unaligned end). The copy is then
 // appended in one step. `bytes` may be NULL when `nbytes` is 0.
 //
 // Errors: `FTARRAY_STATUS_BAD_LENGTH` (not a multiple of the item size),
@@ -962,10 +963,13 @@ enum ftarray_status ftarray_compare_exchange_u64(struct ftarray *a,
 // values). `ftarray_free` refuses to free an array with live exports.
 //
 // Access through `ptr` races with the array's own lock-free readers and writers on other
-// threads unless the host orders them: read and write each element as an atomic of
-// `itemsize` bytes (C11 `atomic_load_explicit` on `_Atomic` types of that size), or write
-// only while no other thread uses the array. Plain (non-atomic) writes while other threads
-// read are a data race.
+// threads unless the host orders them. The elements lie at `ptr` as in a plain C array, but
+// the array reads and writes them as aligned 64-bit units (`ptr` is 8-aligned and the storage
+// is padded to a whole unit), so a host that touches them while other threads use the array
+// should do the same: load element `i` from the `_Atomic uint64_t` at byte offset
+// `(i * itemsize) & ~7` with `atomic_load_explicit` and take its bytes, and store with a
+// compare-exchange loop on that unit; or write only while no other thread uses the array.
+// Plain (non-atomic) writes while other threads read are a data race.
 //
 // Ownership: the export belongs to the caller, who must release it exactly once.
 // Threads: any thread may acquire, and any thread may release with the token.

@@ -21,9 +21,10 @@ fn slice(start: isize, stop: isize, step: isize) -> Slice {
 ///
 /// Aliasing: `bytes` may point into memory that other threads write at the same time, such
 /// as another array's export (or this array's own). It is first copied with atomic loads
-/// (whole elements when it is aligned to the item size, bytes otherwise), never read as
-/// plain memory, so the call has no data race; an element another thread is writing at that
-/// instant is read either before or after that write (whole, when aligned). The copy is then
+/// (one 64-bit load per aligned 8 bytes, as the array's own accesses; bytes at unaligned
+/// ends), never read as plain memory, so the call has no data race; an element another
+/// thread is writing at that instant is read either before or after that write (whole,
+/// unless it straddles an unaligned end). The copy is then
 /// appended in one step. `bytes` may be NULL when `nbytes` is 0.
 ///
 /// Errors: `FTARRAY_STATUS_BAD_LENGTH` (not a multiple of the item size),
@@ -43,7 +44,7 @@ pub unsafe extern "C" fn ftarray_extend_bytes(
 ) -> Status {
     ffi!(array a => {
         // SAFETY: the contract: `bytes` is readable for `nbytes` bytes, written only atomically.
-        let data = unsafe { handle::copy_in_bytes("bytes", bytes.cast(), nbytes, a.itemsize()) }?;
+        let data = unsafe { handle::copy_in_bytes("bytes", bytes.cast(), nbytes) }?;
         Ok(a.extend_bytes(&data)?)
     })
 }
@@ -280,7 +281,7 @@ pub unsafe extern "C" fn ftarray_set_slice_bytes(
 ) -> Status {
     ffi!(array a => {
         // SAFETY: the contract: `bytes` is readable for `nbytes` bytes, written only atomically.
-        let data = unsafe { handle::copy_in_bytes("bytes", bytes.cast(), nbytes, a.itemsize()) }?;
+        let data = unsafe { handle::copy_in_bytes("bytes", bytes.cast(), nbytes) }?;
         Ok(a.set_slice_bytes(slice(start, stop, step), &data)?)
     })
 }

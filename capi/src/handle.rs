@@ -4,7 +4,7 @@
 use crate::boundary::Fail;
 use ftarray::{DynArray, Kind, TypeCode, Value};
 use std::ffi::c_char;
-use std::sync::atomic::{AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// An array of numbers of one element type, shared by any number of threads.
 ///
@@ -101,10 +101,11 @@ pub(crate) fn format_cstr(code: TypeCode) -> &'static std::ffi::CStr {
 /// export of another array (extending `b` from `a`'s exported buffer while `a` is being
 /// written). Turning it into a `&[u8]` would claim that nobody writes it, which is then
 /// false: a data race, undefined behaviour in Rust's memory model. So every byte is read with
-/// an atomic load before the layer sees it. When `src` and `len` are aligned to `itemsize`
-/// (always true for an export of an array of the same type), each element is loaded with one
-/// atomic load of its own size, so an element that another array's writer stores in one step
-/// is never torn; otherwise the loads are byte by byte.
+/// an atomic load before the layer sees it (`ftarray::dynamic::copy_shared`): every aligned
+/// 8-byte unit inside the range with one 64-bit load, the access size an array's own readers
+/// and writers use on its storage, so an element another array's writer stores is never torn
+/// and the accesses never mix sizes; the bytes before the first and after the last whole unit
+/// one by one.
 ///
 /// `Relaxed`: the copy orders nothing else; whatever the host wrote before this call
 /// happened-before it by the host's own synchronisation.
@@ -114,39 +115,16 @@ pub(crate) fn format_cstr(code: TypeCode) -> &'static std::ffi::CStr {
 /// If `len > 0`, `src` is valid for reads of `len` bytes for the duration of the call, and
 /// every concurrent write to those bytes is atomic (an ftarray writer, or the host's own
 /// atomics). `src` may be NULL (or dangling) when `len` is 0.
-pub(crate) unsafe fn copy_in(src: *const u8, len: usize, itemsize: usize) -> Result<Vec<u8>, Fail> {
+pub(crate) unsafe fn copy_in(src: *const u8, len: usize) -> Result<Vec<u8>, Fail> {
     let mut out: Vec<u8> = Vec::new();
     if len == 0 {
         return Ok(out);
     }
     out.try_reserve_exact(len).map_err(|_| Fail::oom(len))?;
-    let addr = src as usize;
-    let aligned = itemsize.is_power_of_two() && addr % itemsize == 0 && len % itemsize == 0;
-    // Each arm loads `len` bytes from `src`, whole elements when aligned. `from_ptr` wants a
-    // `*mut`: the atomics are only ever loaded from, never stored to; an atomic load of at
-    // most 8 bytes is a plain load instruction on every target we build for, so it does not
-    // need the memory to be writable.
-    macro_rules! load_words {
-        ($atomic:ty, $int:ty) => {
-            for k in 0..len / size_of::<$int>() {
-                // SAFETY: `src + k * size` is in bounds (`len` is a multiple of the size),
-                // aligned for `$int` (checked above), readable by the caller's contract, and
-                // concurrently written only atomically.
-                let word = unsafe {
-                    <$atomic>::from_ptr(src.add(k * size_of::<$int>()).cast::<$int>().cast_mut())
-                }
-                .load(Ordering::Relaxed);
-                out.extend_from_slice(&word.to_ne_bytes());
-            }
-        };
-    }
-    match (aligned, itemsize) {
-        (true, 8) => load_words!(AtomicU64, u64),
-        (true, 4) => load_words!(AtomicU32, u32),
-        (true, 2) => load_words!(AtomicU16, u16),
-        _ => load_words!(AtomicU8, u8),
-    }
-    debug_assert_eq!(out.len(), len);
+    out.resize(len, 0);
+    // SAFETY: forwarded from our caller (`src` readable for `len` bytes, written only
+    // atomically); `out` is our own buffer.
+    unsafe { ftarray::dynamic::copy_shared(src, &mut out) };
     Ok(out)
 }
 
@@ -172,7 +150,7 @@ pub(crate) unsafe fn copy_in_element(
         return Err(Fail::null(name));
     }
     // SAFETY: forwarded from our caller; `src` is non-null and `len` is one element.
-    unsafe { copy_in(src, len, code.itemsize()) }
+    unsafe { copy_in(src, len) }
 }
 
 /// `(ptr, len)` as host input bytes: NULL is accepted only for `len == 0`.
@@ -184,13 +162,12 @@ pub(crate) unsafe fn copy_in_bytes(
     name: &str,
     src: *const u8,
     len: usize,
-    itemsize: usize,
 ) -> Result<Vec<u8>, Fail> {
     if src.is_null() && len > 0 {
         return Err(Fail::null(name));
     }
     // SAFETY: forwarded from our caller; `src` is non-null whenever `len > 0`.
-    unsafe { copy_in(src, len, itemsize) }
+    unsafe { copy_in(src, len) }
 }
 
 /// A host output buffer `(dst, cap)` as a slice. NULL is accepted only for `cap == 0`.
@@ -361,16 +338,15 @@ mod tests {
     fn copy_in_reads_every_byte_aligned_or_not() {
         let data: Vec<u64> = (0..9u64).map(|k| k * 0x0101_0101_0101_0101).collect();
         let bytes: &[u8] = bytemuck_bytes(&data);
-        for itemsize in [1, 2, 4, 8] {
-            for start in 0..3 {
-                let len = bytes.len() - start - 5;
+        for start in 0..10 {
+            for len in [0, 1, 7, 8, 9, bytes.len() - start - 5] {
                 // SAFETY: the range is inside `bytes`, which nobody writes.
-                let got = unsafe { copy_in(bytes.as_ptr().add(start), len, itemsize) }.unwrap();
+                let got = unsafe { copy_in(bytes.as_ptr().add(start), len) }.unwrap();
                 assert_eq!(got, &bytes[start..start + len]);
             }
         }
         // SAFETY: zero bytes are read, so NULL is allowed.
-        let empty = unsafe { copy_in(std::ptr::null(), 0, 4) };
+        let empty = unsafe { copy_in(std::ptr::null(), 0) };
         assert!(empty.unwrap().is_empty());
     }
 

@@ -78,7 +78,7 @@ static void *export_reader(void *arg) {
     (void)arg;
     long scans = 0;
     while (atomic_load(&pushers_done) < PUSHERS) {
-        /* The elements are atomic words of itemsize bytes: read them as such. */
+        /* The storage is 64-bit atomic units; for a 'q' array each unit is one element. */
         _Atomic int64_t *cells = (_Atomic int64_t *)main_export.ptr;
         for (size_t i = 0; i < main_export.len; i++) {
             int64_t v = atomic_load_explicit(&cells[i], memory_order_relaxed);

@@ -30,7 +30,6 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use std::ffi::{CStr, c_int};
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 /// What a view of an array keeps until it is released.
 struct ViewInfo {
@@ -139,8 +138,10 @@ pub(crate) unsafe fn release_view(array: &PyArray, view: *mut ffi::Py_buffer) {
     let _ = array.inner.release_export(info.token);
 }
 
-/// Copies `len` bytes from `src` with atomic loads (word-sized where aligned, byte-wise at the
-/// ends), so bytes that another thread writes concurrently are read without a data race.
+/// Copies `len` bytes from `src` with atomic loads (`ftarray::dynamic::copy_shared`: one
+/// 64-bit load per aligned 8 bytes, the access size an ftarray's own storage uses, and byte
+/// loads at unaligned ends), so bytes that another thread writes concurrently are read without
+/// a data race.
 ///
 /// # Safety
 ///
@@ -148,39 +149,9 @@ pub(crate) unsafe fn release_view(array: &PyArray, view: *mut ffi::Py_buffer) {
 /// access to it is atomic or a read (a buffer exporter's contract: the memory cannot be freed
 /// while we hold its buffer).
 pub(crate) unsafe fn atomic_copy(src: *const u8, len: usize) -> Vec<u8> {
-    let mut out: Vec<u8> = Vec::with_capacity(len);
-    let dst = out.spare_capacity_mut();
-    let word = size_of::<usize>();
-    let head = src.align_offset(word).min(len);
-    let words = (len - head) / word;
-    let mut i = 0;
-    // Relaxed: each byte is read once, and nothing else is ordered by these loads. Every
-    // address read is inside `src..src + len` (the caller's contract); atomics may view any
-    // initialised memory of their size and alignment, and the word loads are aligned by
-    // construction (`head`).
-    while i < head {
-        // SAFETY: see above.
-        let b = unsafe { AtomicU8::from_ptr(src.add(i).cast_mut()) }.load(Ordering::Relaxed);
-        dst[i] = MaybeUninit::new(b);
-        i += 1;
-    }
-    for _ in 0..words {
-        // SAFETY: see above.
-        let w = unsafe { AtomicUsize::from_ptr(src.add(i).cast::<usize>().cast_mut()) }
-            .load(Ordering::Relaxed);
-        for (k, b) in w.to_ne_bytes().into_iter().enumerate() {
-            dst[i + k] = MaybeUninit::new(b);
-        }
-        i += word;
-    }
-    while i < len {
-        // SAFETY: see above.
-        let b = unsafe { AtomicU8::from_ptr(src.add(i).cast_mut()) }.load(Ordering::Relaxed);
-        dst[i] = MaybeUninit::new(b);
-        i += 1;
-    }
-    // SAFETY: all `len` bytes were initialised above.
-    unsafe { out.set_len(len) };
+    let mut out = vec![0u8; len];
+    // SAFETY: forwarded from our caller; `out` is our own buffer.
+    unsafe { ftarray::dynamic::copy_shared(src, &mut out) };
     out
 }
 

@@ -33,7 +33,7 @@ mod typecode;
 mod value;
 
 pub use index::{Slice, SliceIndices, clamp_index, resolve_index, search_range};
-pub use shared::read_shared;
+pub use shared::{copy_shared, read_shared};
 pub use typecode::{Kind, TypeCode};
 pub use value::{Scalar, Value};
 
