@@ -29,6 +29,40 @@ use std::marker::PhantomData;
 use std::ops::Range;
 use std::ptr::{self, NonNull};
 
+/// Copies `n` bytes from `src` to `dst` (which do not overlap): `memcpy`, except when `dst`
+/// lies just above `src` modulo 4 KiB.
+///
+/// Then every load of a forward copy falls on the page offsets of the stores just made, and
+/// the CPU's memory disambiguation (which compares only the low 12 address bits) stalls each
+/// load behind those stores: "4K aliasing". Measured on this project's machine, copying 4 KiB
+/// took ~1,400 ns instead of ~50 ns when `dst - src` was 8 to 24 modulo 4096, with glibc's
+/// `memcpy` and with a plain loop alike; it hit `update` of a 1,024-element `u32` array on
+/// most runs, since a block's cells start 24 bytes into their allocation and the snapshot's
+/// `Vec` at 0. Copying backwards in that case reads ahead of no recent store (~90 ns).
+#[cfg(not(loom))]
+#[inline]
+unsafe fn copy_bytes(src: *const u8, dst: *mut u8, n: usize) {
+    const CHUNK: usize = 32;
+    let gap = (dst as usize).wrapping_sub(src as usize) % 4096;
+    if n < 256 || !(1..2 * CHUNK).contains(&gap) {
+        // SAFETY: the caller guarantees both ranges are valid and do not overlap.
+        unsafe { ptr::copy_nonoverlapping(src, dst, n) };
+        return;
+    }
+    let mut end = n;
+    while end >= CHUNK {
+        end -= CHUNK;
+        // SAFETY: `end..end + CHUNK` is inside both ranges; unaligned reads and writes of a
+        // byte array are always allowed.
+        unsafe {
+            let chunk = src.add(end).cast::<[u8; CHUNK]>().read_unaligned();
+            dst.add(end).cast::<[u8; CHUNK]>().write_unaligned(chunk);
+        }
+    }
+    // SAFETY: the first `end` (< CHUNK) bytes, inside both ranges.
+    unsafe { ptr::copy_nonoverlapping(src, dst, end) };
+}
+
 /// The fixed-size front of a block.
 #[repr(C)]
 pub(crate) struct Header {
@@ -123,7 +157,7 @@ impl<W: Word> Block<W> {
         // memory order; the caller guarantees `dst` is valid for that many bytes and that
         // nobody writes `src` concurrently, so plain reads of the units' bytes do not race.
         unsafe {
-            ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len() * size_of::<W>());
+            copy_bytes(src.as_ptr(), dst, src.len() * size_of::<W>());
         }
         #[cfg(loom)]
         for (k, v) in src.iter().enumerate() {
@@ -306,7 +340,7 @@ impl<W: Word> BlockBuilder<W> {
         // the room); any byte pattern is valid in an atomic integer, and nobody else can see
         // the block yet, so plain writes do not race.
         unsafe {
-            ptr::copy_nonoverlapping(
+            copy_bytes(
                 src.as_ptr(),
                 self.units.cast::<u8>().add(at * size_of::<W>()),
                 src.len(),
