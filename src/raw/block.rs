@@ -545,6 +545,38 @@ mod tests {
         assert_eq!(out, [99, 20, 30, 7, 7]);
     }
 
+    /// The backward path (destination 1-63 bytes above the source modulo 4 KiB) and the
+    /// forward one copy the same bytes, for lengths around the chunk size and threshold.
+    #[test]
+    fn copies_are_exact_at_every_page_offset_gap() {
+        let src: Vec<u8> = (0..2048u32).map(|i| (i * 7 + 3) as u8).collect();
+        let mut dst = vec![0u8; 4096 + 2048 + 128];
+        let sizes: &[usize] = if cfg!(miri) {
+            &[0, 33, 256, 300]
+        } else {
+            &[0, 1, 31, 32, 255, 256, 257, 300, 1000, 2048]
+        };
+        let gaps: &[usize] = if cfg!(miri) {
+            &[0, 8, 63, 64]
+        } else {
+            &[0, 1, 8, 16, 24, 32, 63, 64, 65, 4000]
+        };
+        for &n in sizes {
+            for &gap in gaps {
+                // Pick the destination offset whose address is `gap` above `src` mod 4096.
+                let base = dst.as_ptr() as usize;
+                let want = (src.as_ptr() as usize + gap) % 4096;
+                let off = (want + 4096 - base % 4096) % 4096;
+                dst.fill(0xEE);
+                // SAFETY: `src[..n]` and `dst[off..off + n]` are valid, separate buffers.
+                unsafe { copy_bytes(src.as_ptr(), dst.as_mut_ptr().add(off), n) };
+                assert_eq!(&dst[off..off + n], &src[..n], "n {n}, gap {gap}");
+                assert!(dst[..off].iter().all(|&b| b == 0xEE), "wrote before the range");
+                assert!(dst[off + n..].iter().all(|&b| b == 0xEE), "wrote past the range");
+            }
+        }
+    }
+
     #[test]
     fn zero_capacity_blocks_are_valid() {
         let block = make(&[], 0);
