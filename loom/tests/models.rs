@@ -197,6 +197,30 @@ fn insert_vs_to_vec() {
     );
 }
 
+/// An insert within the capacity is a bounded step on the same storage (the tail shifted in
+/// place through 64-bit units, `u8` elements packed eight to a unit): seen entirely or not at
+/// all, element by element too: after a read sees the shifted array, a later read cannot see
+/// the old one.
+#[test]
+fn insert_in_place_vs_reads() {
+    race(
+        "insert_in_place_vs_reads",
+        &[
+            (Some(2), vec![1, 2]),
+            (Some(2), vec![0, 1, 2]),
+            (Some(1), vec![0, 1, 2]),
+        ],
+        || {
+            let a = FtArray::<u8>::with_capacity(4);
+            a.extend_from_slice(&[1, 2]);
+            a
+        },
+        |a| a.insert(0, 0).unwrap(),
+        |a| (a.get(1), a.to_vec()),
+        outcome,
+    );
+}
+
 /// A remove (which shifts every element) is seen entirely or not at all, element by element
 /// too: after seeing the shifted array a later read cannot see the old one.
 #[test]
