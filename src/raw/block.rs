@@ -571,8 +571,14 @@ mod tests {
                 // SAFETY: `src[..n]` and `dst[off..off + n]` are valid, separate buffers.
                 unsafe { copy_bytes(src.as_ptr(), dst.as_mut_ptr().add(off), n) };
                 assert_eq!(&dst[off..off + n], &src[..n], "n {n}, gap {gap}");
-                assert!(dst[..off].iter().all(|&b| b == 0xEE), "wrote before the range");
-                assert!(dst[off + n..].iter().all(|&b| b == 0xEE), "wrote past the range");
+                assert!(
+                    dst[..off].iter().all(|&b| b == 0xEE),
+                    "wrote before the range"
+                );
+                assert!(
+                    dst[off + n..].iter().all(|&b| b == 0xEE),
+                    "wrote past the range"
+                );
             }
         }
     }
