@@ -83,7 +83,7 @@ impl<'a, T: Element> Reader<'a, T> {
 
     /// Marks a quiescent point: unpins and pins again, so buffers retired meanwhile can be freed.
     pub fn repin(&mut self) {
-        self.guard.repin();
+        crate::reclaim::repin(&mut self.guard);
     }
 
     /// See [`FtArray::len`].

@@ -163,6 +163,23 @@ impl Reclaim {
 /// The process's accounting.
 static GLOBAL: Reclaim = Reclaim::new();
 
+/// Unpins and pins `guard` again: a quiescent point for a long-lived guard (`Reader`,
+/// `Session`).
+///
+/// Not `Guard::repin`. crossbeam-epoch's `repin` moves the thread to the global epoch it loads
+/// with `Relaxed` and stores with `Release`, with no fence after, on the argument that later
+/// accesses running early only delay reclamation. But a later load of an array's block
+/// pointer can then return a pointer older than the epoch the thread now advertises (nothing
+/// orders it after the epoch advance the thread observed): the collector, seeing the new
+/// epoch, frees that block while the reader dereferences it. The loom model
+/// `retired_buffers_outlive_their_readers` finds exactly that (a `Reader::get` after `repin`
+/// returned a freed block's poison) once blocks are large enough to be flushed at once. On x86
+/// loads are not reordered with loads, which hides it; weaker CPUs do not. `repin_after` unpins
+/// and goes through the full `pin`, whose `SeqCst` fence is what crossbeam's proof relies on.
+pub(crate) fn repin(guard: &mut crossbeam_epoch::Guard) {
+    guard.repin_after(|| ());
+}
+
 /// Bytes of replaced buffers that have been handed to the epoch collector and not yet freed,
 /// summed over every array in the process.
 ///

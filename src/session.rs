@@ -52,7 +52,7 @@ impl Session {
     /// Call it where the host holds no borrowed element (every ftarray read returns copies, so
     /// any point between calls is one).
     pub fn quiescent(&mut self) {
-        self.guard.repin();
+        crate::reclaim::repin(&mut self.guard);
     }
 }
 
