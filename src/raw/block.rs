@@ -6,10 +6,10 @@
 //! size. Locks, versions and epochs are the business of the files beside it.
 //!
 //! ```text
-//!  +-------------------+-------------------+-----------+---------+-----+-------------+
-//!  | version: usize    | len: usize        | cap: usize| unit 0  | ... | unit n-1    |
-//!  +-------------------+-------------------+-----------+---------+-----+-------------+
-//!   Header (repr C)                                     [AtomicU64; n], n = ⌈cap / PER_UNIT⌉
+//!  +----------------+----------------+------------+---------+--------+-----+----------+
+//!  | version: usize | len: usize     | cap: usize | padding | unit 0 | ... | unit n-1 |
+//!  +----------------+----------------+------------+---------+--------+-----+----------+
+//!   Header (repr C, align 64: one cache line)               [AtomicU64; n], n = ⌈cap / PER_UNIT⌉
 //! ```
 //!
 //! The units hold the `cap` words packed in memory order (see `cells.rs`); the slots of the last
@@ -63,8 +63,13 @@ unsafe fn copy_bytes(src: *const u8, dst: *mut u8, n: usize) {
     unsafe { ptr::copy_nonoverlapping(src, dst, end) };
 }
 
-/// The fixed-size front of a block.
-#[repr(C)]
+/// The fixed-size front of a block, alone on its cache line.
+///
+/// Every read loads `version` twice and `len` once; every step stores them. Aligning the header
+/// to 64 bytes (its size then rounds up to 64) keeps the first units off that line, so a
+/// writer storing the first elements does not take the line from readers that only need the
+/// header, and readers validating do not take it back from the writer mid-append.
+#[repr(C, align(64))]
 pub(crate) struct Header {
     /// The block's seqlock word. Only a writer holding the array's lock changes it.
     ///
@@ -511,6 +516,27 @@ mod tests {
     use super::*;
     use crate::sync::Ordering::Relaxed;
     use crossbeam_epoch::Owned;
+
+    /// The header (version, length, capacity) fills one cache line of its own and the units
+    /// start on the next, for every word size: the first elements a writer stores never
+    /// share a line with the words every reader validates against.
+    #[test]
+    fn the_header_is_one_cache_line_and_the_units_start_after_it() {
+        fn check<W: Word>() {
+            for cap in [1, 7, 64, 1000] {
+                let b = Owned::<Block<W>>::init(build::<W>(cap, &mut |_| {}).unwrap());
+                let start = std::ptr::from_ref(&*b).cast::<u8>() as usize;
+                let first = b.units.as_ptr() as usize;
+                assert_eq!(start % 64, 0, "block of {cap} not on a line boundary");
+                assert_eq!(first - start, 64, "units of a block of {cap}");
+                assert_eq!(b.cap(), cap);
+            }
+        }
+        check::<u8>();
+        check::<u16>();
+        check::<u32>();
+        check::<u64>();
+    }
 
     fn make(parts: &[&[u32]], cap: usize) -> Owned<Block<u32>> {
         let mut b = BlockBuilder::<u32>::new(cap).unwrap();
