@@ -140,9 +140,14 @@ int main(int argc, char **argv) {
     long reads = atomic_load(&reads_total), rewrites = atomic_load(&rewrites_total);
     CHECK(reads > 0 && rewrites > 0);
     CHECK(atomic_load(&quiescent_total) > 0);
-    /* Each rewrite retires 32 KiB; with quiescent points the backlog stays small (the
-     * library's writers help reclaim above 8 MiB). */
-    CHECK(peak < (size_t)64 << 20);
+    /* Each rewrite retires 32 KiB, about 6 GB over the run; with quiescent points the backlog
+     * stays bounded (the library's writers help reclaim above 8 MiB). How high it peaks
+     * depends on how long the scheduler leaves a reader preempted inside its session: 6
+     * threads share 2 vCPUs here, and peaks of 50-65 MiB were measured on this machine, with
+     * this library and with the one before the writer-throughput changes alike (the old 64 MiB
+     * bound failed 1 run in 3 for both). The bound is a backlog of a few time slices of
+     * rewriting, far below the run's total, not a tuned figure. */
+    CHECK(peak < (size_t)128 << 20);
 
     /* Part 2: BIG elements of 8 bytes, 256 KiB per whole-array rewrite. */
     enum { BIG = 32768, PINNED_REWRITES = 200 };
