@@ -199,13 +199,7 @@ impl<T: Element> FtArray<T> {
 
     pub(crate) fn to_bytes_in(&self, guard: &Guard) -> Vec<u8> {
         let mut out = Vec::new();
-        self.read(guard, |v| {
-            out.clear();
-            out.reserve(v.len() * size_of::<T>());
-            for x in v.iter() {
-                out.extend_from_slice(bytemuck::bytes_of(&x));
-            }
-        });
+        self.read(guard, |v| v.copy_bytes_into(&mut out));
         out
     }
 
@@ -233,9 +227,7 @@ impl<T: Element> FtArray<T> {
             let end = start.checked_add(dst.len());
             match end {
                 Some(end) if end <= v.len() => {
-                    for (d, s) in dst.iter_mut().zip(v.slice(start..end).iter()) {
-                        *d = s;
-                    }
+                    v.slice(start..end).copy_to_slice(dst);
                     Ok(())
                 }
                 _ => Err(Error::RangeOutOfBounds {

@@ -3,10 +3,12 @@
 //! A typed face over the core's view of words: every value is converted with `from_bits`, and
 //! nothing here knows how the read was validated.
 
-use crate::element::{Element, from_bits};
+use crate::element::{Element, ElementLayout, from_bits};
 use crate::raw::RawView;
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::ops::Range;
+use std::slice;
 
 /// The elements one read attempt sees: a consistent `(len, cells)` state of the array.
 ///
@@ -60,17 +62,57 @@ impl<'g, T: Element> View<'g, T> {
         View::new(self.raw.slice(range))
     }
 
+    /// Writes these elements' native-order bytes to `out`, one load per 64-bit unit rather than
+    /// per element (atomic loads are never vectorised, so this is what keeps bulk copies of
+    /// small types near memory bandwidth).
+    ///
+    /// # Panics
+    ///
+    /// If `out` is not exactly `len * size_of::<T>()` bytes.
+    #[inline]
+    pub(crate) fn load_bytes(self, out: &mut [MaybeUninit<u8>]) {
+        // `T` has the size of `T::Bits`, so the words' bytes are the elements' bytes.
+        let () = ElementLayout::<T>::CHECKED;
+        self.raw.load_bytes(out);
+    }
+
+    /// Copies these elements into `dst`, which has exactly their number.
+    ///
+    /// # Panics
+    ///
+    /// If `dst.len() != self.len()`.
+    pub(crate) fn copy_to_slice(self, dst: &mut [T]) {
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(dst);
+        // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and only initialised bytes are
+        // written through the cast slice, so `dst` stays initialised.
+        let bytes: &mut [MaybeUninit<u8>] =
+            unsafe { slice::from_raw_parts_mut(bytes.as_mut_ptr().cast(), bytes.len()) };
+        self.load_bytes(bytes);
+    }
+
     /// Replaces the contents of `out` with these elements.
     pub(crate) fn copy_into(self, out: &mut Vec<T>) {
         out.clear();
-        out.reserve(self.len());
-        // A plain loop into the spare capacity: no per-element length update, so the loads
-        // and stores pipeline (atomic loads are never vectorised).
-        for (dst, x) in out.spare_capacity_mut().iter_mut().zip(self.iter()) {
-            dst.write(x);
-        }
-        // SAFETY: the reserve made room for `self.len()` elements, and the loop above
-        // initialised exactly the first `self.len()` of them (the zip stops at the shorter).
-        unsafe { out.set_len(self.len()) };
+        let n = self.len();
+        out.reserve(n);
+        let spare = &mut out.spare_capacity_mut()[..n];
+        // SAFETY: `spare` is `n` elements of `T`, i.e. `size_of_val(spare)` bytes of memory we
+        // borrow exclusively, and any byte may be written to `MaybeUninit` memory.
+        let bytes: &mut [MaybeUninit<u8>] =
+            unsafe { slice::from_raw_parts_mut(spare.as_mut_ptr().cast(), size_of_val(spare)) };
+        self.load_bytes(bytes);
+        // SAFETY: `load_bytes` initialised all of `bytes`, i.e. the first `n` elements, and
+        // `T: Pod`, so any bytes are a valid `T`; the reserve made room for `n`.
+        unsafe { out.set_len(n) };
+    }
+
+    /// Replaces the contents of `out` with these elements' native-order bytes.
+    pub(crate) fn copy_bytes_into(self, out: &mut Vec<u8>) {
+        out.clear();
+        let n = self.len() * size_of::<T>();
+        out.reserve(n);
+        self.load_bytes(&mut out.spare_capacity_mut()[..n]);
+        // SAFETY: `load_bytes` initialised the first `n` bytes; the reserve made room for them.
+        unsafe { out.set_len(n) };
     }
 }

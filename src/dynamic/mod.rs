@@ -1247,9 +1247,12 @@ fn copy_bytes_t<T: Stored>(a: &FtArray<T>, dst: &mut [u8]) -> Result<usize, Erro
                 actual: dst.len(),
             });
         }
-        for (chunk, x) in dst.chunks_exact_mut(size_of::<T>()).zip(v.iter()) {
-            chunk.copy_from_slice(bytemuck::bytes_of(&x));
-        }
+        // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and `load_bytes` writes only
+        // initialised bytes, so `dst` stays initialised.
+        let out = unsafe {
+            std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<std::mem::MaybeUninit<u8>>(), n)
+        };
+        v.load_bytes(out);
         Ok(n)
     })
 }

@@ -21,6 +21,7 @@ use crate::sync::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use crate::sync::{AtomicUsize, MutexGuard, fence, spin_loop, yield_now};
 use crossbeam_epoch::{self as epoch, Guard, Owned, Pointer, Shared};
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 /// Failed optimistic read attempts after which a reader also tries the writer lock (without
@@ -79,6 +80,16 @@ impl<'g, W: Word> RawView<'g, W> {
     #[inline(always)]
     pub(crate) fn iter(self) -> impl ExactSizeIterator<Item = W> + 'g {
         self.cells.iter()
+    }
+
+    /// Loads the words into `out` as native-order bytes, a unit at a time.
+    ///
+    /// # Panics
+    ///
+    /// If `out` is not exactly `len` words long.
+    #[inline]
+    pub(crate) fn load_bytes(self, out: &mut [MaybeUninit<u8>]) {
+        self.cells.load_bytes(out);
     }
 
     /// # Panics
