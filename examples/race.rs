@@ -31,6 +31,11 @@
 //! * `found`: the share of reads that returned a value (the rest saw an index out of range).
 //! * `writes/s`: `clear` + `extend` pairs per second, summed over all writers; `ops/s` counts
 //!   each of the two operations separately.
+//! * `writer CPU`: the writers' share of the CPU time that all of the row's threads used (from
+//!   `/proc/thread-self/schedstat`; `n/a` off Linux). With more threads than cores this is how
+//!   the scheduler split the machine: a lock-based reader sleeps while a writer holds the lock
+//!   and leaves its core to the writers, while FtArray's readers never sleep and keep their
+//!   share, so its writers run on less CPU.
 //! * `violations`: reads or snapshots that saw a state that never existed. Any non-zero count is
 //!   a bug (`FAIL`), and the demo exits with status 1.
 //!
@@ -41,8 +46,8 @@
 //! hardware threads (the header prints both): a lock holder that gets preempted stalls everyone
 //! queued behind it.
 //!
-//! Below the table, the ratio of each FtArray row's reads/s to each baseline's: how much faster
-//! readers are when they never take a lock.
+//! Below the table, the ratio of each FtArray row's reads/s and writes/s to each baseline's: how
+//! much faster readers are when they never take a lock, and what the writers pay for it.
 //!
 //! ```text
 //! cargo run --release --example race -- --help
@@ -381,6 +386,21 @@ struct ReaderStats {
     violations: u64,
     /// The first few distinct violations, described.
     examples: Vec<String>,
+    /// CPU time this thread used while the row ran, where the OS tells it.
+    cpu_ns: Option<u64>,
+}
+
+/// CPU time the calling thread has used so far, in nanoseconds, or `None` where the OS does not
+/// report it (read from `/proc/thread-self/schedstat`, whose first field is the time on a CPU;
+/// Linux only, no dependency).
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// CPU time used since `start` (a [`thread_cpu_ns`] reading), if both readings exist.
+fn cpu_since(start: Option<u64>) -> Option<u64> {
+    Some(thread_cpu_ns()?.saturating_sub(start?))
 }
 
 impl ReaderStats {
@@ -470,6 +490,7 @@ fn reader_loop<T: Sample, C: Contender<T>>(
     let mut rng = Rng::new(seed);
     let mut stats = ReaderStats::default();
     start.wait();
+    let cpu_start = thread_cpu_ns();
     while !stop.load(Relaxed) {
         for _ in 0..READS_PER_TURN / 2 {
             let first = handle.get(0);
@@ -486,24 +507,27 @@ fn reader_loop<T: Sample, C: Contender<T>>(
             stats.check_snapshot(&snap, batch);
         }
     }
+    stats.cpu_ns = cpu_since(cpu_start);
     stats
 }
 
-/// One writer thread: `clear()`, `extend(batch)`, …; returns the number of pairs done.
+/// One writer thread: `clear()`, `extend(batch)`, …; returns the number of pairs done and the
+/// CPU time the thread used doing them.
 fn writer_loop<T: Sample, C: Contender<T>>(
     shared: &C,
     batch: &[T],
     start: &Barrier,
     stop: &AtomicBool,
-) -> u64 {
+) -> (u64, Option<u64>) {
     let mut pairs = 0;
     start.wait();
+    let cpu_start = thread_cpu_ns();
     while !stop.load(Relaxed) {
         shared.clear();
         shared.extend(batch);
         pairs += 1;
     }
-    pairs
+    (pairs, cpu_since(cpu_start))
 }
 
 /// One row of the result table.
@@ -512,6 +536,8 @@ struct RowResult {
     reads_per_s: f64,
     found_share: f64,
     pairs_per_s: f64,
+    /// The writers' share of the CPU time all of the row's threads used (`None` if unknown).
+    writer_cpu_share: Option<f64>,
     snapshots: u64,
     violations: u64,
     examples: Vec<String>,
@@ -524,7 +550,7 @@ fn run_row<T: Sample, C: Contender<T>>(name: &'static str, cfg: &Config) -> RowR
     let start = Barrier::new(cfg.readers + cfg.writers + 1);
     let stop = AtomicBool::new(false);
 
-    let (readers, pairs, elapsed) = thread::scope(|s| {
+    let (readers, writers, elapsed) = thread::scope(|s| {
         let (shared, batch, start, stop) = (&shared, &batch[..], &start, &stop);
         let readers: Vec<_> = (0..cfg.readers)
             .map(|id| s.spawn(move || reader_loop(shared, batch.len(), id as u64 + 1, start, stop)))
@@ -537,10 +563,19 @@ fn run_row<T: Sample, C: Contender<T>>(name: &'static str, cfg: &Config) -> RowR
         thread::sleep(Duration::from_secs_f64(cfg.seconds));
         stop.store(true, Relaxed);
         let readers: Vec<ReaderStats> = readers.into_iter().map(|h| h.join().unwrap()).collect();
-        let pairs: u64 = writers.into_iter().map(|h| h.join().unwrap()).sum();
+        let writers: Vec<(u64, Option<u64>)> =
+            writers.into_iter().map(|h| h.join().unwrap()).collect();
         // Measured once every thread has stopped, so the counts and the time cover the same span.
-        (readers, pairs, t0.elapsed().as_secs_f64())
+        (readers, writers, t0.elapsed().as_secs_f64())
     });
+
+    let pairs: u64 = writers.iter().map(|w| w.0).sum();
+    let reader_cpu: Option<u64> = readers.iter().map(|r| r.cpu_ns).sum();
+    let writer_cpu: Option<u64> = writers.iter().map(|w| w.1).sum();
+    let writer_cpu_share = match (reader_cpu, writer_cpu) {
+        (Some(r), Some(w)) if r + w > 0 => Some(w as f64 / (r + w) as f64),
+        _ => None,
+    };
 
     let reads: u64 = readers.iter().map(|r| r.reads).sum();
     let found: u64 = readers.iter().map(|r| r.found).sum();
@@ -553,6 +588,7 @@ fn run_row<T: Sample, C: Contender<T>>(name: &'static str, cfg: &Config) -> RowR
             found as f64 / reads as f64
         },
         pairs_per_s: pairs as f64 / elapsed,
+        writer_cpu_share,
         snapshots: readers.iter().map(|r| r.snapshots).sum(),
         violations: readers.iter().map(|r| r.violations).sum(),
         examples: readers
@@ -605,17 +641,18 @@ fn si(x: f64) -> String {
     }
 }
 
-const COLUMNS: [(&str, usize); 7] = [
+const COLUMNS: [(&str, usize); 8] = [
     ("implementation", 23),
     ("reads/s", 9),
     ("found", 6),
     ("writes/s", 9),
     ("ops/s", 9),
+    ("writer CPU", 10),
     ("violations", 10),
     ("result", 6),
 ];
 
-fn print_cells(cells: [String; 7]) {
+fn print_cells(cells: [String; 8]) {
     let line: Vec<String> = cells
         .iter()
         .zip(COLUMNS)
@@ -648,6 +685,8 @@ fn print_row(row: &RowResult) {
         format!("{:.1}%", row.found_share * 100.0),
         si(row.pairs_per_s),
         si(row.pairs_per_s * 2.0),
+        row.writer_cpu_share
+            .map_or_else(|| "n/a".to_string(), |s| format!("{:.0}%", s * 100.0)),
         row.violations.to_string(),
         if row.violations == 0 { "OK" } else { "FAIL" }.to_string(),
     ]);

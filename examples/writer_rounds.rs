@@ -14,6 +14,11 @@
 //! shared machine hits them all) and the median is printed, with the ratios the issue's
 //! targets are stated in: writer rounds vs ArcSwap and vs RwLock, reads vs RwLock.
 //!
+//! The last column is the share of one core the writer thread ran on during the window (from
+//! `/proc/thread-self/schedstat`, `n/a` off Linux): with 2 readers and 1 writer on a 2-core
+//! machine the threads share the cores, and a lock-based reader sleeps while the writer holds
+//! the lock, where an ftarray reader never does.
+//!
 //! Readers check what they read: a value is either `None` (the array was cleared) or the
 //! element the writer stores at that index; anything else aborts the run.
 
@@ -95,8 +100,16 @@ fn check<T: Num>(i: usize, v: Option<T>) -> u64 {
     }
 }
 
-/// Runs one scheme for `ms` with `readers` reader threads; returns (reads/s, rounds/s).
-fn run<T: Num>(scheme: Scheme, readers: usize, ms: u64, src: &[T]) -> (f64, f64) {
+/// CPU time the calling thread has used so far, in nanoseconds (the first field of
+/// `/proc/thread-self/schedstat`), or `None` where the OS does not report it.
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// Runs one scheme for `ms` with `readers` reader threads; returns reads/s, rounds/s and the
+/// share of one core the writer ran on (NaN if unknown).
+fn run<T: Num>(scheme: Scheme, readers: usize, ms: u64, src: &[T]) -> (f64, f64, f64) {
     let shared = Shared {
         ft: FtArray::from_slice(src),
         rw: RwLock::new(src.to_vec()),
@@ -106,6 +119,7 @@ fn run<T: Num>(scheme: Scheme, readers: usize, ms: u64, src: &[T]) -> (f64, f64)
     let stop = AtomicBool::new(false);
     let reads = AtomicU64::new(0);
     let rounds = AtomicU64::new(0);
+    let writer_cpu_ns = AtomicU64::new(u64::MAX);
     let barrier = Barrier::new(readers + 2);
     let elapsed = thread::scope(|s| {
         for _ in 0..readers {
@@ -138,6 +152,7 @@ fn run<T: Num>(scheme: Scheme, readers: usize, ms: u64, src: &[T]) -> (f64, f64)
         }
         s.spawn(|| {
             barrier.wait();
+            let cpu_start = thread_cpu_ns();
             let mut n = 0u64;
             while !stop.load(Relaxed) {
                 for _ in 0..16 {
@@ -162,6 +177,9 @@ fn run<T: Num>(scheme: Scheme, readers: usize, ms: u64, src: &[T]) -> (f64, f64)
                 n += 16;
             }
             rounds.fetch_add(n, Relaxed);
+            if let (Some(start), Some(end)) = (cpu_start, thread_cpu_ns()) {
+                writer_cpu_ns.store(end.saturating_sub(start), Relaxed);
+            }
         });
         barrier.wait();
         let start = Instant::now();
@@ -170,9 +188,14 @@ fn run<T: Num>(scheme: Scheme, readers: usize, ms: u64, src: &[T]) -> (f64, f64)
         start.elapsed()
     });
     let secs = elapsed.as_secs_f64();
+    let cpu = match writer_cpu_ns.load(Relaxed) {
+        u64::MAX => f64::NAN,
+        ns => ns as f64 / 1e9 / secs,
+    };
     (
         reads.load(Relaxed) as f64 / secs,
         rounds.load(Relaxed) as f64 / secs,
+        cpu,
     )
 }
 
@@ -183,39 +206,41 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn table<T: Num>(readers: usize, ms: u64, runs: usize, only: Option<&str>) {
     let src: Vec<T> = (0..LEN).map(T::at).collect();
-    let mut samples: Vec<(Vec<f64>, Vec<f64>)> = vec![(vec![], vec![]); Scheme::ALL.len()];
+    let mut samples: Vec<[Vec<f64>; 3]> = vec![[vec![], vec![], vec![]]; Scheme::ALL.len()];
     for _ in 0..runs {
         for (k, &scheme) in Scheme::ALL.iter().enumerate() {
             if only.is_some_and(|o| !scheme.name().contains(o)) {
-                samples[k].0.push(f64::NAN);
-                samples[k].1.push(f64::NAN);
+                samples[k].iter_mut().for_each(|v| v.push(f64::NAN));
                 continue;
             }
-            let (r, w) = run::<T>(scheme, readers, ms, &src);
-            samples[k].0.push(r);
-            samples[k].1.push(w);
+            let (r, w, c) = run::<T>(scheme, readers, ms, &src);
+            samples[k][0].push(r);
+            samples[k][1].push(w);
+            samples[k][2].push(c);
         }
     }
-    let med: Vec<(f64, f64)> = samples
-        .into_iter()
-        .map(|(r, w)| (median(r), median(w)))
-        .collect();
+    let med: Vec<[f64; 3]> = samples.into_iter().map(|s| s.map(median)).collect();
     let find = |s: Scheme| med[Scheme::ALL.iter().position(|&x| x == s).unwrap()];
-    let (rw_r, rw_w) = find(Scheme::RwLock);
-    let (_, arc_w) = find(Scheme::ArcSwap);
+    let [rw_r, rw_w, _] = find(Scheme::RwLock);
+    let [_, arc_w, _] = find(Scheme::ArcSwap);
     println!(
         "\n{} x {}, {readers} reader thread(s), 1 writer (clear + extend_from_slice), median of {runs} x {ms} ms",
         LEN,
         T::NAME
     );
     println!(
-        "| scheme | reads/s | writer rounds/s | rounds vs ArcSwap | rounds vs RwLock | reads vs RwLock |"
+        "| scheme | reads/s | writer rounds/s | rounds vs ArcSwap | rounds vs RwLock | reads vs RwLock | writer CPU |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for (k, &scheme) in Scheme::ALL.iter().enumerate() {
-        let (r, w) = med[k];
+        let [r, w, c] = med[k];
+        let cpu = if c.is_nan() {
+            "n/a".to_string()
+        } else {
+            format!("{:.0}%", c * 100.0)
+        };
         println!(
-            "| {} | {:.2} M | {:.3} M | {:.2}x | {:.2}x | {:.1}x |",
+            "| {} | {:.2} M | {:.3} M | {:.2}x | {:.2}x | {:.1}x | {cpu} |",
             scheme.name(),
             r / 1e6,
             w / 1e6,
