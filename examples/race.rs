@@ -47,7 +47,9 @@
 //! queued behind it.
 //!
 //! Below the table, the ratio of each FtArray row's reads/s and writes/s to each baseline's: how
-//! much faster readers are when they never take a lock, and what the writers pay for it.
+//! much faster readers are when they never take a lock, and what the writers pay for it; and,
+//! where the CPU time is known, the ratio of writes per second of the writers' own CPU time,
+//! which takes the scheduler's split out of the comparison.
 //!
 //! ```text
 //! cargo run --release --example race -- --help
@@ -538,6 +540,8 @@ struct RowResult {
     pairs_per_s: f64,
     /// The writers' share of the CPU time all of the row's threads used (`None` if unknown).
     writer_cpu_share: Option<f64>,
+    /// Writer pairs per second of CPU time the writers used (`None` if unknown).
+    pairs_per_writer_cpu_s: Option<f64>,
     snapshots: u64,
     violations: u64,
     examples: Vec<String>,
@@ -576,6 +580,9 @@ fn run_row<T: Sample, C: Contender<T>>(name: &'static str, cfg: &Config) -> RowR
         (Some(r), Some(w)) if r + w > 0 => Some(w as f64 / (r + w) as f64),
         _ => None,
     };
+    let pairs_per_writer_cpu_s = writer_cpu
+        .filter(|&ns| ns > 0)
+        .map(|ns| pairs as f64 / (ns as f64 / 1e9));
 
     let reads: u64 = readers.iter().map(|r| r.reads).sum();
     let found: u64 = readers.iter().map(|r| r.found).sum();
@@ -589,6 +596,7 @@ fn run_row<T: Sample, C: Contender<T>>(name: &'static str, cfg: &Config) -> RowR
         },
         pairs_per_s: pairs as f64 / elapsed,
         writer_cpu_share,
+        pairs_per_writer_cpu_s,
         snapshots: readers.iter().map(|r| r.snapshots).sum(),
         violations: readers.iter().map(|r| r.violations).sum(),
         examples: readers
@@ -736,6 +744,20 @@ fn print_summary(rows: &[RowResult]) {
             })
             .collect();
         println!("{:<17} writes/s vs {}", ft.name, ratios.join(", "));
+        let ratios: Vec<String> = baselines
+            .iter()
+            .filter_map(|b| {
+                let ratio = ft.pairs_per_writer_cpu_s? / b.pairs_per_writer_cpu_s?;
+                Some(format!("{ratio:.2}x {}", b.name))
+            })
+            .collect();
+        if !ratios.is_empty() {
+            println!(
+                "{:<17} writes per writer CPU-second vs {}",
+                ft.name,
+                ratios.join(", ")
+            );
+        }
     }
     let snapshots: u64 = rows.iter().map(|r| r.snapshots).sum();
     println!("(snapshots checked: {snapshots})");
