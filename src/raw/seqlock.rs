@@ -441,7 +441,7 @@ pub(crate) fn step_checked<W: Word>(
 /// Release fence before them, exactly as the stores inside `step` have. Without it a reader
 /// could pair the old length with the new cells (found by tests/threads.rs under Miri,
 /// reproduced by the loom model `clear_and_extend_on_two_threads_vs_to_vec`).
-#[inline]
+#[inline(always)]
 pub(crate) fn append_in_place<W: Word>(
     block: &Block<W>,
     len: usize,
