@@ -76,18 +76,26 @@ impl<'g, T: Element> View<'g, T> {
         self.raw.load_bytes(out);
     }
 
+    /// Writes these elements' native-order bytes to `dst`, which has exactly their size.
+    ///
+    /// # Panics
+    ///
+    /// If `dst.len() != self.len() * size_of::<T>()`.
+    pub(crate) fn copy_to_bytes(self, dst: &mut [u8]) {
+        // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and `load_bytes` writes only
+        // initialised bytes through the cast slice, so `dst` stays initialised.
+        let out: &mut [MaybeUninit<u8>] =
+            unsafe { slice::from_raw_parts_mut(dst.as_mut_ptr().cast(), dst.len()) };
+        self.load_bytes(out);
+    }
+
     /// Copies these elements into `dst`, which has exactly their number.
     ///
     /// # Panics
     ///
     /// If `dst.len() != self.len()`.
     pub(crate) fn copy_to_slice(self, dst: &mut [T]) {
-        let bytes: &mut [u8] = bytemuck::cast_slice_mut(dst);
-        // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and only initialised bytes are
-        // written through the cast slice, so `dst` stays initialised.
-        let bytes: &mut [MaybeUninit<u8>] =
-            unsafe { slice::from_raw_parts_mut(bytes.as_mut_ptr().cast(), bytes.len()) };
-        self.load_bytes(bytes);
+        self.copy_to_bytes(bytemuck::cast_slice_mut(dst));
     }
 
     /// Replaces the contents of `out` with these elements.

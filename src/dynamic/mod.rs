@@ -1247,12 +1247,7 @@ fn copy_bytes_t<T: Stored>(a: &FtArray<T>, dst: &mut [u8]) -> Result<usize, Erro
                 actual: dst.len(),
             });
         }
-        // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and `load_bytes` writes only
-        // initialised bytes, so `dst` stays initialised.
-        let out = unsafe {
-            std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<std::mem::MaybeUninit<u8>>(), n)
-        };
-        v.load_bytes(out);
+        v.copy_to_bytes(&mut dst[..n]);
         Ok(n)
     })
 }

@@ -158,29 +158,37 @@ impl<'a, W: Word> Cells<'a, W> {
             self.len * size_of::<W>(),
             "Cells::load_bytes: wrong length"
         );
-        let mut offset = self.start * size_of::<W>();
-        let mut rest = out;
-        let head = ((UNIT_BYTES - offset % UNIT_BYTES) % UNIT_BYTES).min(rest.len());
-        if head > 0 {
-            let at = offset % UNIT_BYTES;
-            let bytes = self.units[offset / UNIT_BYTES].load(Relaxed).to_ne_bytes();
-            write_bytes(&mut rest[..head], &bytes[at..at + head]);
-            offset += head;
-            rest = &mut rest[head..];
+        let spans = self.spans();
+        let (head, rest) = out.split_at_mut(spans.head);
+        let (body, tail) = rest.split_at_mut(spans.whole * UNIT_BYTES);
+        if !head.is_empty() {
+            let bytes = self.units[spans.head_unit].load(Relaxed).to_ne_bytes();
+            write_bytes(head, &bytes[spans.head_at..spans.head_at + head.len()]);
         }
-        let whole = rest.len() / UNIT_BYTES;
-        let first = offset / UNIT_BYTES;
-        let (body, tail) = rest.split_at_mut(whole * UNIT_BYTES);
-        for (unit, chunk) in self.units[first..first + whole]
+        for (unit, chunk) in self.units[spans.body()]
             .iter()
             .zip(body.chunks_exact_mut(UNIT_BYTES))
         {
             write_bytes(chunk, &unit.load(Relaxed).to_ne_bytes());
         }
         if !tail.is_empty() {
-            let bytes = self.units[first + whole].load(Relaxed).to_ne_bytes();
-            let n = tail.len();
-            write_bytes(tail, &bytes[..n]);
+            let bytes = self.units[spans.body().end].load(Relaxed).to_ne_bytes();
+            write_bytes(tail, &bytes[..tail.len()]);
+        }
+    }
+
+    /// How these words' bytes fall on the units.
+    #[inline(always)]
+    fn spans(self) -> Spans {
+        let offset = self.start * size_of::<W>();
+        let n = self.len * size_of::<W>();
+        let head = ((UNIT_BYTES - offset % UNIT_BYTES) % UNIT_BYTES).min(n);
+        Spans {
+            head_unit: offset / UNIT_BYTES,
+            head_at: offset % UNIT_BYTES,
+            head,
+            first: (offset + head) / UNIT_BYTES,
+            whole: (n - head) / UNIT_BYTES,
         }
     }
 
@@ -222,23 +230,13 @@ impl<'a, W: Word> Cells<'a, W> {
             self.len * size_of::<W>(),
             "Cells::store_bytes: wrong length"
         );
-        let mut offset = self.start * size_of::<W>();
-        let mut rest = bytes;
-        let head = ((UNIT_BYTES - offset % UNIT_BYTES) % UNIT_BYTES).min(rest.len());
-        if head > 0 {
-            store_part(
-                &self.units[offset / UNIT_BYTES],
-                offset % UNIT_BYTES,
-                &rest[..head],
-                sharing,
-            );
-            offset += head;
-            rest = &rest[head..];
+        let spans = self.spans();
+        let (head, rest) = bytes.split_at(spans.head);
+        let (body, tail) = rest.split_at(spans.whole * UNIT_BYTES);
+        if !head.is_empty() {
+            store_part(&self.units[spans.head_unit], spans.head_at, head, sharing);
         }
-        let whole = rest.len() / UNIT_BYTES;
-        let first = offset / UNIT_BYTES;
-        let (body, tail) = rest.split_at(whole * UNIT_BYTES);
-        for (unit, chunk) in self.units[first..first + whole]
+        for (unit, chunk) in self.units[spans.body()]
             .iter()
             .zip(body.chunks_exact(UNIT_BYTES))
         {
@@ -248,7 +246,7 @@ impl<'a, W: Word> Cells<'a, W> {
             );
         }
         if !tail.is_empty() {
-            store_part(&self.units[first + whole], 0, tail, sharing);
+            store_part(&self.units[spans.body().end], 0, tail, sharing);
         }
     }
 
@@ -271,6 +269,25 @@ impl<'a, W: Word> Cells<'a, W> {
         for i in body_end..end {
             self.store(i - start, value, sharing);
         }
+    }
+}
+
+/// How a run of bytes falls on the units: `head` bytes from byte `head_at` of unit
+/// `head_unit` (a partial unit, or none), then `whole` whole units from unit `first`, then the
+/// rest (a partial unit starting at byte 0 of the unit after them).
+struct Spans {
+    head_unit: usize,
+    head_at: usize,
+    head: usize,
+    first: usize,
+    whole: usize,
+}
+
+impl Spans {
+    /// The whole units.
+    #[inline(always)]
+    fn body(&self) -> Range<usize> {
+        self.first..self.first + self.whole
     }
 }
 
