@@ -16,6 +16,7 @@
 //! compare-and-swap loop while the storage is exported (an export's holder may be writing a
 //! neighbouring element through its pointer, and that write must not be lost).
 
+use super::wide;
 use crate::element::Word;
 use crate::sync::AtomicU64;
 use crate::sync::Ordering::Relaxed;
@@ -236,15 +237,7 @@ impl<'a, W: Word> Cells<'a, W> {
         if !head.is_empty() {
             store_part(&self.units[spans.head_unit], spans.head_at, head, sharing);
         }
-        for (unit, chunk) in self.units[spans.body()]
-            .iter()
-            .zip(body.chunks_exact(UNIT_BYTES))
-        {
-            unit.store(
-                u64::from_ne_bytes(chunk.try_into().expect("8 bytes")),
-                Relaxed,
-            );
-        }
+        wide::store_units(&self.units[spans.body()], body);
         if !tail.is_empty() {
             store_part(&self.units[spans.body().end], 0, tail, sharing);
         }

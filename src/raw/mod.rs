@@ -8,6 +8,8 @@
 //! | file | owns |
 //! |---|---|
 //! | `block.rs` | one allocation (header + cells), building, copying and freeing it; the growth policy |
+//! | `cells.rs` | [`Cells`](cells::Cells): words packed into 64-bit atomic units, their loads and (partial, bulk) stores |
+//! | `wide.rs` | bulk whole-unit stores, two units per instruction where the CPU makes that atomic |
 //! | `seqlock.rs` | the read protocol and the write step, the append fence, publication: every ordering that pairs a reader with a writer |
 //! | `writer.rs` | [`RawWriter`]: the locked writer; every change to an array goes through it |
 //! | `mod.rs` | [`RawArray`]: the fields, construction, the export count, drop |
@@ -15,6 +17,7 @@
 mod block;
 mod cells;
 mod seqlock;
+mod wide;
 mod writer;
 
 pub(crate) use seqlock::{RawView, backoff};
