@@ -25,9 +25,9 @@ use std::ops::{Bound, Range, RangeBounds};
 ///   existed between the call and its return, and retries if a writer changed the array under it.
 /// * **Writes** ([`push`](Self::push), [`set`](Self::set), [`insert`](Self::insert), …) take a
 ///   per-array lock, so they happen one at a time. Each takes effect at one instant: small edits
-///   (set, push, pop, truncate, and any edit that stores at most 4 KiB within the capacity,
-///   such as an `insert` near the end or an `update` of a small array) in place inside one short
-///   step, and larger edits that rewrite visible elements (insert, remove, reverse, sort, …) by
+///   (set, push, pop, truncate, and any edit that stores at most 8 KiB + 64 bytes within the
+///   capacity, such as an `insert` into an array of up to 8 KiB or an `update` of one) in place
+///   inside one short step, and larger edits that rewrite visible elements (insert, remove, reverse, sort, …) by
 ///   building a new buffer and publishing it with one pointer swap, so readers never wait for
 ///   work that grows with the array.
 /// * **Memory** a reader may still be using is never freed under it: replaced buffers go to
@@ -1009,10 +1009,10 @@ impl<T: Element> FtArray<T> {
     /// any lengths). Readers see the old or the new contents, never a mix.
     ///
     /// Done in place (and so allowed while exported): an equal-length replacement of at most
-    /// 4 KiB (of any length while exported), removing a tail (`a[i:] = []`, a truncate), and
+    /// 8 KiB + 64 bytes (of any length while exported), removing a tail (`a[i:] = []`, a truncate), and
     /// appending within the capacity (`a[len:] = …`, an extend). Also in place, when the storage
     /// is not exported: a change of length within the capacity whose new elements plus the tail
-    /// it shifts are at most 4 KiB. Everything else builds a new buffer.
+    /// it shifts are at most 8 KiB + 64 bytes. Everything else builds a new buffer.
     ///
     /// # Errors
     ///
@@ -1290,8 +1290,8 @@ impl<T: Element> FtArray<T> {
         })
     }
 
-    /// A length-preserving edit: in place when at most 4 KiB or while exported, otherwise a new
-    /// block.
+    /// A length-preserving edit: in place when at most 8 KiB + 64 bytes or while exported,
+    /// otherwise a new block.
     fn rewrite(&self, edit: impl FnOnce(&mut Vec<T>)) -> Result<(), Error> {
         let mut w = self.write();
         let mut values = w.snapshot()?;

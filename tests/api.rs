@@ -2415,12 +2415,16 @@ fn storage<T: Element>(a: &FtArray<T>) -> *const T {
     a.export().as_ptr()
 }
 
+/// The most bytes one in-place step stores (8 KiB of tail plus 64 bytes of new elements).
+const STEP_BOUND: usize = 8192 + 64;
+
 /// A short insert, remove, splice or whole-contents rewrite within the capacity is one bounded
-/// step on the same storage (at most 4 KiB stored); past that bound it builds a new block, as
-/// before. Both give the same contents as a `Vec`.
+/// step on the same storage (at most 8 KiB + 64 bytes stored); past that bound it builds a new
+/// block, as before. Both give the same contents as a `Vec`.
 fn short_shifts_stay_in_place_for<T: Element + PartialEq + Debug + From<u8>>() {
     let size = size_of::<T>();
-    let small = 4096 / size - 8; // the insert shifts small - 0 elements: under the bound
+    // An 8 KiB array: inserting one element in front stores 8 KiB + one element, in the bound.
+    let small = 8192 / size;
     let a = FtArray::<T>::with_capacity(small + 8);
     let mut model: Vec<T> = (0..small).map(|i| T::from(i as u8)).collect();
     a.extend_from_slice(&model);
@@ -2446,8 +2450,8 @@ fn short_shifts_stay_in_place_for<T: Element + PartialEq + Debug + From<u8>>() {
     assert_eq!(storage(&a), p, "a short shift moved the storage");
     assert_eq!(a.capacity(), small + 8);
 
-    // Over the bound: the tail to shift is more than 4 KiB, so a new block is published.
-    let big = 4096 / size + 16;
+    // Over the bound: the tail to shift is more than the bound, so a new block is published.
+    let big = STEP_BOUND / size + 1;
     let b = FtArray::<T>::with_capacity(big + 8);
     let mut model: Vec<T> = (0..big).map(|i| T::from(i as u8)).collect();
     b.extend_from_slice(&model);
@@ -2455,7 +2459,7 @@ fn short_shifts_stay_in_place_for<T: Element + PartialEq + Debug + From<u8>>() {
     b.insert(0, T::from(9)).unwrap();
     model.insert(0, T::from(9));
     assert_eq!(b.to_vec(), model);
-    assert_ne!(storage(&b), p, "a 4 KiB+ shift was done in place");
+    assert_ne!(storage(&b), p, "a shift over the bound was done in place");
 }
 
 #[test]

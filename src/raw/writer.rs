@@ -28,14 +28,20 @@ use std::ptr::{self, NonNull};
 /// The most bytes one in-place step may store: a splice, insert or remove whose stores (the new
 /// words plus the tail it shifts) fit, and a whole-contents rewrite of at most this many bytes
 /// within the capacity, is done inside one version step instead of by building a new block.
-/// This bounds how long a reader can be held up by a step (one 4 KiB copy, well under a
-/// microsecond) whatever the array's length, and spares small rewrites an allocation, a copy
-/// into cold memory and a retirement.
-pub(crate) const IN_PLACE_BYTES: usize = 4096;
+/// This bounds how long a reader can be held up by a step whatever the array's length, and
+/// spares small rewrites an allocation, a copy into cold memory and a retirement.
+///
+/// 8 KiB of tail plus one cache line of new words: an `insert` of up to 64 bytes in front of an
+/// 8 KiB array is still a step (a bound of exactly 8 KiB would make every insert into a
+/// power-of-two-sized array of 8 KiB publish). With the 16-byte stores of `wide.rs` such a
+/// step stores for about 90 ns on this project's machine, what a 4 KiB step took with one
+/// store per unit; where those stores are not available it takes about twice that.
+pub(crate) const IN_PLACE_BYTES: usize = 8192 + 64;
 
-/// The most words a strided store changes in place (each may be a read-modify-write of its
-/// unit): the same bound, counted in units.
-pub(crate) const IN_PLACE_STRIDED: usize = IN_PLACE_BYTES / UNIT_BYTES;
+/// The most words a strided store changes in place: 512, one per unit of 4 KiB. Each may be a
+/// read-modify-write of its unit and none can use the wide stores, so this step costs about
+/// what a step of [`IN_PLACE_BYTES`] does.
+pub(crate) const IN_PLACE_STRIDED: usize = 4096 / UNIT_BYTES;
 
 /// The writer lock of one array, held until drop.
 pub(crate) struct RawWriter<'a, W: Word> {
