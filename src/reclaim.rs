@@ -15,14 +15,23 @@
 //! Helping must never turn into waiting for readers, so it is bounded three ways:
 //!
 //! * **In proportion to the write.** A writer that retired less than `FLUSH_BYTES` (64 KiB)
-//!   flushes once and never yields: it pays about a microsecond beyond its own cost. A writer
-//!   that retired more spends at most one more round per 64 KiB it retired (it just copied
-//!   that much), up to [`HELP_ROUNDS`]; rounds yield, and from [`STOP_AFTER`] on sleep 50 µs.
+//!   flushes once and never gives the CPU away: it pays about a microsecond beyond its own
+//!   cost. A writer that retired more yields once per 64 KiB it retired (up to
+//!   [`YIELD_ROUNDS`]) and then sleeps, 50 µs at first and twice as long each round, for at
+//!   most 1 ns per byte it retired ([`SLEEP_NS_PER_BYTE`]: 4 ms after retiring 4 MiB, about
+//!   what copying them cost), flushing after each pause.
+//!
+//!   Yielding is not enough on its own: it only helps a reader that waits for the helper's
+//!   CPU. One preempted while pinned may wait in the other CPU's queue behind a reader that
+//!   spins through its whole time slice, a few milliseconds on a busy machine; only sleeping
+//!   that long lets it run. Sleeps that stopped after 50 µs let a writer refilling a 4 MB
+//!   array run up 30-57 MiB of retired buffers in one run out of six on this project's
+//!   2-core machine (`tests/memory.rs`).
 //! * **Not when it cannot free anything.** A pinned thread does not help (its own guard holds
-//!   the epoch back). A sleeping round that freed nothing ends the help: by then a reader that
-//!   was merely preempted has had the CPU. A help that freed nothing at all stalls helping for
-//!   small writes until something has been freed again, by anyone: a reader that stays pinned
-//!   for good (an idle `Reader`) then costs small writes three relaxed loads each.
+//!   the epoch back). A help that freed nothing at all marks helping as stalled until something
+//!   has been freed again, by anyone: meanwhile small writes skip helping (a reader that stays
+//!   pinned for good, an idle `Reader`, then costs them three relaxed loads each) and large
+//!   ones sleep once, 50 µs, instead of their whole allowance.
 //! * **One helper at a time.** Another thread that is already helping makes the rest skip.
 
 // Under loom the help policy is not run (it sleeps and pins the real collector), so its items
@@ -42,12 +51,28 @@ pub(crate) const FLUSH_BYTES: usize = if cfg!(loom) { 64 } else { 64 * 1024 };
 /// Retired-but-unfreed bytes above which a writer that retires more memory helps reclaim.
 pub(crate) const SOFT_LIMIT: usize = 8 << 20;
 
-/// The most flush rounds a writer that retired a large block spends helping.
-const HELP_ROUNDS: u32 = 16;
+/// The most rounds that yield, one per `FLUSH_BYTES` retired.
+const YIELD_ROUNDS: u32 = 7;
 
-/// The first round that sleeps instead of yielding; a round from here on that frees nothing
-/// ends the help.
-const STOP_AFTER: u32 = HELP_ROUNDS / 2;
+/// The first sleep of a help, in microseconds; each later one is twice as long.
+const FIRST_SLEEP_US: u64 = 50;
+
+/// How long in all a writer may sleep while helping, per byte it retired.
+const SLEEP_NS_PER_BYTE: u64 = 1;
+
+/// The most any help sleeps in all, in microseconds, however much was retired.
+const MAX_SLEEP_US: u64 = 20_000;
+
+/// How one round of help gives other threads the CPU before it flushes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pause {
+    /// Not at all (the first round).
+    None,
+    /// `yield_now`: lets a thread waiting for this CPU run.
+    Yield,
+    /// Sleeps this many microseconds: lets threads waiting for any CPU run.
+    Sleep(u64),
+}
 
 /// The retirement accounting of the process. Plain statistics (std's atomics even under loom):
 /// nothing synchronises through them, so every access is Relaxed except the `helping` flag,
@@ -107,14 +132,15 @@ impl Reclaim {
     }
 
     /// The back-pressure policy (see the module docs). `retired_now` is what the calling
-    /// writer has just retired, `pinned` whether the calling thread is pinned, and `round(r)`
-    /// runs round `r`: for `r > 0` it first gives the CPU away, then it flushes.
+    /// writer has just retired, `pinned` whether the calling thread is pinned, `large` the size
+    /// that makes a write large (`FLUSH_BYTES`), and `round(r, pause)` runs round `r`: it
+    /// pauses as told, then flushes.
     pub(crate) fn help_with(
         &self,
         retired_now: usize,
         pinned: bool,
         large: usize,
-        mut round: impl FnMut(u32),
+        mut round: impl FnMut(u32, Pause),
     ) -> Helped {
         if self.pending() <= SOFT_LIMIT {
             return Helped::NotNeeded;
@@ -122,37 +148,51 @@ impl Reclaim {
         if pinned {
             return Helped::SkippedPinned;
         }
-        // Rounds after the first flush, in proportion to what this writer retired (and so to
-        // the work it just did copying it): none for a small block.
-        let extra = u32::try_from(retired_now / large)
-            .unwrap_or(u32::MAX)
-            .min(HELP_ROUNDS - 1);
         let freed = self.freed.load(Relaxed);
-        if extra == 0 && self.stalled_at.load(Relaxed) == freed {
+        let stalled = self.stalled_at.load(Relaxed) == freed;
+        let is_large = retired_now >= large;
+        if !is_large && stalled {
             return Helped::SkippedStalled;
         }
         // Acquire/Release: one helper's rounds happen before the next helper's.
         if self.helping.swap(true, Acquire) {
             return Helped::SkippedBusy;
         }
-        let mut result = Helped::GaveUp(extra + 1);
-        for r in 0..=extra {
-            let before = self.freed.load(Relaxed);
-            round(r);
+        // The pauses this write pays for: none for a small one; for a large one a yield per
+        // `large` bytes, then sleeps up to its allowance (one sleep while stalled).
+        let yields = u32::try_from(retired_now / large)
+            .unwrap_or(u32::MAX)
+            .min(YIELD_ROUNDS);
+        let allowance_us = match (is_large, stalled) {
+            (false, _) => 0,
+            (true, true) => FIRST_SLEEP_US,
+            (true, false) => (retired_now as u64)
+                .saturating_mul(SLEEP_NS_PER_BYTE)
+                .div_ceil(1000)
+                .clamp(FIRST_SLEEP_US, MAX_SLEEP_US),
+        };
+        let (mut slept_us, mut next_us) = (0, FIRST_SLEEP_US);
+        let mut r = 0;
+        let result = loop {
+            let pause = if r == 0 {
+                Pause::None
+            } else if r <= yields {
+                Pause::Yield
+            } else if slept_us + next_us <= allowance_us {
+                slept_us += next_us;
+                next_us *= 2;
+                Pause::Sleep(next_us / 2)
+            } else {
+                break Helped::GaveUp(r);
+            };
+            round(r, pause);
+            r += 1;
             if self.pending() <= SOFT_LIMIT {
-                result = Helped::Done(r + 1);
-                break;
+                break Helped::Done(r);
             }
-            // A round that freed nothing ends the help once the helper has given the CPU away
-            // long enough for a preempted reader to run (the rounds from STOP_AFTER on sleep);
-            // before that, a reader that was merely preempted is the likely cause.
-            if self.freed.load(Relaxed) == before && r >= STOP_AFTER {
-                result = Helped::GaveUp(r + 1);
-                break;
-            }
-        }
+        };
         if self.freed.load(Relaxed) == freed {
-            // Nothing at all was freed: small writes skip helping until something is.
+            // Nothing at all was freed: helping is stalled until something is.
             self.stalled_at.store(freed, Relaxed);
         }
         self.helping.store(false, Release);
@@ -216,12 +256,11 @@ pub(crate) fn help(retired_now: usize) {
         retired_now,
         crossbeam_epoch::is_pinned(),
         FLUSH_BYTES,
-        |r| {
-            if r > 0 && r < STOP_AFTER {
-                std::thread::yield_now();
-            } else if r > 0 {
-                // A preempted reader may need a real time slice, not just a yield.
-                std::thread::sleep(std::time::Duration::from_micros(50));
+        |_, pause| {
+            match pause {
+                Pause::None => {}
+                Pause::Yield => std::thread::yield_now(),
+                Pause::Sleep(us) => std::thread::sleep(std::time::Duration::from_micros(us)),
             }
             // Each flush may advance the epoch by one and frees the bags that have expired.
             crossbeam_epoch::pin().flush();
@@ -249,7 +288,7 @@ mod tests {
         let r = Reclaim::new();
         r.retired(SOFT_LIMIT);
         assert_eq!(
-            r.help_with(LARGE, false, LARGE, |_| panic!("helped")),
+            r.help_with(LARGE, false, LARGE, |_, _| panic!("helped")),
             Helped::NotNeeded
         );
     }
@@ -258,7 +297,7 @@ mod tests {
     fn a_pinned_thread_does_not_help() {
         let r = over_limit(1);
         assert_eq!(
-            r.help_with(LARGE, true, LARGE, |_| panic!("helped")),
+            r.help_with(LARGE, true, LARGE, |_, _| panic!("helped")),
             Helped::SkippedPinned
         );
     }
@@ -267,76 +306,120 @@ mod tests {
     fn help_stops_once_the_pending_bytes_are_under_the_limit() {
         let r = over_limit(300);
         let mut rounds = Vec::new();
-        let got = r.help_with(16 * LARGE, false, LARGE, |k| {
-            rounds.push(k);
+        let got = r.help_with(16 * LARGE, false, LARGE, |k, pause| {
+            rounds.push((k, pause));
             r.freed(100);
         });
         assert_eq!(got, Helped::Done(3));
-        assert_eq!(rounds, [0, 1, 2]);
+        assert_eq!(
+            rounds,
+            [(0, Pause::None), (1, Pause::Yield), (2, Pause::Yield)]
+        );
     }
 
     #[test]
-    fn a_small_write_flushes_once_and_never_yields() {
+    fn a_small_write_flushes_once_and_never_gives_the_cpu_away() {
         let r = over_limit(1000);
         let mut rounds = Vec::new();
         assert_eq!(
-            r.help_with(16, false, LARGE, |k| rounds.push(k)),
+            r.help_with(16, false, LARGE, |k, pause| rounds.push((k, pause))),
             Helped::GaveUp(1)
         );
-        assert_eq!(
-            rounds,
-            [0],
-            "only round 0, which does not give the CPU away"
-        );
+        assert_eq!(rounds, [(0, Pause::None)]);
     }
 
-    #[test]
-    fn rounds_are_in_proportion_to_the_bytes_retired() {
-        for (retired, rounds) in [(LARGE - 1, 1), (LARGE, 2), (3 * LARGE, 4), (usize::MAX, 16)] {
-            let r = over_limit(1000);
-            let mut n = 0;
-            // Each round frees a little, so only the budget ends the help.
-            r.help_with(retired, false, LARGE, |_| {
-                n += 1;
-                r.freed(1);
-            });
-            assert_eq!(n, rounds, "after retiring {retired} B");
-        }
-    }
-
-    /// The defect this policy fixes: with a reader pinned for good, every retiring write used
-    /// to spend all 16 rounds. Now a large write gives up at the first sleeping round that
-    /// frees nothing, and small writes skip helping until something is freed again.
-    #[test]
-    fn rounds_that_free_nothing_stall_helping_until_something_is_freed() {
+    /// The pauses of one help that never gets under the limit (each round frees a byte, so
+    /// helping never stalls): (yields, sleeps in µs).
+    fn pauses_after_retiring(retired: usize) -> (usize, Vec<u64>) {
         let r = over_limit(1000);
-        let mut rounds = 0;
-        assert_eq!(
-            r.help_with(16 * LARGE, false, LARGE, |_| rounds += 1),
-            Helped::GaveUp(STOP_AFTER + 1)
+        let mut pauses = Vec::new();
+        let got = r.help_with(retired, false, LARGE, |k, pause| {
+            assert_eq!(k as usize, pauses.len(), "rounds in order");
+            pauses.push(pause);
+            r.freed(1);
+        });
+        assert_eq!(got, Helped::GaveUp(pauses.len() as u32));
+        assert_eq!(pauses[0], Pause::None, "the first round flushes at once");
+        let yields = pauses.iter().filter(|p| **p == Pause::Yield).count();
+        let sleeps: Vec<u64> = pauses
+            .iter()
+            .filter_map(|p| match p {
+                Pause::Sleep(us) => Some(*us),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(1 + yields + sleeps.len(), pauses.len());
+        assert!(
+            pauses[1..1 + yields].iter().all(|p| *p == Pause::Yield),
+            "yields come before sleeps"
         );
+        (yields, sleeps)
+    }
+
+    /// A large write pays for pauses in proportion to what it retired: a yield per 64 KiB (at
+    /// most 7), then sleeps doubling from 50 µs while their sum stays within 1 ns per byte
+    /// retired (at most 20 ms).
+    #[test]
+    fn pauses_are_in_proportion_to_the_bytes_retired() {
+        assert_eq!(pauses_after_retiring(LARGE - 1), (0, vec![]));
+        // 64 KiB: 66 µs of sleep allowed.
+        assert_eq!(pauses_after_retiring(LARGE), (1, vec![50]));
+        // 4 MiB: 4,195 µs allowed; 50 + 100 + ... + 1,600 = 3,150 µs.
         assert_eq!(
-            rounds,
-            STOP_AFTER + 1,
-            "the yields, then one sleep that freed nothing"
+            pauses_after_retiring(4 << 20),
+            (7, vec![50, 100, 200, 400, 800, 1600])
         );
+        // However much: 20 ms allowed; 50 + ... + 6,400 = 12,750 µs.
+        assert_eq!(
+            pauses_after_retiring(usize::MAX),
+            (7, vec![50, 100, 200, 400, 800, 1600, 3200, 6400])
+        );
+    }
+
+    /// With a reader pinned for good, a large write sleeps through its allowance once; after
+    /// that help freed nothing, large writes sleep once (50 µs) and small writes skip helping,
+    /// until something is freed again.
+    #[test]
+    fn helps_that_free_nothing_stall_helping_until_something_is_freed() {
+        let r = over_limit(1000);
+        let mut sleeps = Vec::new();
+        // 1 MiB: 1,049 µs allowed; 50 + 100 + 200 + 400 = 750 µs.
+        let first = r.help_with(16 * LARGE, false, LARGE, |_, pause| {
+            if let Pause::Sleep(us) = pause {
+                sleeps.push(us);
+            }
+        });
+        assert_eq!(first, Helped::GaveUp(1 + 7 + 4));
+        assert_eq!(sleeps, [50, 100, 200, 400]);
         for _ in 0..100 {
             assert_eq!(
-                r.help_with(16, false, LARGE, |_| panic!("helped while stalled")),
+                r.help_with(16, false, LARGE, |_, _| panic!("helped while stalled")),
                 Helped::SkippedStalled
             );
         }
+        let mut stalled_sleeps = Vec::new();
+        let large = r.help_with(16 * LARGE, false, LARGE, |_, pause| {
+            if let Pause::Sleep(us) = pause {
+                stalled_sleeps.push(us);
+            }
+        });
+        assert_eq!(large, Helped::GaveUp(1 + 7 + 1));
+        assert_eq!(
+            stalled_sleeps,
+            [FIRST_SLEEP_US],
+            "one short sleep while stalled"
+        );
         // Something was freed elsewhere: helping is worth trying again.
         r.freed(10);
         let mut again = 0;
         assert_eq!(
-            r.help_with(16, false, LARGE, |_| again += 1),
+            r.help_with(16, false, LARGE, |_, _| again += 1),
             Helped::GaveUp(1)
         );
         assert_eq!(again, 1);
         // That flush freed nothing either: stalled again.
         assert_eq!(
-            r.help_with(16, false, LARGE, |_| panic!("helped while stalled")),
+            r.help_with(16, false, LARGE, |_, _| panic!("helped while stalled")),
             Helped::SkippedStalled
         );
     }
@@ -344,15 +427,15 @@ mod tests {
     #[test]
     fn only_one_thread_helps_at_a_time() {
         let r = over_limit(1000);
-        let nested = r.help_with(LARGE, false, LARGE, |k| {
+        let nested = r.help_with(LARGE, false, LARGE, |k, _| {
             if k == 0 {
                 assert_eq!(
-                    r.help_with(LARGE, false, LARGE, |_| panic!("two helpers")),
+                    r.help_with(LARGE, false, LARGE, |_, _| panic!("two helpers")),
                     Helped::SkippedBusy
                 );
             }
         });
-        assert_eq!(nested, Helped::GaveUp(2));
+        assert_eq!(nested, Helped::GaveUp(3));
         assert!(!r.helping.load(Relaxed), "the flag is released");
     }
 }
