@@ -243,6 +243,96 @@ impl<'a, W: Word> Cells<'a, W> {
         }
     }
 
+    /// Moves words `src .. src + n` to `dst .. dst + n` (the two may overlap, as in
+    /// `memmove`), whole units at a time where the destination covers a unit. Words outside
+    /// the destination keep their values; the source words that are not also destination keep
+    /// theirs. Writer-lock holder only, with nothing exported (the source is read with plain
+    /// loads, which is sound only while nobody else can write it).
+    ///
+    /// A destination of 64 bytes or more is moved as a few words (at most 15 bytes) at each
+    /// end, around a run of 16-byte-aligned whole units moved with [`wide::move_units`]. Both
+    /// ends are read before anything is stored, and the three parts are stored in the order
+    /// that stores over a source byte only after reading it.
+    ///
+    /// # Panics
+    ///
+    /// If either range is past the length.
+    #[inline]
+    pub(crate) fn move_words(self, dst: usize, src: usize, n: usize) {
+        assert!(
+            dst.max(src)
+                .checked_add(n)
+                .is_some_and(|end| end <= self.len),
+            "Cells::move_words: {dst}/{src} + {n} out of 0..{}",
+            self.len
+        );
+        let size = size_of::<W>();
+        if dst == src || n == 0 {
+            return;
+        }
+        if n * size < 64 || cfg!(loom) {
+            // Word by word, in the direction that reads each word before overwriting it.
+            let one = |i: usize| self.store(dst + i, self.load(src + i), Sharing::Exclusive);
+            if dst < src {
+                (0..n).for_each(one);
+            } else {
+                (0..n).rev().for_each(one);
+            }
+            return;
+        }
+        #[cfg(not(loom))]
+        {
+            let base = self.units.as_ptr().cast::<u8>();
+            // Byte offsets from `base` of the destination, and the run of whole units inside
+            // it whose address is 16-byte aligned: [a, b).
+            let (d, s) = ((self.start + dst) * size, (self.start + src) * size);
+            let a = d + (16 - (base.addr() + d) % 16) % 16;
+            let b = d + n * size - (base.addr() + d + n * size) % 16;
+            debug_assert!(a < b && (b - a) % 16 == 0 && a % size == 0 && b % size == 0);
+            let (head_words, tail_words) = ((a - d) / size, (d + n * size - b) / size);
+            // The words of the two ends (at most 15 bytes each), read before any store.
+            let zero = <W as bytemuck::Zeroable>::zeroed();
+            let (mut head, mut tail) = ([zero; 16], [zero; 16]);
+            for (k, w) in head[..head_words].iter_mut().enumerate() {
+                *w = self.load(src + k);
+            }
+            for (k, w) in tail[..tail_words].iter_mut().enumerate() {
+                *w = self.load(src + n - tail_words + k);
+            }
+            let store_head = || {
+                for (k, &w) in head[..head_words].iter().enumerate() {
+                    self.store(dst + k, w, Sharing::Exclusive);
+                }
+            };
+            let store_tail = || {
+                for (k, &w) in tail[..tail_words].iter().enumerate() {
+                    self.store(dst + n - tail_words + k, w, Sharing::Exclusive);
+                }
+            };
+            let wide_len = (b - a) / UNIT_BYTES;
+            let wide_from = s + (a - d);
+            let units = &self.units[a / UNIT_BYTES..a / UNIT_BYTES + wide_len];
+            let descending = dst > src;
+            // SAFETY: the source run `wide_from ..` of `wide_len` units' bytes lies inside
+            // words `src .. src + n` (it is the destination run shifted by `s - d`), which are
+            // initialised units below the length (asserted); the caller holds the writer lock
+            // with nothing exported, so nobody else writes them; and `descending` is true
+            // exactly when the destination lies above the source.
+            let run = || unsafe { wide::move_units(units, base.add(wide_from), descending) };
+            // Ascending, the head lies below every source byte the run reads, and the run's
+            // stores may cover the tail's source: head, run, tail. Descending, mirrored.
+            if descending {
+                store_tail();
+                run();
+                store_head();
+            } else {
+                store_head();
+                run();
+                store_tail();
+            }
+        }
+    }
+
     /// Stores `value` as every one of these words, whole units at a time. Writer-lock holder
     /// only, as [`store`](Self::store).
     #[inline]
@@ -396,6 +486,63 @@ mod tests {
                 assert_eq!(got[n], 0xEE, "{start}..{end}: wrote past the end");
             }
         }
+    }
+
+    /// `move_words` gives what `copy_within` on the bytes gives, for overlapping and disjoint
+    /// moves up and down, lengths below and above the 64-byte wide threshold, and both
+    /// alignments of the storage against 16 bytes; bytes outside the destination keep theirs.
+    fn moves_match_copy_within<W: Word>() {
+        let size = size_of::<W>();
+        let all = units(41);
+        let (sizes, offsets): (&[usize], Vec<usize>) = if cfg!(miri) {
+            (&[3, 70], vec![0, 5])
+        } else {
+            (
+                &[0, 1, 3, 8, 15, 16, 17, 40, 63, 64, 65, 100, 200],
+                (0..=17).collect(),
+            )
+        };
+        for skew in 0..2 {
+            let u = &all[skew..skew + 40];
+            let cap = 40 * W::PER_UNIT;
+            for &bytes in sizes {
+                let n = bytes / size;
+                let mut places: Vec<usize> = offsets.clone();
+                places.push(cap - n);
+                places.retain(|&p| p + n <= cap);
+                for &src in &places {
+                    for &dst in &places {
+                        let init: Vec<u8> = (0..320).map(|k| (k * 7 + 3) as u8).collect();
+                        for (unit, chunk) in u.iter().zip(init.chunks_exact(8)) {
+                            unit.store(u64::from_ne_bytes(chunk.try_into().unwrap()), Relaxed);
+                        }
+                        Cells::<W>::new(u, cap).move_words(dst, src, n);
+                        let mut want = init.clone();
+                        want.copy_within(src * size..(src + n) * size, dst * size);
+                        assert_eq!(
+                            bytes_of(u),
+                            want,
+                            "{size}-byte words {src} -> {dst}, {n} words, skew {skew}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn word_moves_match_copy_within() {
+        moves_match_copy_within::<u8>();
+        moves_match_copy_within::<u16>();
+        moves_match_copy_within::<u32>();
+        moves_match_copy_within::<u64>();
+    }
+
+    #[test]
+    #[should_panic(expected = "out of 0..8")]
+    fn a_move_past_the_length_panics() {
+        let u = units(2);
+        Cells::<u16>::new(&u, 8).move_words(5, 0, 4);
     }
 
     #[test]

@@ -21,9 +21,8 @@ use crate::reclaim::{self, FLUSH_BYTES};
 use crate::sync::{MutexGuard, count_unflushed};
 use crossbeam_epoch::{self as epoch, Guard, Shared};
 use std::cell::Cell;
-use std::mem::MaybeUninit;
 use std::ops::Range;
-use std::ptr::{self, NonNull};
+use std::ptr::NonNull;
 
 /// The most bytes one in-place step may store: a splice, insert or remove whose stores (the new
 /// words plus the tail it shifts) fit, and a whole-contents rewrite of at most this many bytes
@@ -603,10 +602,11 @@ impl<'a, W: Word> RawWriter<'a, W> {
         Ok(())
     }
 
-    /// Replaces `range` by `bytes` and shifts the tail after it, in one step: the tail is copied
-    /// out first (nobody else writes the cells: we hold the lock and there is no export), then
-    /// the new words and the tail are stored from `range.start` on, and the length becomes
-    /// `new_len`. Words past the new length keep stale values, invisible to readers.
+    /// Replaces `range` by `bytes` and shifts the tail after it, in one step: the tail is moved
+    /// within the cells to just after where the new words go (nobody else writes the cells: we
+    /// hold the lock and there is no export), then the new words are stored from `range.start`
+    /// on, and the length becomes `new_len`. Words past the new length keep stale values,
+    /// invisible to readers.
     ///
     /// The caller checked that `new_len` fits the capacity, that the storage is not exported,
     /// and that the new words and the tail are at most [`IN_PLACE_BYTES`].
@@ -616,24 +616,21 @@ impl<'a, W: Word> RawWriter<'a, W> {
             .block()
             .expect("a splice within the capacity has a block");
         let len = len_locked(block);
-        let total = bytes.len() + (len - range.end) * size_of::<W>();
+        let n = bytes.len() / size_of::<W>();
         assert!(
-            total <= IN_PLACE_BYTES,
+            bytes.len() + (len - range.end) * size_of::<W>() <= IN_PLACE_BYTES,
             "shift_in_place: over the step bound"
         );
-        let mut buf = MaybeUninit::<[u8; IN_PLACE_BYTES]>::uninit();
-        let at = buf.as_mut_ptr().cast::<u8>();
-        // SAFETY: `buf` has room for `total` bytes (asserted), `bytes` and the array's cells
-        // do not overlap a local buffer, and we hold the writer lock with no export, so nobody
-        // writes the cells `copy_out` reads. The two copies initialise `buf[..total]`.
-        let moved = unsafe {
-            ptr::copy_nonoverlapping(bytes.as_ptr(), at, bytes.len());
-            block.copy_out(range.end..len, at.add(bytes.len()));
-            std::slice::from_raw_parts(at, total)
-        };
-        let cells = block.cells().slice(range.start..new_len);
+        let cells = block.cells();
+        let new_words = cells.slice(range.start..range.start + n);
         self.step(block, || {
-            cells.store_bytes(moved, Sharing::Exclusive);
+            // The tail first: when it moves up, the new words go where it was.
+            cells.move_words(range.start + n, range.end, len - range.end);
+            if n == 1 {
+                new_words.store(0, word(bytes), Sharing::Exclusive);
+            } else {
+                new_words.store_bytes(bytes, Sharing::Exclusive);
+            }
             store_len(block, new_len);
         });
     }
