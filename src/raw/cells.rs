@@ -246,19 +246,24 @@ impl<'a, W: Word> Cells<'a, W> {
     /// Moves words `src .. src + n` to `dst .. dst + n` (the two may overlap, as in
     /// `memmove`), whole units at a time where the destination covers a unit. Words outside
     /// the destination keep their values; the source words that are not also destination keep
-    /// theirs. Writer-lock holder only, with nothing exported (the source is read with plain
-    /// loads, which is sound only while nobody else can write it).
+    /// theirs.
     ///
     /// A destination of 64 bytes or more is moved as a few words (at most 15 bytes) at each
     /// end, around a run of 16-byte-aligned whole units moved with [`wide::move_units`]. Both
     /// ends are read before anything is stored, and the three parts are stored in the order
     /// that stores over a source byte only after reading it.
     ///
+    /// # Safety
+    ///
+    /// No other thread writes these cells during the call: the caller holds the array's writer
+    /// lock and the storage is not exported (or the block is not published yet). The source is
+    /// read with plain loads, which would race with any concurrent store, atomic or not.
+    ///
     /// # Panics
     ///
     /// If either range is past the length.
     #[inline]
-    pub(crate) fn move_words(self, dst: usize, src: usize, n: usize) {
+    pub(crate) unsafe fn move_words(self, dst: usize, src: usize, n: usize) {
         assert!(
             dst.max(src)
                 .checked_add(n)
@@ -315,9 +320,9 @@ impl<'a, W: Word> Cells<'a, W> {
             let descending = dst > src;
             // SAFETY: the source run `wide_from ..` of `wide_len` units' bytes lies inside
             // words `src .. src + n` (it is the destination run shifted by `s - d`), which are
-            // initialised units below the length (asserted); the caller holds the writer lock
-            // with nothing exported, so nobody else writes them; and `descending` is true
-            // exactly when the destination lies above the source.
+            // initialised units below the length (asserted); nobody else writes them (this
+            // function's contract); and `descending` is true exactly when the destination lies
+            // above the source.
             let run = || unsafe { wide::move_units(units, base.add(wide_from), descending) };
             // Ascending, the head lies below every source byte the run reads, and the run's
             // stores may cover the tail's source: head, run, tail. Descending, mirrored.
@@ -516,7 +521,8 @@ mod tests {
                         for (unit, chunk) in u.iter().zip(init.chunks_exact(8)) {
                             unit.store(u64::from_ne_bytes(chunk.try_into().unwrap()), Relaxed);
                         }
-                        Cells::<W>::new(u, cap).move_words(dst, src, n);
+                        // SAFETY: this thread alone uses `u`.
+                        unsafe { Cells::<W>::new(u, cap).move_words(dst, src, n) };
                         let mut want = init.clone();
                         want.copy_within(src * size..(src + n) * size, dst * size);
                         assert_eq!(
@@ -542,7 +548,8 @@ mod tests {
     #[should_panic(expected = "out of 0..8")]
     fn a_move_past_the_length_panics() {
         let u = units(2);
-        Cells::<u16>::new(&u, 8).move_words(5, 0, 4);
+        // SAFETY: this thread alone uses `u`.
+        unsafe { Cells::<u16>::new(&u, 8).move_words(5, 0, 4) };
     }
 
     #[test]

@@ -625,7 +625,9 @@ impl<'a, W: Word> RawWriter<'a, W> {
         let new_words = cells.slice(range.start..range.start + n);
         self.step(block, || {
             // The tail first: when it moves up, the new words go where it was.
-            cells.move_words(range.start + n, range.end, len - range.end);
+            // SAFETY: we hold the writer lock and the storage is not exported (the caller
+            // checked), so no other thread writes these cells.
+            unsafe { cells.move_words(range.start + n, range.end, len - range.end) };
             if n == 1 {
                 new_words.store(0, word(bytes), Sharing::Exclusive);
             } else {
