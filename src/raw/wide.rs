@@ -38,9 +38,10 @@ pub(crate) fn store_units(units: &[Unit], src: &[u8]) {
     );
     #[cfg(all(target_arch = "x86_64", not(any(loom, miri, ftarray_no_asm))))]
     if units.len() >= x86::MIN_UNITS && x86::available() {
-        // SAFETY: `available` checked that this CPU makes aligned 16-byte stores atomic, and
-        // the lengths match (asserted above).
-        unsafe { x86::store_units(units, src) };
+        // SAFETY: `available` checked that this CPU makes aligned 16-byte stores atomic; `src`
+        // is as long as `units` (asserted above), and nothing writes it while it is borrowed,
+        // so it is not part of `units` either: any direction is right, ascending included.
+        unsafe { x86::move_units(units, src.as_ptr(), false) };
         return;
     }
     store_scalar(units, src);
@@ -115,7 +116,7 @@ unsafe fn move_scalar(dst: &[Unit], src: *const u8, descending: bool) {
 
 #[cfg(all(target_arch = "x86_64", not(any(loom, miri, ftarray_no_asm))))]
 mod x86 {
-    use super::{UNIT_BYTES, Unit, move_scalar, store_scalar};
+    use super::{UNIT_BYTES, Unit, move_scalar};
     use std::arch::asm;
     use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
@@ -157,78 +158,6 @@ mod x86 {
         vendor[4..8].copy_from_slice(&id.edx.to_le_bytes());
         vendor[8..].copy_from_slice(&id.ecx.to_le_bytes());
         &vendor == b"GenuineIntel" || &vendor == b"AuthenticAMD"
-    }
-
-    /// Stores `src` into `units` with aligned 16-byte stores, after one scalar store if the
-    /// units start 8 bytes past a 16-byte boundary and before one if an odd unit is left.
-    ///
-    /// # Safety
-    ///
-    /// [`available`] returned true, and `src.len() == units.len() * UNIT_BYTES`.
-    #[inline(always)]
-    pub(super) unsafe fn store_units(units: &[Unit], src: &[u8]) {
-        let (mut units, mut src) = (units, src);
-        if units.as_ptr().addr() % 16 != 0 {
-            store_scalar(&units[..1], &src[..UNIT_BYTES]);
-            (units, src) = (&units[1..], &src[UNIT_BYTES..]);
-        }
-        let pairs = units.len() / 2;
-        let (blocks, rest) = (pairs / 4, pairs % 4);
-        if pairs > 0 {
-            // SAFETY: `dst` points at `units[0]`, now 16-byte aligned (units are 8-aligned, and
-            // the scalar store above skipped one if needed), and the loops store exactly
-            // `blocks * 64 + rest * 16 = pairs * 16` bytes, inside `units` (`pairs * 2` units);
-            // they load as many bytes from `src`, which is as long as `units` (the caller's
-            // promise). Writing through a pointer from `&[Unit]` is allowed (atomics are
-            // `UnsafeCell`s). Each `vmovdqa` to a 16-aligned address is atomic (the caller
-            // checked `available`), so it acts as two Relaxed stores of its two units: readers'
-            // concurrent 64-bit loads see each unit old or new, never torn. Only the
-            // writer-lock holder stores, so no other store races with these. The block is not
-            // `nomem`: it orders with the surrounding code as the Relaxed stores it replaces.
-            unsafe {
-                asm!(
-                    "test {blocks}, {blocks}",
-                    "jz 3f",
-                    "2:",
-                    "vmovdqu {a}, xmmword ptr [{src}]",
-                    "vmovdqu {b}, xmmword ptr [{src} + 16]",
-                    "vmovdqu {c}, xmmword ptr [{src} + 32]",
-                    "vmovdqu {d}, xmmword ptr [{src} + 48]",
-                    "vmovdqa xmmword ptr [{dst}], {a}",
-                    "vmovdqa xmmword ptr [{dst} + 16], {b}",
-                    "vmovdqa xmmword ptr [{dst} + 32], {c}",
-                    "vmovdqa xmmword ptr [{dst} + 48], {d}",
-                    "add {src}, 64",
-                    "add {dst}, 64",
-                    "dec {blocks}",
-                    "jnz 2b",
-                    "3:",
-                    "test {rest}, {rest}",
-                    "jz 5f",
-                    "4:",
-                    "vmovdqu {a}, xmmword ptr [{src}]",
-                    "vmovdqa xmmword ptr [{dst}], {a}",
-                    "add {src}, 16",
-                    "add {dst}, 16",
-                    "dec {rest}",
-                    "jnz 4b",
-                    "5:",
-                    src = inout(reg) src.as_ptr() => _,
-                    dst = inout(reg) units.as_ptr().cast_mut() => _,
-                    blocks = inout(reg) blocks => _,
-                    rest = inout(reg) rest => _,
-                    a = out(xmm_reg) _,
-                    b = out(xmm_reg) _,
-                    c = out(xmm_reg) _,
-                    d = out(xmm_reg) _,
-                    options(nostack),
-                );
-            }
-        }
-        if units.len() % 2 == 1 {
-            let last = units.len() - 1;
-            store_scalar(&units[last..], &src[last * UNIT_BYTES..]);
-        }
     }
 
     /// [`super::move_units`] with aligned 16-byte stores and unaligned 16-byte loads; a unit
