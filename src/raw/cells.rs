@@ -318,12 +318,14 @@ impl<'a, W: Word> Cells<'a, W> {
             let wide_from = s + (a - d);
             let units = &self.units[a / UNIT_BYTES..a / UNIT_BYTES + wide_len];
             let descending = dst > src;
-            // SAFETY: the source run `wide_from ..` of `wide_len` units' bytes lies inside
-            // words `src .. src + n` (it is the destination run shifted by `s - d`), which are
-            // initialised units below the length (asserted); nobody else writes them (this
-            // function's contract); and `descending` is true exactly when the destination lies
-            // above the source.
-            let run = || unsafe { wide::move_units(units, base.add(wide_from), descending) };
+            let run = || {
+                // SAFETY: the source run `wide_from ..` of `wide_len` units' bytes lies inside
+                // words `src .. src + n` (it is the destination run shifted by `s - d`), which
+                // are initialised units below the length (asserted); nobody else writes them
+                // (this function's contract); and `descending` is true exactly when the
+                // destination lies above the source.
+                unsafe { wide::move_units(units, base.add(wide_from), descending) }
+            };
             // Ascending, the head lies below every source byte the run reads, and the run's
             // stores may cover the tail's source: head, run, tail. Descending, mirrored.
             if descending {

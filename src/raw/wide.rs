@@ -193,15 +193,17 @@ mod x86 {
             // address the loops load from.
             let s = unsafe { src.add(mid.start * UNIT_BYTES) };
             let bytes = pairs * 16;
-            // SAFETY: as in `store_units`: `d` is 16-aligned (the lone head unit was split
-            // off) and the loops store exactly `pairs * 16` bytes inside `dst`, each `vmovdqa`
-            // atomic, so each acts as two Relaxed unit stores. They load as many bytes from
-            // `s` with `vmovdqu` (any alignment); those bytes are readable and nobody else
-            // writes them (the caller's promise). Each iteration loads all its chunks before
-            // storing any, and the loops run in the direction the caller chose, which reads
-            // every source byte before a store overwrites it: ascending, later loads are above
-            // every earlier store (`dst` below `src`); descending, the pointers start at the
-            // end and step down, and later loads are below every earlier store.
+            // Why the loops below are sound: `d` is 16-aligned (the lone head unit was split
+            // off) and they store exactly `pairs * 16` bytes inside `dst`, each `vmovdqa`
+            // atomic (`available`), so each acts as two Relaxed unit stores. They load as many
+            // bytes from `s` with `vmovdqu` (any alignment). Each iteration loads all its
+            // chunks before storing any, and the loops run in the caller's direction, so every
+            // source byte is read before a store overwrites it (ascending: later loads lie
+            // above every earlier store; descending: the pointers start at the end and step
+            // down, and later loads lie below every earlier store).
+            //
+            // SAFETY: as just argued; the source bytes are readable and written by nobody else
+            // (the caller's promise), and the stores stay inside `dst`.
             unsafe {
                 if descending {
                     asm!(
