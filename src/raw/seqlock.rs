@@ -449,8 +449,11 @@ pub(crate) fn append_in_place<W: Word>(
     check: Option<&Stamp<'_>>,
     write: impl FnOnce(Cells<'_, W>),
 ) -> bool {
+    // Sliced before the fence, which is also a compiler barrier: after it the capacity would
+    // be loaded (and the range checked against it) again.
+    let cells = block.cells().slice(len..new_len);
     fence(Release);
-    write(block.cells().slice(len..new_len));
+    write(cells);
     step_checked(block, check, || store_len(block, new_len))
 }
 

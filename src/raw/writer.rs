@@ -425,12 +425,16 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// As [`append`](Self::append).
     #[inline]
     pub(crate) fn push(&mut self, value: W) -> Result<(), Error> {
-        let (len, cap) = self.len_cap();
-        if len < cap && !self.strict() {
-            let sharing = self.sharing();
-            let block = self.block().expect("cap > 0 implies a block");
-            self.append_cells(block, len, len + 1, |cells| cells.store(0, value, sharing));
-            return Ok(());
+        // `sharing` first: it may load the export count (`&mut self`), and then the block is
+        // loaded once for the length, the capacity and the store. Loading it twice cost a
+        // second atomic load and a bounds check the compiler could no longer drop.
+        let sharing = self.sharing();
+        if let Some(block) = self.block() {
+            let len = len_locked(block);
+            if len < block.cap() && !self.strict() {
+                self.append_cells(block, len, len + 1, |cells| cells.store(0, value, sharing));
+                return Ok(());
+            }
         }
         self.append(bytemuck::bytes_of(&value), None)
     }
