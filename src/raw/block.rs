@@ -85,6 +85,8 @@ pub(crate) struct Header {
     pub(crate) len: AtomicUsize,
     /// The number of words. Fixed when the block is allocated; always `<= isize::MAX / size`.
     cap: InitCell<usize>,
+    /// How many bytes the allocation starts before the header (0 to 48; see [`alloc_layout`]).
+    lead: InitCell<usize>,
 }
 
 /// A block as readers and writers see it: the header plus all its units.
@@ -109,9 +111,30 @@ fn layout<W: Word>(cap: usize) -> Result<(Layout, usize), Error> {
     Ok((layout.pad_to_align(), offset))
 }
 
+/// The alignment blocks are allocated with. The allocator is asked for this much and the block
+/// is placed at the first 64-byte boundary inside the allocation, rather than asking for 64.
+///
+/// With std's system allocator an alignment above 16 goes through `posix_memalign`, which in
+/// glibc costs about four times `malloc` (callgrind: ~460 instructions against ~120, measured
+/// on a push into an empty array, which allocates at every doubling). 48 spare bytes per block
+/// buy the fast path.
+const ALLOC_ALIGN: usize = 16;
+
+/// The layout to allocate for a block whose own layout is `block`: the same size plus room to
+/// reach a 64-byte boundary from any 16-byte-aligned address.
+fn alloc_layout(block: Layout) -> Result<Layout, Error> {
+    const { assert!(align_of::<Header>() > ALLOC_ALIGN && align_of::<Unit>() <= ALLOC_ALIGN) };
+    let spare = align_of::<Header>() - ALLOC_ALIGN;
+    let size = block
+        .size()
+        .checked_add(spare)
+        .ok_or(Error::CapacityOverflow)?;
+    Layout::from_size_align(size, ALLOC_ALIGN).map_err(|_| Error::CapacityOverflow)
+}
+
 /// The largest capacity whose block layout is valid, for clamping growth.
 pub(crate) fn max_capacity<W: Word>() -> usize {
-    (isize::MAX as usize - size_of::<Header>() - <Block<W> as Pointable>::ALIGN - UNIT_BYTES)
+    (isize::MAX as usize - size_of::<Header>() - 2 * <Block<W> as Pointable>::ALIGN - UNIT_BYTES)
         / size_of::<W>()
 }
 
@@ -143,7 +166,7 @@ impl<W: Word> Block<W> {
     /// The size of the allocation in bytes (what retiring this block will eventually give back).
     #[inline]
     pub(crate) fn alloc_size(&self) -> usize {
-        size_of_val(self)
+        size_of_val(self) + align_of::<Header>() - ALLOC_ALIGN
     }
 
     /// Copies the values of `cells[range]` to `dst` with plain (non-atomic) reads, as bytes in
@@ -265,12 +288,16 @@ impl<W: Word> Drop for RawBlock<W> {
         }
         #[cfg(not(loom))]
         // SAFETY: same; `cap` is the capacity the block was allocated with, so its layout is
-        // the one `layout` returned then (it succeeded then, so it succeeds now).
+        // the one `layout` returned then (it succeeded then, so it succeeds now), and the
+        // allocation is `alloc_layout` of it, starting `lead` bytes before the header
+        // (`BlockBuilder::new`).
         unsafe {
             let (layout, _) = layout::<W>((*block).cap()).unwrap_unchecked();
+            let layout = alloc_layout(layout).unwrap_unchecked();
+            let lead = (*block).header.lead.get();
             // std's atomics need no drop; this keeps the code honest if that ever changes.
             ptr::drop_in_place(block);
-            alloc::dealloc(self.ptr.as_ptr().cast::<u8>(), layout);
+            alloc::dealloc(self.ptr.as_ptr().cast::<u8>().sub(lead), layout);
         }
     }
 }
@@ -282,7 +309,11 @@ impl<W: Word> Drop for RawBlock<W> {
 /// this is a memcpy); under loom every unit must be an object loom tracks, so `new` constructs
 /// them all (zeroed) and the builder stores through them.
 pub(crate) struct BlockBuilder<W: Word> {
+    /// The start of the allocation.
     base: NonNull<u8>,
+    /// Where the header goes: the first 64-byte boundary at or after `base`, `lead` bytes on.
+    header: NonNull<Header>,
+    lead: usize,
     units: *mut Unit,
     cap: usize,
     filled: usize,
@@ -298,13 +329,19 @@ impl<W: Word> BlockBuilder<W> {
     /// [`Error::AllocFailed`] if the allocator refuses.
     pub(crate) fn new(cap: usize) -> Result<Self, Error> {
         let (layout, offset) = layout::<W>(cap)?;
+        let whole = alloc_layout(layout)?;
         // SAFETY: the layout is never zero-sized: it always holds a header.
-        let base = unsafe { alloc::alloc(layout) };
+        let base = unsafe { alloc::alloc(whole) };
         let base = NonNull::new(base).ok_or(Error::AllocFailed {
-            bytes: layout.size(),
+            bytes: whole.size(),
         })?;
-        // SAFETY: `offset` is inside the allocation (or its end, when `cap == 0`).
-        let units = unsafe { base.as_ptr().add(offset) }.cast::<Unit>();
+        // At most `align_of::<Header>() - ALLOC_ALIGN`, since `base` is ALLOC_ALIGN-aligned.
+        let lead = base.as_ptr().align_offset(align_of::<Header>());
+        debug_assert!(lead <= align_of::<Header>() - ALLOC_ALIGN);
+        // SAFETY: `lead` plus the block's layout fits in `whole` (see `alloc_layout`).
+        let header = unsafe { base.add(lead) }.cast::<Header>();
+        // SAFETY: `offset` is inside the block (or its end, when `cap == 0`).
+        let units = unsafe { header.as_ptr().cast::<u8>().add(offset) }.cast::<Unit>();
         #[cfg(loom)]
         for k in 0..units_for::<W>(cap).unwrap_or(0) {
             // SAFETY: unit `k` is inside the allocation and not yet initialised.
@@ -312,6 +349,8 @@ impl<W: Word> BlockBuilder<W> {
         }
         Ok(BlockBuilder {
             base,
+            header,
+            lead,
             units,
             cap,
             filled: 0,
@@ -439,8 +478,8 @@ impl<W: Word> BlockBuilder<W> {
         this.cells()
             .slice(this.filled..this.cap)
             .fill(<W as bytemuck::Zeroable>::zeroed(), Sharing::Exclusive);
-        let header = this.base.cast::<Header>();
-        // SAFETY: the header is at offset 0 of the allocation, which is aligned for it.
+        let header = this.header;
+        // SAFETY: `header` is inside the allocation and aligned for a header (`new`).
         unsafe {
             ptr::write(
                 header.as_ptr(),
@@ -448,6 +487,7 @@ impl<W: Word> BlockBuilder<W> {
                     version: AtomicUsize::new(0),
                     len: AtomicUsize::new(this.filled),
                     cap: InitCell::new(this.cap),
+                    lead: InitCell::new(this.lead),
                 },
             )
         };
@@ -470,7 +510,7 @@ impl<W: Word> Drop for BlockBuilder<W> {
                 units_for::<W>(self.cap).unwrap_or(0),
             ));
             let (layout, _) = layout::<W>(self.cap).unwrap_unchecked();
-            alloc::dealloc(self.base.as_ptr(), layout);
+            alloc::dealloc(self.base.as_ptr(), alloc_layout(layout).unwrap_unchecked());
         }
     }
 }
@@ -523,7 +563,8 @@ mod tests {
     #[test]
     fn the_header_is_one_cache_line_and_the_units_start_after_it() {
         fn check<W: Word>() {
-            for cap in [1, 7, 64, 1000] {
+            // Many sizes, so the allocator hands out addresses at every offset from a line.
+            for cap in (1..=64).chain([100, 1000, 5000]) {
                 let b = Owned::<Block<W>>::init(build::<W>(cap, &mut |_| {}).unwrap());
                 let start = std::ptr::from_ref(&*b).cast::<u8>() as usize;
                 let first = b.units.as_ptr() as usize;
@@ -554,7 +595,10 @@ mod tests {
         assert_eq!(block.version().load(Relaxed), 0);
         let cells: Vec<u32> = block.cells().iter().collect();
         assert_eq!(cells, [1, 2, 3, 0, 0]);
-        assert_eq!(block.alloc_size(), layout::<u32>(5).unwrap().0.size());
+        assert_eq!(
+            block.alloc_size(),
+            alloc_layout(layout::<u32>(5).unwrap().0).unwrap().size()
+        );
     }
 
     #[test]
