@@ -248,10 +248,11 @@ impl<'a, W: Word> Cells<'a, W> {
     /// the destination keep their values; the source words that are not also destination keep
     /// theirs.
     ///
-    /// A destination of 64 bytes or more is moved as a few words (at most 15 bytes) at each
-    /// end, around a run of 16-byte-aligned whole units moved with [`wide::move_units`]. Both
-    /// ends are read before anything is stored, and the three parts are stored in the order
-    /// that stores over a source byte only after reading it.
+    /// A destination of 64 bytes or more is moved as a run of 16-byte-aligned whole units
+    /// ([`wide::move_units`]) between two ends of at most 15 bytes, each stored as at most two
+    /// unit read-modify-writes whose new bytes are gathered from their source units (see
+    /// `end_units`). Both ends are read before anything is stored, and the three parts are
+    /// stored in the order that stores over a source byte only after reading it.
     ///
     /// # Safety
     ///
@@ -294,26 +295,18 @@ impl<'a, W: Word> Cells<'a, W> {
             let a = d + (16 - (base.addr() + d) % 16) % 16;
             let b = d + n * size - (base.addr() + d + n * size) % 16;
             debug_assert!(a < b && (b - a) % 16 == 0 && a % size == 0 && b % size == 0);
-            let (head_words, tail_words) = ((a - d) / size, (d + n * size - b) / size);
-            // The words of the two ends (at most 15 bytes each), read before any store.
-            let zero = <W as bytemuck::Zeroable>::zeroed();
-            let (mut head, mut tail) = ([zero; 16], [zero; 16]);
-            for (k, w) in head[..head_words].iter_mut().enumerate() {
-                *w = self.load(src + k);
-            }
-            for (k, w) in tail[..tail_words].iter_mut().enumerate() {
-                *w = self.load(src + n - tail_words + k);
-            }
-            let store_head = || {
-                for (k, &w) in head[..head_words].iter().enumerate() {
-                    self.store(dst + k, w, Sharing::Exclusive);
+            // The units of the two ends (at most 15 bytes each, so at most two units each),
+            // gathered from their source units before anything is stored.
+            let delta = s.wrapping_sub(d);
+            let head = end_units(self.units, d, a, delta);
+            let tail = end_units(self.units, b, d + n * size, delta);
+            let store = |end: [Option<EndUnit>; 2]| {
+                for e in end.into_iter().flatten() {
+                    e.store(self.units);
                 }
             };
-            let store_tail = || {
-                for (k, &w) in tail[..tail_words].iter().enumerate() {
-                    self.store(dst + n - tail_words + k, w, Sharing::Exclusive);
-                }
-            };
+            let store_head = || store(head);
+            let store_tail = || store(tail);
             let wide_len = (b - a) / UNIT_BYTES;
             let wide_from = s + (a - d);
             let units = &self.units[a / UNIT_BYTES..a / UNIT_BYTES + wide_len];
@@ -413,6 +406,74 @@ fn store_part(unit: &Unit, at: usize, src: &[u8], sharing: Sharing) {
         bytes[at..at + src.len()].copy_from_slice(src);
         u64::from_ne_bytes(bytes)
     });
+}
+
+/// One unit at an end of a move: the bytes `mask` of unit `unit` get `bits`, the others keep
+/// theirs. Both are in little-endian order (byte `k` of the unit's memory is bits `8k..8k+8`),
+/// whatever the target's byte order.
+#[cfg_attr(loom, allow(dead_code))]
+#[derive(Clone, Copy)]
+struct EndUnit {
+    unit: usize,
+    mask: u64,
+    bits: u64,
+}
+
+impl EndUnit {
+    /// Stores the new bytes, keeping the unit's others (writer-lock holder, no export).
+    #[cfg_attr(loom, allow(dead_code))]
+    #[inline(always)]
+    fn store(self, units: &[Unit]) {
+        let unit = &units[self.unit];
+        let old = u64::from_le_bytes(unit.load(Relaxed).to_ne_bytes());
+        let new = (old & !self.mask) | (self.bits & self.mask);
+        unit.store(u64::from_ne_bytes(new.to_le_bytes()), Relaxed);
+    }
+}
+
+/// The units covering bytes `lo..hi` of `units` (fewer than 16 bytes, so at most two units),
+/// each with the bytes that a move shifting everything by `delta` (source offset minus
+/// destination offset, wrapping) brings into them, loaded now from the one or two source
+/// units that hold them.
+///
+/// A move's ends are done this way, a unit at a time, instead of a word at a time: for `u8`
+/// up to 15 read-modify-writes per end become at most two.
+#[cfg_attr(loom, allow(dead_code))]
+#[inline(always)]
+fn end_units(units: &[Unit], lo: usize, hi: usize, delta: usize) -> [Option<EndUnit>; 2] {
+    debug_assert!(hi - lo < 16);
+    let le = |k: usize| u128::from(u64::from_le_bytes(units[k].load(Relaxed).to_ne_bytes()));
+    let one = |first: usize, last: usize| {
+        // This unit's destination bytes, `first..last`, come from `first + delta ..`, which
+        // lie in one or two source units.
+        let unit = first / UNIT_BYTES;
+        let (src_first, src_last) = (first.wrapping_add(delta), last.wrapping_add(delta));
+        let (su0, su1) = (src_first / UNIT_BYTES, (src_last - 1) / UNIT_BYTES);
+        let v = le(su0) | if su1 != su0 { le(su1) << 64 } else { 0 };
+        // Byte `p` of the unit comes from byte `p + shift` of `v` (`shift` is within -7..=7:
+        // `v` starts at most 7 bytes before the source of byte `first`).
+        let shift = (unit * UNIT_BYTES)
+            .wrapping_add(delta)
+            .wrapping_sub(su0 * UNIT_BYTES) as isize;
+        let bits = if shift >= 0 {
+            (v >> (8 * shift)) as u64
+        } else {
+            (v << (8 * -shift)) as u64
+        };
+        let width = 8 * (last - first);
+        let mask = (((1u128 << width) - 1) << (8 * (first - unit * UNIT_BYTES))) as u64;
+        EndUnit { unit, mask, bits }
+    };
+    let mut out = [None, None];
+    let mut at = lo;
+    for slot in &mut out {
+        if at < hi {
+            let last = hi.min((at / UNIT_BYTES + 1) * UNIT_BYTES);
+            *slot = Some(one(at, last));
+            at = last;
+        }
+    }
+    out
 }
 
 #[cfg(all(test, not(loom)))]
