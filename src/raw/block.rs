@@ -6,11 +6,14 @@
 //! size. Locks, versions and epochs are the business of the files beside it.
 //!
 //! ```text
-//!  +----------------+----------------+------------+---------+--------+-----+----------+
-//!  | version: usize | len: usize     | cap: usize | padding | unit 0 | ... | unit n-1 |
-//!  +----------------+----------------+------------+---------+--------+-----+----------+
-//!   Header (repr C, align 64: one cache line)               [AtomicU64; n], n = ⌈cap / PER_UNIT⌉
+//!           +---------+-----+------------+-------------+---------+--------+-----+----------+
+//!  (lead)   | version | len | cap: usize | lead: usize | padding | unit 0 | ... | unit n-1 |
+//!           +---------+-----+------------+-------------+---------+--------+-----+----------+
+//!  0-48 B    Header (repr C, align 64: one cache line)            [AtomicU64; n], n = ⌈cap / PER_UNIT⌉
 //! ```
+//!
+//! The allocation is 16-byte aligned and starts `lead` bytes before the header, which sits on
+//! the first 64-byte boundary inside it (see `ALLOC_ALIGN`).
 //!
 //! The units hold the `cap` words packed in memory order (see `cells.rs`); the slots of the last
 //! unit past `cap` are padding. Every byte of a published block's units is initialised (words
