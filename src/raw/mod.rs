@@ -223,9 +223,27 @@ mod tests {
         }
     }
 
+    /// Runs the test `name` of this binary again in a child process with the environment
+    /// variable `child` set, and asserts that the child was killed by `SIGABRT` (an abort ends
+    /// the process, so it cannot be observed in this one).
+    fn assert_child_aborts(name: &str, child: &str) {
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--test-threads=1"])
+            .env(child, "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!status.success(), "the child exited normally: no abort");
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(status.signal(), Some(6), "SIGABRT, got {status:?}");
+        }
+    }
+
     /// Past `isize::MAX` live exports, exporting aborts the process instead of letting the
-    /// count wrap. Checked in a child process (this same test binary, re-run on this test with
-    /// an environment variable set), since an abort ends the process.
+    /// count wrap.
     #[test]
     #[cfg_attr(miri, ignore = "spawns a process")]
     fn export_count_overflow_aborts_the_process() {
@@ -237,22 +255,57 @@ mod tests {
             // Not reached when the overflow aborts.
             std::process::exit(0);
         }
-        let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "raw::tests::export_count_overflow_aborts_the_process",
-                "--test-threads=1",
-            ])
-            .env(CHILD, "1")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(!status.success(), "the child exited normally: no abort");
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::ExitStatusExt;
-            assert_eq!(status.signal(), Some(6), "SIGABRT, got {status:?}");
+        assert_child_aborts(
+            "raw::tests::export_count_overflow_aborts_the_process",
+            CHILD,
+        );
+    }
+
+    /// A panic inside a version step aborts the process: unwinding would release the lock with
+    /// the version odd, and every later step would then run under an even one.
+    #[test]
+    #[cfg_attr(miri, ignore = "spawns a process")]
+    fn a_panic_inside_a_step_aborts_the_process() {
+        const CHILD: &str = "FTARRAY_STEP_PANIC_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            let a = RawArray::<u32>::try_from_bytes(&[0; 16]).unwrap();
+            let _writer = a.lock();
+            // SAFETY: the lock is held for as long as `block` is used.
+            let block = unsafe { a.block_locked() }.unwrap();
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                seqlock::step(block, || panic!("inside a step"));
+            }));
+            // Not reached when the panic aborts.
+            std::process::exit(0);
         }
+        assert_child_aborts(
+            "raw::tests::a_panic_inside_a_step_aborts_the_process",
+            CHILD,
+        );
+    }
+
+    /// The same for a checked step (a cross-array edit's publication).
+    #[test]
+    #[cfg_attr(miri, ignore = "spawns a process")]
+    fn a_panic_inside_a_checked_step_aborts_the_process() {
+        const CHILD: &str = "FTARRAY_CHECKED_STEP_PANIC_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            let a = RawArray::<u32>::try_from_bytes(&[0; 16]).unwrap();
+            let _writer = a.lock();
+            // SAFETY: the lock is held for as long as `block` is used.
+            let block = unsafe { a.block_locked() }.unwrap();
+            // A check that passes: another array, unchanged since it was read.
+            let other = RawArray::<u8>::new();
+            let guard = epoch::pin();
+            let stamp = other.read_stamped(&guard, &mut |_| {});
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                seqlock::step_checked(block, Some(&stamp), || panic!("inside a step"));
+            }));
+            std::process::exit(0);
+        }
+        assert_child_aborts(
+            "raw::tests::a_panic_inside_a_checked_step_aborts_the_process",
+            CHILD,
+        );
     }
 }

@@ -376,11 +376,27 @@ impl<W: Word> RawArray<W> {
 // The write side: steps, the append fence, publication
 // ---------------------------------------------------------------------------------------------
 
+/// Armed around the body of a step: aborts the process if the body unwinds.
+///
+/// A step that stopped half way would leave its block's version odd, and unwinding releases
+/// the lock, so the next writer's step would go from even to odd and back to even *around*
+/// its stores: readers would validate reads that overlap it and could return torn or invented
+/// values. No step body can panic today (callers check everything first); this makes a
+/// future mistake a crash instead of silent corruption.
+struct AbortOnUnwind;
+
+impl Drop for AbortOnUnwind {
+    #[cold]
+    fn drop(&mut self) {
+        std::process::abort();
+    }
+}
+
 /// Runs `f` as one in-place step on `block`: readers see all of it or none of it.
 ///
 /// Only a writer holding the array's lock may call it. `f` must only do O(1) work (or O(k) with
 /// a small constant k), must not allocate, block or panic: readers that arrive during the step
-/// wait for it.
+/// wait for it. If `f` panics anyway, the process aborts (see [`AbortOnUnwind`]).
 #[inline]
 pub(crate) fn step<W: Word>(block: &Block<W>, f: impl FnOnce()) {
     // Relaxed: only lock holders store the version, and we hold the lock.
@@ -389,7 +405,9 @@ pub(crate) fn step<W: Word>(block: &Block<W>, f: impl FnOnce()) {
     // Release fence: any reader whose relaxed loads see a store made by `f` will, after its
     // Acquire fence, also see this odd version (or a later one) on its re-check.
     fence(Release);
+    let armed = AbortOnUnwind;
     f();
+    std::mem::forget(armed);
     // Release: a reader that loads this even version with Acquire sees all of `f`'s stores.
     block.version().store(v.wrapping_add(2), Release);
 }
@@ -417,10 +435,12 @@ pub(crate) fn step_checked<W: Word>(
     // SeqCst fence: a Release fence as in `step`, and the store-buffering fence that orders
     // the odd version before the loads of the other array in `unchanged`.
     fence(SeqCst);
+    let armed = AbortOnUnwind;
     let ok = stamp.unchanged();
     if ok {
         f();
     }
+    std::mem::forget(armed);
     // Release: as in `step`.
     block.version().store(v.wrapping_add(2), Release);
     ok
