@@ -621,14 +621,19 @@ impl<'a, W: Word> RawWriter<'a, W> {
             .expect("a splice within the capacity has a block");
         let len = len_locked(block);
         let n = bytes.len() / size_of::<W>();
+        // Everything the step relies on, checked before it: nothing inside a step may panic
+        // (`seqlock::step` aborts the process if it unwinds).
+        assert!(
+            range.start <= range.end
+                && range.end <= len
+                && bytes.len() == n * size_of::<W>()
+                && new_len == range.start + n + (len - range.end)
+                && new_len <= block.cap(),
+            "shift_in_place: inconsistent splice"
+        );
         assert!(
             bytes.len() + (len - range.end) * size_of::<W>() <= IN_PLACE_BYTES,
             "shift_in_place: over the step bound"
-        );
-        // Checked before the step, so nothing inside it can panic.
-        assert!(
-            range.start + n <= block.cap() && range.end <= len && len <= block.cap(),
-            "shift_in_place: past the capacity"
         );
         self.step(block, || {
             // Made here, not captured: a `Cells` built on the stack by the caller and copied
@@ -823,6 +828,45 @@ impl<'a, W: Word> RawWriter<'a, W> {
                 len_locked(block),
             ),
             None => (NonNull::<u64>::dangling().cast::<u8>(), 0),
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::sync::Ordering::Relaxed;
+
+    /// A shift whose arguments do not add up panics before its step begins: the version stays
+    /// even and the contents unchanged (inside the step, a panic would abort the process).
+    #[test]
+    fn an_inconsistent_shift_panics_before_its_step() {
+        let a = RawArray::<u32>::try_from_bytes(&[1, 0, 0, 0, 2, 0, 0, 0]).unwrap();
+        let w = a.lock();
+        let version = |w: &RawWriter<'_, u32>| w.block().unwrap().version().load(Relaxed);
+        let before = version(&w);
+        for (range, bytes, new_len) in [
+            // One word inserted at 0 into a full block: the new length is past the capacity.
+            (0..0, &[9u8, 0, 0, 0][..], 3),
+            // A new length that does not match the splice (replacing one word keeps 2).
+            (0..1, &[9, 0, 0, 0], 1),
+            // A byte count that is not whole words.
+            (0..1, &[9, 0, 0], 2),
+        ] {
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                w.shift_in_place(range.clone(), bytes, new_len)
+            }));
+            assert!(
+                caught.is_err(),
+                "{range:?} {bytes:?} -> {new_len} did not panic"
+            );
+            assert_eq!(
+                version(&w),
+                before,
+                "a step began for {range:?} -> {new_len}"
+            );
+            assert_eq!(w.len(), 2);
+            assert_eq!((w.get(0), w.get(1)), (Some(1), Some(2)));
         }
     }
 }
