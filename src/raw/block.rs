@@ -338,9 +338,15 @@ impl<W: Word> BlockBuilder<W> {
         let base = NonNull::new(base).ok_or(Error::AllocFailed {
             bytes: whole.size(),
         })?;
-        // At most `align_of::<Header>() - ALLOC_ALIGN`, since `base` is ALLOC_ALIGN-aligned.
-        let lead = base.as_ptr().align_offset(align_of::<Header>());
-        debug_assert!(lead <= align_of::<Header>() - ALLOC_ALIGN);
+        // The distance to the next 64-byte boundary: at most `align_of::<Header>() -
+        // ALLOC_ALIGN`, since the allocator honours `ALLOC_ALIGN`. Checked for real, because
+        // the header is written there: an allocator breaking its contract must not make us
+        // write past the allocation.
+        let lead = base.as_ptr().addr().wrapping_neg() & (align_of::<Header>() - 1);
+        assert!(
+            lead <= align_of::<Header>() - ALLOC_ALIGN,
+            "the allocator returned a block aligned to less than {ALLOC_ALIGN} bytes"
+        );
         // SAFETY: `lead` plus the block's layout fits in `whole` (see `alloc_layout`).
         let header = unsafe { base.add(lead) }.cast::<Header>();
         // SAFETY: `offset` is inside the block (or its end, when `cap == 0`).
