@@ -152,7 +152,12 @@ mod x86 {
     /// Only Intel and AMD document the 16-byte atomicity of AVX-capable CPUs; other vendors'
     /// (and emulators') CPUs keep the scalar stores.
     fn vendor_guarantees_it() -> bool {
-        let id = std::arch::x86_64::__cpuid(0);
+        // `__cpuid` is an `unsafe fn` in the Rust releases before it was made safe (through
+        // a `cpuid` target feature), which include this crate's MSRV, 1.85; newer ones call the
+        // block unnecessary, hence the allowance.
+        #[allow(unused_unsafe)]
+        // SAFETY: every x86_64 CPU has the CPUID instruction, and leaf 0 exists on all of them.
+        let id = unsafe { std::arch::x86_64::__cpuid(0) };
         let mut vendor = [0u8; 12];
         vendor[..4].copy_from_slice(&id.ebx.to_le_bytes());
         vendor[4..8].copy_from_slice(&id.edx.to_le_bytes());
