@@ -3,10 +3,11 @@
 #
 # Usage: bash scripts/test.sh
 #
-# Steps: formatting and clippy (main crate, fuzz and loom crates); unit, API, property,
-# threaded, memory and .npy tests, examples and doctests; the threaded, memory and .npy crash
-# tests again in release; benchmarks build (not run: they are not timed tests); .npy interop
-# with numpy (scripts/npy_interop.sh); the C ABI's C tests, plain and under ASan, TSan and
+# Steps: formatting and clippy (main crate, fuzz and loom crates); the libraries built with
+# the oldest supported Rust (scripts/msrv.sh, which installs it with rustup); unit, API,
+# property, threaded, memory and .npy tests, examples and doctests; the threaded, memory and
+# .npy crash tests again in release; benchmarks build (not run: they are not timed tests);
+# .npy interop with numpy (scripts/npy_interop.sh); the C ABI's C tests, plain and under ASan, TSan and
 # valgrind (scripts/capi-test.sh); the fuzz harness's regression replay (stable); loom
 # models at preemption bound 2; Miri on the unit and API tests; a short fuzz smoke of every
 # target; the Python binding's tests on CPython 3.11, 3.13 and free-threaded 3.13
@@ -36,6 +37,9 @@ cargo fmt --manifest-path loom/Cargo.toml --check
 step "clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
+
+step "minimum supported Rust: the libraries build with the manifests' rust-version"
+bash scripts/msrv.sh
 
 step "unit, API, property, threaded and memory tests, examples build, doctests"
 cargo test --workspace
