@@ -31,7 +31,9 @@
 //!   the epoch back). A help that freed nothing at all marks helping as stalled until something
 //!   has been freed again, by anyone: meanwhile small writes skip helping (a reader that stays
 //!   pinned for good, an idle `Reader`, then costs them three relaxed loads each) and large
-//!   ones sleep once, 50 µs, instead of their whole allowance.
+//!   ones sleep once, 50 µs, instead of their whole allowance. Only a large write's help, which
+//!   paused, sets that mark: a small write's single flush freeing nothing says little, and
+//!   must not cost the next large write the sleeps a preempted reader needs.
 //! * **One helper at a time.** Another thread that is already helping makes the rest skip.
 
 // Under loom the help policy is not run (it sleeps and pins the real collector), so its items
@@ -158,6 +160,9 @@ impl Reclaim {
         if self.helping.swap(true, Acquire) {
             return Helped::SkippedBusy;
         }
+        // Cleared on every way out, a panic in a round included (a flush runs other code's
+        // deferred destructors): a flag left set would turn helping off for good.
+        let _helping = Unflag(&self.helping);
         // The pauses this write pays for: none for a small one; for a large one a yield per
         // `large` bytes, then sleeps up to its allowance (one sleep while stalled).
         let yields = u32::try_from(retired_now / large)
@@ -191,12 +196,24 @@ impl Reclaim {
                 break Helped::Done(r);
             }
         };
-        if self.freed.load(Relaxed) == freed {
-            // Nothing at all was freed: helping is stalled until something is.
+        if is_large && self.freed.load(Relaxed) == freed {
+            // Nothing at all was freed, after pauses: helping is stalled until something is.
+            // A small write's single flush with no pause is not evidence enough: it would
+            // take the next large write's sleeps away while a preempted reader waits for
+            // exactly those.
             self.stalled_at.store(freed, Relaxed);
         }
-        self.helping.store(false, Release);
         result
+    }
+}
+
+/// Clears a flag when dropped.
+struct Unflag<'a>(&'a AtomicBool);
+
+impl Drop for Unflag<'_> {
+    fn drop(&mut self) {
+        // Release: pairs with the Acquire swap of the next helper.
+        self.0.store(false, Release);
     }
 }
 
@@ -251,6 +268,12 @@ pub(crate) fn freed(bytes: usize) {
 /// Helps reclaim after a writer retired `retired_now` bytes, if the retired bytes are above
 /// the soft limit and helping can free anything. Call without holding any array's lock.
 pub(crate) fn help(retired_now: usize) {
+    // Not while unwinding (a writer dropped by a panic): a flush runs deferred destructors,
+    // and a second panic there would abort the process.
+    #[cfg(not(loom))]
+    if std::thread::panicking() {
+        return;
+    }
     #[cfg(not(loom))]
     GLOBAL.help_with(
         retired_now,
@@ -417,11 +440,54 @@ mod tests {
             Helped::GaveUp(1)
         );
         assert_eq!(again, 1);
-        // That flush freed nothing either: stalled again.
+        // That small flush freed nothing either, but it does not stall helping: the next
+        // large write still gets its whole allowance.
+        let mut sleeps = Vec::new();
+        assert_eq!(
+            r.help_with(16 * LARGE, false, LARGE, |_, pause| {
+                if let Pause::Sleep(us) = pause {
+                    sleeps.push(us);
+                }
+            }),
+            Helped::GaveUp(1 + 7 + 4)
+        );
+        assert_eq!(sleeps, [50, 100, 200, 400]);
+        // That one did: stalled again.
         assert_eq!(
             r.help_with(16, false, LARGE, |_, _| panic!("helped while stalled")),
             Helped::SkippedStalled
         );
+    }
+
+    /// A small write whose flush frees nothing leaves a large write its whole allowance.
+    #[test]
+    fn a_small_help_that_frees_nothing_does_not_stall_helping() {
+        let r = over_limit(1000);
+        assert_eq!(r.help_with(16, false, LARGE, |_, _| {}), Helped::GaveUp(1));
+        let mut sleeps = Vec::new();
+        r.help_with(16 * LARGE, false, LARGE, |_, pause| {
+            if let Pause::Sleep(us) = pause {
+                sleeps.push(us);
+            }
+        });
+        assert_eq!(sleeps, [50, 100, 200, 400]);
+    }
+
+    /// A round that panics (a deferred destructor run by the flush) leaves helping on.
+    #[test]
+    fn a_panicking_round_releases_the_helping_flag() {
+        let r = over_limit(1000);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            r.help_with(LARGE, false, LARGE, |_, _| panic!("a destructor panicked"))
+        }));
+        assert!(caught.is_err());
+        assert!(!r.helping.load(Relaxed), "the flag is released");
+        let mut rounds = 0;
+        assert_eq!(
+            r.help_with(16, false, LARGE, |_, _| rounds += 1),
+            Helped::GaveUp(1)
+        );
+        assert_eq!(rounds, 1, "helping still works");
     }
 
     #[test]
