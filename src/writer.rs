@@ -325,23 +325,30 @@ impl<'a, T: Element> Writer<'a, T> {
         mut edit: impl FnMut(&mut Self, &[U]) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let other = other.core();
-        let guard = crossbeam_epoch::pin();
         let mut copy = Vec::new();
         if std::ptr::from_ref(other).cast::<()>() as usize == self.raw.array_addr() {
             // We hold this array's lock: no writer can change it while we read it.
+            let guard = crossbeam_epoch::pin();
             other.read(&guard, |v| View::<U>::new(v).copy_into(&mut copy));
+            drop(guard);
             return edit(self, &copy);
         }
         let mut failed = 0u32;
         loop {
+            // Pinned for one attempt, not across them: an attempt that conflicts may retire a
+            // whole new block (published tentatively, then swapped out), and one guard held
+            // over every retry would keep all of those, and every other array's garbage in the
+            // process, from being freed for as long as `other` keeps changing.
+            let guard = crossbeam_epoch::pin();
             let stamp = other.read_stamped(&guard, &mut |v| View::<U>::new(v).copy_into(&mut copy));
-            // SAFETY: `other` is borrowed and `guard` pinned for this whole call, and the
-            // check is removed below before either can end (on a panic too).
+            // SAFETY: `other` is borrowed for this whole call and `guard` pinned for this whole
+            // attempt, and the check is removed below before either can end (on a panic too).
             unsafe { self.raw.set_check(Some(stamp.erase())) };
             let result = catch_unwind(AssertUnwindSafe(|| edit(self, &copy)));
             let conflicted = self.raw.conflicted();
             // SAFETY: removes the condition.
             unsafe { self.raw.set_check(None) };
+            drop(guard);
             match result {
                 Err(panic) => resume_unwind(panic),
                 Ok(result) if !conflicted => return result,
@@ -521,5 +528,59 @@ mod tests {
         w.push(3).unwrap(); // no stale check left behind
         drop(w);
         assert_eq!(a.to_vec(), [1, 3]);
+    }
+
+    /// An edit whose other array keeps changing retries, and each conflicting attempt that
+    /// grows this array retires a whole new block. Those must be freed as the retries go on,
+    /// not held until the last one: the guard is pinned per attempt.
+    ///
+    /// Run alone in a child process (this test binary again, with an environment variable
+    /// set): the retired-bytes count is process-wide, and other tests' guards would hold the
+    /// epoch back.
+    #[test]
+    #[cfg_attr(miri, ignore = "spawns a process")]
+    fn with_copy_of_frees_the_blocks_of_conflicting_attempts_as_it_retries() {
+        const CHILD: &str = "FTARRAY_RETRY_GARBAGE_CHILD";
+        const MIB: usize = 1 << 20;
+        if std::env::var_os(CHILD).is_none() {
+            let status = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "writer::tests::with_copy_of_frees_the_blocks_of_conflicting_attempts_as_it_retries",
+                    "--test-threads=1",
+                ])
+                .env(CHILD, "1")
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(
+                status.success(),
+                "the child failed (its panic is above): {status:?}"
+            );
+            return;
+        }
+        // Full, so every attempt's append builds a block of about 2 MiB.
+        let a = FtArray::from_slice(&vec![0u8; MIB]);
+        let b = FtArray::from_slice(&[1u8]);
+        let base = crate::reclaim::retired_bytes();
+        let (mut runs, mut peak) = (0, 0);
+        a.write()
+            .with_copy_of(&b, |w, values| {
+                runs += 1;
+                peak = peak.max(crate::reclaim::retired_bytes().saturating_sub(base));
+                if runs <= 40 {
+                    b.push(2); // this attempt conflicts
+                }
+                w.append(values)
+            })
+            .unwrap();
+        assert_eq!(runs, 41);
+        assert_eq!(a.len(), MIB + 41);
+        // Held across the retries, the 40 retired blocks would add up to about 80 MiB.
+        assert!(
+            peak < 16 * MIB,
+            "{} MiB retired and unfreed during the retries",
+            peak / MIB
+        );
     }
 }
