@@ -88,7 +88,7 @@ pub(crate) struct Header {
     pub(crate) len: AtomicUsize,
     /// The number of words. Fixed when the block is allocated; always `<= isize::MAX / size`.
     cap: InitCell<usize>,
-    /// How many bytes the allocation starts before the header (0 to 48; see [`alloc_layout`]).
+    /// How many bytes the allocation starts before the header (0 to [`SPARE`]; see [`layout`]).
     lead: InitCell<usize>,
 }
 
@@ -104,16 +104,6 @@ pub(crate) struct Block<W: Word> {
     units: [Unit],
 }
 
-/// The layout of a block of `cap` words, and the offset of its first unit.
-fn layout<W: Word>(cap: usize) -> Result<(Layout, usize), Error> {
-    let units = units_for::<W>(cap).ok_or(Error::CapacityOverflow)?;
-    let cells = Layout::array::<Unit>(units).map_err(|_| Error::CapacityOverflow)?;
-    let (layout, offset) = Layout::new::<Header>()
-        .extend(cells)
-        .map_err(|_| Error::CapacityOverflow)?;
-    Ok((layout.pad_to_align(), offset))
-}
-
 /// The alignment blocks are allocated with. The allocator is asked for this much and the block
 /// is placed at the first 64-byte boundary inside the allocation, rather than asking for 64.
 ///
@@ -123,16 +113,26 @@ fn layout<W: Word>(cap: usize) -> Result<(Layout, usize), Error> {
 /// buy the fast path.
 const ALLOC_ALIGN: usize = 16;
 
-/// The layout to allocate for a block whose own layout is `block`: the same size plus room to
-/// reach a 64-byte boundary from any 16-byte-aligned address.
-fn alloc_layout(block: Layout) -> Result<Layout, Error> {
+/// Bytes allocated beyond the block itself, to reach a 64-byte boundary from any
+/// `ALLOC_ALIGN`-aligned address.
+const SPARE: usize = align_of::<Header>() - ALLOC_ALIGN;
+
+/// What to allocate for a block of `cap` words (the block's own size plus [`SPARE`], aligned
+/// to [`ALLOC_ALIGN`]), and the offset of its first unit from the header.
+fn layout<W: Word>(cap: usize) -> Result<(Layout, usize), Error> {
     const { assert!(align_of::<Header>() > ALLOC_ALIGN && align_of::<Unit>() <= ALLOC_ALIGN) };
-    let spare = align_of::<Header>() - ALLOC_ALIGN;
+    let units = units_for::<W>(cap).ok_or(Error::CapacityOverflow)?;
+    let cells = Layout::array::<Unit>(units).map_err(|_| Error::CapacityOverflow)?;
+    let (block, offset) = Layout::new::<Header>()
+        .extend(cells)
+        .map_err(|_| Error::CapacityOverflow)?;
     let size = block
+        .pad_to_align()
         .size()
-        .checked_add(spare)
+        .checked_add(SPARE)
         .ok_or(Error::CapacityOverflow)?;
-    Layout::from_size_align(size, ALLOC_ALIGN).map_err(|_| Error::CapacityOverflow)
+    let whole = Layout::from_size_align(size, ALLOC_ALIGN).map_err(|_| Error::CapacityOverflow)?;
+    Ok((whole, offset))
 }
 
 /// The largest capacity whose block layout is valid, for clamping growth.
@@ -169,7 +169,7 @@ impl<W: Word> Block<W> {
     /// The size of the allocation in bytes (what retiring this block will eventually give back).
     #[inline]
     pub(crate) fn alloc_size(&self) -> usize {
-        size_of_val(self) + align_of::<Header>() - ALLOC_ALIGN
+        size_of_val(self) + SPARE
     }
 
     /// Copies the values of `cells[range]` to `dst` with plain (non-atomic) reads, as bytes in
@@ -292,11 +292,9 @@ impl<W: Word> Drop for RawBlock<W> {
         #[cfg(not(loom))]
         // SAFETY: same; `cap` is the capacity the block was allocated with, so its layout is
         // the one `layout` returned then (it succeeded then, so it succeeds now), and the
-        // allocation is `alloc_layout` of it, starting `lead` bytes before the header
-        // (`BlockBuilder::new`).
+        // allocation starts `lead` bytes before the header (`BlockBuilder::new`).
         unsafe {
             let (layout, _) = layout::<W>((*block).cap()).unwrap_unchecked();
-            let layout = alloc_layout(layout).unwrap_unchecked();
             let lead = (*block).header.lead.get();
             // std's atomics need no drop; this keeps the code honest if that ever changes.
             ptr::drop_in_place(block);
@@ -312,9 +310,8 @@ impl<W: Word> Drop for RawBlock<W> {
 /// this is a memcpy); under loom every unit must be an object loom tracks, so `new` constructs
 /// them all (zeroed) and the builder stores through them.
 pub(crate) struct BlockBuilder<W: Word> {
-    /// The start of the allocation.
-    base: NonNull<u8>,
-    /// Where the header goes: the first 64-byte boundary at or after `base`, `lead` bytes on.
+    /// Where the header goes: the first 64-byte boundary in the allocation, which starts
+    /// `lead` bytes before it.
     header: NonNull<Header>,
     lead: usize,
     units: *mut Unit,
@@ -331,8 +328,7 @@ impl<W: Word> BlockBuilder<W> {
     /// [`Error::CapacityOverflow`] if the block would exceed `isize::MAX` bytes,
     /// [`Error::AllocFailed`] if the allocator refuses.
     pub(crate) fn new(cap: usize) -> Result<Self, Error> {
-        let (layout, offset) = layout::<W>(cap)?;
-        let whole = alloc_layout(layout)?;
+        let (whole, offset) = layout::<W>(cap)?;
         // SAFETY: the layout is never zero-sized: it always holds a header.
         let base = unsafe { alloc::alloc(whole) };
         let base = NonNull::new(base).ok_or(Error::AllocFailed {
@@ -344,10 +340,10 @@ impl<W: Word> BlockBuilder<W> {
         // write past the allocation.
         let lead = base.as_ptr().addr().wrapping_neg() & (align_of::<Header>() - 1);
         assert!(
-            lead <= align_of::<Header>() - ALLOC_ALIGN,
+            lead <= SPARE,
             "the allocator returned a block aligned to less than {ALLOC_ALIGN} bytes"
         );
-        // SAFETY: `lead` plus the block's layout fits in `whole` (see `alloc_layout`).
+        // SAFETY: `lead` plus the block's own size fits in `whole` (see `layout`).
         let header = unsafe { base.add(lead) }.cast::<Header>();
         // SAFETY: `offset` is inside the block (or its end, when `cap == 0`).
         let units = unsafe { header.as_ptr().cast::<u8>().add(offset) }.cast::<Unit>();
@@ -357,7 +353,6 @@ impl<W: Word> BlockBuilder<W> {
             unsafe { ptr::write(units.add(k), Unit::new(0)) };
         }
         Ok(BlockBuilder {
-            base,
             header,
             lead,
             units,
@@ -511,7 +506,8 @@ impl<W: Word> Drop for BlockBuilder<W> {
     /// Frees a block that was never finished (an error or panic between allocation and publish).
     fn drop(&mut self) {
         // SAFETY: under loom every unit was constructed by `new` (outside loom the units are
-        // plain memory with nothing to drop); the layout is the one we allocated with.
+        // plain memory with nothing to drop); the layout is the one we allocated with, and the
+        // allocation starts `lead` bytes before the header.
         unsafe {
             #[cfg(loom)]
             ptr::drop_in_place(ptr::slice_from_raw_parts_mut(
@@ -519,7 +515,7 @@ impl<W: Word> Drop for BlockBuilder<W> {
                 units_for::<W>(self.cap).unwrap_or(0),
             ));
             let (layout, _) = layout::<W>(self.cap).unwrap_unchecked();
-            alloc::dealloc(self.base.as_ptr(), alloc_layout(layout).unwrap_unchecked());
+            alloc::dealloc(self.header.cast::<u8>().as_ptr().sub(self.lead), layout);
         }
     }
 }
@@ -604,10 +600,7 @@ mod tests {
         assert_eq!(block.version().load(Relaxed), 0);
         let cells: Vec<u32> = block.cells().iter().collect();
         assert_eq!(cells, [1, 2, 3, 0, 0]);
-        assert_eq!(
-            block.alloc_size(),
-            alloc_layout(layout::<u32>(5).unwrap().0).unwrap().size()
-        );
+        assert_eq!(block.alloc_size(), layout::<u32>(5).unwrap().0.size());
     }
 
     #[test]
