@@ -311,12 +311,11 @@ impl<'a, W: Word> Cells<'a, W> {
             let wide_from = s + (a - d);
             let units = &self.units[a / UNIT_BYTES..a / UNIT_BYTES + wide_len];
             let descending = dst > src;
+            // The source run `wide_from ..` lies inside words `src .. src + n` (it is the
+            // destination run shifted by `s - d`), initialised units below the length.
             let run = || {
-                // SAFETY: the source run `wide_from ..` of `wide_len` units' bytes lies inside
-                // words `src .. src + n` (it is the destination run shifted by `s - d`), which
-                // are initialised units below the length (asserted); nobody else writes them
-                // (this function's contract); and `descending` is true exactly when the
-                // destination lies above the source.
+                // SAFETY: the source run is readable (above), nobody else writes it (contract),
+                // and `descending` is true exactly when the destination lies above the source.
                 unsafe { wide::move_units(units, base.add(wide_from), descending) }
             };
             // Ascending, the head lies below every source byte the run reads, and the run's
