@@ -27,9 +27,13 @@ use std::ops::{Bound, Range, RangeBounds};
 ///   per-array lock, so they happen one at a time. Each takes effect at one instant: small edits
 ///   (set, push, pop, truncate, and any edit that stores at most 8 KiB + 64 bytes within the
 ///   capacity, such as an `insert` into an array of up to 8 KiB or an `update` of one) in place
-///   inside one short step, and larger edits that rewrite visible elements (insert, remove, reverse, sort, …) by
-///   building a new buffer and publishing it with one pointer swap, so readers never wait for
-///   work that grows with the array.
+///   inside one short step, and larger edits that rewrite visible elements (insert, remove,
+///   reverse, sort, …) by building a new buffer and publishing it with one pointer swap, so
+///   readers never wait for work that grows with the array. The exception is an array with a
+///   live [`export`](Self::export): its storage cannot move, so a length-preserving rewrite
+///   (`update`, `reverse`, `sort_by`, `byteswap`), an equal-length `replace_range` and a
+///   `replace_strided` are written in place as one step of O(n) stores, and readers wait for
+///   that step.
 /// * **Memory** a reader may still be using is never freed under it: replaced buffers go to
 ///   the epoch collector (`crossbeam-epoch`) and are freed once no reader can hold them.
 ///
@@ -75,7 +79,14 @@ use std::ops::{Bound, Range, RangeBounds};
 /// Reads never take it (nor wait for it) and are fine inside a closure: `get`, `len`,
 /// `to_vec`, `iter`, `reader`, `==`, `clone`, `a.extend_from_array(&this)` with this array as
 /// the *source*, and so on; they see the array as it was before the closure's edit. Other
-/// arrays may be read and written freely.
+/// arrays may be read freely.
+///
+/// Writing *another* array from inside a closure takes that array's lock while this one is
+/// held, which is the one way to hold two ftarray locks at once (no method of the crate does
+/// so by itself). As with any two mutexes, two threads that do it in opposite orders deadlock:
+/// `a.update(|_| b.push(1))` on one thread and `b.update(|_| a.push(1))` on another can each
+/// wait for the other forever. Compute inside the closure and write the other array after it
+/// returns, or always nest the arrays in one order.
 pub struct FtArray<T: Element> {
     /// The concurrent core, over the element's word type.
     raw: RawArray<T::Bits>,
@@ -537,8 +548,13 @@ impl<T: Element> FtArray<T> {
     pub fn fetch_update(&self, index: usize, f: impl FnOnce(T) -> T) -> Result<T, Error> {
         let mut w = self.write();
         let len = w.len();
-        let old = w.get(index).ok_or(Error::IndexOutOfRange { index, len })?;
-        w.set(index, f(old))
+        let old = w
+            .get_for_update(index)
+            .ok_or(Error::IndexOutOfRange { index, len })?;
+        // While exported, a write through the export that lands after `get` is kept, and
+        // then counts as made just after this update (which read `old`).
+        w.replace(index, old, f(old));
+        Ok(old)
     }
 
     /// Adds `delta` to the element at `index` (wrapping for integers) and returns the old value.
@@ -1111,13 +1127,17 @@ impl<T: Element> FtArray<T> {
     /// ```
     pub fn retain(&self, mut keep: impl FnMut(&T) -> bool) -> Result<(), Error> {
         let mut w = self.write();
-        let mut values = w.snapshot()?;
-        let len = values.len();
-        values.retain(|x| keep(x));
-        if values.len() == len {
+        let base = w.snapshot()?;
+        let mut kept = Vec::new();
+        kept.try_reserve_exact(base.len())
+            .map_err(|_| Error::AllocFailed {
+                bytes: base.len().saturating_mul(size_of::<T>()),
+            })?;
+        kept.extend(base.iter().filter(|x| keep(x)));
+        if kept.len() == base.len() {
             return Ok(());
         }
-        w.commit(&values)
+        w.commit(&kept, &base)
     }
 
     /// Runs an arbitrary edit on a copy of the elements and publishes the result as one step:
@@ -1144,11 +1164,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [1, 2]);
     /// ```
     pub fn update<R>(&self, f: impl FnOnce(&mut Vec<T>) -> R) -> Result<R, Error> {
-        let mut w = self.write();
-        let mut values = w.snapshot()?;
-        let result = f(&mut values);
-        w.commit(&values)?;
-        Ok(result)
+        self.write().rewrite(f)
     }
 
     /// Reverses the order of the elements in one step.
@@ -1293,10 +1309,7 @@ impl<T: Element> FtArray<T> {
     /// A length-preserving edit: in place when at most 8 KiB + 64 bytes or while exported,
     /// otherwise a new block.
     fn rewrite(&self, edit: impl FnOnce(&mut Vec<T>)) -> Result<(), Error> {
-        let mut w = self.write();
-        let mut values = w.snapshot()?;
-        edit(&mut values);
-        w.commit(&values)
+        self.write().rewrite(edit)
     }
 
     /// A copy of the array: a new array holding the elements of one instant.

@@ -1,12 +1,10 @@
 //! [`Export`]: a guard that pins an array's storage so a raw pointer to it stays valid.
 
 use crate::array::FtArray;
-use crate::element::Element;
-#[cfg(not(loom))]
-use crate::element::{Word, from_bits, to_bits};
+use crate::element::{Element, Word, from_bits, to_bits};
+use crate::sync::AtomicU64;
+use crate::sync::Ordering::{Acquire, Relaxed, Release};
 use std::fmt;
-#[cfg(not(loom))]
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 impl<T: Element> FtArray<T> {
     /// Pins the storage and returns a raw view of it (what Python's buffer protocol and C hosts
@@ -74,6 +72,31 @@ impl<T: Element> FtArray<T> {
 ///   the rest. Write only with [`store`](Export::store) (a compare-and-swap on the element's
 ///   unit, which keeps its neighbours), or while no other thread uses the array at all.
 ///
+/// # Writes that meet the array's own read-modify-writes
+///
+/// While exported, the array's operations that read elements and write results back in place
+/// (`update`, `retain`, `reverse`, `sort_by`, `byteswap`, `fetch_update`, `fetch_add`, `swap`,
+/// `swap_remove`, `set`) read the storage with atomic unit loads and write each unit back with
+/// a compare-and-swap against what they read. An element that a [`store`](Export::store)
+/// changed in between keeps that store's value: the store counts as made just after the
+/// operation. So a holder's write is never overwritten with a stale copy, and the array's own
+/// edits of the other elements all land. (Lock-free readers of the array see such a store
+/// as soon as it is made, without the version check that makes the array's own edits atomic.)
+///
+/// ```
+/// let a = ftarray::FtArray::from_slice(&[1u16, 2, 3]);
+/// let e = a.export();
+/// // The closure runs between the update's snapshot and its write-back, as a holder's write
+/// // on another thread could.
+/// a.update(|v| {
+///     e.store(1, 99);
+///     v[0] = 10;
+///     v[1] = 20;
+/// })
+/// .unwrap();
+/// assert_eq!(a.to_vec(), [10, 99, 3]);
+/// ```
+///
 /// A holder that only reads should use [`FtArray::export_readonly`], whose guard has no
 /// writable pointer.
 ///
@@ -128,23 +151,22 @@ impl<'a, T: Element> Export<'a, T> {
 
     /// The 64-bit unit holding element `index` and the element's slot in it, or `None` past
     /// the export's length.
-    #[cfg(not(loom))]
-    fn unit(&self, index: usize) -> Option<(&std::sync::atomic::AtomicU64, usize)> {
+    fn unit(&self, index: usize) -> Option<(&AtomicU64, usize)> {
         if index >= self.len {
             return None;
         }
-        let byte = index * size_of::<T>();
-        let unit = self
-            .ptr
-            .cast::<u8>()
-            .wrapping_add(byte & !(size_of::<u64>() - 1))
-            .cast::<u64>();
+        let per_unit = <T::Bits as Word>::PER_UNIT;
+        // The pointer is the first cell of the block, the start of its array of units (exports
+        // always start at element 0): unit `index / per_unit` holds the element. Computed in
+        // units rather than bytes so that it also holds under loom, whose atomics are larger.
+        let unit = self.ptr.cast::<AtomicU64>().wrapping_add(index / per_unit);
         // SAFETY: the export keeps the storage alive and in place for `'a`; the storage is an
-        // array of `AtomicU64` units starting at `ptr` (8-aligned), and element `index` is
-        // inside it, so `unit` points at a live, aligned unit that is only accessed atomically
-        // (or by a holder breaking the rules above).
-        let unit = unsafe { std::sync::atomic::AtomicU64::from_ptr(unit) };
-        Some((unit, byte % size_of::<u64>() / size_of::<T>()))
+        // array of initialised 64-bit atomic units starting at `ptr`, and element `index` is
+        // below the export's length, so `unit` is a live unit of it. The units are only ever
+        // accessed atomically (or by a holder breaking the rules above), so a shared reference
+        // to the atomic is sound.
+        let unit = unsafe { &*unit };
+        Some((unit, index % per_unit))
     }
 
     /// Element `index`, read with one atomic load of the unit that holds it: the sound way to
@@ -162,7 +184,6 @@ impl<'a, T: Element> Export<'a, T> {
     /// });
     /// assert_eq!(e.load(3), None);
     /// ```
-    #[cfg(not(loom))]
     pub fn load(&self, index: usize) -> Option<T> {
         let (unit, slot) = self.unit(index)?;
         // Acquire: pairs with nothing in the array (its stores are ordered by its own version
@@ -174,8 +195,9 @@ impl<'a, T: Element> Export<'a, T> {
 
     /// Stores `value` as element `index` through the export: a compare-and-swap loop on the
     /// element's unit, so writes to its neighbours (by the array or by other holders) are
-    /// kept. Returns `false`, storing nothing, past the export's length. The array's lock-free
-    /// readers do not validate such writes (see the type's docs).
+    /// kept, and the array's own read-modify-writes never write a stale copy over it (see the
+    /// type's docs). Returns `false`, storing nothing, past the export's length. The array's
+    /// lock-free readers do not validate such writes.
     ///
     /// ```
     /// let a = ftarray::FtArray::from_slice(&[1u8, 2, 3]);
@@ -185,7 +207,6 @@ impl<'a, T: Element> Export<'a, T> {
     /// drop(e);
     /// assert_eq!(a.to_vec(), [1, 2, 9]);
     /// ```
-    #[cfg(not(loom))]
     pub fn store(&self, index: usize, value: T) -> bool {
         let Some((unit, slot)) = self.unit(index) else {
             return false;
@@ -265,7 +286,6 @@ impl<'a, T: Element> ReadOnlyExport<'a, T> {
     }
 
     /// Element `index`, read with one atomic load of its unit (see [`Export::load`]).
-    #[cfg(not(loom))]
     pub fn load(&self, index: usize) -> Option<T> {
         self.0.load(index)
     }

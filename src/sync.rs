@@ -3,8 +3,9 @@
 //! Under `cfg(loom)` every primitive comes from [loom](https://docs.rs/loom), so the loom models
 //! run the real array code with every interleaving explored; otherwise they come from `std` and
 //! `parking_lot`. Nothing else in the crate names `std::sync` or `parking_lot` directly, except
-//! code that reaches storage through a raw pointer (`Export::load`/`store`, `read_shared`), which
-//! loom models never run.
+//! code that reaches host memory through a raw pointer (`read_shared`), which loom models never
+//! run. (`Export::load`/`store` reach the array's own units, so they use these atomics and run
+//! under loom too.)
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};

@@ -77,6 +77,12 @@ impl<'a, T: Element> Writer<'a, T> {
         self.raw.get(index).map(from_bits)
     }
 
+    /// The element at `index`, if it is below the length, read as the first half of a
+    /// read-modify-write that [`replace`](Self::replace) completes.
+    pub(crate) fn get_for_update(&mut self, index: usize) -> Option<T> {
+        self.raw.get_for_update(index).map(from_bits)
+    }
+
     /// The current elements, for reading under the lock.
     pub(crate) fn view(&self) -> View<'_, T> {
         View::new(self.raw.view())
@@ -87,7 +93,7 @@ impl<'a, T: Element> Writer<'a, T> {
     /// # Errors
     ///
     /// [`Error::RangeOutOfBounds`]; [`Error::AllocFailed`] if the copy cannot be allocated.
-    pub(crate) fn snapshot_range(&self, range: Range<usize>) -> Result<Vec<T>, Error> {
+    pub(crate) fn snapshot_range(&mut self, range: Range<usize>) -> Result<Vec<T>, Error> {
         let range = within(range, self.len())?;
         let n = range.len();
         let mut out: Vec<T> = Vec::new();
@@ -110,7 +116,7 @@ impl<'a, T: Element> Writer<'a, T> {
     /// # Errors
     ///
     /// [`Error::AllocFailed`].
-    pub(crate) fn snapshot(&self) -> Result<Vec<T>, Error> {
+    pub(crate) fn snapshot(&mut self) -> Result<Vec<T>, Error> {
         self.snapshot_range(0..self.len())
     }
 
@@ -134,6 +140,17 @@ impl<'a, T: Element> Writer<'a, T> {
     /// [`Error::IndexOutOfRange`].
     pub(crate) fn set(&mut self, index: usize, value: T) -> Result<T, Error> {
         self.raw.set(index, to_bits(value)).map(from_bits)
+    }
+
+    /// Stores `value` at `index` if the element still holds `base`, read with
+    /// [`get_for_update`](Self::get_for_update) under this lock; returns the element found there (`base`, unless a write
+    /// through an export changed it meanwhile: that write is then kept rather than lost).
+    ///
+    /// # Panics
+    ///
+    /// If `index` is past the length, or `base` was not read with `get_for_update`.
+    pub(crate) fn replace(&mut self, index: usize, base: T, value: T) -> T {
+        from_bits(self.raw.replace(index, to_bits(base), to_bits(value)))
     }
 
     /// Swaps the elements at `a` and `b`.
@@ -261,12 +278,46 @@ impl<'a, T: Element> Writer<'a, T> {
     /// Publishes `values` as the whole contents in one step: a new block, or written in place
     /// (same length only) while exported.
     ///
+    /// `base` is the snapshot `values` was computed from, taken under this same lock. While
+    /// exported, each element that a write through the export changed since that snapshot
+    /// keeps the write instead of getting its stale rewrite (see [`rewrite`](Self::rewrite)).
+    ///
     /// # Errors
     ///
     /// [`Error::Exported`] if the length would change while exported;
     /// [`Error::CapacityOverflow`]; [`Error::AllocFailed`].
-    pub(crate) fn commit(&mut self, values: &[T]) -> Result<(), Error> {
-        self.raw.commit(bytes(values))
+    pub(crate) fn commit(&mut self, values: &[T], base: &[T]) -> Result<(), Error> {
+        self.raw.commit(bytes(values), Some(bytes(base)))
+    }
+
+    /// Runs `edit` on a copy of the contents and publishes the result as the whole contents in
+    /// one step (see [`commit`](Self::commit)); returns what `edit` returned.
+    ///
+    /// While exported, the copy is kept beside the edited one, so that the write-back can tell
+    /// which elements a write through the export changed meanwhile: those keep that write,
+    /// which counts as made just after the rewrite; no such write is ever overwritten with a
+    /// stale copy. If `edit` panics, nothing changes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] if `edit` changed the length while exported (nothing changes);
+    /// [`Error::CapacityOverflow`]; [`Error::AllocFailed`].
+    pub(crate) fn rewrite<R>(&mut self, edit: impl FnOnce(&mut Vec<T>) -> R) -> Result<R, Error> {
+        let mut values = self.snapshot()?;
+        if self.raw.exports() == 0 {
+            let result = edit(&mut values);
+            self.raw.commit(bytes(&values), None)?;
+            return Ok(result);
+        }
+        let mut base = Vec::new();
+        base.try_reserve_exact(values.len())
+            .map_err(|_| Error::AllocFailed {
+                bytes: values.len().saturating_mul(size_of::<T>()),
+            })?;
+        base.extend_from_slice(&values);
+        let result = edit(&mut values);
+        self.commit(&values, &base)?;
+        Ok(result)
     }
 
     /// Makes room for `additional` more elements, exactly or growing geometrically.
@@ -368,7 +419,7 @@ mod tests {
     #[test]
     fn reads_under_the_lock_see_the_contents() {
         let a = FtArray::from_slice(&[1u16, 2, 3]);
-        let w = a.write();
+        let mut w = a.write();
         assert_eq!((w.len(), w.capacity()), (3, 3));
         assert_eq!((w.get(2), w.get(3)), (Some(3), None));
         assert_eq!(w.view().iter().collect::<Vec<_>>(), [1, 2, 3]);
@@ -422,7 +473,8 @@ mod tests {
         assert_eq!(w.pop(), Ok(Some(8)));
         w.truncate(3).unwrap();
         assert_eq!(w.swap_remove(0), Ok(-1));
-        w.commit(&[1, 2, 3, 4, 5]).unwrap();
+        let base = w.snapshot().unwrap();
+        w.commit(&[1, 2, 3, 4, 5], &base).unwrap();
         drop(w);
         assert_eq!(a.to_vec(), [1, 2, 3, 4, 5]);
     }
@@ -432,8 +484,9 @@ mod tests {
         let a = FtArray::from_slice(&[1u8, 2, 3]);
         let mut w = a.write();
         let (ptr, len) = w.export();
-        assert_eq!(w.commit(&[1]), Err(Error::Exported { exports: 1 }));
-        w.commit(&[7, 8, 9]).unwrap();
+        let base = w.snapshot().unwrap();
+        assert_eq!(w.commit(&[1], &base), Err(Error::Exported { exports: 1 }));
+        w.commit(&[7, 8, 9], &base).unwrap();
         assert_eq!(w.capacity(), 3);
         drop(w);
         // SAFETY: the export pins 3 elements; no other thread uses `a`.

@@ -455,6 +455,46 @@ fn update_vs_export_dropped_midway() {
     );
 }
 
+/// Issue 20, defect 2: an export's holder writes element 1 while another thread's `update`
+/// rewrites the array (in place whenever the export is alive, since the storage cannot move).
+/// The holder's write must survive every interleaving: the rewrite either read it, or keeps it
+/// when writing back (it counts as made just after the rewrite). The write-back used to store
+/// the whole stale snapshot, so a snapshot taken before the write and written back after it
+/// gave `[2, 0, 5]`. u16 elements: all three share one 64-bit unit.
+#[test]
+fn export_store_vs_update() {
+    race(
+        "export_store_vs_update",
+        &[vec![2, 7, 5]],
+        || FtArray::from_slice(&[1u16, 0, 5]),
+        |a| {
+            let e = a.export();
+            assert!(e.store(1, 7));
+            drop(e);
+        },
+        |a| a.update(|v| v[0] += 1).unwrap(),
+        |a, ()| a.to_vec(),
+    );
+}
+
+/// The same for a single-element read-modify-write: `fetch_update` returns the value it
+/// applied its function to (0 or the holder's 7), and never stores over the holder's write.
+#[test]
+fn export_store_vs_fetch_update() {
+    race(
+        "export_store_vs_fetch_update",
+        &[(0, vec![1, 7]), (7, vec![1, 7])],
+        || FtArray::from_slice(&[1u64, 0]),
+        |a| {
+            let e = a.export();
+            assert!(e.store(1, 7));
+            drop(e);
+        },
+        |a| a.fetch_update(1, |x| x).unwrap(),
+        |a, old| (old, a.to_vec()),
+    );
+}
+
 /// Issue 7, defect 6: a reader whose optimistic attempt failed must not wait for the writer
 /// lock, which a writer may hold for O(n) work (here an `update` closure that waits until the
 /// reader has finished, standing in for a long sort or rewrite). The old fallback locked after

@@ -292,7 +292,7 @@ fn delete_indices<T: Stored>(w: &mut Writer<'_, T>, r: SliceIndices) -> Result<(
         .filter(|(i, _)| !(span.contains(i) && (i - lo) % step == 0))
         .map(|(_, x)| *x)
         .collect();
-    w.commit(&kept)
+    w.commit(&kept, &values)
 }
 
 impl DynArray {
@@ -928,10 +928,7 @@ impl DynArray {
     /// Allocation errors.
     pub fn reverse(&self) -> Result<(), Error> {
         with_store!(&self.store, a => {
-            let mut w = a.write();
-            let mut values = w.snapshot()?;
-            values.reverse();
-            w.commit(&values)
+            a.write().rewrite(|values| values.reverse())
         })
     }
 
@@ -942,12 +939,11 @@ impl DynArray {
     /// Allocation errors.
     pub fn byteswap(&self) -> Result<(), Error> {
         with_store!(&self.store, a => {
-            let mut w = a.write();
-            let mut values = w.snapshot()?;
-            for x in values.iter_mut() {
-                bytemuck::bytes_of_mut(x).reverse();
-            }
-            w.commit(&values)
+            a.write().rewrite(|values| {
+                for x in values.iter_mut() {
+                    bytemuck::bytes_of_mut(x).reverse();
+                }
+            })
         })
     }
 
@@ -1121,9 +1117,12 @@ impl DynArray {
             let mut w = a.write();
             let len = w.len();
             let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
-            let old = w.get(i).ok_or(Error::SignedIndexOutOfRange { index, len })?;
+            let old = w
+                .get_for_update(i)
+                .ok_or(Error::SignedIndexOutOfRange { index, len })?;
             let new = add_wrapping(old, delta, code);
-            w.set(i, new)?;
+            // A write through an export after `get` is kept (made just after this add).
+            w.replace(i, old, new);
             Ok(old.to_value(code))
         })
     }
@@ -1150,12 +1149,17 @@ impl DynArray {
             let mut w = a.write();
             let len = w.len();
             let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
-            let old = w.get(i).ok_or(Error::SignedIndexOutOfRange { index, len })?;
-            if old == cur {
-                w.set(i, new)?;
-                Ok(Ok(old.to_value(code)))
-            } else {
-                Ok(Err(old.to_value(code)))
+            let old = w
+                .get_for_update(i)
+                .ok_or(Error::SignedIndexOutOfRange { index, len })?;
+            if old != cur {
+                return Ok(Err(old.to_value(code)));
+            }
+            // A compare-and-swap of the element: a write through an export since `get` makes
+            // it fail with that value, as it would have had the write come first.
+            match w.replace(i, old, new) {
+                seen if seen == old => Ok(Ok(old.to_value(code))),
+                seen => Ok(Err(seen.to_value(code))),
             }
         })
     }

@@ -218,6 +218,114 @@ impl<'a, W: Word> Cells<'a, W> {
         }
     }
 
+    /// Stores `value` as word `index` and returns the word it replaced, read in the same atomic
+    /// step (while exported, a write through the export may have changed the word since the
+    /// caller last loaded it: the word returned is the one really replaced). Writer-lock holder
+    /// only, as [`store`](Self::store).
+    ///
+    /// # Panics
+    ///
+    /// If `index` is past the length.
+    #[inline(always)]
+    pub(crate) fn exchange(self, index: usize, value: W, sharing: Sharing) -> W {
+        let (unit, slot) = self.locate(index);
+        let old = match sharing {
+            Sharing::Exclusive => {
+                let old = unit.load(Relaxed);
+                unit.store(value.into_unit(old, slot), Relaxed);
+                old
+            }
+            // Relaxed: as in `update`; the version step orders the store for readers.
+            Sharing::Exported => unit
+                .fetch_update(Relaxed, Relaxed, |old| Some(value.into_unit(old, slot)))
+                .unwrap_or_else(|old| old),
+        };
+        W::from_unit(old, slot)
+    }
+
+    /// Stores `value` as word `index` if the word still holds `base` (what the caller read
+    /// earlier in its critical section), and returns the word found there.
+    ///
+    /// Only a write through an export can have changed the word in between (the caller holds
+    /// the lock). That write is kept: it counts as made just after the caller's operation,
+    /// which had read `base`. Without an export this is a plain store (nobody else writes).
+    /// Writer-lock holder only, as [`store`](Self::store).
+    ///
+    /// # Panics
+    ///
+    /// If `index` is past the length.
+    #[inline(always)]
+    pub(crate) fn store_if_unchanged(self, index: usize, base: W, value: W, sharing: Sharing) -> W {
+        if sharing == Sharing::Exclusive {
+            self.store(index, value, sharing);
+            return base;
+        }
+        let (unit, slot) = self.locate(index);
+        let mut current = unit.load(Relaxed);
+        loop {
+            let seen = W::from_unit(current, slot);
+            if seen != base {
+                return seen;
+            }
+            // Relaxed: as in `update`.
+            match unit.compare_exchange_weak(
+                current,
+                value.into_unit(current, slot),
+                Relaxed,
+                Relaxed,
+            ) {
+                Ok(_) => return seen,
+                Err(now) => current = now,
+            }
+        }
+    }
+
+    /// Writes back a rewrite of these words while the storage is exported: `new` (native-order
+    /// bytes, as [`store_bytes`](Self::store_bytes)) was computed from `base`, the contents the
+    /// caller read earlier in its critical section. Each unit is replaced by a compare-and-swap
+    /// against what it holds now, word by word: a word still equal to its `base` value gets its
+    /// `new` value, and a word that differs (a write through the export landed since `base` was
+    /// read) keeps that write, which counts as made just after the rewrite. Words outside these
+    /// cells keep theirs. So no write through an export is ever overwritten with a stale copy.
+    ///
+    /// Writer-lock holder only, as [`store`](Self::store).
+    ///
+    /// # Panics
+    ///
+    /// If `new` or `base` is not exactly `len` words.
+    pub(crate) fn store_bytes_over(self, new: &[u8], base: &[u8]) {
+        let size = size_of::<W>();
+        assert!(
+            new.len() == self.len * size && base.len() == new.len(),
+            "Cells::store_bytes_over: wrong length"
+        );
+        let word_at = |bytes: &[u8], k: usize| -> W { word(&bytes[k * size..][..size]) };
+        let mut k = 0;
+        while k < self.len {
+            let at = self.start + k;
+            let (unit, first) = (&self.units[at / W::PER_UNIT], at % W::PER_UNIT);
+            let n = (W::PER_UNIT - first).min(self.len - k);
+            let mut current = unit.load(Relaxed);
+            loop {
+                let mut desired = current;
+                for s in 0..n {
+                    if W::from_unit(current, first + s) == word_at(base, k + s) {
+                        desired = word_at(new, k + s).into_unit(desired, first + s);
+                    }
+                }
+                if desired == current {
+                    break;
+                }
+                // Relaxed: as in `update`.
+                match unit.compare_exchange_weak(current, desired, Relaxed, Relaxed) {
+                    Ok(_) => break,
+                    Err(now) => current = now,
+                }
+            }
+            k += n;
+        }
+    }
+
     /// Stores the words whose native-order bytes are `bytes` as these words, whole units at a
     /// time where they cover a unit. Writer-lock holder only, as [`store`](Self::store).
     ///
@@ -371,6 +479,12 @@ impl Spans {
     fn body(&self) -> Range<usize> {
         self.first..self.first + self.whole
     }
+}
+
+/// The word whose native-order bytes are `bytes` (exactly one word).
+#[inline(always)]
+fn word<W: Word>(bytes: &[u8]) -> W {
+    bytemuck::pod_read_unaligned(bytes)
 }
 
 /// Initialises `dst` with `src` (of the same length).

@@ -151,6 +151,20 @@ impl<'a, W: Word> RawWriter<'a, W> {
         (index < len_locked(block)).then(|| block.cells().load(index))
     }
 
+    /// The element at `index`, if it is below the length, read as the first half of a
+    /// read-modify-write that [`replace`](Self::replace) completes.
+    ///
+    /// The export count is loaded (once, for the critical section) *before* the element, so
+    /// that `replace` decides with it: a count of 0 loaded first means no export existed at any
+    /// time since, so nothing but this writer can have changed the element. Loaded after the
+    /// read, a count of 0 could belong to an export dropped just after its holder wrote the
+    /// element, and a plain store would then overwrite that write.
+    #[inline]
+    pub(crate) fn get_for_update(&mut self, index: usize) -> Option<W> {
+        self.exports();
+        self.get(index)
+    }
+
     /// The current contents, for reading under the lock (no validation needed).
     pub(crate) fn view(&self) -> RawView<'_, W> {
         seqlock::view_locked(self.block())
@@ -161,11 +175,29 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// # Safety
     ///
     /// `dst` is valid for `range.len() * size_of::<W>()` bytes and does not overlap the array.
-    pub(crate) unsafe fn copy_out(&self, range: Range<usize>, dst: *mut u8) {
+    pub(crate) unsafe fn copy_out(&mut self, range: Range<usize>, dst: *mut u8) {
         assert!(range.end <= self.len(), "copy_out past the length");
-        if let Some(block) = self.block() {
-            // SAFETY: we hold the writer lock, so no thread writes the cells (writes through an
-            // export must be atomic or exclusive, see `Export`); the caller vouches for `dst`.
+        // Loaded before the cells are read, and kept for the critical section: a rewrite that
+        // commits this copy decides how to write back from this same value (see
+        // `get_for_update` for why it must come first).
+        let exported = self.exports() != 0;
+        let Some(block) = self.block() else {
+            return;
+        };
+        if exported {
+            // An export's holder may be storing into these cells right now (atomically, as
+            // `Export::store` and the C ABI's protocol do): read them with atomic unit loads, as
+            // a reader would. A plain copy racing those stores would be a data race.
+            let cells = block.cells().slice(range);
+            let n = cells.len() * size_of::<W>();
+            // SAFETY: the caller guarantees `dst` is valid for `n` bytes and does not overlap
+            // the array; `MaybeUninit<u8>` has the layout of `u8`, and `load_bytes` only writes.
+            let out = unsafe { std::slice::from_raw_parts_mut(dst.cast(), n) };
+            cells.load_bytes(out);
+        } else {
+            // SAFETY: we hold the writer lock and nothing is exported (a count of 0 loaded
+            // under the lock stays 0, since exports are only made under it), so no thread
+            // writes the cells; the caller vouches for `dst`.
             unsafe { block.copy_out(range, dst) };
         }
     }
@@ -184,6 +216,18 @@ impl<'a, W: Word> RawWriter<'a, W> {
     #[inline(always)]
     fn sharing(&mut self) -> Sharing {
         if W::PER_UNIT == 1 || self.exports() == 0 {
+            Sharing::Exclusive
+        } else {
+            Sharing::Exported
+        }
+    }
+
+    /// Whether a read-modify-write must expect writes through an export between its load and
+    /// its store, whatever the word size (unlike [`sharing`](Self::sharing), which only tells
+    /// partial-unit stores whether to keep their neighbours).
+    #[inline(always)]
+    fn rmw_sharing(&mut self) -> Sharing {
+        if self.exports() == 0 {
             Sharing::Exclusive
         } else {
             Sharing::Exported
@@ -387,12 +431,47 @@ impl<'a, W: Word> RawWriter<'a, W> {
         if index >= len {
             return Err(Error::IndexOutOfRange { index, len });
         }
-        let sharing = self.sharing();
+        let sharing = self.rmw_sharing();
         let block = self.block().expect("len > 0 implies a block");
         let cells = block.cells();
-        let old = cells.load(index);
-        self.step(block, || cells.store(index, value, sharing));
+        if sharing == Sharing::Exclusive {
+            let old = cells.load(index);
+            self.step(block, || cells.store(index, value, sharing));
+            return Ok(old);
+        }
+        // Exported: a write through the export may land at any moment, so the old value is the
+        // one the store replaces, read in the same atomic step.
+        let mut old = cells.load(index);
+        self.step(block, || old = cells.exchange(index, value, sharing));
         Ok(old)
+    }
+
+    /// Stores `value` at `index` in one step if the element still holds `base`, which the
+    /// caller read with [`get_for_update`](Self::get_for_update) earlier in this critical
+    /// section (a read-modify-write such as `fetch_update`), and returns the element found
+    /// (`base` unless it changed). Only a write through an export can have changed it
+    /// meanwhile; that write is then kept, as if made just after this operation (see
+    /// [`Cells::store_if_unchanged`]), instead of being lost.
+    ///
+    /// # Panics
+    ///
+    /// If `index` is past the length, or the export count was not loaded before `base` was
+    /// read (the caller did not use `get_for_update`).
+    #[inline]
+    pub(crate) fn replace(&mut self, index: usize, base: W, value: W) -> W {
+        assert!(index < self.len(), "replace past the length");
+        assert!(
+            self.exports.is_some(),
+            "replace without get_for_update: the export count must be loaded before the read"
+        );
+        let sharing = self.rmw_sharing();
+        let block = self.block().expect("len > 0 implies a block");
+        let cells = block.cells();
+        let mut seen = base;
+        self.step(block, || {
+            seen = cells.store_if_unchanged(index, base, value, sharing)
+        });
+        seen
     }
 
     /// Swaps the elements at `a` and `b` in one step.
@@ -407,13 +486,21 @@ impl<'a, W: Word> RawWriter<'a, W> {
             let index = if a >= len { a } else { b };
             return Err(Error::IndexOutOfRange { index, len });
         }
-        let sharing = self.sharing();
+        if a == b {
+            // Nothing to do. (Done as two conditional stores, the second would compare the
+            // element with the value loaded second and store the one loaded first, which a
+            // write through an export between the two loads makes stale.)
+            return Ok(());
+        }
+        let sharing = self.rmw_sharing();
         let block = self.block().expect("len > 0 implies a block");
         let cells = block.cells();
         let (va, vb) = (cells.load(a), cells.load(b));
         self.step(block, || {
-            cells.store(a, vb, sharing);
-            cells.store(b, va, sharing);
+            // While exported, an element written through the export since it was loaded keeps
+            // that write (made just after the swap) rather than being overwritten by it.
+            cells.store_if_unchanged(a, va, vb, sharing);
+            cells.store_if_unchanged(b, vb, va, sharing);
         });
         Ok(())
     }
@@ -533,13 +620,15 @@ impl<'a, W: Word> RawWriter<'a, W> {
             return Err(Error::IndexOutOfRange { index, len });
         }
         self.check_len_change(len, len - 1)?;
-        let sharing = self.sharing();
+        let sharing = self.rmw_sharing();
         let block = self.block().expect("len > 0 implies a block");
         let cells = block.cells();
-        let removed = cells.load(index);
-        let moved = cells.load(len - 1);
+        let mut removed = cells.load(index);
         self.step(block, || {
-            cells.store(index, moved, sharing);
+            // Loaded inside the step, and the removed element exchanged out: while exported, a
+            // write through the export may land on either element until the step reads it.
+            let moved = cells.load(len - 1);
+            removed = cells.exchange(index, moved, sharing);
             store_len(block, len - 1);
         });
         Ok(removed)
@@ -717,12 +806,21 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// the storage may move, or written back in place (same length only, one O(n) step) while
     /// exported.
     ///
+    /// `base` is the contents `bytes` was computed from, read earlier in this critical section
+    /// (`None` if the caller did not read them). It is needed only while exported: then every
+    /// unit is written back with a compare-and-swap against it, so that an element written
+    /// through the export since `base` was read keeps that write ([`Cells::store_bytes_over`]).
+    ///
     /// # Errors
     ///
     /// [`Error::Exported`] if the length would change while exported; [`Error::CapacityOverflow`];
     /// [`Error::AllocFailed`].
+    ///
+    /// # Panics
+    ///
+    /// While exported, if `base` is `None` or not the current length (a bug in the caller).
     #[inline(never)]
-    pub(crate) fn commit(&mut self, bytes: &[u8]) -> Result<(), Error> {
+    pub(crate) fn commit(&mut self, bytes: &[u8], base: Option<&[u8]>) -> Result<(), Error> {
         let (len, cap) = self.len_cap();
         let n = bytes.len() / size_of::<W>();
         self.check_len_change(len, n)?;
@@ -731,12 +829,13 @@ impl<'a, W: Word> RawWriter<'a, W> {
             if n != len {
                 return Err(Error::Exported { exports });
             }
-            let sharing = self.sharing();
+            let base = base.expect("an exported commit needs the contents it was computed from");
+            assert_eq!(base.len(), bytes.len(), "commit: base of another length");
             if let Some(block) = self.block() {
                 let cells = block.cells().slice(0..n);
                 // This step is O(n): only exported storage is rewritten in place (readers wait
                 // for it); otherwise the new contents go to a new block below.
-                self.step(block, || cells.store_bytes(bytes, sharing));
+                self.step(block, || cells.store_bytes_over(bytes, base));
             }
             return Ok(());
         }
