@@ -18,6 +18,12 @@
 //! Everywhere else (other architectures and vendors, CPUs without AVX, Miri and loom, which
 //! cannot see inside `asm!`, and builds with `--cfg ftarray_no_asm`, which the sanitizer script
 //! sets so that ThreadSanitizer sees every store) the units are stored one by one.
+//!
+//! The detection reads the CPU's vendor and feature bits, which a binary translator or
+//! emulator (Rosetta 2, Intel SDE, QEMU's TCG) reports as those of the CPU it imitates while
+//! splitting a 16-byte store into smaller ones: it cannot tell such a host from the real CPU.
+//! Setting the environment variable `FTARRAY_NO_WIDE_STORES` (to anything but `0`) before the
+//! first bulk store turns the wide stores off for the process.
 
 use super::cells::{UNIT_BYTES, Unit};
 use crate::sync::Ordering::Relaxed;
@@ -55,6 +61,20 @@ pub(crate) fn wide_available() -> bool {
     #[cfg(not(all(target_arch = "x86_64", not(any(loom, miri, ftarray_no_asm)))))]
     false
 }
+
+/// Whether the environment turns the wide stores off (`FTARRAY_NO_WIDE_STORES` set to anything
+/// but `0` or the empty string): the run-time opt-out for hosts the detection cannot see
+/// through, such as binary translators. Read once, by the detection.
+#[cfg_attr(
+    not(all(target_arch = "x86_64", not(any(loom, miri, ftarray_no_asm)))),
+    allow(dead_code)
+)]
+fn turned_off() -> bool {
+    std::env::var_os(NO_WIDE_STORES).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The environment variable that turns the wide stores off (see the module docs).
+pub(crate) const NO_WIDE_STORES: &str = "FTARRAY_NO_WIDE_STORES";
 
 /// One Relaxed store per unit (lengths as [`store_units`]).
 #[inline(always)]
@@ -144,7 +164,8 @@ mod x86 {
     #[cold]
     #[inline(never)]
     fn detect() -> bool {
-        let wide = std::is_x86_feature_detected!("avx") && vendor_guarantees_it();
+        let wide =
+            !super::turned_off() && std::is_x86_feature_detected!("avx") && vendor_guarantees_it();
         WIDE.store(if wide { YES } else { NO }, Relaxed);
         wide
     }
@@ -308,6 +329,33 @@ mod tests {
 
     fn aligned() -> Box<Aligned> {
         Box::new(Aligned(std::array::from_fn(|_| Unit::new(0))))
+    }
+
+    /// `FTARRAY_NO_WIDE_STORES` turns the wide stores off for the process (checked in a child
+    /// process, since the detection runs once per process), and `0` leaves them as detected.
+    #[test]
+    #[cfg_attr(miri, ignore = "spawns a process")]
+    fn the_environment_can_turn_wide_stores_off() {
+        const CHILD: &str = "FTARRAY_WIDE_CHILD_EXPECTS";
+        if let Some(expected) = std::env::var_os(CHILD) {
+            assert_eq!(wide_available().to_string(), expected.to_str().unwrap());
+            return;
+        }
+        let detected = wide_available();
+        for (value, expected) in [("1", false), ("0", detected), ("", detected)] {
+            let status = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "raw::wide::tests::the_environment_can_turn_wide_stores_off",
+                    "--test-threads=1",
+                ])
+                .env(CHILD, expected.to_string())
+                .env(NO_WIDE_STORES, value)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success(), "{NO_WIDE_STORES}={value:?}: child failed");
+        }
     }
 
     /// Every length and both alignments of the start against 16 bytes: exactly the chosen
