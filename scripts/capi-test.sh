@@ -80,9 +80,20 @@ awk '/<!-- embedding-example/{f=1; next} f && /^```text$/{p=1; next} p && /^```$
     exit 1
 }
 
-programs=(api errors persist reproducer exports sessions init_race embedding)
+# The README's C example: the ```c block after its marker.
+awk '/<!-- readme-example/{f=1; next} f && /^```c$/{p=1; next} p && /^```$/{exit} p{print}' \
+    README.md >"$work/src/readme.c"
+[[ -s "$work/src/readme.c" ]] || {
+    echo "README.md: no \`\`\`c block after the readme-example marker" >&2
+    exit 1
+}
+
+programs=(api errors persist reproducer exports sessions init_race embedding readme)
 source_of() {
-    if [[ $1 == embedding ]]; then echo "$work/src/embedding.c"; else echo "capi/tests/$1.c"; fi
+    case $1 in
+        embedding | readme) echo "$work/src/$1.c" ;;
+        *) echo "capi/tests/$1.c" ;;
+    esac
 }
 # Arguments per mode: iterations sized so the whole suite stays a few minutes on 2 cores.
 args_for() {

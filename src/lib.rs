@@ -1,6 +1,65 @@
-#![doc = include_str!("../README.md")]
+//! A growable array of plain numbers that any number of threads can read and write at once,
+//! with no lock around it, and that never frees memory another thread is still reading.
+//!
+//! [`FtArray<T>`](FtArray) holds `i8` … `i64`, `u8` … `u64`, `f32`, `f64`, or your own
+//! [`Element`] newtype of one of those sizes. Share it by reference (`&FtArray<T>`,
+//! `Arc<FtArray<T>>`): every method takes `&self`.
+//!
+//! ```
+//! use ftarray::FtArray;
+//! use std::sync::Arc;
+//!
+//! let a = Arc::new(FtArray::<u32>::new());
+//! let writer = {
+//!     let a = Arc::clone(&a);
+//!     std::thread::spawn(move || {
+//!         for _ in 0..100 {
+//!             a.clear();
+//!             a.extend_from_slice(&[0, 1, 2, 3]); // readers see all four or none
+//!         }
+//!     })
+//! };
+//! for i in 0..4 {
+//!     // `a[i]` is out of range or exactly what was stored there.
+//!     assert!(a.get(i).is_none_or(|v| v == i as u32));
+//! }
+//! writer.join().unwrap();
+//! // Edits of several elements are one step for readers too.
+//! a.update(|v| v.iter_mut().for_each(|x| *x *= 10)).unwrap();
+//! assert_eq!(a.to_vec(), [0, 10, 20, 30]);
+//! ```
+//!
+//! # What is where
+//!
+//! * [`FtArray`]: reads ([`get`](FtArray::get), [`to_vec`](FtArray::to_vec), …) take no lock
+//!   and never see a state that did not exist; writes take a per-array lock and take effect at
+//!   one instant.
+//! * [`Reader`] and [`Session`]: one epoch pin held across many reads, released at the
+//!   caller's own quiescent points (pinning is the largest fixed cost of a read).
+//! * [`Export`] and [`ReadOnlyExport`]: a raw pointer to the storage, pinned so that it neither
+//!   moves nor is freed while the guard lives (what Python's buffer protocol and C hosts need).
+//! * [`DynArray`]: the runtime-typed layer behind the C ABI and the Python module: Python's
+//!   type codes, values, and index and slice arithmetic resolved at each operation's
+//!   linearization point.
+//! * [`npy`]: atomic `.npy` save (write a temporary file, then rename it) and a strict loader.
+//! * [`Error`]: every failure; a failed call changes nothing.
+//! * [`docs::internals`] (ARCHITECTURE.md) explains why it is sound; [`docs::choices`] lists the
+//!   decisions the design left open.
+//!
+//! ```
+//! let a = ftarray::FtArray::from_slice(&[1.0f64, 2.0, 3.0]);
+//! let mut reader = a.reader();
+//! let total: f64 = (0..reader.len()).filter_map(|i| reader.get(i)).sum();
+//! reader.repin(); // lets buffers retired meanwhile be freed
+//! assert_eq!(total, 6.0);
+//! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 // One concept a file; each uses only the ones listed after it.
 mod array; // FtArray: the public typed face
