@@ -1585,10 +1585,11 @@ fn export_stores_racing_rewrites_are_not_a_data_race() {
         }
     });
     let v = a.to_vec();
-    assert_eq!(
-        v[2],
-        rounds * 6,
-        "the last write through the export survives"
+    // The last write survives, byteswapped once if it landed between a round's two byteswaps.
+    let last = rounds * 6;
+    assert!(
+        v[2] == last || v[2] == last.swap_bytes(),
+        "the last write through the export was lost: {v:?}"
     );
     assert_eq!(v[0] + v[4], rounds, "every update applied, none lost");
 }
