@@ -55,13 +55,16 @@
 //! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
+// The sync rule (clippy.toml): locks, spins and yields come from `sync`, the loom shim.
+#![deny(clippy::disallowed_types, clippy::disallowed_methods)]
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
-// One concept a file; each uses only the ones listed after it.
+// One concept a file. The layers (which file may use which) are ARCHITECTURE.md's "Files"
+// table, checked by tests/layering.rs; rustfmt keeps these declarations in name order.
 mod array; // FtArray: the public typed face
 pub mod docs;
 pub mod dynamic; // DynArray: the runtime-typed layer with Python's semantics

@@ -282,7 +282,7 @@ pub(crate) fn help(retired_now: usize) {
         |_, pause| {
             match pause {
                 Pause::None => {}
-                Pause::Yield => std::thread::yield_now(),
+                Pause::Yield => crate::sync::yield_now(),
                 Pause::Sleep(us) => std::thread::sleep(std::time::Duration::from_micros(us)),
             }
             // Each flush may advance the epoch by one and frees the bags that have expired.

@@ -414,6 +414,14 @@ impl<'a, T: Element> Writer<'a, T> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    /// The full name of test `name` of this module, as the test harness's `--exact` wants it
+    /// (the module path without the crate's name): a child process told a wrong name would run
+    /// no test at all and exit successfully.
+    fn test_path(name: &str) -> String {
+        let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+        format!("{module}::{name}")
+    }
     use crate::FtArray;
 
     #[test]
@@ -599,7 +607,9 @@ mod tests {
             let status = std::process::Command::new(std::env::current_exe().unwrap())
                 .args([
                     "--exact",
-                    "writer::tests::with_copy_of_frees_the_blocks_of_conflicting_attempts_as_it_retries",
+                    &test_path(
+                        "with_copy_of_frees_the_blocks_of_conflicting_attempts_as_it_retries",
+                    ),
                     "--test-threads=1",
                 ])
                 .env(CHILD, "1")

@@ -113,7 +113,7 @@ pub struct DynArray {
     code: TypeCode,
     store: Store,
     /// Live export tokens, and the next token to hand out.
-    exports: parking_lot::Mutex<Vec<u64>>,
+    exports: crate::sync::Mutex<Vec<u64>>,
     next_token: AtomicU64,
 }
 
@@ -211,7 +211,7 @@ impl DynArray {
         DynArray {
             code,
             store,
-            exports: parking_lot::Mutex::new(Vec::new()),
+            exports: crate::sync::Mutex::new(Vec::new()),
             next_token: AtomicU64::new(1),
         }
     }

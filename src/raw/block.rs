@@ -20,9 +20,10 @@
 //! past `len` hold zero or a stale value), so `&[AtomicU64]` over all of them is always valid to
 //! form and to load from.
 
+use super::cells::Cells;
 #[cfg(loom)]
 use super::cells::Sharing;
-use super::cells::{Cells, UNIT_BYTES, Unit, units_for};
+use super::unit::{UNIT_BYTES, Unit, units_for};
 use crate::element::Word;
 use crate::error::Error;
 use crate::sync::{AtomicUsize, InitCell};

@@ -16,25 +16,13 @@
 //! compare-and-swap loop while the storage is exported (an export's holder may be writing a
 //! neighbouring element through its pointer, and that write must not be lost).
 
+use super::unit::{UNIT_BYTES, Unit};
 use super::wide;
 use crate::element::Word;
-use crate::sync::AtomicU64;
 use crate::sync::Ordering::Relaxed;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 use std::ops::Range;
-
-/// One storage unit.
-pub(crate) type Unit = AtomicU64;
-
-/// The bytes in one unit.
-pub(crate) const UNIT_BYTES: usize = size_of::<u64>();
-
-/// The number of units that hold `cap` words, or `None` if that overflows.
-#[inline]
-pub(crate) fn units_for<W: Word>(cap: usize) -> Option<usize> {
-    Some(cap.checked_add(W::PER_UNIT - 1)? / W::PER_UNIT)
-}
 
 /// Whether a partial store must preserve writes made concurrently through an export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -768,15 +756,5 @@ mod tests {
     fn slices_past_the_end_panic() {
         let u = units(1);
         let _ = Cells::<u16>::new(&u, 4).slice(2..5);
-    }
-
-    #[test]
-    fn units_round_up_and_overflow_is_none() {
-        assert_eq!(units_for::<u8>(0), Some(0));
-        assert_eq!(units_for::<u8>(1), Some(1));
-        assert_eq!(units_for::<u8>(9), Some(2));
-        assert_eq!(units_for::<u32>(3), Some(2));
-        assert_eq!(units_for::<u64>(3), Some(3));
-        assert_eq!(units_for::<u8>(usize::MAX), None);
     }
 }

@@ -13,7 +13,7 @@
 //! | odd `2k + 1` | a writer is inside a step on this block (or published it tentatively) |
 //! | changed since a reader's first load | that reader's attempt is discarded |
 
-use super::RawArray;
+use super::array::RawArray;
 use super::block::{Block, RawBlock};
 use super::cells::Cells;
 use crate::element::Word;
@@ -190,6 +190,14 @@ impl Stamp<'_> {
 type Seen<'g, W> = Option<(&'g Block<W>, usize)>;
 
 impl<W: Word> RawArray<W> {
+    /// The number of elements (a validated read).
+    pub(crate) fn len_in(&self, guard: &Guard) -> usize {
+        // Validated like any read, although it is one load: a block published tentatively by
+        // a cross-array operation carries an odd version until its check passes, and may be
+        // swapped out again, so its length alone is not yet a state of the array.
+        self.read(guard, |v| v.len())
+    }
+
     /// Runs `f` on a consistent view of the array and returns its result.
     ///
     /// Load the block (Acquire), its version (Acquire; odd means a writer is mid-step), the

@@ -25,7 +25,7 @@
 //! Setting the environment variable `FTARRAY_NO_WIDE_STORES` (to anything but `0`) before the
 //! first bulk store turns the wide stores off for the process.
 
-use super::cells::{UNIT_BYTES, Unit};
+use super::unit::{UNIT_BYTES, Unit};
 use crate::sync::Ordering::Relaxed;
 
 /// Stores `src` into `units`, 8 bytes (native order) per unit, as Relaxed whole-unit stores:
@@ -323,6 +323,14 @@ mod x86 {
 mod tests {
     use super::*;
 
+    /// The full name of test `name` of this module, as the test harness's `--exact` wants it
+    /// (the module path without the crate's name): a child process told a wrong name would run
+    /// no test at all and exit successfully.
+    fn test_path(name: &str) -> String {
+        let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+        format!("{module}::{name}")
+    }
+
     /// 16-byte aligned storage for the tests, so that every start offset can be chosen.
     #[repr(C, align(64))]
     struct Aligned([Unit; 40]);
@@ -346,7 +354,7 @@ mod tests {
             let status = std::process::Command::new(std::env::current_exe().unwrap())
                 .args([
                     "--exact",
-                    "raw::wide::tests::the_environment_can_turn_wide_stores_off",
+                    &test_path("the_environment_can_turn_wide_stores_off"),
                     "--test-threads=1",
                 ])
                 .env(CHILD, expected.to_string())
@@ -414,7 +422,7 @@ mod tests {
             s.spawn(|| {
                 // Start checking once the writer runs, and keep it running until we are done.
                 while !writing.load(Relaxed) {
-                    std::hint::spin_loop();
+                    crate::sync::spin_loop();
                 }
                 // Sweep until the loads have raced with many stores: they saw the patterns
                 // change at least CHANGES times.

@@ -11,10 +11,11 @@
 //! word type only, so each is compiled once per word size and shared by every element type of
 //! that size, instead of being inlined into every typed caller.
 
-use super::RawArray;
+use super::array::RawArray;
 use super::block::{Block, RawBlock, build, grown_capacity, max_capacity};
-use super::cells::{Cells, Sharing, UNIT_BYTES};
+use super::cells::{Cells, Sharing};
 use super::seqlock::{self, RawView, Stamp, append_in_place, len_locked, step_checked, store_len};
+use super::unit::UNIT_BYTES;
 use crate::element::Word;
 use crate::error::Error;
 use crate::reclaim::{self, FLUSH_BYTES};
@@ -41,6 +42,14 @@ pub(crate) const IN_PLACE_BYTES: usize = 8192 + 64;
 /// read-modify-write of its unit and none can use the wide stores, so this step costs about
 /// what a step of [`IN_PLACE_BYTES`] does.
 pub(crate) const IN_PLACE_STRIDED: usize = 4096 / UNIT_BYTES;
+
+impl<W: Word> RawArray<W> {
+    /// Takes the writer lock.
+    #[inline]
+    pub(crate) fn lock(&self) -> RawWriter<'_, W> {
+        RawWriter::new(self, self.writer.lock())
+    }
+}
 
 /// The writer lock of one array, held until drop.
 pub(crate) struct RawWriter<'a, W: Word> {

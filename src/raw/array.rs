@@ -1,0 +1,269 @@
+//! [`RawArray<W>`]: what every array has, whatever its element type: the current block, the
+//! export count, the strict-exports flag and the writer lock; construction, the export count's
+//! rules, and drop. Reads (`seqlock.rs`) and writes (`writer.rs`) add their methods.
+
+use super::block::{self, RawBlock, build};
+use crate::element::Word;
+use crate::error::Error;
+use crate::sync::Ordering::{Acquire, Relaxed, Release};
+use crate::sync::{AtomicBool, AtomicUsize, Mutex};
+use crossbeam_epoch::{self as epoch, Atomic, Guard};
+use crossbeam_utils::CachePadded;
+
+/// An array of words: the block pointer, the export count, the export rule and the writer
+/// lock.
+pub(crate) struct RawArray<W: Word> {
+    /// The current block, or null for an array that never allocated (or shrank to nothing).
+    /// Stored only by a writer holding `writer`; loaded by anyone.
+    ///
+    /// Every read loads it, and it changes only when a block is replaced, so it has its cache
+    /// line(s) to itself: next to the mutex, which every write stores into twice, readers took
+    /// a cache miss on it after each write (about a fifth of `get`'s time with one writer
+    /// running, by `perf`).
+    pub(super) buf: CachePadded<Atomic<block::Block<W>>>,
+    /// Live exports. Incremented only under `writer`; decremented by an export's release,
+    /// anywhere. At most `isize::MAX` (an increment past that aborts).
+    pub(super) exports: AtomicUsize,
+    /// Whether any length change fails while exported (CPython's `BufferError` rule), rather
+    /// than only moves. Stored and loaded only under `writer` (Relaxed: the lock orders them);
+    /// loaded outside it only by the `strict_exports` getter, as a plain statistic.
+    pub(super) strict: AtomicBool,
+    /// The per-array critical section every writer enters.
+    pub(super) writer: Mutex<()>,
+}
+
+impl<W: Word> RawArray<W> {
+    fn with_block(raw: Option<RawBlock<W>>) -> Self {
+        RawArray {
+            buf: CachePadded::new(match raw {
+                Some(raw) => Atomic::init(raw),
+                None => Atomic::null(),
+            }),
+            exports: AtomicUsize::new(0),
+            strict: AtomicBool::new(false),
+            writer: Mutex::new(()),
+        }
+    }
+
+    /// An empty array without a block.
+    pub(crate) fn new() -> Self {
+        Self::with_block(None)
+    }
+
+    /// An empty array with room for `capacity` words.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CapacityOverflow`] or [`Error::AllocFailed`].
+    pub(crate) fn try_with_capacity(capacity: usize) -> Result<Self, Error> {
+        if capacity == 0 {
+            return Ok(Self::new());
+        }
+        Ok(Self::with_block(Some(build(capacity, &mut |_| {})?)))
+    }
+
+    /// An array holding the words whose native-order bytes are `bytes`, with exactly that
+    /// capacity.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`].
+    pub(crate) fn try_from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        let n = bytes.len() / size_of::<W>();
+        if n == 0 {
+            return Ok(Self::new());
+        }
+        Ok(Self::with_block(Some(build(n, &mut |b| {
+            b.push_bytes(bytes)
+        })?)))
+    }
+
+    /// The capacity of the current block: a hint, read without validation.
+    pub(crate) fn capacity_in(&self, guard: &Guard) -> usize {
+        // Acquire: as any load of the block pointer that is dereferenced (see `seqlock.rs`).
+        let shared = self.buf.load(Acquire, guard);
+        // SAFETY: loaded under `guard`, which keeps the block alive.
+        unsafe { shared.as_ref() }.map_or(0, block::Block::cap)
+    }
+
+    /// The number of live exports (a statistic: it can change as soon as it is returned).
+    pub(crate) fn export_count(&self) -> usize {
+        // Acquire: pairs with the Release in `release_export`, like every load of the count.
+        self.exports.load(Acquire)
+    }
+
+    /// The export count, for a decision made under the lock (see `RawWriter::exports`).
+    pub(super) fn exports_locked(&self) -> usize {
+        // Acquire: pairs with the Release decrement in `release_export`, so everything the
+        // export's holder did through its pointer happens before we move or free the storage.
+        // New exports are only created under the lock the caller holds, so the count cannot rise.
+        self.exports.load(Acquire)
+    }
+
+    /// Counts one more export; the caller holds the lock.
+    pub(super) fn add_export(&self) {
+        // Relaxed: increments happen only under the lock, which orders them against every
+        // moving operation's check.
+        let previous = self.exports.fetch_add(1, Relaxed);
+        if previous > isize::MAX as usize {
+            // Only reachable by leaking exports (`mem::forget` or unreleased raw exports)
+            // billions of times; continuing would risk a wrapped count, and with it the
+            // storage moving under live exports. As `Arc` does for its count.
+            std::process::abort();
+        }
+    }
+
+    /// Ends one export.
+    ///
+    /// # Safety
+    ///
+    /// Each call matches one earlier export of this array that has not been released, and the
+    /// pointer that export returned is not used afterwards.
+    pub(crate) unsafe fn release_export(&self) {
+        // Release: pairs with the Acquire load in `exports_locked`; the holder's accesses
+        // through the pointer happen before the storage can move or be freed.
+        let previous = self.exports.fetch_sub(1, Release);
+        debug_assert!(previous > 0, "release_export without a matching export");
+    }
+
+    /// Whether the strict export rule is on, for a decision under the lock.
+    pub(super) fn strict_locked(&self) -> bool {
+        // Relaxed: stored only under the lock, which the caller holds.
+        self.strict.load(Relaxed)
+    }
+
+    /// Turns the strict export rule on or off; the caller holds the lock.
+    pub(super) fn set_strict_locked(&self, strict: bool) {
+        // Relaxed: loaded for decisions only under the lock.
+        self.strict.store(strict, Relaxed);
+    }
+
+    /// Whether the strict export rule is on (see `strict`).
+    pub(crate) fn strict_exports(&self) -> bool {
+        // Relaxed: a plain statistic outside the lock; decisions load it under the lock.
+        self.strict.load(Relaxed)
+    }
+}
+
+impl<W: Word> Drop for RawArray<W> {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self`: no reader, writer or guard-holding handle can reach this array
+        // any more, so the current block is ours alone.
+        let shared = self.buf.load(Relaxed, unsafe { epoch::unprotected() });
+        if shared.is_null() {
+            return;
+        }
+        // Acquire: pairs with the Release in `release_export` (the holders are done).
+        if self.exports.load(Acquire) != 0 {
+            // A raw export was never released: its holder may still use the storage, so leak
+            // it rather than hand them a dangling pointer.
+            return;
+        }
+        // SAFETY: as above; the block is not exported and not shared, so we may free it now.
+        drop(unsafe { shared.into_owned() });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::super::seqlock;
+    use super::*;
+
+    /// The full name of test `name` of this module, as the test harness's `--exact` wants it
+    /// (the module path without the crate's name): a child process told a wrong name would run
+    /// no test at all and exit successfully.
+    fn test_path(name: &str) -> String {
+        let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+        format!("{module}::{name}")
+    }
+
+    /// Every read loads `buf`; every write stores into the mutex (lock and unlock) and may
+    /// touch the export count. `buf` must not share a cache line with them.
+    #[test]
+    fn the_block_pointer_has_a_cache_line_to_itself() {
+        let a = RawArray::<u32>::new();
+        let addr = |p: *const u8| p as usize;
+        let buf = addr(std::ptr::from_ref(&a.buf).cast());
+        let buf_end = buf + size_of_val(&a.buf) - 1;
+        for (name, other) in [
+            ("writer", addr(std::ptr::from_ref(&a.writer).cast())),
+            ("exports", addr(std::ptr::from_ref(&a.exports).cast())),
+            ("strict", addr(std::ptr::from_ref(&a.strict).cast())),
+        ] {
+            assert!(
+                other / 64 != buf / 64 && other / 64 != buf_end / 64,
+                "{name} at {other:#x} shares a line with buf at {buf:#x}"
+            );
+        }
+    }
+
+    /// Runs the test `name` of this binary again in a child process with the environment
+    /// variable `child` set to `value`, and asserts that the child was killed by `SIGABRT` (an
+    /// abort ends the process, so it cannot be observed in this one).
+    fn assert_child_aborts(name: &str, child: &str, value: &str) {
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--test-threads=1"])
+            .env(child, value)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!status.success(), "the child exited normally: no abort");
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(status.signal(), Some(6), "SIGABRT, got {status:?}");
+        }
+    }
+
+    /// Past `isize::MAX` live exports, exporting aborts the process instead of letting the
+    /// count wrap.
+    #[test]
+    #[cfg_attr(miri, ignore = "spawns a process")]
+    fn export_count_overflow_aborts_the_process() {
+        const CHILD: &str = "FTARRAY_EXPORT_OVERFLOW_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            let a = RawArray::<u8>::new();
+            a.exports.store(isize::MAX as usize + 1, Relaxed);
+            let _ = a.lock().export();
+            // Not reached when the overflow aborts.
+            std::process::exit(0);
+        }
+        assert_child_aborts(
+            &test_path("export_count_overflow_aborts_the_process"),
+            CHILD,
+            "1",
+        );
+    }
+
+    /// A panic inside a version step, plain or checked (a cross-array edit's publication),
+    /// aborts the process: unwinding would release the lock with the version odd, and every
+    /// later step would then run under an even one.
+    #[test]
+    #[cfg_attr(miri, ignore = "spawns a process")]
+    fn a_panic_inside_a_step_aborts_the_process() {
+        const CHILD: &str = "FTARRAY_STEP_PANIC_CHILD";
+        let name = test_path("a_panic_inside_a_step_aborts_the_process");
+        if let Some(kind) = std::env::var_os(CHILD) {
+            let a = RawArray::<u32>::try_from_bytes(&[0; 16]).unwrap();
+            let _writer = a.lock();
+            // SAFETY: the lock is held for as long as `block` is used.
+            let block = unsafe { a.block_locked() }.unwrap();
+            // A check that passes: another array, unchanged since it was read.
+            let other = RawArray::<u8>::new();
+            let guard = epoch::pin();
+            let stamp = other.read_stamped(&guard, &mut |_| {});
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                if kind == "checked" {
+                    seqlock::step_checked(block, Some(&stamp), || panic!("inside a step"));
+                } else {
+                    seqlock::step(block, || panic!("inside a step"));
+                }
+            }));
+            // Not reached when the panic aborts.
+            std::process::exit(0);
+        }
+        assert_child_aborts(&name, CHILD, "plain");
+        assert_child_aborts(&name, CHILD, "checked");
+    }
+}
