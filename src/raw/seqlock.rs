@@ -467,7 +467,7 @@ pub(crate) fn step_checked<W: Word>(
 /// there, an `extend` here; the lock orders them). A reader whose relaxed loads see one of the
 /// new cells must also see that step's odd version on its re-check, so the stores need a
 /// Release fence before them, exactly as the stores inside `step` have. Without it a reader
-/// could pair the old length with the new cells (found by tests/threads.rs under Miri,
+/// could pair the old length with the new cells (found by tests/threads/ under Miri,
 /// reproduced by the loom model `clear_and_extend_on_two_threads_vs_to_vec`).
 #[inline(always)]
 pub(crate) fn append_in_place<W: Word>(
