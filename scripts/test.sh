@@ -31,12 +31,12 @@ fi
 
 step "formatting (main crate, fuzz crate, loom crate)"
 cargo fmt --all --check
-cargo fmt --manifest-path fuzz/Cargo.toml --check
+cargo fmt --manifest-path fuzz/Cargo.toml --all --check
 cargo fmt --manifest-path loom/Cargo.toml --check
 
 step "clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
-cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
+cargo clippy --manifest-path fuzz/Cargo.toml --workspace --all-targets -- -D warnings
 
 step "minimum supported Rust: the libraries build with the manifests' rust-version"
 bash scripts/msrv.sh

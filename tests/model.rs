@@ -1,26 +1,16 @@
 //! The model-based property test.
 //!
-//! There is one model of `FtArray`'s documented semantics: `fuzz/src/ops.rs`, a `Vec<T>` that
-//! every operation is also applied to (every error case, the export rules, the strict rule,
-//! live exports held across operations), compared bit for bit after every step. The `ops`
-//! fuzz target runs it under libFuzzer; this test runs the same code on every `cargo test`,
-//! decoding operation sequences from byte strings that proptest generates (and shrinks), one
-//! test per element type.
+//! There is one model of `FtArray`'s documented semantics: the `ftarray-model` crate
+//! (`fuzz/model/src/ops.rs`), a `Vec<T>` that every operation is also applied to (every error
+//! case, the export rules, the strict rule, live exports held across operations), compared bit
+//! for bit after every step. The `ops` fuzz target runs it under libFuzzer; this test runs the
+//! same code on every `cargo test`, decoding operation sequences from byte strings that
+//! proptest generates (and shrinks), one test per element type.
 
-#[allow(dead_code, reason = "helpers the other fuzz targets use")]
-#[path = "../fuzz/src/elem.rs"]
-mod elem;
-#[path = "../fuzz/src/ops.rs"]
-mod ops;
-
+use ftarray_model::ops;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
-
-/// Never print the decoded input (the fuzz crate reads an environment variable for this).
-fn debug() -> bool {
-    false
-}
 
 fn config() -> Config {
     Config {

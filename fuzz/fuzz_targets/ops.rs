@@ -1,5 +1,5 @@
 #![no_main]
-//! The `ops` fuzz target; the logic is `ftarray_fuzz::run_ops` (see fuzz/src/ops.rs).
+//! The `ops` fuzz target; the logic is `ftarray_fuzz::run_ops` (the `ftarray-model` crate, fuzz/model/src/ops.rs).
 
 use libfuzzer_sys::fuzz_target;
 

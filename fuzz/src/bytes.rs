@@ -8,8 +8,8 @@
 //! * `byteswap` reverses each element's bytes (equal to `swap_bytes` on the word of its size),
 //!   and twice is the identity; while exported it works in place.
 
-use super::elem::{bytes_of, decode, same, swap_bytes};
 use ftarray::{Element, Error, FtArray};
+use ftarray_model::elem::{bytes_of, decode, same, swap_bytes};
 
 /// At most this many input bytes are used.
 const MAX_BYTES: usize = 4096 * 8;

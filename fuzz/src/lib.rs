@@ -6,7 +6,8 @@
 //!
 //! * [`run_ops`]: a sequence of operations applied to an `FtArray<T>` and to a `Vec<T>` model of
 //!   the documented semantics (errors and the export rules included), compared bit for bit after
-//!   every step.
+//!   every step; the model is the `ftarray-model` crate (`fuzz/model`), which the root crate's
+//!   property test runs too.
 //! * [`run_bytes`]: `extend_from_bytes` / `to_bytes` / `byteswap` against a byte-level model,
 //!   for every element type.
 //! * [`run_threads`]: 2–3 threads running operation lists against one shared array of tagged
@@ -20,23 +21,16 @@
 
 mod bytes;
 mod capi;
-mod elem;
 mod npy;
-mod ops;
 mod threads;
 
 pub use bytes::run_bytes;
 pub use capi::run_capi;
+pub use ftarray_model::run_ops;
 pub use npy::run_npy;
-pub use ops::run_ops;
 pub use threads::run_threads;
 
-/// Whether `FTARRAY_FUZZ_DEBUG` is set: the targets then print the input they decoded (for
-/// triage: `FTARRAY_FUZZ_DEBUG=1 cargo test --manifest-path fuzz/Cargo.toml -- --nocapture`).
-fn debug() -> bool {
-    static DEBUG: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *DEBUG.get_or_init(|| std::env::var_os("FTARRAY_FUZZ_DEBUG").is_some())
-}
+use ftarray_model::debug;
 
 /// A target's logic: runs one input, panics on a failed check.
 pub type Target = fn(&[u8]);

@@ -10,7 +10,7 @@
 //! Capacity after growth is not modelled beyond `capacity() >= len()` (and `>= len + additional`
 //! after a successful reserve, `== len` after `shrink_to_fit`, both documented).
 
-use super::elem::{FuzzElem, bytes_of, decode, key, same, swap_bytes};
+use crate::elem::{FuzzElem, bytes_of, decode, key, same, swap_bytes};
 use arbitrary::{Arbitrary, Unstructured};
 use ftarray::{Error, Export, FtArray};
 use std::cmp::Ordering;
@@ -1298,7 +1298,7 @@ pub fn run_ops(data: &[u8]) {
             Err(_) => break,
         }
     }
-    if super::debug() {
+    if crate::debug() {
         eprintln!(
             "ops: type {}, {start:?}, {} ops: {ops:#?}",
             ty % 6,

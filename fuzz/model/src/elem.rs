@@ -4,7 +4,7 @@ use ftarray::{Arith, Element};
 use std::fmt::Debug;
 
 /// An element type the fuzzers drive: made from arbitrary bits, compared by its bits.
-pub(crate) trait FuzzElem: Arith + PartialEq + Debug + 'static {
+pub trait FuzzElem: Arith + PartialEq + Debug + 'static {
     /// The element whose bits are the low `size_of::<Self>()` bytes of `bits`.
     fn from_u64(bits: u64) -> Self;
 
@@ -45,17 +45,17 @@ impl FuzzElem for f64 {
 }
 
 /// The bytes of `values` (native order): equal bytes means equal bits, NaN payloads included.
-pub(crate) fn bytes_of<T: Element>(values: &[T]) -> Vec<u8> {
+pub fn bytes_of<T: Element>(values: &[T]) -> Vec<u8> {
     bytemuck::cast_slice::<T, u8>(values).to_vec()
 }
 
 /// Whether `a` and `b` have the same bits.
-pub(crate) fn same<T: Element>(a: T, b: T) -> bool {
+pub fn same<T: Element>(a: T, b: T) -> bool {
     bytemuck::bytes_of(&a) == bytemuck::bytes_of(&b)
 }
 
 /// The native-order decoding of `bytes` (a whole number of elements).
-pub(crate) fn decode<T: Element>(bytes: &[u8]) -> Vec<T> {
+pub fn decode<T: Element>(bytes: &[u8]) -> Vec<T> {
     bytes
         .chunks_exact(size_of::<T>())
         .map(bytemuck::pod_read_unaligned)
@@ -63,7 +63,7 @@ pub(crate) fn decode<T: Element>(bytes: &[u8]) -> Vec<T> {
 }
 
 /// `x` with its bytes reversed, computed on the unsigned word of its size (`u16::swap_bytes`, …).
-pub(crate) fn swap_bytes<T: Element>(x: T) -> T {
+pub fn swap_bytes<T: Element>(x: T) -> T {
     let b = bytemuck::bytes_of(&x);
     let swapped: Vec<u8> = match size_of::<T>() {
         1 => b.to_vec(),
@@ -85,7 +85,7 @@ pub(crate) fn swap_bytes<T: Element>(x: T) -> T {
 }
 
 /// A 64-bit hash of the bits of `x` (FNV-1a), for predicates and sort keys.
-pub(crate) fn key<T: Element>(x: &T) -> u64 {
+pub fn key<T: Element>(x: &T) -> u64 {
     bytemuck::bytes_of(x)
         .iter()
         .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
