@@ -59,13 +59,9 @@ if [[ ${#need[@]} -gt 0 ]]; then
     fi
 fi
 
-have_nightly=0
 host="$(rustc -vV | sed -n 's/^host: //p')"
-if command -v rustup >/dev/null 2>&1 && rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-    if rustup component add --toolchain nightly rust-src >/dev/null 2>&1; then
-        have_nightly=1
-    fi
-fi
+source scripts/nightly.sh
+if have_nightly rust-src; then have_nightly=1; else have_nightly=0; fi
 
 # --- sources ---------------------------------------------------------------------------------
 mkdir -p "$work/src"
@@ -227,7 +223,7 @@ mode_plain() {
 
 mode_asan() {
     if [[ $have_nightly != 1 ]]; then
-        echo "SKIPPED asan: the Rust library's AddressSanitizer build needs a nightly toolchain with rust-src, and none is installed"
+        echo "SKIPPED asan: the Rust library's AddressSanitizer build needs a nightly toolchain with rust-src: $nightly_missing"
         skipped+=(asan)
         return
     fi
@@ -248,7 +244,7 @@ mode_asan() {
 
 mode_tsan() {
     if [[ $have_nightly != 1 ]]; then
-        echo "SKIPPED tsan: the Rust library must be built with -Zsanitizer=thread (nightly, with rust-src) so TSan sees its atomics, and no nightly toolchain is installed"
+        echo "SKIPPED tsan: the Rust library must be built with -Zsanitizer=thread (nightly, with rust-src) so TSan sees its atomics: $nightly_missing"
         skipped+=(tsan)
         return
     fi

@@ -61,10 +61,8 @@ fi
 cargo fuzz --version
 
 # --- mode ------------------------------------------------------------------------------------
-have_nightly=0
-if command -v rustup >/dev/null 2>&1 && rustup toolchain list 2>/dev/null | grep -q nightly; then
-    have_nightly=1
-fi
+source "$root/scripts/nightly.sh"
+if have_nightly; then have_nightly=1; else have_nightly=0; fi
 if [[ "${FUZZ_FORCE_STABLE:-0}" != "0" ]]; then
     mode=stable
     why="FUZZ_FORCE_STABLE=${FUZZ_FORCE_STABLE} is set"

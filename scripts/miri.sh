@@ -12,12 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-quick}"
 
-if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-    echo "SKIPPED: Miri needs a nightly toolchain and none is installed"
-    exit 0
-fi
-if ! rustup component add --toolchain nightly miri rust-src >/dev/null 2>&1; then
-    echo "SKIPPED: could not install the nightly miri and rust-src components"
+source scripts/nightly.sh
+if ! have_nightly miri rust-src; then
+    echo "SKIPPED: Miri needs nightly's miri and rust-src: $nightly_missing"
     exit 0
 fi
 

@@ -9,14 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 which="${1:-all}"
 
-if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-    echo "SKIPPED: sanitizers need a nightly toolchain and none is installed"
+source scripts/nightly.sh
+if ! have_nightly rust-src; then
+    echo "SKIPPED: sanitizers need nightly with rust-src (-Zsanitizer, -Zbuild-std): $nightly_missing"
     exit 0
 fi
-rustup component add --toolchain nightly rust-src >/dev/null 2>&1 || {
-    echo "SKIPPED: could not install nightly rust-src (needed by -Zbuild-std)"
-    exit 0
-}
 target="$(rustc -vV | sed -n 's/^host: //p')"
 
 run() {
