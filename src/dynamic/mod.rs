@@ -1104,14 +1104,21 @@ impl DynArray {
     ///
     /// # Errors
     ///
-    /// [`Error::WrongKind`] for a character array or a float delta on an integer array;
-    /// [`Error::SignedIndexOutOfRange`].
+    /// [`Error::NotInteger`] for a character array; [`Error::WrongKind`] for a delta the
+    /// array cannot add (a float on an integer array, a character on any array);
+    /// [`Error::SignedIndexOutOfRange`]. On error nothing changes.
     pub fn fetch_add(&self, index: isize, delta: Value) -> Result<Value, Error> {
         let code = self.code;
         if code.kind() == Kind::Char {
             return Err(Error::NotInteger { code });
         }
-        if code.is_integer() && delta.as_i128().is_none() {
+        // Refused before the lock is taken, so a wrong delta costs other writers nothing.
+        let addable = if code.is_integer() {
+            delta.as_i128().is_some()
+        } else {
+            delta.as_f64().is_some()
+        };
+        if !addable {
             return Err(Error::WrongKind {
                 code,
                 given: delta.kind(),
@@ -1122,7 +1129,7 @@ impl DynArray {
             let len = w.len();
             let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
             let old = w.get(i).ok_or(Error::SignedIndexOutOfRange { index, len })?;
-            let new = add_wrapping(old, delta, code);
+            let new = add_wrapping(old, delta, code)?;
             w.set(i, new)?;
             Ok(old.to_value(code))
         })
@@ -1252,18 +1259,21 @@ fn copy_bytes_t<T: Stored>(a: &FtArray<T>, dst: &mut [u8]) -> Result<usize, Erro
     })
 }
 
-/// `old + delta`, wrapping for integers.
-fn add_wrapping<T: Stored>(old: T, delta: Value, code: TypeCode) -> T {
-    match (old.to_value(code), delta) {
-        (Value::Float(x), d) => {
-            T::from_value(Value::Float(x + d.as_f64().unwrap_or(0.0)), code).unwrap_or(old)
-        }
-        (o, d) => {
+/// `old + delta`, wrapping for integers, or the error of a delta the element cannot take
+/// (never a silent substitute: `Ok` from `fetch_add` means the delta was added).
+fn add_wrapping<T: Stored>(old: T, delta: Value, code: TypeCode) -> Result<T, Error> {
+    let wrong = || Error::WrongKind {
+        code,
+        given: delta.kind(),
+    };
+    match old.to_value(code) {
+        Value::Float(x) => T::from_value(Value::Float(x + delta.as_f64().ok_or_else(wrong)?), code),
+        o => {
             let bits = (code.itemsize() * 8) as u32;
             let sum = o
                 .as_i128()
-                .unwrap_or(0)
-                .wrapping_add(d.as_i128().unwrap_or(0));
+                .ok_or_else(wrong)?
+                .wrapping_add(delta.as_i128().ok_or_else(wrong)?);
             let mask = (1i128 << bits) - 1;
             let wrapped = sum & mask;
             let v = if code.kind() == Kind::Signed && wrapped >> (bits - 1) & 1 == 1 {
@@ -1271,9 +1281,9 @@ fn add_wrapping<T: Stored>(old: T, delta: Value, code: TypeCode) -> T {
             } else {
                 wrapped
             };
-            Value::from_i128(v)
-                .and_then(|v| T::from_value(v, code).ok())
-                .unwrap_or(old)
+            // In range by construction; an error rather than a panic if that were ever false.
+            let v = Value::from_i128(v).ok_or(Error::Overflow { code, above: v > 0 })?;
+            T::from_value(v, code)
         }
     }
 }
@@ -1306,5 +1316,41 @@ impl fmt::Debug for DynArray {
 impl PartialEq for DynArray {
     fn eq(&self, other: &DynArray) -> bool {
         self.compare(other, CompareOp::Eq).unwrap_or(false)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// Issue 20, defect 5: a character delta on a float array returned Ok and added nothing.
+    /// `Ok` means applied: a delta of the wrong kind is refused before anything changes.
+    #[test]
+    fn fetch_add_refuses_a_delta_of_the_wrong_kind() {
+        for code in [TypeCode::F32, TypeCode::F64] {
+            let a = DynArray::from_values(code, &[Value::Float(1.5)]).unwrap();
+            assert_eq!(
+                a.fetch_add(0, Value::Char(65)),
+                Err(Error::WrongKind {
+                    code,
+                    given: Kind::Char
+                })
+            );
+            assert_eq!(a.to_values(), [Value::Float(1.5)]);
+            assert_eq!(a.fetch_add(0, Value::Int(2)), Ok(Value::Float(1.5)));
+            assert_eq!(a.fetch_add(0, Value::Float(0.25)), Ok(Value::Float(3.5)));
+            assert_eq!(a.to_values(), [Value::Float(3.75)]);
+        }
+        let i = DynArray::from_values(TypeCode::Int, &[Value::Int(7)]).unwrap();
+        for delta in [Value::Char(65), Value::Float(1.0)] {
+            assert_eq!(
+                i.fetch_add(0, delta),
+                Err(Error::WrongKind {
+                    code: TypeCode::Int,
+                    given: delta.kind()
+                })
+            );
+        }
+        assert_eq!(i.to_values(), [Value::Int(7)]);
     }
 }
