@@ -160,7 +160,8 @@ typedef struct ftarray_buffer {
     const char *format;
     // The array's type code.
     char typecode;
-    // Names this export for `ftarray_export_release`; never reused within one array.
+    // Names this export for `ftarray_export_release`. Unique in the process: never reused,
+    // and never equal to a token of another array, whose release with it therefore fails.
     uint64_t token;
 } ftarray_buffer;
 
@@ -982,8 +983,9 @@ enum ftarray_status ftarray_export_acquire(struct ftarray *a, struct ftarray_buf
 // Ends the export of `a` named by `token`.
 //
 // Errors: `FTARRAY_STATUS_UNKNOWN_EXPORT` if `token` names no live export of `a` (never
-// acquired from `a`, or already released): nothing changes, and in particular no other
-// export's pin is dropped.
+// acquired, acquired from another array, or already released): nothing changes, and in
+// particular no export's pin is dropped, `a`'s or another array's. Tokens are unique in the
+// process, so a token of another array never names one of `a`'s exports.
 //
 // # Safety
 //

@@ -27,7 +27,8 @@ pub struct Buffer {
     pub format: *const c_char,
     /// The array's type code.
     pub typecode: c_char,
-    /// Names this export for `ftarray_export_release`; never reused within one array.
+    /// Names this export for `ftarray_export_release`. Unique in the process: never reused,
+    /// and never equal to a token of another array, whose release with it therefore fails.
     pub token: u64,
 }
 
@@ -76,8 +77,9 @@ pub unsafe extern "C" fn ftarray_export_acquire(a: *mut Handle, out: *mut Buffer
 /// Ends the export of `a` named by `token`.
 ///
 /// Errors: `FTARRAY_STATUS_UNKNOWN_EXPORT` if `token` names no live export of `a` (never
-/// acquired from `a`, or already released): nothing changes, and in particular no other
-/// export's pin is dropped.
+/// acquired, acquired from another array, or already released): nothing changes, and in
+/// particular no export's pin is dropped, `a`'s or another array's. Tokens are unique in the
+/// process, so a token of another array never names one of `a`'s exports.
 ///
 /// # Safety
 ///

@@ -91,7 +91,9 @@ pub struct RawExport {
     pub itemsize: usize,
     /// The element type.
     pub code: TypeCode,
-    /// Names this export for [`DynArray::release_export`]; never reused within one array.
+    /// Names this export for [`DynArray::release_export`]. Unique in the process: no two
+    /// exports, of this array or any other, ever get the same token, so a token of another
+    /// array names no export here.
     pub token: u64,
 }
 
@@ -112,10 +114,16 @@ unsafe impl Sync for RawExport {}
 pub struct DynArray {
     code: TypeCode,
     store: Store,
-    /// Live export tokens, and the next token to hand out.
+    /// Live export tokens (drawn from [`NEXT_TOKEN`]).
     exports: parking_lot::Mutex<Vec<u64>>,
-    next_token: AtomicU64,
 }
+
+/// The next export token, for every array in the process: a token names one export of one
+/// array, so a host that releases another array's token gets [`Error::UnknownExport`] instead
+/// of dropping this array's pin (tokens counted per array made every array's first export
+/// token 1). `Relaxed`: the read-modify-write alone makes each token unique, and nothing else
+/// is ordered by it. At one export per nanosecond the counter would wrap after 584 years.
+static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 
 // ---------------------------------------------------------------------------------------------
 // Typed implementations: one generic function per operation, dispatched by `with_store!`.
@@ -212,7 +220,6 @@ impl DynArray {
             code,
             store,
             exports: parking_lot::Mutex::new(Vec::new()),
-            next_token: AtomicU64::new(1),
         }
     }
 
@@ -1181,9 +1188,7 @@ impl DynArray {
     /// atomics of `itemsize` bytes, or write only while no other thread uses the array.
     pub fn export_raw(&self) -> RawExport {
         let mut live = self.exports.lock();
-        let token = self
-            .next_token
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let token = NEXT_TOKEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (ptr, len) = with_store!(&self.store, a => {
             let (p, n) = a.export_raw();
             (p.cast::<u8>(), n)
@@ -1203,7 +1208,7 @@ impl DynArray {
     /// # Errors
     ///
     /// [`Error::UnknownExport`] if `token` does not name a live export of this array (never
-    /// made here, or already released); nothing changes.
+    /// made, made by another array, or already released); nothing changes.
     pub fn release_export(&self, token: u64) -> Result<(), Error> {
         let mut live = self.exports.lock();
         let at = live
@@ -1322,6 +1327,39 @@ impl PartialEq for DynArray {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    /// Issue 20, defect 4: tokens counted per array from 1 made the first export of every array
+    /// token 1, so releasing `a`'s token on `b` dropped `b`'s real pin. Whatever the numbers,
+    /// a token of another array names no export here.
+    #[test]
+    fn a_token_of_another_array_releases_nothing() {
+        let a = DynArray::from_values(TypeCode::Int, &[1.into(), 2.into()]).unwrap();
+        let b = DynArray::from_values(TypeCode::Int, &[3.into(), 4.into()]).unwrap();
+        let ea = a.export_raw();
+        let eb = b.export_raw();
+        // Under per-array counting both are token 1: the case the C test skipped.
+        for (array, foreign, own) in [(&b, ea.token, eb.token), (&a, eb.token, ea.token)] {
+            assert_eq!(
+                array.release_export(foreign),
+                Err(Error::UnknownExport { token: foreign })
+            );
+            assert_eq!(array.export_count(), 1);
+            assert_ne!(foreign, own, "two live exports share a token");
+        }
+        // `b`'s export still pins its storage: a move is refused, and the view is intact.
+        assert!(matches!(
+            b.reserve(1 << 20),
+            Err(Error::Exported { exports: 1 })
+        ));
+        // SAFETY: `eb` pins `b`'s first two elements; only this thread uses `b`.
+        let view = unsafe { std::slice::from_raw_parts(eb.ptr.cast::<i32>(), eb.len) };
+        assert_eq!(view, [3, 4]);
+        // Each token still works on its own array, once.
+        a.release_export(ea.token).unwrap();
+        b.release_export(eb.token).unwrap();
+        assert!(b.release_export(eb.token).is_err());
+        assert_eq!((a.export_count(), b.export_count()), (0, 0));
+    }
 
     /// Issue 20, defect 5: a character delta on a float array returned Ok and added nothing.
     /// `Ok` means applied: a delta of the wrong kind is refused before anything changes.
