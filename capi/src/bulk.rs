@@ -21,11 +21,11 @@ fn slice(start: isize, stop: isize, step: isize) -> Slice {
 ///
 /// Aliasing: `bytes` may point into memory that other threads write at the same time, such
 /// as another array's export (or this array's own). It is first copied with atomic loads
-/// (one 64-bit load per aligned 8 bytes, as the array's own accesses; bytes at unaligned
-/// ends), never read as plain memory, so the call has no data race; an element another
-/// thread is writing at that instant is read either before or after that write (whole,
-/// unless it straddles an unaligned end). The copy is then
-/// appended in one step. `bytes` may be NULL when `nbytes` is 0.
+/// (one 64-bit load per aligned 8 bytes, as the array's own accesses; loads at least as wide
+/// as an element at unaligned ends, byte by byte only if `bytes` is not aligned to the item
+/// size), never read as plain memory, so the call has no data race; an element another
+/// thread is writing at that instant is read whole, either before or after that write. The
+/// copy is then appended in one step. `bytes` may be NULL when `nbytes` is 0.
 ///
 /// Errors: `FTARRAY_STATUS_BAD_LENGTH` (not a multiple of the item size),
 /// `FTARRAY_STATUS_EXPORTED`, `FTARRAY_STATUS_OUT_OF_MEMORY`, `FTARRAY_STATUS_NULL_ARGUMENT`.
@@ -44,7 +44,7 @@ pub unsafe extern "C" fn ftarray_extend_bytes(
 ) -> Status {
     ffi!(array a => {
         // SAFETY: the contract: `bytes` is readable for `nbytes` bytes, written only atomically.
-        let data = unsafe { handle::copy_in_bytes("bytes", bytes.cast(), nbytes) }?;
+        let data = unsafe { handle::copy_in_bytes("bytes", bytes.cast(), nbytes, a.typecode()) }?;
         Ok(a.extend_bytes(&data)?)
     })
 }
@@ -281,7 +281,7 @@ pub unsafe extern "C" fn ftarray_set_slice_bytes(
 ) -> Status {
     ffi!(array a => {
         // SAFETY: the contract: `bytes` is readable for `nbytes` bytes, written only atomically.
-        let data = unsafe { handle::copy_in_bytes("bytes", bytes.cast(), nbytes) }?;
+        let data = unsafe { handle::copy_in_bytes("bytes", bytes.cast(), nbytes, a.typecode()) }?;
         Ok(a.set_slice_bytes(slice(start, stop, step), &data)?)
     })
 }

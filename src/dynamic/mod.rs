@@ -33,7 +33,7 @@ mod typecode;
 mod value;
 
 pub use index::{Slice, SliceIndices, clamp_index, resolve_index, search_range};
-pub use shared::{copy_shared, read_shared};
+pub use shared::{Source, copy_shared, read_shared};
 pub use typecode::{Kind, TypeCode};
 pub use value::{Scalar, Value};
 
@@ -97,6 +97,17 @@ pub struct RawExport {
     pub token: u64,
 }
 
+impl RawExport {
+    /// The addresses of the storage this export pins: from `ptr` to the end of the 8-byte unit
+    /// holding the last element (empty when `len` is 0). All of it belongs to the array, whose
+    /// storage is whole aligned 64-bit units, so while the export lives a copy of any range
+    /// inside it may load the units around that range whole ([`Source::Export`]).
+    pub fn storage(&self) -> std::ops::Range<usize> {
+        let start = self.ptr.addr();
+        start..start + (self.len * self.itemsize).next_multiple_of(size_of::<u64>())
+    }
+}
+
 // SAFETY: a `RawExport` is plain data (a pointer value it never dereferences and numbers);
 // every access through `ptr` is the holder's `unsafe` business.
 unsafe impl Send for RawExport {}
@@ -114,8 +125,16 @@ unsafe impl Sync for RawExport {}
 pub struct DynArray {
     code: TypeCode,
     store: Store,
-    /// Live export tokens (drawn from [`NEXT_TOKEN`]).
-    exports: parking_lot::Mutex<Vec<u64>>,
+    /// Live exports: their tokens (drawn from [`NEXT_TOKEN`]) and storage.
+    exports: parking_lot::Mutex<Vec<LiveExport>>,
+}
+
+/// One live export of a [`DynArray`].
+#[derive(Clone, Debug)]
+struct LiveExport {
+    token: u64,
+    /// [`RawExport::storage`].
+    storage: std::ops::Range<usize>,
 }
 
 /// The next export token, for every array in the process: a token names one export of one
@@ -813,17 +832,27 @@ impl DynArray {
     /// atomic loads first (see [`read_shared`]): for input that may alias memory other threads
     /// write, such as another array's export, or this array's own.
     ///
+    /// No element is torn: when `ptr` is aligned to the element size (as every export's
+    /// elements are), each is read by one atomic load at least as wide as an element
+    /// ([`Source::Elements`]), or, when the bytes lie in one of this array's own live exports,
+    /// by whole 64-bit unit loads ([`Source::Export`]). To copy from *another* array's
+    /// export with unit loads too (no access of a size other than that array's own), check
+    /// [`exports_cover`](Self::exports_cover) on that array and use [`read_shared`] with
+    /// `Source::Export`, then [`extend_bytes`](Self::extend_bytes).
+    ///
     /// # Errors
     ///
     /// As [`extend_bytes`](Self::extend_bytes).
     ///
     /// # Safety
     ///
-    /// As [`read_shared`]: `ptr` readable for `nbytes` bytes during the call, written only
-    /// atomically meanwhile.
+    /// As [`read_shared`] with `Source::Elements`: `ptr` readable for `nbytes` bytes during
+    /// the call, written only atomically meanwhile.
     pub unsafe fn extend_from_raw(&self, ptr: *const u8, nbytes: usize) -> Result<(), Error> {
-        // SAFETY: forwarded to the caller.
-        let bytes = unsafe { read_shared(ptr, nbytes) };
+        let source = self.source_of(ptr, nbytes);
+        // SAFETY: forwarded to the caller; `Source::Export` only for a range inside one of our
+        // live exports, which the caller keeps alive by keeping `ptr` readable.
+        let bytes = unsafe { read_shared(ptr, nbytes, source) };
         self.extend_bytes(&bytes)
     }
 
@@ -836,15 +865,16 @@ impl DynArray {
     ///
     /// # Safety
     ///
-    /// As [`read_shared`].
+    /// As [`extend_from_raw`](Self::extend_from_raw).
     pub unsafe fn set_slice_from_raw(
         &self,
         slice: Slice,
         ptr: *const u8,
         nbytes: usize,
     ) -> Result<(), Error> {
-        // SAFETY: forwarded to the caller.
-        let bytes = unsafe { read_shared(ptr, nbytes) };
+        let source = self.source_of(ptr, nbytes);
+        // SAFETY: as in `extend_from_raw`.
+        let bytes = unsafe { read_shared(ptr, nbytes, source) };
         self.set_slice_bytes(slice, &bytes)
     }
 
@@ -1193,14 +1223,18 @@ impl DynArray {
             let (p, n) = a.export_raw();
             (p.cast::<u8>(), n)
         });
-        live.push(token);
-        RawExport {
+        let export = RawExport {
             ptr,
             len,
             itemsize: self.itemsize(),
             code: self.code,
             token,
-        }
+        };
+        live.push(LiveExport {
+            token,
+            storage: export.storage(),
+        });
+        export
     }
 
     /// Ends the export named by `token`.
@@ -1213,7 +1247,7 @@ impl DynArray {
         let mut live = self.exports.lock();
         let at = live
             .iter()
-            .position(|t| *t == token)
+            .position(|e| e.token == token)
             .ok_or(Error::UnknownExport { token })?;
         live.swap_remove(at);
         // SAFETY: `token` named a live export made by `export_raw`, which made exactly one
@@ -1225,6 +1259,49 @@ impl DynArray {
     /// The number of live exports.
     pub fn export_count(&self) -> usize {
         self.exports.lock().len()
+    }
+
+    /// Whether the `nbytes` bytes at `ptr` (at least one) lie inside the storage of one of this
+    /// array's live exports, counting the padding up to the end of the last element's 8-byte
+    /// unit: memory [`Source::Export`] may then be used for (for as long as that export
+    /// lives). A host that holds a buffer of this array (Python's `memoryview`) asks this
+    /// before copying from it.
+    ///
+    /// ```
+    /// use ftarray::{DynArray, TypeCode, Value};
+    /// let a = DynArray::from_values(TypeCode::UInt, &[Value::from(1); 3]).unwrap();
+    /// let e = a.export_raw();
+    /// // SAFETY: pointer arithmetic inside the exported storage; nothing is read.
+    /// let tail = unsafe { e.ptr.add(4) };
+    /// assert!(a.exports_cover(tail, 8));
+    /// assert!(a.exports_cover(tail, 12)); // 12 + 4 = 16: the padding of the last unit
+    /// assert!(!a.exports_cover(tail, 13));
+    /// a.release_export(e.token).unwrap();
+    /// assert!(!a.exports_cover(tail, 8));
+    /// ```
+    pub fn exports_cover(&self, ptr: *const u8, nbytes: usize) -> bool {
+        let start = ptr.addr();
+        let Some(end) = start.checked_add(nbytes) else {
+            return false;
+        };
+        nbytes > 0
+            && self
+                .exports
+                .lock()
+                .iter()
+                .any(|e| e.storage.start <= start && end <= e.storage.end)
+    }
+
+    /// How to copy the `nbytes` bytes at `ptr` for this array: whole units if they lie in one
+    /// of its own live exports, else element-wide loads.
+    fn source_of(&self, ptr: *const u8, nbytes: usize) -> Source {
+        if self.exports_cover(ptr, nbytes) {
+            Source::Export
+        } else {
+            Source::Elements {
+                itemsize: self.itemsize(),
+            }
+        }
     }
 
     fn mismatch(&self, other: &DynArray) -> Error {
@@ -1359,6 +1436,41 @@ mod tests {
         b.release_export(eb.token).unwrap();
         assert!(b.release_export(eb.token).is_err());
         assert_eq!((a.export_count(), b.export_count()), (0, 0));
+    }
+
+    /// Issue 20, defect 3, the memory model's half: a copy from a live export racing the
+    /// array's writer must not mix access sizes. The writer stores element 2 of a `u32` array
+    /// as part of its 64-bit unit; a copy that loaded that element by itself (bytes, or one
+    /// 4-byte atomic) would race with that store at another size, which Miri reports. With
+    /// `Source::Export` every unit is loaded whole, as the writer stores it: under Miri
+    /// (`cargo +nightly miri test --lib copy_from_a_live_export`, Tree Borrows) this is clean.
+    #[test]
+    fn copy_from_a_live_export_loads_whole_units() {
+        const ROUNDS: usize = if cfg!(miri) { 30 } else { 10_000 };
+        let a = DynArray::from_values(TypeCode::UInt, &[Value::from(0); 3]).unwrap();
+        let e = a.export_raw();
+        assert!(a.exports_cover(e.ptr, 12));
+        let ones = Value::from(0xFFFF_FFFFi64);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for k in 0..ROUNDS {
+                    a.set(2, if k % 2 == 0 { ones } else { Value::from(0) })
+                        .unwrap();
+                }
+            });
+            let b = DynArray::new(TypeCode::UInt);
+            for k in 0..ROUNDS {
+                let (from, n) = if k % 2 == 0 { (0, 12) } else { (4, 8) };
+                // SAFETY: the export pins `a`'s storage for the whole scope, and `a`'s writer
+                // stores whole units atomically; the range lies inside the export.
+                let bytes = unsafe { read_shared(e.ptr.add(from), n, Source::Export) };
+                b.extend_bytes(&bytes).unwrap();
+            }
+            for v in b.to_values() {
+                assert!(v == Value::from(0) || v == ones, "torn: {v:?}");
+            }
+        });
+        a.release_export(e.token).unwrap();
     }
 
     /// Issue 20, defect 5: a character delta on a float array returned Ok and added nothing.
