@@ -2,6 +2,7 @@
 //! type codes, element bytes, values, and host buffers copied in with atomic loads.
 
 use crate::boundary::Fail;
+use crate::exports;
 use ftarray::dynamic::Source;
 use ftarray::{DynArray, Kind, TypeCode, Value};
 use std::ffi::c_char;
@@ -104,10 +105,18 @@ pub(crate) fn format_cstr(code: TypeCode) -> &'static std::ffi::CStr {
 /// written). Turning it into a `&[u8]` would claim that nobody writes it, which is then
 /// false: a data race, undefined behaviour in Rust's memory model. So every byte is read with
 /// an atomic load before the layer sees it (`ftarray::dynamic::copy_shared`), and no element is
-/// ever assembled from two stores: each aligned 8 bytes inside the input with one 64-bit load,
-/// and the partial runs at its ends with naturally aligned loads at least `itemsize` wide
-/// (`Source::Elements`); byte by byte only where `src` is not aligned to `itemsize`, which no
-/// export of such elements is.
+/// ever assembled from two stores:
+///
+/// - input inside a live export of any handle (the registry, [`exports::in_live_export`]): every
+///   8-byte unit it touches is loaded whole, the access size the arrays' own readers and
+///   writers use, so the accesses never mix sizes (`Source::Export`). The bytes of those units
+///   outside the input are loaded too: a host that writes them with plain stores at that
+///   moment races, as the export's contract already says of plain access while other threads
+///   use the array;
+/// - any other input: each aligned 8 bytes inside it with one 64-bit load, and the partial
+///   runs at its ends with naturally aligned loads at least `itemsize` wide
+///   (`Source::Elements`); byte by byte only where `src` is not aligned to `itemsize`, which
+///   no export of such elements is.
 ///
 /// `Relaxed`: the copy orders nothing else; whatever the host wrote before this call
 /// happened-before it by the host's own synchronisation.
@@ -116,7 +125,9 @@ pub(crate) fn format_cstr(code: TypeCode) -> &'static std::ffi::CStr {
 ///
 /// If `len > 0`, `src` is valid for reads of `len` bytes for the duration of the call, and
 /// every concurrent write to those bytes is atomic (an ftarray writer, or the host's own
-/// atomics). `src` may be NULL (or dangling) when `len` is 0.
+/// atomics); input from an export is read while that export is alive (an export released
+/// during the call would make `src` invalid anyway). `src` may be NULL (or dangling) when `len`
+/// is 0.
 pub(crate) unsafe fn copy_in(src: *const u8, len: usize, itemsize: usize) -> Result<Vec<u8>, Fail> {
     let mut out: Vec<u8> = Vec::new();
     if len == 0 {
@@ -124,9 +135,15 @@ pub(crate) unsafe fn copy_in(src: *const u8, len: usize, itemsize: usize) -> Res
     }
     out.try_reserve_exact(len).map_err(|_| Fail::oom(len))?;
     out.resize(len, 0);
+    let source = if exports::in_live_export(src, len) {
+        Source::Export
+    } else {
+        Source::Elements { itemsize }
+    };
     // SAFETY: forwarded from our caller (`src` readable for `len` bytes, written only
-    // atomically); `out` is our own buffer.
-    unsafe { ftarray::dynamic::copy_shared(src, &mut out, Source::Elements { itemsize }) };
+    // atomically, and for `Source::Export` inside the storage of a live export, which stays
+    // pinned while `src` is valid); `out` is our own buffer.
+    unsafe { ftarray::dynamic::copy_shared(src, &mut out, source) };
     Ok(out)
 }
 
