@@ -1,7 +1,9 @@
 //! Threaded tests of `DynArray`'s rule that indices and slices are resolved against the length
 //! at each operation's linearization point, never against a length read earlier (the
-//! check-then-act bug of CPython issue #130744).
+//! check-then-act bug of CPython issue #130744), and of copies from a live export racing the
+//! exported array's writer (no torn element).
 
+use ftarray::dynamic::{Source, read_shared};
 use ftarray::{DynArray, Slice, TypeCode, Value};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -228,4 +230,84 @@ fn deleting_the_tail_takes_the_last_two_at_one_instant() {
         .collect();
     let expected: Vec<i64> = (-PREFIX..pushes).filter(|v| !removed.contains(v)).collect();
     assert_eq!(survivors, expected);
+}
+
+/// Copies from a live export racing a writer of the exported array: `b.extend_from_raw` on
+/// `a`'s export memory while another thread flips `a[2]` between all-zero and all-one bits.
+/// Every element copied is one of the two values, never assembled from parts of both (issue 20,
+/// defect 3: the bytes outside whole 8-byte units were loaded one at a time, so a copy could
+/// append `0x00ffffff`). The flipped element lies in the range's partial last unit (the whole
+/// export of a 3-element array), or in its partial first unit too (the range from element 1);
+/// with `u16` elements the whole range is one partial unit. Every third copy takes the path of
+/// a host that knows the memory is an export (`Source::Export`, whole units).
+#[test]
+fn copies_from_a_live_export_never_tear_an_element() {
+    const COPIES: usize = if cfg!(miri) {
+        20
+    } else if cfg!(debug_assertions) {
+        200_000
+    } else {
+        6_000_000
+    };
+    for (code, ones) in [(TypeCode::UInt, 0xFFFF_FFFFi64), (TypeCode::U16, 0xFFFF)] {
+        let a = Arc::new(DynArray::from_values(code, &[Value::from(0); 3]).unwrap());
+        let e = a.export_raw();
+        let size = e.itemsize;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flipper = {
+            let (a, stop) = (Arc::clone(&a), Arc::clone(&stop));
+            thread::spawn(move || {
+                let mut flips = 0i64;
+                while !stop.load(Ordering::Relaxed) {
+                    a.set(2, Value::from(if flips % 2 == 0 { ones } else { 0 }))
+                        .unwrap();
+                    flips += 1;
+                }
+                flips
+            })
+        };
+        let _stop_on_panic = StopOnDrop(Arc::clone(&stop));
+        let b = DynArray::new(code);
+        let (mut torn, mut copied, mut ones_seen) = (0usize, 0usize, 0usize);
+        let mut check = |b: &DynArray| {
+            for x in b.to_bytes().chunks_exact(size) {
+                copied += 1;
+                if x.iter().all(|&y| y == 0xff) {
+                    ones_seen += 1;
+                } else if x.iter().any(|&y| y != 0) {
+                    torn += 1;
+                }
+            }
+            b.clear().unwrap();
+        };
+        for round in 0..COPIES {
+            let (from, n) = if round % 2 == 0 { (0, 3) } else { (1, 2) };
+            // SAFETY: the export pins `a`'s three elements for the whole loop; `from + n` is at
+            // most 3, and the flipper writes them only through the array's atomic stores.
+            let p = unsafe { e.ptr.add(from * size) };
+            if round % 3 == 2 {
+                // What a host that knows the memory is `a`'s export does: whole-unit loads.
+                assert!(a.exports_cover(p, n * size));
+                // SAFETY: as above; the range lies in `a`'s live export.
+                let bytes = unsafe { read_shared(p, n * size, Source::Export) };
+                b.extend_bytes(&bytes).unwrap();
+            } else {
+                // Element-wide loads: `b` cannot tell whose memory this is.
+                // SAFETY: as above.
+                unsafe { b.extend_from_raw(p, n * size) }.unwrap();
+            }
+            if b.len() >= 3_000 {
+                check(&b);
+            }
+        }
+        check(&b);
+        stop.store(true, Ordering::Relaxed);
+        let flips = flipper.join().unwrap();
+        a.release_export(e.token).unwrap();
+        assert_eq!(
+            torn, 0,
+            "type code {code}: {torn} of {copied} copied elements were torn \
+             ({flips} flips, {ones_seen} all-ones copies)"
+        );
+    }
 }

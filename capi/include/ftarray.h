@@ -160,7 +160,8 @@ typedef struct ftarray_buffer {
     const char *format;
     // The array's type code.
     char typecode;
-    // Names this export for `ftarray_export_release`; never reused within one array.
+    // Names this export for `ftarray_export_release`. Unique in the process: never reused,
+    // and never equal to a token of another array, whose release with it therefore fails.
     uint64_t token;
 } ftarray_buffer;
 
@@ -546,12 +547,14 @@ enum ftarray_status ftarray_insert_f64(struct ftarray *a, ptrdiff_t index, doubl
 // `frombytes`), all or nothing.
 //
 // Aliasing: `bytes` may point into memory that other threads write at the same time, such
-// as another array's export (or this array's own). It is first copied with atomic loads
-// (one 64-bit load per aligned 8 bytes, as the array's own accesses; bytes at unaligned
-// ends), never read as plain memory, so the call has no data race; an element another
-// thread is writing at that instant is read either before or after that write (whole,
-// unless it straddles an unaligned end). The copy is then
-// appended in one step. `bytes` may be NULL when `nbytes` is 0.
+// as another array's export (or this array's own). It is first copied with atomic loads,
+// never read as plain memory, so the call has no data race, and an element another thread
+// is writing at that instant is read whole, either before or after that write. Inside a live
+// export (of any handle) every 8-byte unit the input touches is loaded whole, as the arrays'
+// own accesses are; other memory with one 64-bit load per aligned 8 bytes and loads at least
+// as wide as an element at the unaligned ends (byte by byte only if `bytes` is not aligned to
+// the item size). The copy is then appended in one step. `bytes` may be NULL when `nbytes`
+// is 0.
 //
 // Errors: `FTARRAY_STATUS_BAD_LENGTH` (not a multiple of the item size),
 // `FTARRAY_STATUS_EXPORTED`, `FTARRAY_STATUS_OUT_OF_MEMORY`, `FTARRAY_STATUS_NULL_ARGUMENT`.
@@ -561,7 +564,9 @@ enum ftarray_status ftarray_insert_f64(struct ftarray *a, ptrdiff_t index, doubl
 // # Safety
 //
 // `a` must be NULL or a live handle; `bytes` must be valid for reads of `nbytes` bytes, and
-// any concurrent writes to them must be atomic (an ftarray array's own writes are).
+// any concurrent writes to them must be atomic (an ftarray array's own writes are; inside an
+// export, writes to the rest of the 8-byte units the input touches must be atomic too, as
+// the export's contract asks of any access while other threads use the array).
 enum ftarray_status ftarray_extend_bytes(struct ftarray *a, const void *bytes, size_t nbytes);
 
 // Appends the elements of `other`, which may be `a` itself (`ftarray_extend(a, a)` doubles
@@ -982,8 +987,9 @@ enum ftarray_status ftarray_export_acquire(struct ftarray *a, struct ftarray_buf
 // Ends the export of `a` named by `token`.
 //
 // Errors: `FTARRAY_STATUS_UNKNOWN_EXPORT` if `token` names no live export of `a` (never
-// acquired from `a`, or already released): nothing changes, and in particular no other
-// export's pin is dropped.
+// acquired, acquired from another array, or already released): nothing changes, and in
+// particular no export's pin is dropped, `a`'s or another array's. Tokens are unique in the
+// process, so a token of another array never names one of `a`'s exports.
 //
 // # Safety
 //

@@ -20,12 +20,14 @@ fn slice(start: isize, stop: isize, step: isize) -> Slice {
 /// `frombytes`), all or nothing.
 ///
 /// Aliasing: `bytes` may point into memory that other threads write at the same time, such
-/// as another array's export (or this array's own). It is first copied with atomic loads
-/// (one 64-bit load per aligned 8 bytes, as the array's own accesses; bytes at unaligned
-/// ends), never read as plain memory, so the call has no data race; an element another
-/// thread is writing at that instant is read either before or after that write (whole,
-/// unless it straddles an unaligned end). The copy is then
-/// appended in one step. `bytes` may be NULL when `nbytes` is 0.
+/// as another array's export (or this array's own). It is first copied with atomic loads,
+/// never read as plain memory, so the call has no data race, and an element another thread
+/// is writing at that instant is read whole, either before or after that write. Inside a live
+/// export (of any handle) every 8-byte unit the input touches is loaded whole, as the arrays'
+/// own accesses are; other memory with one 64-bit load per aligned 8 bytes and loads at least
+/// as wide as an element at the unaligned ends (byte by byte only if `bytes` is not aligned to
+/// the item size). The copy is then appended in one step. `bytes` may be NULL when `nbytes`
+/// is 0.
 ///
 /// Errors: `FTARRAY_STATUS_BAD_LENGTH` (not a multiple of the item size),
 /// `FTARRAY_STATUS_EXPORTED`, `FTARRAY_STATUS_OUT_OF_MEMORY`, `FTARRAY_STATUS_NULL_ARGUMENT`.
@@ -35,7 +37,9 @@ fn slice(start: isize, stop: isize, step: isize) -> Slice {
 /// # Safety
 ///
 /// `a` must be NULL or a live handle; `bytes` must be valid for reads of `nbytes` bytes, and
-/// any concurrent writes to them must be atomic (an ftarray array's own writes are).
+/// any concurrent writes to them must be atomic (an ftarray array's own writes are; inside an
+/// export, writes to the rest of the 8-byte units the input touches must be atomic too, as
+/// the export's contract asks of any access while other threads use the array).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ftarray_extend_bytes(
     a: *mut Handle,
@@ -44,7 +48,7 @@ pub unsafe extern "C" fn ftarray_extend_bytes(
 ) -> Status {
     ffi!(array a => {
         // SAFETY: the contract: `bytes` is readable for `nbytes` bytes, written only atomically.
-        let data = unsafe { handle::copy_in_bytes("bytes", bytes.cast(), nbytes) }?;
+        let data = unsafe { handle::copy_in_bytes("bytes", bytes.cast(), nbytes, a.typecode()) }?;
         Ok(a.extend_bytes(&data)?)
     })
 }
@@ -281,7 +285,7 @@ pub unsafe extern "C" fn ftarray_set_slice_bytes(
 ) -> Status {
     ffi!(array a => {
         // SAFETY: the contract: `bytes` is readable for `nbytes` bytes, written only atomically.
-        let data = unsafe { handle::copy_in_bytes("bytes", bytes.cast(), nbytes) }?;
+        let data = unsafe { handle::copy_in_bytes("bytes", bytes.cast(), nbytes, a.typecode()) }?;
         Ok(a.set_slice_bytes(slice(start, stop, step), &data)?)
     })
 }

@@ -3,13 +3,48 @@
 use crate::boundary::{Status, ffi};
 use crate::handle::{self, Handle};
 use std::ffi::{c_char, c_void};
+use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{PoisonError, RwLock};
 
-/// Exports acquired and not yet released, over all handles. A statistic: Relaxed.
+/// Exports acquired and not yet released, over all handles. A statistic, and the fast path of
+/// [`in_live_export`]: Relaxed (see there).
 static LIVE_EXPORTS: AtomicUsize = AtomicUsize::new(0);
 
 pub(crate) fn live_exports() -> usize {
     LIVE_EXPORTS.load(Ordering::Relaxed)
+}
+
+/// The storage of every live export, with its token (unique in the process): the registry that
+/// tells [`handle::copy_in`] when host input lies inside an export, so that it can load whole
+/// 64-bit units there (the access size the arrays themselves use) rather than element-wide
+/// loads that would meet the arrays' 64-bit stores at another size. Entries are added after
+/// the export is made and removed before it is released (under the write lock), so an entry
+/// only ever names storage that is pinned. A copy holds the read lock only for its lookup,
+/// which scans the live exports (a host rarely holds many).
+static REGISTRY: RwLock<Vec<(u64, Range<usize>)>> = RwLock::new(Vec::new());
+
+/// Whether the `len` bytes at `ptr` lie inside the storage of one live export (padding up to
+/// the end of the last element's 8-byte unit included: [`ftarray::DynArray::exports_cover`]).
+///
+/// Consulted only while some export is live. The Relaxed load of `LIVE_EXPORTS` cannot miss an
+/// export whose pointer the caller holds: the host got that pointer from
+/// `ftarray_export_acquire`, after its increment, through its own synchronisation, so the load
+/// sees that increment or a later value; and the count stays above 0 until that export's
+/// release (each decrement follows its own export's increment).
+pub(crate) fn in_live_export(ptr: *const u8, len: usize) -> bool {
+    if len == 0 || LIVE_EXPORTS.load(Ordering::Relaxed) == 0 {
+        return false;
+    }
+    let start = ptr.addr();
+    let Some(end) = start.checked_add(len) else {
+        return false;
+    };
+    REGISTRY
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .any(|(_, storage)| storage.start <= start && end <= storage.end)
 }
 
 /// A live export of an array's storage, filled by `ftarray_export_acquire`: what Python's
@@ -27,7 +62,8 @@ pub struct Buffer {
     pub format: *const c_char,
     /// The array's type code.
     pub typecode: c_char,
-    /// Names this export for `ftarray_export_release`; never reused within one array.
+    /// Names this export for `ftarray_export_release`. Unique in the process: never reused,
+    /// and never equal to a token of another array, whose release with it therefore fails.
     pub token: u64,
 }
 
@@ -60,6 +96,10 @@ pub struct Buffer {
 pub unsafe extern "C" fn ftarray_export_acquire(a: *mut Handle, out: *mut Buffer) -> Status {
     ffi!(array a, out out => {
         let e = a.export_raw();
+        REGISTRY
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((e.token, e.storage()));
         LIVE_EXPORTS.fetch_add(1, Ordering::Relaxed);
         *out = Buffer {
             ptr: e.ptr.cast(),
@@ -76,8 +116,9 @@ pub unsafe extern "C" fn ftarray_export_acquire(a: *mut Handle, out: *mut Buffer
 /// Ends the export of `a` named by `token`.
 ///
 /// Errors: `FTARRAY_STATUS_UNKNOWN_EXPORT` if `token` names no live export of `a` (never
-/// acquired from `a`, or already released): nothing changes, and in particular no other
-/// export's pin is dropped.
+/// acquired, acquired from another array, or already released): nothing changes, and in
+/// particular no export's pin is dropped, `a`'s or another array's. Tokens are unique in the
+/// process, so a token of another array never names one of `a`'s exports.
 ///
 /// # Safety
 ///
@@ -85,7 +126,15 @@ pub unsafe extern "C" fn ftarray_export_acquire(a: *mut Handle, out: *mut Buffer
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ftarray_export_release(a: *mut Handle, token: u64) -> Status {
     ffi!(array a => {
+        // The entry goes in the same critical section as the pin: a lookup never finds
+        // storage that is no longer pinned (it could move, and its memory be reused). An
+        // unknown token changes neither.
+        let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
         a.release_export(token)?;
+        if let Some(at) = registry.iter().position(|(t, _)| *t == token) {
+            registry.swap_remove(at);
+        }
+        drop(registry);
         LIVE_EXPORTS.fetch_sub(1, Ordering::Relaxed);
         Ok(())
     })
@@ -102,4 +151,46 @@ pub unsafe extern "C" fn ftarray_export_count(a: *const Handle, out: *mut usize)
         *out = a.export_count();
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lifecycle::{ftarray_free, ftarray_from_bytes};
+
+    /// The registry knows an export's storage, padding to the end of its last unit included,
+    /// from acquisition to release, and nothing else; a failed release keeps the entry.
+    #[test]
+    fn the_registry_covers_live_exports_only() {
+        let mut a = std::ptr::null_mut();
+        let mut e = std::mem::MaybeUninit::<Buffer>::uninit();
+        // SAFETY: 12 readable bytes, local out-pointers; `a` is live until freed below.
+        unsafe {
+            assert_eq!(
+                ftarray_from_bytes(b'I' as c_char, [0u8; 12].as_ptr().cast(), 12, &mut a),
+                Status::Ok
+            );
+            assert_eq!(ftarray_export_acquire(a, e.as_mut_ptr()), Status::Ok);
+        }
+        // SAFETY: written by the successful call.
+        let e = unsafe { e.assume_init() };
+        let p = e.ptr.cast::<u8>().cast_const();
+        let at = |k: usize| p.wrapping_add(k);
+        assert!(in_live_export(p, 12));
+        assert!(in_live_export(at(4), 8));
+        assert!(in_live_export(at(9), 7)); // up to the end of the last element's unit
+        assert!(!in_live_export(at(9), 8));
+        assert!(!in_live_export(p.wrapping_sub(1), 2));
+        assert!(!in_live_export(p, 0));
+        // SAFETY: `a` is live; the token is not one of its exports.
+        let bogus = unsafe { ftarray_export_release(a, e.token + 1) };
+        assert_eq!(bogus, Status::UnknownExport);
+        assert!(in_live_export(p, 12));
+        // SAFETY: `a` is live and `e.token` its export; `a` is freed once, after the release.
+        unsafe {
+            assert_eq!(ftarray_export_release(a, e.token), Status::Ok);
+            assert!(!in_live_export(p, 12));
+            assert_eq!(ftarray_free(a), Status::Ok);
+        }
+    }
 }

@@ -2,6 +2,8 @@
 //! type codes, element bytes, values, and host buffers copied in with atomic loads.
 
 use crate::boundary::Fail;
+use crate::exports;
+use ftarray::dynamic::Source;
 use ftarray::{DynArray, Kind, TypeCode, Value};
 use std::ffi::c_char;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -95,17 +97,26 @@ pub(crate) fn format_cstr(code: TypeCode) -> &'static std::ffi::CStr {
 // Host buffers
 // ---------------------------------------------------------------------------------------------
 
-/// Copies `len` bytes of host memory at `src` into a new `Vec`, with relaxed atomic loads.
+/// Copies `len` bytes of host memory at `src`, read as elements of `itemsize` bytes, into a
+/// new `Vec`, with relaxed atomic loads.
 ///
 /// Host input may alias memory that other threads write at the same time: typically an
 /// export of another array (extending `b` from `a`'s exported buffer while `a` is being
 /// written). Turning it into a `&[u8]` would claim that nobody writes it, which is then
 /// false: a data race, undefined behaviour in Rust's memory model. So every byte is read with
-/// an atomic load before the layer sees it (`ftarray::dynamic::copy_shared`): every aligned
-/// 8-byte unit inside the range with one 64-bit load, the access size an array's own readers
-/// and writers use on its storage, so an element another array's writer stores is never torn
-/// and the accesses never mix sizes; the bytes before the first and after the last whole unit
-/// one by one.
+/// an atomic load before the layer sees it (`ftarray::dynamic::copy_shared`), and no element is
+/// ever assembled from two stores:
+///
+/// - input inside a live export of any handle (the registry, [`exports::in_live_export`]): every
+///   8-byte unit it touches is loaded whole, the access size the arrays' own readers and
+///   writers use, so the accesses never mix sizes (`Source::Export`). The bytes of those units
+///   outside the input are loaded too: a host that writes them with plain stores at that
+///   moment races, as the export's contract already says of plain access while other threads
+///   use the array;
+/// - any other input: each aligned 8 bytes inside it with one 64-bit load, and the partial
+///   runs at its ends with naturally aligned loads at least `itemsize` wide
+///   (`Source::Elements`); byte by byte only where `src` is not aligned to `itemsize`, which
+///   no export of such elements is.
 ///
 /// `Relaxed`: the copy orders nothing else; whatever the host wrote before this call
 /// happened-before it by the host's own synchronisation.
@@ -114,17 +125,25 @@ pub(crate) fn format_cstr(code: TypeCode) -> &'static std::ffi::CStr {
 ///
 /// If `len > 0`, `src` is valid for reads of `len` bytes for the duration of the call, and
 /// every concurrent write to those bytes is atomic (an ftarray writer, or the host's own
-/// atomics). `src` may be NULL (or dangling) when `len` is 0.
-pub(crate) unsafe fn copy_in(src: *const u8, len: usize) -> Result<Vec<u8>, Fail> {
+/// atomics); input from an export is read while that export is alive (an export released
+/// during the call would make `src` invalid anyway). `src` may be NULL (or dangling) when `len`
+/// is 0.
+pub(crate) unsafe fn copy_in(src: *const u8, len: usize, itemsize: usize) -> Result<Vec<u8>, Fail> {
     let mut out: Vec<u8> = Vec::new();
     if len == 0 {
         return Ok(out);
     }
     out.try_reserve_exact(len).map_err(|_| Fail::oom(len))?;
     out.resize(len, 0);
+    let source = if exports::in_live_export(src, len) {
+        Source::Export
+    } else {
+        Source::Elements { itemsize }
+    };
     // SAFETY: forwarded from our caller (`src` readable for `len` bytes, written only
-    // atomically); `out` is our own buffer.
-    unsafe { ftarray::dynamic::copy_shared(src, &mut out) };
+    // atomically, and for `Source::Export` inside the storage of a live export, which stays
+    // pinned while `src` is valid); `out` is our own buffer.
+    unsafe { ftarray::dynamic::copy_shared(src, &mut out, source) };
     Ok(out)
 }
 
@@ -150,10 +169,11 @@ pub(crate) unsafe fn copy_in_element(
         return Err(Fail::null(name));
     }
     // SAFETY: forwarded from our caller; `src` is non-null and `len` is one element.
-    unsafe { copy_in(src, len) }
+    unsafe { copy_in(src, len, code.itemsize()) }
 }
 
-/// `(ptr, len)` as host input bytes: NULL is accepted only for `len == 0`.
+/// `(ptr, len)` as host input bytes holding elements of `code`: NULL is accepted only for
+/// `len == 0`.
 ///
 /// # Safety
 ///
@@ -162,12 +182,13 @@ pub(crate) unsafe fn copy_in_bytes(
     name: &str,
     src: *const u8,
     len: usize,
+    code: TypeCode,
 ) -> Result<Vec<u8>, Fail> {
     if src.is_null() && len > 0 {
         return Err(Fail::null(name));
     }
     // SAFETY: forwarded from our caller; `src` is non-null whenever `len > 0`.
-    unsafe { copy_in(src, len) }
+    unsafe { copy_in(src, len, code.itemsize()) }
 }
 
 /// A host output buffer `(dst, cap)` as a slice. NULL is accepted only for `cap == 0`.
@@ -340,13 +361,15 @@ mod tests {
         let bytes: &[u8] = bytemuck_bytes(&data);
         for start in 0..10 {
             for len in [0, 1, 7, 8, 9, bytes.len() - start - 5] {
-                // SAFETY: the range is inside `bytes`, which nobody writes.
-                let got = unsafe { copy_in(bytes.as_ptr().add(start), len) }.unwrap();
-                assert_eq!(got, &bytes[start..start + len]);
+                for itemsize in [1, 2, 4, 8] {
+                    // SAFETY: the range is inside `bytes`, which nobody writes.
+                    let got = unsafe { copy_in(bytes.as_ptr().add(start), len, itemsize) };
+                    assert_eq!(got.unwrap(), &bytes[start..start + len]);
+                }
             }
         }
         // SAFETY: zero bytes are read, so NULL is allowed.
-        let empty = unsafe { copy_in(std::ptr::null(), 0) };
+        let empty = unsafe { copy_in(std::ptr::null(), 0, 4) };
         assert!(empty.unwrap().is_empty());
     }
 

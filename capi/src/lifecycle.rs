@@ -80,7 +80,7 @@ pub unsafe extern "C" fn ftarray_from_bytes(
     ffi!(out out => {
         let code = handle::typecode(typecode)?;
         // SAFETY: the contract: `bytes` is readable for `nbytes` bytes.
-        let data = unsafe { handle::copy_in_bytes("bytes", bytes.cast(), nbytes) }?;
+        let data = unsafe { handle::copy_in_bytes("bytes", bytes.cast(), nbytes, code) }?;
         *out = Handle::into_raw(DynArray::from_bytes(code, &data)?);
         Ok(())
     })

@@ -10,6 +10,10 @@
  *   - 1 thread extends a second array from the first one's exported memory while it is being
  *     written: the library copies that input with atomic loads, so there is no data race, and
  *     every element it copies is whole.
+ * Then a 'I' array of 3 elements is exported and one thread flips element 2 between 0 and
+ * 0xFFFFFFFF while another extends from the export (all of it, or from element 1): the element
+ * lies in a partial 8-byte unit of the input, and every copy of it must be one of the two
+ * values (issue 20: byte loads there appended 0x00ffffff).
  * At the end: capacity and address unchanged, successful pushes minus pops equal the change of
  * length, every export released.
  *
@@ -124,6 +128,52 @@ static void *aliasing_extender(void *arg) {
     return NULL;
 }
 
+static atomic_int flipping;
+
+static void *flipper(void *arg) {
+    ftarray *f = (ftarray *)arg;
+    for (long n = 0; atomic_load_explicit(&flipping, memory_order_relaxed); n++)
+        OK(ftarray_set_i64(f, 2, n % 2 == 0 ? 0xFFFFFFFF : 0));
+    return NULL;
+}
+
+/* Copies of a partial unit of a live export: returns the number of elements copied. */
+static size_t partial_unit_copies(long n) {
+    ftarray *f = NULL, *g = NULL;
+    OK(ftarray_from_bytes('I', (const uint32_t[]){0, 0, 0}, 12, &f));
+    OK(ftarray_new('I', &g));
+    ftarray_buffer e;
+    OK(ftarray_export_acquire(f, &e));
+    atomic_init(&flipping, 1);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, flipper, f) == 0);
+    size_t copied = 0, torn = 0;
+    for (long k = 0; k < n; k++) {
+        size_t from = (size_t)(k % 2);
+        OK(ftarray_extend_bytes(g, (const uint32_t *)e.ptr + from, (3 - from) * 4));
+        if (len_of(g) >= 3000 || k == n - 1) {
+            size_t m = len_of(g);
+            for (size_t i = 0; i < m; i++) {
+                uint64_t v;
+                OK(ftarray_get_u64(g, (ptrdiff_t)i, &v));
+                if (v != 0 && v != 0xFFFFFFFF) torn++;
+            }
+            copied += m;
+            OK(ftarray_clear(g));
+        }
+    }
+    atomic_store(&flipping, 0);
+    CHECK(pthread_join(t, NULL) == 0);
+    if (torn != 0) {
+        fprintf(stderr, "exports: %zu of %zu copied elements were torn\n", torn, copied);
+        exit(1);
+    }
+    OK(ftarray_export_release(f, e.token));
+    OK(ftarray_free(f));
+    OK(ftarray_free(g));
+    return copied;
+}
+
 int main(int argc, char **argv) {
     if (argc > 1) rounds = atol(argv[1]);
     CHECK(rounds > 0);
@@ -178,9 +228,10 @@ int main(int argc, char **argv) {
     EXPECT(ftarray_free(a), FTARRAY_STATUS_EXPORTED);
     OK(ftarray_export_release(a, main_export.token));
     OK(ftarray_reserve(a, 10 * CAPACITY)); /* may move now */
+    size_t flipped = partial_unit_copies(rounds);
     printf("exports: %ld pushes (of %ld tried) and %ld pops succeeded, final length %zu, "
-           "%zu elements copied through the aliasing extend\n",
-           pushed, PUSHERS * rounds, popped, len, blen);
+           "%zu elements copied through the aliasing extend, %zu from a partial unit, none torn\n",
+           pushed, PUSHERS * rounds, popped, len, blen, flipped);
     OK(ftarray_free(b));
     OK(ftarray_free(a));
     ftarray_stats st;

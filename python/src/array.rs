@@ -434,7 +434,7 @@ impl PyArray {
             Some(init) => {
                 // bytes or bytearray: `frombytes`.
                 let a = DynArray::new(code);
-                let bytes = buffer::copy_bytes(init)?;
+                let bytes = buffer::copy_bytes(init, code.itemsize())?;
                 if bytes.len() % code.itemsize() != 0 {
                     return Err(PyValueError::new_err(
                         "bytes length not a multiple of item size",
@@ -645,7 +645,8 @@ impl PyArray {
     /// had been read from a file using the fromfile() method.
     #[pyo3(signature = (buffer, /))]
     fn frombytes(&self, py: Python<'_>, buffer: &Bound<'_, PyAny>) -> PyResult<()> {
-        buffer::with_simple_buffer(buffer, |bytes| self.extend_from_bytes(py, bytes))
+        let itemsize = self.inner.itemsize();
+        buffer::with_simple_buffer(buffer, itemsize, |bytes| self.extend_from_bytes(py, bytes))
     }
 
     /// Extends this array with data from the unicode string ustr.

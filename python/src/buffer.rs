@@ -18,16 +18,20 @@
 //! immutable and read in place. Any other buffer may be written by another thread while we read
 //! it (a `bytearray`, a `memoryview` of another `ftarray.array` that threads write through the
 //! core's atomic stores), so it is first copied with atomic loads, never viewed as a Rust
-//! `&[u8]` that someone else may write.
+//! `&[u8]` that someone else may write. A view of an `ftarray.array` (the array itself, or a
+//! `memoryview` of it, cast or sliced) is copied with whole 64-bit unit loads, the arrays' own
+//! access size; any other buffer with loads at least as wide as the destination's elements.
+//! Either way no element is assembled from two stores.
 //!
 //! [`DynArray::export_raw`]: ftarray::DynArray::export_raw
 
 use crate::object::PyArray;
 use ftarray::TypeCode;
+use ftarray::dynamic::Source;
 use pyo3::exceptions::{PyBufferError, PyTypeError};
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyMemoryView};
 use std::ffi::{CStr, c_int};
 use std::mem::MaybeUninit;
 
@@ -138,28 +142,51 @@ pub(crate) unsafe fn release_view(array: &PyArray, view: *mut ffi::Py_buffer) {
     let _ = array.inner.release_export(info.token);
 }
 
-/// Copies `len` bytes from `src` with atomic loads (`ftarray::dynamic::copy_shared`: one
-/// 64-bit load per aligned 8 bytes, the access size an ftarray's own storage uses, and byte
-/// loads at unaligned ends), so bytes that another thread writes concurrently are read without
-/// a data race.
+/// Copies `len` bytes from `src` with atomic loads (`ftarray::dynamic::copy_shared`), so
+/// bytes that another thread writes concurrently are read without a data race and no element
+/// is torn: whole 64-bit units for [`Source::Export`], loads at least as wide as an element
+/// for [`Source::Elements`] (see [`source_of`]).
 ///
 /// # Safety
 ///
 /// `src..src + len` is readable memory that stays allocated during the call, and every other
 /// access to it is atomic or a read (a buffer exporter's contract: the memory cannot be freed
-/// while we hold its buffer).
-pub(crate) unsafe fn atomic_copy(src: *const u8, len: usize) -> Vec<u8> {
+/// while we hold its buffer); with `Source::Export`, the range lies in an ftarray export that
+/// stays alive for the call.
+pub(crate) unsafe fn atomic_copy(src: *const u8, len: usize, source: Source) -> Vec<u8> {
     let mut out = vec![0u8; len];
     // SAFETY: forwarded from our caller; `out` is our own buffer.
-    unsafe { ftarray::dynamic::copy_shared(src, &mut out) };
+    unsafe { ftarray::dynamic::copy_shared(src, &mut out, source) };
     out
+}
+
+/// How to copy the buffer `(buf, len)` obtained from `obj`: [`Source::Export`] when `obj` is an
+/// `ftarray.array`, or a `memoryview` whose underlying object is one, and the bytes lie inside
+/// one of that array's live exports (checked, not assumed: a buffer's `obj` is only the
+/// exporter's word); otherwise element-wide loads for elements of `itemsize` bytes.
+fn source_of(obj: &Bound<'_, PyAny>, buf: *const u8, len: usize, itemsize: usize) -> Source {
+    let owner = match obj.cast::<PyMemoryView>() {
+        Ok(view) => view.getattr("obj").ok(),
+        Err(_) => Some(obj.clone()),
+    };
+    let covered = owner
+        .as_ref()
+        .and_then(|o| o.cast::<PyArray>().ok())
+        .is_some_and(|a| a.get().inner.exports_cover(buf, len));
+    if covered {
+        Source::Export
+    } else {
+        Source::Elements { itemsize }
+    }
 }
 
 /// Runs `f` on the bytes of `obj`'s simple (one byte per item) buffer, as `frombytes` reads its
 /// argument, holding the buffer until `f` returns. A `bytes` object is read in place; any other
-/// exporter's memory is copied with atomic loads first.
+/// exporter's memory is copied with atomic loads first, as elements of `itemsize` bytes (the
+/// destination's), or as whole units when it is a view of an `ftarray.array`.
 pub(crate) fn with_simple_buffer<R>(
     obj: &Bound<'_, PyAny>,
+    itemsize: usize,
     f: impl FnOnce(&[u8]) -> PyResult<R>,
 ) -> PyResult<R> {
     if let Ok(b) = obj.cast::<PyBytes>() {
@@ -189,14 +216,20 @@ pub(crate) fn with_simple_buffer<R>(
     let bytes = if len == 0 {
         Vec::new()
     } else {
+        let buf = held.0.buf.cast::<u8>().cast_const();
+        let source = source_of(obj, buf, len, itemsize);
         // SAFETY: the exporter keeps `buf..buf + len` allocated while we hold the view, and
-        // may write it concurrently only through its own (atomic or synchronised) stores.
-        unsafe { atomic_copy(held.0.buf.cast::<u8>(), len) }
+        // may write it concurrently only through its own (atomic or synchronised) stores. For
+        // `Source::Export`: the bytes lie in a live export of the array that `obj` views, and
+        // the view we hold keeps one of that array's exports alive until the copy is done, so
+        // the storage stays pinned (all live exports of an array share its one storage).
+        unsafe { atomic_copy(buf, len, source) }
     };
     f(&bytes)
 }
 
-/// The bytes of a `bytes` or `bytearray` (the constructor's initializer), copied safely.
-pub(crate) fn copy_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
-    with_simple_buffer(obj, |b| Ok(b.to_vec()))
+/// The bytes of a `bytes` or `bytearray` (the constructor's initializer, for elements of
+/// `itemsize` bytes), copied safely.
+pub(crate) fn copy_bytes(obj: &Bound<'_, PyAny>, itemsize: usize) -> PyResult<Vec<u8>> {
+    with_simple_buffer(obj, itemsize, |b| Ok(b.to_vec()))
 }

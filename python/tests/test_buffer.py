@@ -127,6 +127,26 @@ def test_frombytes_of_its_own_view_behaves_as_the_standard_type():
         assert b.tolist() == [9, 1, 2]
 
 
+@pytest.mark.parametrize("tc", ["B", "H", "I", "Q", "d"])
+def test_frombytes_of_any_slice_of_a_view_copies_exactly_those_bytes(tc):
+    # A view of an ftarray.array is copied with whole 64-bit unit loads (the array's own
+    # access size), taking only the bytes the view shows, at any offset in the unit.
+    a = ftarray.array(tc, range(1, 12))
+    raw = a.tobytes()
+    with memoryview(a) as m, m.cast("B") as whole:
+        for start in range(0, 17):
+            for stop in range(start, min(start + 19, len(raw)) + 1):
+                with whole[start:stop] as part:
+                    b = ftarray.array("B")
+                    b.frombytes(part)
+                    assert b.tobytes() == raw[start:stop], (start, stop)
+                    if start % a.itemsize == 0 and (stop - start) % a.itemsize == 0:
+                        c = ftarray.array(tc)
+                        c.frombytes(part)
+                        assert c.tobytes() == raw[start:stop], (start, stop)
+    a.append(1)  # every view was released
+
+
 def test_numpy_frombuffer_is_a_zero_copy_view():
     a = ftarray.array("d", [0.5, 1.5, 2.5])
     n = numpy.frombuffer(a, dtype=numpy.float64)

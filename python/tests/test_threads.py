@@ -330,6 +330,47 @@ def test_eight_byte_elements_are_never_seen_torn():
     run_threads([writer(patterns[0]), writer(patterns[1]), reader, stopper])
 
 
+@pytest.mark.parametrize("code, ones", [("I", 0xFFFFFFFF), ("H", 0xFFFF)])
+def test_frombytes_of_a_live_view_never_tears_an_element(code, ones):
+    # Issue 20: `b.frombytes(memoryview(a))` racing `a[2] = x` loaded the bytes outside whole
+    # 8-byte units one at a time, so `b` could receive half of one store and half of the next
+    # (0x00ffffff). Element 2 lies in the copy's partial last unit; the view from element 1
+    # starts in a partial unit too. Each element copied must be 0 or all ones.
+    a = ftarray.array(code, [0, 0, 0])
+    stop = threading.Event()
+    torn = []
+    copies = [0]
+
+    def writer():
+        while not stop.is_set():
+            for _ in range(1000):
+                a[2] = ones
+                a[2] = 0
+
+    def copier(view):
+        def run():
+            b = ftarray.array(code)
+            # Tears were rare (a few per million copies on 3.13t): run longer where the
+            # threads really overlap.
+            deadline = time.monotonic() + SECONDS * (3 if FREE_THREADED else 1)
+            try:
+                while time.monotonic() < deadline:
+                    for _ in range(1000):
+                        b.frombytes(view)
+                    torn.extend(hex(x) for x in b if x != 0 and x != ones)
+                    copies[0] += 1000
+                    del b[:]
+            finally:
+                stop.set()
+
+        return run
+
+    with memoryview(a) as m, m.cast("B") as whole, whole[a.itemsize :] as tail:
+        run_threads([writer, copier(whole), copier(tail)])
+    assert not torn, f"{len(torn)} torn elements in {copies[0]} copies: {torn[:5]}"
+    a.append(1)  # every view is released
+
+
 # --- re-entrant callbacks: Python code that empties the array mid-operation -------------------
 
 

@@ -33,7 +33,7 @@ mod typecode;
 mod value;
 
 pub use index::{Slice, SliceIndices, clamp_index, resolve_index, search_range};
-pub use shared::{copy_shared, read_shared};
+pub use shared::{Source, copy_shared, read_shared};
 pub use typecode::{Kind, TypeCode};
 pub use value::{Scalar, Value};
 
@@ -91,8 +91,21 @@ pub struct RawExport {
     pub itemsize: usize,
     /// The element type.
     pub code: TypeCode,
-    /// Names this export for [`DynArray::release_export`]; never reused within one array.
+    /// Names this export for [`DynArray::release_export`]. Unique in the process: no two
+    /// exports, of this array or any other, ever get the same token, so a token of another
+    /// array names no export here.
     pub token: u64,
+}
+
+impl RawExport {
+    /// The addresses of the storage this export pins: from `ptr` to the end of the 8-byte unit
+    /// holding the last element (empty when `len` is 0). All of it belongs to the array, whose
+    /// storage is whole aligned 64-bit units, so while the export lives a copy of any range
+    /// inside it may load the units around that range whole ([`Source::Export`]).
+    pub fn storage(&self) -> std::ops::Range<usize> {
+        let start = self.ptr.addr();
+        start..start + (self.len * self.itemsize).next_multiple_of(size_of::<u64>())
+    }
 }
 
 // SAFETY: a `RawExport` is plain data (a pointer value it never dereferences and numbers);
@@ -112,10 +125,24 @@ unsafe impl Sync for RawExport {}
 pub struct DynArray {
     code: TypeCode,
     store: Store,
-    /// Live export tokens, and the next token to hand out.
-    exports: crate::sync::Mutex<Vec<u64>>,
-    next_token: AtomicU64,
+    /// Live exports: their tokens (drawn from [`NEXT_TOKEN`]) and storage.
+    exports: crate::sync::Mutex<Vec<LiveExport>>,
 }
+
+/// One live export of a [`DynArray`].
+#[derive(Clone, Debug)]
+struct LiveExport {
+    token: u64,
+    /// [`RawExport::storage`].
+    storage: std::ops::Range<usize>,
+}
+
+/// The next export token, for every array in the process: a token names one export of one
+/// array, so a host that releases another array's token gets [`Error::UnknownExport`] instead
+/// of dropping this array's pin (tokens counted per array made every array's first export
+/// token 1). `Relaxed`: the read-modify-write alone makes each token unique, and nothing else
+/// is ordered by it. At one export per nanosecond the counter would wrap after 584 years.
+static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 
 // ---------------------------------------------------------------------------------------------
 // Typed implementations: one generic function per operation, dispatched by `with_store!`.
@@ -212,7 +239,6 @@ impl DynArray {
             code,
             store,
             exports: crate::sync::Mutex::new(Vec::new()),
-            next_token: AtomicU64::new(1),
         }
     }
 
@@ -806,17 +832,27 @@ impl DynArray {
     /// atomic loads first (see [`read_shared`]): for input that may alias memory other threads
     /// write, such as another array's export, or this array's own.
     ///
+    /// No element is torn: when `ptr` is aligned to the element size (as every export's
+    /// elements are), each is read by one atomic load at least as wide as an element
+    /// ([`Source::Elements`]), or, when the bytes lie in one of this array's own live exports,
+    /// by whole 64-bit unit loads ([`Source::Export`]). To copy from *another* array's
+    /// export with unit loads too (no access of a size other than that array's own), check
+    /// [`exports_cover`](Self::exports_cover) on that array and use [`read_shared`] with
+    /// `Source::Export`, then [`extend_bytes`](Self::extend_bytes).
+    ///
     /// # Errors
     ///
     /// As [`extend_bytes`](Self::extend_bytes).
     ///
     /// # Safety
     ///
-    /// As [`read_shared`]: `ptr` readable for `nbytes` bytes during the call, written only
-    /// atomically meanwhile.
+    /// As [`read_shared`] with `Source::Elements`: `ptr` readable for `nbytes` bytes during
+    /// the call, written only atomically meanwhile.
     pub unsafe fn extend_from_raw(&self, ptr: *const u8, nbytes: usize) -> Result<(), Error> {
-        // SAFETY: forwarded to the caller.
-        let bytes = unsafe { read_shared(ptr, nbytes) };
+        let source = self.source_of(ptr, nbytes);
+        // SAFETY: forwarded to the caller; `Source::Export` only for a range inside one of our
+        // live exports, which the caller keeps alive by keeping `ptr` readable.
+        let bytes = unsafe { read_shared(ptr, nbytes, source) };
         self.extend_bytes(&bytes)
     }
 
@@ -829,15 +865,16 @@ impl DynArray {
     ///
     /// # Safety
     ///
-    /// As [`read_shared`].
+    /// As [`extend_from_raw`](Self::extend_from_raw).
     pub unsafe fn set_slice_from_raw(
         &self,
         slice: Slice,
         ptr: *const u8,
         nbytes: usize,
     ) -> Result<(), Error> {
-        // SAFETY: forwarded to the caller.
-        let bytes = unsafe { read_shared(ptr, nbytes) };
+        let source = self.source_of(ptr, nbytes);
+        // SAFETY: as in `extend_from_raw`.
+        let bytes = unsafe { read_shared(ptr, nbytes, source) };
         self.set_slice_bytes(slice, &bytes)
     }
 
@@ -1100,14 +1137,21 @@ impl DynArray {
     ///
     /// # Errors
     ///
-    /// [`Error::WrongKind`] for a character array or a float delta on an integer array;
-    /// [`Error::SignedIndexOutOfRange`].
+    /// [`Error::NotInteger`] for a character array; [`Error::WrongKind`] for a delta the
+    /// array cannot add (a float on an integer array, a character on any array);
+    /// [`Error::SignedIndexOutOfRange`]. On error nothing changes.
     pub fn fetch_add(&self, index: isize, delta: Value) -> Result<Value, Error> {
         let code = self.code;
         if code.kind() == Kind::Char {
             return Err(Error::NotInteger { code });
         }
-        if code.is_integer() && delta.as_i128().is_none() {
+        // Refused before the lock is taken, so a wrong delta costs other writers nothing.
+        let addable = if code.is_integer() {
+            delta.as_i128().is_some()
+        } else {
+            delta.as_f64().is_some()
+        };
+        if !addable {
             return Err(Error::WrongKind {
                 code,
                 given: delta.kind(),
@@ -1120,7 +1164,7 @@ impl DynArray {
             let old = w
                 .get_for_update(i)
                 .ok_or(Error::SignedIndexOutOfRange { index, len })?;
-            let new = add_wrapping(old, delta, code);
+            let new = add_wrapping(old, delta, code)?;
             // A write through an export after `get` is kept (made just after this add).
             w.replace(i, old, new);
             Ok(old.to_value(code))
@@ -1178,21 +1222,23 @@ impl DynArray {
     /// atomics of `itemsize` bytes, or write only while no other thread uses the array.
     pub fn export_raw(&self) -> RawExport {
         let mut live = self.exports.lock();
-        let token = self
-            .next_token
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let token = NEXT_TOKEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (ptr, len) = with_store!(&self.store, a => {
             let (p, n) = a.export_raw();
             (p.cast::<u8>(), n)
         });
-        live.push(token);
-        RawExport {
+        let export = RawExport {
             ptr,
             len,
             itemsize: self.itemsize(),
             code: self.code,
             token,
-        }
+        };
+        live.push(LiveExport {
+            token,
+            storage: export.storage(),
+        });
+        export
     }
 
     /// Ends the export named by `token`.
@@ -1200,12 +1246,12 @@ impl DynArray {
     /// # Errors
     ///
     /// [`Error::UnknownExport`] if `token` does not name a live export of this array (never
-    /// made here, or already released); nothing changes.
+    /// made, made by another array, or already released); nothing changes.
     pub fn release_export(&self, token: u64) -> Result<(), Error> {
         let mut live = self.exports.lock();
         let at = live
             .iter()
-            .position(|t| *t == token)
+            .position(|e| e.token == token)
             .ok_or(Error::UnknownExport { token })?;
         live.swap_remove(at);
         // SAFETY: `token` named a live export made by `export_raw`, which made exactly one
@@ -1217,6 +1263,49 @@ impl DynArray {
     /// The number of live exports.
     pub fn export_count(&self) -> usize {
         self.exports.lock().len()
+    }
+
+    /// Whether the `nbytes` bytes at `ptr` (at least one) lie inside the storage of one of this
+    /// array's live exports, counting the padding up to the end of the last element's 8-byte
+    /// unit: memory [`Source::Export`] may then be used for (for as long as that export
+    /// lives). A host that holds a buffer of this array (Python's `memoryview`) asks this
+    /// before copying from it.
+    ///
+    /// ```
+    /// use ftarray::{DynArray, TypeCode, Value};
+    /// let a = DynArray::from_values(TypeCode::UInt, &[Value::from(1); 3]).unwrap();
+    /// let e = a.export_raw();
+    /// // SAFETY: pointer arithmetic inside the exported storage; nothing is read.
+    /// let tail = unsafe { e.ptr.add(4) };
+    /// assert!(a.exports_cover(tail, 8));
+    /// assert!(a.exports_cover(tail, 12)); // 12 + 4 = 16: the padding of the last unit
+    /// assert!(!a.exports_cover(tail, 13));
+    /// a.release_export(e.token).unwrap();
+    /// assert!(!a.exports_cover(tail, 8));
+    /// ```
+    pub fn exports_cover(&self, ptr: *const u8, nbytes: usize) -> bool {
+        let start = ptr.addr();
+        let Some(end) = start.checked_add(nbytes) else {
+            return false;
+        };
+        nbytes > 0
+            && self
+                .exports
+                .lock()
+                .iter()
+                .any(|e| e.storage.start <= start && end <= e.storage.end)
+    }
+
+    /// How to copy the `nbytes` bytes at `ptr` for this array: whole units if they lie in one
+    /// of its own live exports, else element-wide loads.
+    fn source_of(&self, ptr: *const u8, nbytes: usize) -> Source {
+        if self.exports_cover(ptr, nbytes) {
+            Source::Export
+        } else {
+            Source::Elements {
+                itemsize: self.itemsize(),
+            }
+        }
     }
 
     fn mismatch(&self, other: &DynArray) -> Error {
@@ -1256,18 +1345,21 @@ fn copy_bytes_t<T: Stored>(a: &FtArray<T>, dst: &mut [u8]) -> Result<usize, Erro
     })
 }
 
-/// `old + delta`, wrapping for integers.
-fn add_wrapping<T: Stored>(old: T, delta: Value, code: TypeCode) -> T {
-    match (old.to_value(code), delta) {
-        (Value::Float(x), d) => {
-            T::from_value(Value::Float(x + d.as_f64().unwrap_or(0.0)), code).unwrap_or(old)
-        }
-        (o, d) => {
+/// `old + delta`, wrapping for integers, or the error of a delta the element cannot take
+/// (never a silent substitute: `Ok` from `fetch_add` means the delta was added).
+fn add_wrapping<T: Stored>(old: T, delta: Value, code: TypeCode) -> Result<T, Error> {
+    let wrong = || Error::WrongKind {
+        code,
+        given: delta.kind(),
+    };
+    match old.to_value(code) {
+        Value::Float(x) => T::from_value(Value::Float(x + delta.as_f64().ok_or_else(wrong)?), code),
+        o => {
             let bits = (code.itemsize() * 8) as u32;
             let sum = o
                 .as_i128()
-                .unwrap_or(0)
-                .wrapping_add(d.as_i128().unwrap_or(0));
+                .ok_or_else(wrong)?
+                .wrapping_add(delta.as_i128().ok_or_else(wrong)?);
             let mask = (1i128 << bits) - 1;
             let wrapped = sum & mask;
             let v = if code.kind() == Kind::Signed && wrapped >> (bits - 1) & 1 == 1 {
@@ -1275,9 +1367,9 @@ fn add_wrapping<T: Stored>(old: T, delta: Value, code: TypeCode) -> T {
             } else {
                 wrapped
             };
-            Value::from_i128(v)
-                .and_then(|v| T::from_value(v, code).ok())
-                .unwrap_or(old)
+            // In range by construction; an error rather than a panic if that were ever false.
+            let v = Value::from_i128(v).ok_or(Error::Overflow { code, above: v > 0 })?;
+            T::from_value(v, code)
         }
     }
 }
@@ -1310,5 +1402,109 @@ impl fmt::Debug for DynArray {
 impl PartialEq for DynArray {
     fn eq(&self, other: &DynArray) -> bool {
         self.compare(other, CompareOp::Eq).unwrap_or(false)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// Issue 20, defect 4: tokens counted per array from 1 made the first export of every array
+    /// token 1, so releasing `a`'s token on `b` dropped `b`'s real pin. Whatever the numbers,
+    /// a token of another array names no export here.
+    #[test]
+    fn a_token_of_another_array_releases_nothing() {
+        let a = DynArray::from_values(TypeCode::Int, &[1.into(), 2.into()]).unwrap();
+        let b = DynArray::from_values(TypeCode::Int, &[3.into(), 4.into()]).unwrap();
+        let ea = a.export_raw();
+        let eb = b.export_raw();
+        // Under per-array counting both are token 1: the case the C test skipped.
+        for (array, foreign, own) in [(&b, ea.token, eb.token), (&a, eb.token, ea.token)] {
+            assert_eq!(
+                array.release_export(foreign),
+                Err(Error::UnknownExport { token: foreign })
+            );
+            assert_eq!(array.export_count(), 1);
+            assert_ne!(foreign, own, "two live exports share a token");
+        }
+        // `b`'s export still pins its storage: a move is refused, and the view is intact.
+        assert!(matches!(
+            b.reserve(1 << 20),
+            Err(Error::Exported { exports: 1 })
+        ));
+        // SAFETY: `eb` pins `b`'s first two elements; only this thread uses `b`.
+        let view = unsafe { std::slice::from_raw_parts(eb.ptr.cast::<i32>(), eb.len) };
+        assert_eq!(view, [3, 4]);
+        // Each token still works on its own array, once.
+        a.release_export(ea.token).unwrap();
+        b.release_export(eb.token).unwrap();
+        assert!(b.release_export(eb.token).is_err());
+        assert_eq!((a.export_count(), b.export_count()), (0, 0));
+    }
+
+    /// Issue 20, defect 3, the memory model's half: a copy from a live export racing the
+    /// array's writer must not mix access sizes. The writer stores element 2 of a `u32` array
+    /// as part of its 64-bit unit; a copy that loaded that element by itself (bytes, or one
+    /// 4-byte atomic) would race with that store at another size, which Miri reports. With
+    /// `Source::Export` every unit is loaded whole, as the writer stores it: under Miri
+    /// (`cargo +nightly miri test --lib copy_from_a_live_export`, Tree Borrows) this is clean.
+    #[test]
+    fn copy_from_a_live_export_loads_whole_units() {
+        const ROUNDS: usize = if cfg!(miri) { 30 } else { 10_000 };
+        let a = DynArray::from_values(TypeCode::UInt, &[Value::from(0); 3]).unwrap();
+        let e = a.export_raw();
+        assert!(a.exports_cover(e.ptr, 12));
+        let ones = Value::from(0xFFFF_FFFFi64);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for k in 0..ROUNDS {
+                    a.set(2, if k % 2 == 0 { ones } else { Value::from(0) })
+                        .unwrap();
+                }
+            });
+            let b = DynArray::new(TypeCode::UInt);
+            for k in 0..ROUNDS {
+                let (from, n) = if k % 2 == 0 { (0, 12) } else { (4, 8) };
+                // SAFETY: the export pins `a`'s storage for the whole scope, and `a`'s writer
+                // stores whole units atomically; the range lies inside the export.
+                let bytes = unsafe { read_shared(e.ptr.add(from), n, Source::Export) };
+                b.extend_bytes(&bytes).unwrap();
+            }
+            for v in b.to_values() {
+                assert!(v == Value::from(0) || v == ones, "torn: {v:?}");
+            }
+        });
+        a.release_export(e.token).unwrap();
+    }
+
+    /// Issue 20, defect 5: a character delta on a float array returned Ok and added nothing.
+    /// `Ok` means applied: a delta of the wrong kind is refused before anything changes.
+    #[test]
+    fn fetch_add_refuses_a_delta_of_the_wrong_kind() {
+        for code in [TypeCode::F32, TypeCode::F64] {
+            let a = DynArray::from_values(code, &[Value::Float(1.5)]).unwrap();
+            assert_eq!(
+                a.fetch_add(0, Value::Char(65)),
+                Err(Error::WrongKind {
+                    code,
+                    given: Kind::Char
+                })
+            );
+            assert_eq!(a.to_values(), [Value::Float(1.5)]);
+            assert_eq!(a.fetch_add(0, Value::Int(2)), Ok(Value::Float(1.5)));
+            assert_eq!(a.fetch_add(0, Value::Float(0.25)), Ok(Value::Float(3.5)));
+            assert_eq!(a.to_values(), [Value::Float(3.75)]);
+        }
+        let i = DynArray::from_values(TypeCode::Int, &[Value::Int(7)]).unwrap();
+        for delta in [Value::Char(65), Value::Float(1.0)] {
+            assert_eq!(
+                i.fetch_add(0, delta),
+                Err(Error::WrongKind {
+                    code: TypeCode::Int,
+                    given: delta.kind()
+                })
+            );
+        }
+        assert_eq!(i.to_values(), [Value::Int(7)]);
     }
 }
