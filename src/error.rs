@@ -186,3 +186,16 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl TryFrom<char> for crate::TypeCode {
+    type Error = Error;
+
+    /// The type code named by `code`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadTypeCode`] for any other character.
+    fn try_from(code: char) -> Result<Self, Error> {
+        crate::TypeCode::from_char(code).ok_or(Error::BadTypeCode { code })
+    }
+}

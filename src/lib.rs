@@ -78,11 +78,12 @@ mod reclaim; // retired-bytes accounting and back-pressure
 mod session; // Session: one pin held across many reads
 mod sync; // the loom shim
 mod traits; // the std traits of FtArray
+mod typecode; // TypeCode, Kind: the one table of type codes
 mod view; // View: the typed read view (crate-internal interface)
 mod writer; // Writer: the typed writer lock (crate-internal interface)
 
 pub use array::FtArray;
-pub use dynamic::{CompareOp, DynArray, Kind, RawExport, Slice, TypeCode, Value};
+pub use dynamic::{CompareOp, DynArray, RawExport, Slice, Value};
 pub use element::{Arith, Element, Word};
 pub use error::Error;
 pub use export::{Export, ReadOnlyExport};
@@ -90,6 +91,7 @@ pub use npy::{NpyElement, NpyError};
 pub use reader::{Iter, Reader, ReaderIter};
 pub use reclaim::retired_bytes;
 pub use session::Session;
+pub use typecode::{Kind, TypeCode};
 
 #[cfg(all(test, not(loom)))]
 mod send_sync {

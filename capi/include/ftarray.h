@@ -335,7 +335,8 @@ enum ftarray_status ftarray_itemsize(const struct ftarray *a, size_t *out);
 enum ftarray_status ftarray_typecode(const struct ftarray *a, char *out);
 
 // Writes to `*out` the element's buffer-protocol format string (`struct` module syntax,
-// native size and order: the type code itself, as Python's `array` exports it).
+// native size and order), as Python's `array` exports it: the type code itself, except that
+// `'u'` exports `"w"` where `wchar_t` is 4 bytes (CPython's `Py_UNICODE_WIDE` case).
 //
 // Ownership: the string is static; do not free it.
 //

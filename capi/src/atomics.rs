@@ -11,7 +11,7 @@ use crate::handle::{self, Handle};
 use ftarray::{DynArray, Kind, Value};
 
 fn need_i64(a: &DynArray) -> Result<(), Fail> {
-    if handle::fits_i64(a.typecode()) {
+    if a.typecode().fits_i64() {
         Ok(())
     } else {
         Err(wrong(

@@ -105,7 +105,7 @@ pub unsafe extern "C" fn ftarray_export_acquire(a: *mut Handle, out: *mut Buffer
             ptr: e.ptr.cast(),
             len: e.len,
             itemsize: e.itemsize,
-            format: handle::format_cstr(e.code).as_ptr(),
+            format: e.code.format_cstr().as_ptr(),
             typecode: handle::typecode_char(e.code),
             token: e.token,
         };

@@ -65,32 +65,12 @@ impl Handle {
 pub(crate) fn typecode(code: c_char) -> Result<TypeCode, Fail> {
     // `c_char` may be signed: go through `u8` so that bytes 0x80..=0xFF become U+0080..U+00FF,
     // which name no type code, rather than sign-extended garbage.
-    Ok(TypeCode::from_char(char::from(code as u8))?)
+    Ok(TypeCode::try_from(char::from(code as u8))?)
 }
 
 /// The type code's letter as a C character.
 pub(crate) fn typecode_char(code: TypeCode) -> c_char {
     code.as_char() as u8 as c_char
-}
-
-/// The buffer-protocol format string of `code`, NUL-terminated, static.
-pub(crate) fn format_cstr(code: TypeCode) -> &'static std::ffi::CStr {
-    match code {
-        TypeCode::I8 => c"b",
-        TypeCode::U8 => c"B",
-        TypeCode::I16 => c"h",
-        TypeCode::U16 => c"H",
-        TypeCode::Int => c"i",
-        TypeCode::UInt => c"I",
-        TypeCode::Long => c"l",
-        TypeCode::ULong => c"L",
-        TypeCode::I64 => c"q",
-        TypeCode::U64 => c"Q",
-        TypeCode::F32 => c"f",
-        TypeCode::F64 => c"d",
-        TypeCode::WChar => c"u",
-        TypeCode::Ucs4 => c"w",
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -319,13 +299,6 @@ pub(crate) fn zero(code: TypeCode) -> Value {
     }
 }
 
-/// Whether every element value of `code` fits an `int64_t` (the `_i64` atomic operations
-/// need it, because they hand back the old value after the write has happened).
-pub(crate) fn fits_i64(code: TypeCode) -> bool {
-    code.int_range()
-        .is_some_and(|(_, max)| max <= i128::from(i64::MAX))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,8 +363,8 @@ mod tests {
         assert!(to_i64(Value::Float(1.0), TypeCode::F64).is_err());
         assert!(to_f64(Value::Char(65), TypeCode::Ucs4).is_err());
         assert_eq!(to_f64(Value::Int(3), TypeCode::Int).unwrap(), 3.0);
-        assert!(fits_i64(TypeCode::UInt));
-        assert!(!fits_i64(TypeCode::U64));
-        assert!(!fits_i64(TypeCode::F64));
+        assert!(TypeCode::UInt.fits_i64());
+        assert!(!TypeCode::U64.fits_i64());
+        assert!(!TypeCode::F64.fits_i64());
     }
 }

@@ -190,7 +190,8 @@ pub unsafe extern "C" fn ftarray_typecode(a: *const Handle, out: *mut c_char) ->
 }
 
 /// Writes to `*out` the element's buffer-protocol format string (`struct` module syntax,
-/// native size and order: the type code itself, as Python's `array` exports it).
+/// native size and order), as Python's `array` exports it: the type code itself, except that
+/// `'u'` exports `"w"` where `wchar_t` is 4 bytes (CPython's `Py_UNICODE_WIDE` case).
 ///
 /// Ownership: the string is static; do not free it.
 ///
@@ -200,7 +201,7 @@ pub unsafe extern "C" fn ftarray_typecode(a: *const Handle, out: *mut c_char) ->
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ftarray_format(a: *const Handle, out: *mut *const c_char) -> Status {
     ffi!(array a, out out => {
-        *out = handle::format_cstr(a.typecode()).as_ptr();
+        *out = a.typecode().format_cstr().as_ptr();
         Ok(())
     })
 }

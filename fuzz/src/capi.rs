@@ -534,7 +534,7 @@ impl Run {
                         Some(n) => ftarray_with_capacity(c as c_char, usize::from(n), &mut out),
                     }
                 };
-                match TypeCode::from_char(char::from(c)) {
+                match TypeCode::try_from(char::from(c)) {
                     Ok(code) => {
                         self.check(st, &[Status::Ok], &before, &what);
                         self.new_model(s, out, code);
@@ -557,7 +557,7 @@ impl Run {
                 let st = unsafe {
                     ftarray_from_bytes(c as c_char, bytes.as_ptr().cast(), bytes.len(), &mut out)
                 };
-                match TypeCode::from_char(char::from(c)) {
+                match TypeCode::try_from(char::from(c)) {
                     Ok(code) if bytes.len() % code.itemsize() == 0 => {
                         self.check(st, &[Status::Ok], &before, &what);
                         self.new_model(s, out, code);

@@ -26,13 +26,12 @@
 //! [`DynArray::export_raw`]: ftarray::DynArray::export_raw
 
 use crate::object::PyArray;
-use ftarray::TypeCode;
 use ftarray::dynamic::Source;
 use pyo3::exceptions::{PyBufferError, PyTypeError};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyMemoryView};
-use std::ffi::{CStr, c_int};
+use std::ffi::c_int;
 use std::mem::MaybeUninit;
 
 /// What a view of an array keeps until it is released.
@@ -41,28 +40,6 @@ struct ViewInfo {
     token: u64,
     shape: [ffi::Py_ssize_t; 1],
     strides: [ffi::Py_ssize_t; 1],
-}
-
-/// The format string of one element, as the standard module exports it (`u` arrays export
-/// `w` where `wchar_t` is 4 bytes, as CPython does on such platforms).
-fn format(code: TypeCode) -> &'static CStr {
-    match code {
-        TypeCode::I8 => c"b",
-        TypeCode::U8 => c"B",
-        TypeCode::I16 => c"h",
-        TypeCode::U16 => c"H",
-        TypeCode::Int => c"i",
-        TypeCode::UInt => c"I",
-        TypeCode::Long => c"l",
-        TypeCode::ULong => c"L",
-        TypeCode::I64 => c"q",
-        TypeCode::U64 => c"Q",
-        TypeCode::F32 => c"f",
-        TypeCode::F64 => c"d",
-        TypeCode::WChar if code.itemsize() == 4 => c"w",
-        TypeCode::WChar => c"u",
-        TypeCode::Ucs4 => c"w",
-    }
 }
 
 /// `bf_getbuffer`: fills `view` with a writable, one-dimensional view of the array.
@@ -101,7 +78,7 @@ pub(crate) unsafe fn fill_view(
         v.itemsize = itemsize;
         v.ndim = 1;
         v.format = if flags & ffi::PyBUF_FORMAT == ffi::PyBUF_FORMAT {
-            format(export.code).as_ptr().cast_mut()
+            export.code.format_cstr().as_ptr().cast_mut()
         } else {
             std::ptr::null_mut()
         };

@@ -108,10 +108,7 @@ pub(crate) fn typecodes() -> &'static str {
 
 /// The type code named by `c`, if this interpreter's standard module knows it.
 pub(crate) fn typecode(c: char) -> Option<TypeCode> {
-    match TypeCode::from_char(c) {
-        Ok(code) if typecodes().contains(c) => Some(code),
-        _ => None,
-    }
+    TypeCode::from_char(c).filter(|_| typecodes().contains(c))
 }
 
 /// The `ValueError` message for an unknown type code.

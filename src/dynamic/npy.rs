@@ -1,10 +1,10 @@
 //! `.npy` persistence for [`DynArray`]: save any numeric type code, load picking the type code
 //! from the file's header.
 
-use super::DynArray;
+use super::array::DynArray;
 use super::store::{Store, with_store};
-use super::typecode::{Kind, TypeCode};
 use crate::npy::{ElementKind, NpyError, NpyReader};
+use crate::typecode::{Kind, TypeCode};
 use std::io::{Read, Write};
 use std::path::Path;
 

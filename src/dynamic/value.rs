@@ -1,9 +1,9 @@
 //! [`Value`]: one element of a [`DynArray`](crate::DynArray) as a runtime value, and the
 //! conversions between values and each element type.
 
-use super::typecode::{Kind, TypeCode};
 use crate::element::Element;
 use crate::error::Error;
+use crate::typecode::{Kind, TypeCode};
 use std::cmp::Ordering;
 use std::fmt;
 
