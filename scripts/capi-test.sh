@@ -155,7 +155,9 @@ run() {
     t1=$(date +%s.%N)
     local secs
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
-    if [[ $rc -eq 0 ]] && grep -q "^[a-z_]*: all [0-9]* checks passed$\|^[0-9]* elements of format" "$log"; then
+    # A test program ends with "NAME: all N checks passed"; the embedding example prints its
+    # element count and format; the README's example prints exactly "a[-1] = 2.5".
+    if [[ $rc -eq 0 ]] && grep -q "^[a-z_]*: all [0-9]* checks passed$\|^[0-9]* elements of format\|^a\[-1\] = 2\.5$" "$log"; then
         passed=$((passed + 1))
         printf '  %-9s %-11s ok    %6ss  %s\n' "$mode" "$name" "$secs" "$(grep -m1 "checks passed" "$log" | sed 's/^[a-z_]*: //')"
         local fig
