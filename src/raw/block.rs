@@ -163,7 +163,11 @@ impl<W: Word> Block<W> {
     /// All `cap` words.
     #[inline(always)]
     pub(crate) fn cells(&self) -> Cells<'_, W> {
-        Cells::new(&self.units, self.cap())
+        // Unchecked: the check would compare `cap` with the unit count derived from it (by
+        // `from_addr`), a comparison the compiler cannot fold, on every read.
+        // SAFETY: `from_addr` gave `units` the length `units_for(cap)`, which did not overflow
+        // (the block was allocated for it, and `cap` never changes), so it holds `cap` words.
+        unsafe { Cells::new_unchecked(&self.units, self.cap()) }
     }
 
     /// The size of the allocation in bytes (what retiring this block will eventually give back).

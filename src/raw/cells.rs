@@ -48,6 +48,10 @@ pub(crate) enum Sharing {
 }
 
 /// Elements `start .. start + len` of a run of units, seen as words of type `W`.
+///
+/// Invariant: `start + len <= units.len() * W::PER_UNIT` (the words lie inside the units).
+/// [`new`](Self::new) checks it and [`slice`](Self::slice) keeps it, and the loads rely on it
+/// to index the units without a second bounds check.
 pub(crate) struct Cells<'a, W: Word> {
     units: &'a [Unit],
     start: usize,
@@ -71,6 +75,19 @@ impl<'a, W: Word> Cells<'a, W> {
     #[inline(always)]
     pub(crate) fn new(units: &'a [Unit], len: usize) -> Self {
         assert!(len <= units.len() * W::PER_UNIT, "Cells past the units");
+        // SAFETY: just checked.
+        unsafe { Self::new_unchecked(units, len) }
+    }
+
+    /// The first `len` words of `units`, without the check of [`new`](Self::new): for a
+    /// block's cells, whose units were counted from the same capacity.
+    ///
+    /// # Safety
+    ///
+    /// `units` holds at least `len` words (`len <= units.len() * W::PER_UNIT`).
+    #[inline(always)]
+    pub(crate) unsafe fn new_unchecked(units: &'a [Unit], len: usize) -> Self {
+        debug_assert!(len <= units.len() * W::PER_UNIT, "Cells past the units");
         Cells {
             units,
             start: 0,
@@ -129,20 +146,42 @@ impl<'a, W: Word> Cells<'a, W> {
     /// If `index` is past the length.
     #[inline(always)]
     pub(crate) fn load(self, index: usize) -> W {
-        let (unit, slot) = self.locate(index);
-        W::from_unit(unit.load(Relaxed), slot)
+        assert!(
+            index < self.len,
+            "Cells: index {index} out of 0..{}",
+            self.len
+        );
+        // SAFETY: just checked.
+        unsafe { self.load_unchecked(index) }
+    }
+
+    /// Word `index`, without the check of [`load`](Self::load): one bounds check per read (the
+    /// caller's, against the length), not a second one against the units.
+    ///
+    /// # Safety
+    ///
+    /// `index < self.len()`.
+    #[inline(always)]
+    unsafe fn load_unchecked(self, index: usize) -> W {
+        let at = self.start + index;
+        // SAFETY: `at < start + len <= units.len() * PER_UNIT` (the caller's bound and the
+        // invariant of `Cells`), so unit `at / PER_UNIT` exists.
+        let unit = unsafe { self.units.get_unchecked(at / W::PER_UNIT) };
+        W::from_unit(unit.load(Relaxed), at % W::PER_UNIT)
     }
 
     /// Word `index`, if it is below the length.
     #[inline(always)]
     pub(crate) fn get(self, index: usize) -> Option<W> {
-        (index < self.len).then(|| self.load(index))
+        // SAFETY: `index < len`, checked first.
+        (index < self.len).then(|| unsafe { self.load_unchecked(index) })
     }
 
     /// The words in order, each a Relaxed load.
     #[inline(always)]
     pub(crate) fn iter(self) -> impl ExactSizeIterator<Item = W> + 'a {
-        (0..self.len).map(move |i| self.load(i))
+        // SAFETY: every `i` of `0..len` is below the length.
+        (0..self.len).map(move |i| unsafe { self.load_unchecked(i) })
     }
 
     /// Loads these words into `out` as their native-order bytes, one Relaxed load per unit
