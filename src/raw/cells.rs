@@ -10,6 +10,8 @@
 //! - A bulk write (an append, a splice, a fill) therefore stores one unit per 8 bytes: 128
 //!   stores for 1,024 `u8` elements instead of 1,024, and only the partial units at its two
 //!   ends are read-modify-write.
+//! - On x86-64 a single narrow word is read with one load of its own size (see `narrow`): for
+//!   the memory model that is the Relaxed load of its unit, so the rule above still holds.
 //!
 //! Only the holder of the array's writer lock stores. A store into part of a unit keeps the
 //! other slots: with a plain load and store when nobody else can write the unit, with a
