@@ -86,6 +86,17 @@ class Table:
         met = "—" if limit is None else ("met" if ratio <= limit else "missed")
         self.row(figure, target, f"{ratio:.2f}× ({fmt_time(ft)})", f"{base_name}: {fmt_time(base)}", met)
 
+    def time_ratio_best(self, figure, ft_id, bases, limit=None):
+        """ft time / the fastest of `bases` ({name: id}); lower is better."""
+        target = f"≤ {limit:g}×" if limit is not None else "—"
+        ft = self.get(ft_id)
+        if ft is None or any(i not in self.t for i in bases.values()):
+            return self.missing(figure, target, ft_id, *bases.values())
+        name, base = min(((n, self.t[i]) for n, i in bases.items()), key=lambda nb: nb[1])
+        ratio = ft / base
+        met = "—" if limit is None else ("met" if ratio <= limit else "missed")
+        self.row(figure, target, f"{ratio:.2f}× ({fmt_time(ft)})", f"{name}: {fmt_time(base)}", met)
+
     def rate_ratio(self, figure, ft_id, base_id, base_name, unit, per_iter=1.0, minimum=None):
         """ft rate / baseline rate (= baseline time / ft time); higher is better."""
         target = f"≥ {minimum:g}×" if minimum is not None else "—"
@@ -166,6 +177,34 @@ def main():
             f"get_pinned/pl_rwlock/{ty}",
             "pl RwLock read",
             limit=1.0,
+        )
+    # 1,024 reads per iteration (read_1k): the read path's own ratios; times are per 1,024 reads.
+    locks = {"pl Mutex": "pl_mutex", "std RwLock": "std_rwlock", "pl RwLock": "pl_rwlock"}
+    for ty in ("u8", "u32", "f64"):
+        ids = lambda names: {n: f"read_1k/{i}/{ty}" for n, i in names.items()}  # noqa: E731
+        t.time_ratio(
+            f"read_1k: Reader::get vs relaxed atomic load, time ({ty})",
+            f"read_1k/ftarray_reader/{ty}",
+            f"read_1k/atomic_relaxed/{ty}",
+            "atomic load",
+            limit=2.5,
+        )
+        t.time_ratio_best(
+            f"read_1k: Reader::get vs best peer (locks, ArcSwap), time ({ty})",
+            f"read_1k/ftarray_reader/{ty}",
+            ids({**locks, "ArcSwap": "arcswap"}),
+            limit=0.3,
+        )
+        t.time_ratio_best(
+            f"read_1k: get (pinned per call) vs fastest lock, time ({ty})",
+            f"read_1k/ftarray_get/{ty}",
+            ids(locks),
+            limit=0.85,
+        )
+        t.time_ratio_best(
+            f"read_1k: epoch pin + Vec read (the floor under get) vs fastest lock ({ty})",
+            f"read_1k/epoch_pin_vec/{ty}",
+            ids(locks),
         )
     for impl, label in (("ftarray_reader", "Reader::get"), ("ftarray_get", "get")):
         t.scaling(

@@ -393,6 +393,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.get(1), Some(20));
     /// assert_eq!(a.get(2), None);
     /// ```
+    #[inline]
     pub fn get(&self, index: usize) -> Option<T> {
         self.get_in(index, &epoch::pin())
     }

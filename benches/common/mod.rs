@@ -13,7 +13,7 @@ use arc_swap::ArcSwap;
 use ftarray::{Element, FtArray};
 use parking_lot::{Mutex, RwLock};
 use std::fmt::Debug;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
 
 /// Length of the arrays read by the small-array scenarios.
 pub const LEN: usize = 1024;
@@ -35,7 +35,7 @@ pub mod names {
     pub const FT: &str = "ftarray";
     /// `Vec<T>`, no synchronisation at all: the single-threaded physical limit.
     pub const VEC: &str = "vec";
-    /// `Vec<AtomicU32>` / `Vec<AtomicU64>` with relaxed loads and stores.
+    /// `Vec<AtomicU8>` / `Vec<AtomicU32>` / `Vec<AtomicU64>` with relaxed loads and stores.
     pub const ATOMIC: &str = "atomic_relaxed";
     /// `parking_lot::RwLock<Vec<T>>`.
     pub const PL_RWLOCK: &str = "pl_rwlock";
@@ -45,11 +45,14 @@ pub mod names {
     pub const PL_MUTEX: &str = "pl_mutex";
     /// `arc_swap::ArcSwap<Vec<T>>`.
     pub const ARCSWAP: &str = "arcswap";
+    /// `crossbeam_epoch::pin()` and a plain `Vec` read: the floor of any read that pins the
+    /// epoch per call, as `FtArray::get` does.
+    pub const PIN_VEC: &str = "epoch_pin_vec";
 }
 
-/// An element type the benches run for (`u32` and `f64`), with its same-size atomic.
+/// An element type the benches run for (`u8`, `u32` and `f64`), with its same-size atomic.
 pub trait Num: Element + PartialEq + Debug + Default + 'static {
-    /// `AtomicU32` or `AtomicU64`.
+    /// `AtomicU8`, `AtomicU32` or `AtomicU64`.
     type Atomic: Send + Sync;
     /// The name used as the criterion parameter.
     const NAME: &'static str;
@@ -63,6 +66,30 @@ pub trait Num: Element + PartialEq + Debug + Default + 'static {
     fn load(a: &Self::Atomic) -> Self;
     /// A relaxed store.
     fn store(a: &Self::Atomic, v: Self);
+}
+
+impl Num for u8 {
+    type Atomic = AtomicU8;
+    const NAME: &'static str = "u8";
+    #[inline(always)]
+    fn from_usize(i: usize) -> Self {
+        i as u8
+    }
+    #[inline(always)]
+    fn inc(self) -> Self {
+        self.wrapping_add(1)
+    }
+    fn atomic(v: Self) -> AtomicU8 {
+        AtomicU8::new(v)
+    }
+    #[inline(always)]
+    fn load(a: &AtomicU8) -> Self {
+        a.load(Relaxed)
+    }
+    #[inline(always)]
+    fn store(a: &AtomicU8, v: Self) {
+        a.store(v, Relaxed)
+    }
 }
 
 impl Num for u32 {
@@ -163,6 +190,17 @@ impl<T: Num> ReadOne<T> for ftarray::Reader<'_, T> {
     #[inline(always)]
     fn read(&self, i: usize) -> Option<T> {
         self.get(i)
+    }
+}
+
+/// A `Vec` read under an epoch pin taken for that read alone.
+pub struct PinnedVec<'a, T: Num>(pub &'a [T]);
+
+impl<T: Num> ReadOne<T> for PinnedVec<'_, T> {
+    #[inline(always)]
+    fn read(&self, i: usize) -> Option<T> {
+        let _guard = crossbeam_epoch::pin();
+        self.0.get(i).copied()
     }
 }
 

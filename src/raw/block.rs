@@ -85,7 +85,9 @@ pub(crate) struct Header {
     ///
     /// It starts at 0 when the block is built and only ever grows by one per store (wrapping).
     pub(crate) version: AtomicUsize,
-    /// The published length: the cells `0..len` are the array's elements. Always `<= cap`.
+    /// The published length: the cells `0..len` are the array's elements. Always `<= cap`:
+    /// readers index the cells below a length they loaded without checking it against `cap`
+    /// ([`Block::cells_to`]), so this is a safety invariant, asserted where it is stored.
     pub(crate) len: AtomicUsize,
     /// The number of words. Fixed when the block is allocated; always `<= isize::MAX / size`.
     cap: InitCell<usize>,
@@ -164,7 +166,25 @@ impl<W: Word> Block<W> {
     /// All `cap` words.
     #[inline(always)]
     pub(crate) fn cells(&self) -> Cells<'_, W> {
-        Cells::new(&self.units, self.cap())
+        // Unchecked: the check would compare `cap` with the unit count derived from it (by
+        // `from_addr`), a comparison the compiler cannot fold, on every read.
+        // SAFETY: `from_addr` gave `units` the length `units_for(cap)`, which did not overflow
+        // (the block was allocated for it, and `cap` never changes), so it holds `cap` words.
+        unsafe { Cells::new_unchecked(&self.units, self.cap()) }
+    }
+
+    /// The first `len` words, for a reader that loaded `len` from this block's header.
+    ///
+    /// # Safety
+    ///
+    /// `len <= self.cap()`. Every length a block's header ever holds is (the builder fills at
+    /// most `cap` words, and [`store_len`](super::seqlock::store_len) asserts it), so a length
+    /// loaded from the block itself needs no check, whatever state it was read in.
+    #[inline(always)]
+    pub(crate) unsafe fn cells_to(&self, len: usize) -> Cells<'_, W> {
+        debug_assert!(len <= self.cap(), "a block's length past its capacity");
+        // SAFETY: `units` holds `cap` words (see `cells`), and `len <= cap` (the caller).
+        unsafe { Cells::new_unchecked(&self.units, len) }
     }
 
     /// The size of the allocation in bytes (what retiring this block will eventually give back).
