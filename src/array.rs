@@ -158,6 +158,11 @@ impl<T: Element> FtArray<T> {
         self.raw.read(guard, move |v| f(View::new(v)))
     }
 
+    /// A snapshot of the core (see `Snapshot`, which wraps it).
+    pub(crate) fn raw_snapshot(&self) -> Result<crate::raw::RawSnapshot<T::Bits>, Error> {
+        self.raw.snapshot()
+    }
+
     /// Takes the writer lock (held until the [`Writer`] is dropped).
     ///
     /// Everything done through the `Writer` happens under the lock, so a length read from it
@@ -554,7 +559,7 @@ impl<T: Element> FtArray<T> {
             .ok_or(Error::IndexOutOfRange { index, len })?;
         // While exported, a write through the export that lands after `get` is kept, and
         // then counts as made just after this update (which read `old`).
-        w.replace(index, old, f(old));
+        w.replace(index, old, f(old))?;
         Ok(old)
     }
 
@@ -1354,13 +1359,30 @@ impl<T: Element> FtArray<T> {
     /// access through the pointer that may overlap another thread's use of the array must be
     /// atomic too (see [`Export`](crate::Export) for the details).
     ///
+    /// A [`Snapshot`](crate::Snapshot) never sees writes through an export: if one shares the
+    /// storage, the storage is copied first (once), and the export pins the copy.
+    ///
+    /// # Panics
+    ///
+    /// If that copy cannot be allocated; see [`try_export_raw`](Self::try_export_raw).
+    ///
     /// # Aborts
     ///
     /// If more than `isize::MAX` exports are alive at once (as `Arc` does for its count):
     /// wrapping the count would let the storage move under live exports.
     pub fn export_raw(&self) -> (*mut T, usize) {
-        let (ptr, len) = self.write().export();
-        (ptr.as_ptr(), len)
+        self.try_export_raw().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`export_raw`](Self::export_raw), returning an error instead of panicking.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if a snapshot shares the storage and the copy the export needs
+    /// cannot be allocated; nothing is exported then.
+    pub fn try_export_raw(&self) -> Result<(*mut T, usize), Error> {
+        let (ptr, len) = self.write().export()?;
+        Ok((ptr.as_ptr(), len))
     }
 
     /// Ends one export made by [`export_raw`](Self::export_raw).

@@ -16,13 +16,29 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(e.len(), 2);
     /// assert!(a.try_push(3).is_err()); // full, and the storage may not move
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If a snapshot shares the storage and the copy the export needs cannot be allocated;
+    /// see [`try_export`](Self::try_export).
     pub fn export(&self) -> crate::Export<'_, T> {
-        let (ptr, len) = self.export_raw();
-        Export {
+        self.try_export().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`export`](Self::export), returning an error instead of panicking.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if a [`Snapshot`](crate::Snapshot) shares the storage and the
+    /// copy the export needs (an export's holder may write, a snapshot never changes) cannot
+    /// be allocated; nothing is exported then.
+    pub fn try_export(&self) -> Result<crate::Export<'_, T>, crate::Error> {
+        let (ptr, len) = self.try_export_raw()?;
+        Ok(Export {
             array: self,
             ptr,
             len,
-        }
+        })
     }
 
     /// Pins the storage and returns a read-only raw view of it: the same pin as

@@ -76,6 +76,7 @@ mod raw; // the concurrent core, keyed by word size
 mod reader; // Reader, Iter, ReaderIter (and FtArray::iter, FtArray::reader)
 mod reclaim; // retired-bytes accounting and back-pressure
 mod session; // Session: one pin held across many reads
+mod snapshot; // Snapshot: an immutable view of one instant (and FtArray::snapshot)
 mod sync; // the loom shim
 mod traits; // the std traits of FtArray
 mod typecode; // TypeCode, Kind: the one table of type codes
@@ -91,6 +92,7 @@ pub use npy::{NpyElement, NpyError};
 pub use reader::{Iter, Reader, ReaderIter};
 pub use reclaim::retired_bytes;
 pub use session::Session;
+pub use snapshot::Snapshot;
 pub use typecode::{Kind, TypeCode};
 
 #[cfg(all(test, not(loom)))]

@@ -149,8 +149,14 @@ impl<'a, T: Element> Writer<'a, T> {
     /// # Panics
     ///
     /// If `index` is past the length, or `base` was not read with `get_for_update`.
-    pub(crate) fn replace(&mut self, index: usize, base: T, value: T) -> T {
-        from_bits(self.raw.replace(index, to_bits(base), to_bits(value)))
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if a snapshot shares the storage and it cannot be copied.
+    pub(crate) fn replace(&mut self, index: usize, base: T, value: T) -> Result<T, Error> {
+        self.raw
+            .replace(index, to_bits(base), to_bits(value))
+            .map(from_bits)
     }
 
     /// Swaps the elements at `a` and `b`.
@@ -347,9 +353,13 @@ impl<'a, T: Element> Writer<'a, T> {
 
     /// Counts one more export and returns the first element (dangling but aligned when there
     /// are none) and the length. The caller releases it with `FtArray::release_export`.
-    pub(crate) fn export(&mut self) -> (NonNull<T>, usize) {
-        let (ptr, len) = self.raw.export();
-        (ptr.cast::<T>(), len)
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if a snapshot shares the storage and it cannot be copied first.
+    pub(crate) fn export(&mut self) -> Result<(NonNull<T>, usize), Error> {
+        let (ptr, len) = self.raw.export()?;
+        Ok((ptr.cast::<T>(), len))
     }
 
     // -----------------------------------------------------------------------------------------
@@ -491,7 +501,7 @@ mod tests {
     fn commit_while_exported_is_in_place_and_keeps_the_length() {
         let a = FtArray::from_slice(&[1u8, 2, 3]);
         let mut w = a.write();
-        let (ptr, len) = w.export();
+        let (ptr, len) = w.export().unwrap();
         let base = w.snapshot().unwrap();
         assert_eq!(w.commit(&[1], &base), Err(Error::Exported { exports: 1 }));
         w.commit(&[7, 8, 9], &base).unwrap();

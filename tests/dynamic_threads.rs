@@ -251,7 +251,7 @@ fn copies_from_a_live_export_never_tear_an_element() {
     };
     for (code, ones) in [(TypeCode::UInt, 0xFFFF_FFFFi64), (TypeCode::U16, 0xFFFF)] {
         let a = Arc::new(DynArray::from_values(code, &[Value::from(0); 3]).unwrap());
-        let e = a.export_raw();
+        let e = a.export_raw().unwrap();
         let size = e.itemsize;
         let stop = Arc::new(AtomicBool::new(false));
         let flipper = {

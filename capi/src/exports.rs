@@ -95,7 +95,7 @@ pub struct Buffer {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ftarray_export_acquire(a: *mut Handle, out: *mut Buffer) -> Status {
     ffi!(array a, out out => {
-        let e = a.export_raw();
+        let e = a.export_raw()?;
         REGISTRY
             .write()
             .unwrap_or_else(PoisonError::into_inner)

@@ -516,7 +516,7 @@ impl PyArray {
         // The address and the length at one instant: a momentary export pins the storage
         // while both are read. (A resize racing this call may see the export and fail with
         // BufferError; see py-needs.md for the core call that would avoid it.)
-        let export = self.inner.export_raw();
+        let export = self.inner.export_raw().map_err(error)?;
         self.inner.release_export(export.token).map_err(error)?;
         let address = if export.len == 0 && self.inner.capacity() == 0 {
             0

@@ -58,7 +58,7 @@ pub(crate) unsafe fn fill_view(
         ));
     }
     let a = &slf.get().inner;
-    let export = a.export_raw();
+    let export = a.export_raw().map_err(crate::convert::error)?;
     let itemsize = export.itemsize as ffi::Py_ssize_t;
     let info = Box::new(ViewInfo {
         token: export.token,

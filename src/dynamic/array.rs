@@ -1133,7 +1133,7 @@ impl DynArray {
                 .ok_or(Error::SignedIndexOutOfRange { index, len })?;
             let new = add_wrapping(old, delta, code)?;
             // A write through an export after `get` is kept (made just after this add).
-            w.replace(i, old, new);
+            w.replace(i, old, new)?;
             Ok(old.to_value(code))
         })
     }
@@ -1168,7 +1168,7 @@ impl DynArray {
             }
             // A compare-and-swap of the element: a write through an export since `get` makes
             // it fail with that value, as it would have had the write come first.
-            match w.replace(i, old, new) {
+            match w.replace(i, old, new)? {
                 seen if seen == old => Ok(Ok(old.to_value(code))),
                 seen => Ok(Err(seen.to_value(code))),
             }
@@ -1187,13 +1187,18 @@ impl DynArray {
     /// length change does). Reads and writes through the pointer race with this array's own
     /// lock-free readers and writers unless the host orders them: treat the elements as
     /// atomics of `itemsize` bytes, or write only while no other thread uses the array.
-    pub fn export_raw(&self) -> RawExport {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if a snapshot shares the storage and the copy the export needs
+    /// (the host may write; a snapshot never changes) cannot be allocated: nothing is exported.
+    pub fn export_raw(&self) -> Result<RawExport, Error> {
         let mut live = self.exports.lock();
-        let token = NEXT_TOKEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (ptr, len) = with_store!(&self.store, a => {
-            let (p, n) = a.export_raw();
+            let (p, n) = a.try_export_raw()?;
             (p.cast::<u8>(), n)
         });
+        let token = NEXT_TOKEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let export = RawExport {
             ptr,
             len,
@@ -1205,7 +1210,7 @@ impl DynArray {
             token,
             storage: export.storage(),
         });
-        export
+        Ok(export)
     }
 
     /// Ends the export named by `token`.
@@ -1241,7 +1246,7 @@ impl DynArray {
     /// ```
     /// use ftarray::{DynArray, TypeCode, Value};
     /// let a = DynArray::from_values(TypeCode::UInt, &[Value::from(1); 3]).unwrap();
-    /// let e = a.export_raw();
+    /// let e = a.export_raw().unwrap();
     /// // SAFETY: pointer arithmetic inside the exported storage; nothing is read.
     /// let tail = unsafe { e.ptr.add(4) };
     /// assert!(a.exports_cover(tail, 8));
@@ -1383,8 +1388,8 @@ mod tests {
     fn a_token_of_another_array_releases_nothing() {
         let a = DynArray::from_values(TypeCode::Int, &[1.into(), 2.into()]).unwrap();
         let b = DynArray::from_values(TypeCode::Int, &[3.into(), 4.into()]).unwrap();
-        let ea = a.export_raw();
-        let eb = b.export_raw();
+        let ea = a.export_raw().unwrap();
+        let eb = b.export_raw().unwrap();
         // Under per-array counting both are token 1: the case the C test skipped.
         for (array, foreign, own) in [(&b, ea.token, eb.token), (&a, eb.token, ea.token)] {
             assert_eq!(
@@ -1419,7 +1424,7 @@ mod tests {
     fn copy_from_a_live_export_loads_whole_units() {
         const ROUNDS: usize = if cfg!(miri) { 30 } else { 10_000 };
         let a = DynArray::from_values(TypeCode::UInt, &[Value::from(0); 3]).unwrap();
-        let e = a.export_raw();
+        let e = a.export_raw().unwrap();
         assert!(a.exports_cover(e.ptr, 12));
         let ones = Value::from(0xFFFF_FFFFi64);
         std::thread::scope(|s| {

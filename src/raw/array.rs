@@ -7,7 +7,7 @@ use crate::element::Word;
 use crate::error::Error;
 use crate::sync::Ordering::{Acquire, Relaxed, Release};
 use crate::sync::{AtomicBool, AtomicUsize, Mutex};
-use crossbeam_epoch::{self as epoch, Atomic, Guard};
+use crossbeam_epoch::{self as epoch, Atomic, Guard, Pointer};
 use crossbeam_utils::CachePadded;
 
 /// An array of words: the block pointer, the export count, the export rule and the writer
@@ -159,8 +159,9 @@ impl<W: Word> Drop for RawArray<W> {
             // it rather than hand them a dangling pointer.
             return;
         }
-        // SAFETY: as above; the block is not exported and not shared, so we may free it now.
-        drop(unsafe { shared.into_owned() });
+        // SAFETY: as above; the block is not exported, and no reader can reach it, so the array
+        // gives up its reference (freeing the block unless a snapshot still shares it).
+        unsafe { block::release::<W>(shared.into_usize()) };
     }
 }
 
@@ -225,7 +226,7 @@ mod tests {
         if std::env::var_os(CHILD).is_some() {
             let a = RawArray::<u8>::new();
             a.exports.store(isize::MAX as usize + 1, Relaxed);
-            let _ = a.lock().export();
+            let _ = a.lock().export().unwrap();
             // Not reached when the overflow aborts.
             std::process::exit(0);
         }

@@ -26,7 +26,8 @@ use super::cells::Sharing;
 use super::unit::{UNIT_BYTES, Unit, units_for};
 use crate::element::Word;
 use crate::error::Error;
-use crate::sync::{AtomicUsize, InitCell};
+use crate::sync::Ordering::{Acquire, Relaxed, Release};
+use crate::sync::{AtomicUsize, InitCell, fence};
 use crossbeam_epoch::Pointable;
 use std::alloc::{self, Layout};
 use std::marker::PhantomData;
@@ -93,6 +94,12 @@ pub(crate) struct Header {
     cap: InitCell<usize>,
     /// How many bytes the allocation starts before the header (0 to [`SPARE`]; see [`layout`]).
     lead: InitCell<usize>,
+    /// Owners of the block: 1 for the array it belongs to (from its building until the epoch
+    /// collector lets go of it after its retirement, or the array's drop), plus 1 per
+    /// [`Snapshot`](crate::Snapshot) sharing it. The block is freed when the last owner lets go
+    /// ([`release`]). Incremented only under the array's writer lock while the array still
+    /// owns it (so it is never 0 then), decremented anywhere.
+    refs: AtomicUsize,
 }
 
 /// A block as readers and writers see it: the header plus all its units.
@@ -155,6 +162,33 @@ impl<W: Word> Block<W> {
     #[inline(always)]
     pub(crate) fn len(&self) -> &AtomicUsize {
         &self.header.len
+    }
+
+    /// The block at `addr`.
+    ///
+    /// # Safety
+    ///
+    /// `addr` came from [`Pointable::init`] (or [`RawBlock::into_addr`]) for this type, and the
+    /// block stays live for `'a` (the caller owns a reference to it, or is pinned while the
+    /// array still links it).
+    #[inline]
+    pub(crate) unsafe fn at<'a>(addr: usize) -> &'a Block<W> {
+        // SAFETY: as the caller guarantees.
+        unsafe { &*Self::from_addr(addr) }
+    }
+
+    /// The block's address, as [`Pointable::init`] gave it (what [`at`](Self::at) and
+    /// [`release`] take).
+    #[inline]
+    pub(crate) fn addr(&self) -> usize {
+        ptr::from_ref(self).cast::<u8>().expose_provenance()
+    }
+
+    /// The number of owners (see [`Header::refs`]): more than 1 while a snapshot shares the
+    /// block, which then must not be written.
+    #[inline(always)]
+    pub(crate) fn refs(&self) -> &AtomicUsize {
+        &self.header.refs
     }
 
     /// The number of words.
@@ -267,6 +301,45 @@ impl<W: Word> Pointable for Block<W> {
     }
 }
 
+/// Lets go of one owner of the block at `addr` (see [`Header::refs`]), and frees it if that
+/// was the last one. Returns whether it freed.
+///
+/// # Safety
+///
+/// `addr` came from [`Pointable::init`] for this type and the caller owns one of the block's
+/// references, which it gives up: the array's own, only once no reader can reach the block any
+/// more (the epoch collector decided so, or the array is being dropped), or a snapshot's.
+pub(crate) unsafe fn release<W: Word>(addr: usize) -> bool {
+    // SAFETY: the caller owns a reference, so the block is live.
+    let block = unsafe { &*Block::<W>::from_addr(addr) };
+    // Release: whatever this owner did with the block (a snapshot's plain reads of the cells)
+    // happens before the free below, or before a writer that sees the count drop to 1 (with
+    // Acquire) writes the cells in place again.
+    if block.refs().fetch_sub(1, Release) != 1 {
+        return false;
+    }
+    // Acquire: pairs with the other owners' Release decrements, so their reads happen before
+    // the free (as `Arc`'s drop does).
+    fence(Acquire);
+    // SAFETY: the last reference is gone: nobody else references the block, and it came from
+    // `init`, so we may take it back and drop it.
+    drop(unsafe { RawBlock::<W>::from_addr(addr) });
+    true
+}
+
+/// Adds an owner to a block the caller already owns a reference to.
+///
+/// Aborts the process past `isize::MAX` owners, as `Arc` does: only reachable by leaking
+/// snapshots (`mem::forget`) billions of times, and a wrapped count would free the block under
+/// its owners.
+pub(crate) fn acquire<W: Word>(block: &Block<W>) {
+    // Relaxed: the new owner is made from an existing one (a snapshot from the array's lock or
+    // from another snapshot), which keeps the block alive meanwhile; as `Arc::clone`.
+    if block.refs().fetch_add(1, Relaxed) > isize::MAX as usize {
+        std::process::abort();
+    }
+}
+
 /// An owned, fully initialised block that is not (or no longer) shared with anyone.
 pub(crate) struct RawBlock<W: Word> {
     ptr: NonNull<Header>,
@@ -274,6 +347,13 @@ pub(crate) struct RawBlock<W: Word> {
 }
 
 impl<W: Word> RawBlock<W> {
+    /// Gives up the ownership as an address (as [`Pointable::init`] does), which [`release`]
+    /// takes back.
+    pub(crate) fn into_addr(self) -> usize {
+        let this = std::mem::ManuallyDrop::new(self);
+        this.ptr.as_ptr().expose_provenance()
+    }
+
     /// # Safety
     ///
     /// `addr` came from `Pointable::init`, is live, and the caller takes over its ownership.
@@ -513,6 +593,7 @@ impl<W: Word> BlockBuilder<W> {
                     len: AtomicUsize::new(this.filled),
                     cap: InitCell::new(this.cap),
                     lead: InitCell::new(this.lead),
+                    refs: AtomicUsize::new(1),
                 },
             )
         };

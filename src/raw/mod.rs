@@ -11,6 +11,7 @@
 //! | `cells.rs` | [`Cells`](cells::Cells): words packed into 64-bit atomic units, their loads and (partial, bulk) stores |
 //! | `wide.rs` | bulk whole-unit stores, two units per instruction where the CPU makes that atomic |
 //! | `seqlock.rs` | the read protocol and the write step, the append fence, publication: every ordering that pairs a reader with a writer |
+//! | `snapshot.rs` | [`RawSnapshot`]: an immutable view of one instant that shares the block |
 //! | `writer.rs` | [`RawWriter`]: the locked writer; every change to an array goes through it |
 //! | `array.rs` | [`RawArray`]: the fields, construction, the export count, drop |
 //! | `unit.rs` | the 64-bit atomic storage unit |
@@ -20,10 +21,12 @@ mod array;
 mod block;
 mod cells;
 mod seqlock;
+mod snapshot;
 mod unit;
 mod wide;
 mod writer;
 
 pub(crate) use array::RawArray;
 pub(crate) use seqlock::{RawView, backoff};
+pub(crate) use snapshot::RawSnapshot;
 pub(crate) use writer::RawWriter;

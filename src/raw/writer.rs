@@ -12,15 +12,16 @@
 //! that size, instead of being inlined into every typed caller.
 
 use super::array::RawArray;
-use super::block::{Block, RawBlock, build, grown_capacity, max_capacity};
+use super::block::{self, Block, RawBlock, build, grown_capacity, max_capacity};
 use super::cells::{Cells, Sharing};
 use super::seqlock::{self, RawView, Stamp, append_in_place, len_locked, step_checked, store_len};
 use super::unit::UNIT_BYTES;
 use crate::element::Word;
 use crate::error::Error;
 use crate::reclaim::{self, FLUSH_BYTES};
+use crate::sync::Ordering::Acquire;
 use crate::sync::{MutexGuard, count_unflushed};
-use crossbeam_epoch::{self as epoch, Guard, Shared};
+use crossbeam_epoch::{self as epoch, Guard, Pointer, Shared};
 use std::cell::Cell;
 use std::ops::Range;
 use std::ptr::NonNull;
@@ -48,6 +49,14 @@ impl<W: Word> RawArray<W> {
     #[inline]
     pub(crate) fn lock(&self) -> RawWriter<'_, W> {
         RawWriter::new(self, self.writer.lock())
+    }
+
+    /// Takes the writer lock if it is free right now; never waits.
+    #[inline]
+    pub(crate) fn try_lock(&self) -> Option<RawWriter<'_, W>> {
+        self.writer
+            .try_lock()
+            .map(|lock| RawWriter::new(self, lock))
     }
 }
 
@@ -127,7 +136,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
     /// `&mut self`) retires blocks, so the borrow checker proves no writer uses a block after it
     /// has been handed to the collector.
     #[inline]
-    fn block(&self) -> Option<&Block<W>> {
+    pub(super) fn block(&self) -> Option<&Block<W>> {
         // SAFETY: we hold the lock for as long as `self` lives.
         unsafe { self.array.block_locked() }
     }
@@ -241,6 +250,52 @@ impl<'a, W: Word> RawWriter<'a, W> {
         } else {
             Sharing::Exported
         }
+    }
+
+    /// Whether a snapshot shares the current block, which must then not be written.
+    #[inline(always)]
+    fn shared(&self) -> bool {
+        // Acquire: pairs with the Release decrement of a snapshot's drop, so that the
+        // snapshot's plain reads of the cells happen before any store we make after seeing the
+        // count fall back to 1. Increments are made under the lock we hold, so none is missed;
+        // a decrement not yet seen only makes us copy once more than needed.
+        self.block()
+            .is_some_and(|block| block.refs().load(Acquire) != 1)
+    }
+
+    /// Makes sure no snapshot shares the current block before a write into its cells: if one
+    /// does, the block is copied (same capacity) and the copy published, so the write goes to
+    /// the copy and the snapshot keeps the old block as it was. Copy on write, once: the copy
+    /// is the array's alone, so later writes run in place again.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if the copy cannot be allocated (nothing changes).
+    #[inline(always)]
+    fn unshare(&mut self) -> Result<(), Error> {
+        if self.shared() {
+            return self.copy_on_write();
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn copy_on_write(&mut self) -> Result<(), Error> {
+        let (len, cap) = self.len_cap();
+        // Exported storage is never shared: `export` copies a shared block first, and a
+        // snapshot of an exported array is a copy. So the storage may move.
+        assert_eq!(self.exports(), 0, "a shared block is exported");
+        let old = self.block().expect("a shared block exists");
+        // SAFETY: we hold the writer lock and the storage is not exported, so nobody writes the
+        // cells while we copy them.
+        let raw = build(cap, &mut |b| unsafe { b.push_block(old, 0..len) })?;
+        // A plain publication whatever the mode: the contents do not change, so a pending
+        // cross-array check stays for the edit's own change.
+        let guard = epoch::pin();
+        let old = self.array.swap_block(Some(raw), &guard);
+        self.retire(old, &guard);
+        Ok(())
     }
 
     /// The address of the array this writer locks (to recognise the same array behind
@@ -408,11 +463,16 @@ impl<'a, W: Word> RawWriter<'a, W> {
         // ended before this `&mut self` call; exports pin the storage, and `check_movable`
         // ruled them out before any caller got here (a block swapped back out by a failed
         // tentative publication was never exported). The closure may run on any thread: it
-        // only frees the block (whose atomics are `Send`) and counts bytes.
-        // SAFETY: `old` is unlinked and referenced only by pinned readers (see above).
+        // only lets go of the array's reference to the block (freeing it unless a snapshot
+        // still holds it; its atomics are `Send`) and counts bytes. A block kept by a snapshot
+        // is no longer the collector's garbage but the snapshot's memory, so it counts as freed
+        // here either way.
+        let addr = old.into_usize();
+        // SAFETY: `old` is unlinked and referenced only by pinned readers (see above), and
+        // the closure gives up the array's own reference, once.
         unsafe {
             guard.defer_unchecked(move || {
-                drop(old.into_owned());
+                block::release::<W>(addr);
                 reclaim::freed(bytes);
             })
         };
@@ -440,6 +500,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
         if index >= len {
             return Err(Error::IndexOutOfRange { index, len });
         }
+        self.unshare()?;
         let sharing = self.rmw_sharing();
         let block = self.block().expect("len > 0 implies a block");
         let cells = block.cells();
@@ -466,13 +527,18 @@ impl<'a, W: Word> RawWriter<'a, W> {
     ///
     /// If `index` is past the length, or the export count was not loaded before `base` was
     /// read (the caller did not use `get_for_update`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if a snapshot shares the block and it cannot be copied.
     #[inline]
-    pub(crate) fn replace(&mut self, index: usize, base: W, value: W) -> W {
+    pub(crate) fn replace(&mut self, index: usize, base: W, value: W) -> Result<W, Error> {
         assert!(index < self.len(), "replace past the length");
         assert!(
             self.exports.is_some(),
             "replace without get_for_update: the export count must be loaded before the read"
         );
+        self.unshare()?;
         let sharing = self.rmw_sharing();
         let block = self.block().expect("len > 0 implies a block");
         let cells = block.cells();
@@ -480,7 +546,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
         self.step(block, || {
             seen = cells.store_if_unchanged(index, base, value, sharing)
         });
-        seen
+        Ok(seen)
     }
 
     /// Swaps the elements at `a` and `b` in one step.
@@ -501,6 +567,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
             // write through an export between the two loads makes stale.)
             return Ok(());
         }
+        self.unshare()?;
         let sharing = self.rmw_sharing();
         let block = self.block().expect("len > 0 implies a block");
         let cells = block.cells();
@@ -527,7 +594,9 @@ impl<'a, W: Word> RawWriter<'a, W> {
         let sharing = self.sharing();
         if let Some(block) = self.block() {
             let len = len_locked(block);
-            if len < block.cap() && !self.strict() {
+            // Acquire on `refs`: as in `unshare` (a shared block goes the slow way, which copies
+            // it first).
+            if len < block.cap() && !self.strict() && block.refs().load(Acquire) == 1 {
                 self.append_cells(block, len, len + 1, |cells| cells.store(0, value, sharing));
                 return Ok(());
             }
@@ -556,6 +625,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
         }
         self.check_len_change(len, new_len)?;
         if new_len <= cap {
+            self.unshare()?;
             let sharing = self.sharing();
             let block = self.block().expect("cap > 0 implies a block");
             self.append_cells(block, len, new_len, |cells| {
@@ -629,6 +699,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
             return Err(Error::IndexOutOfRange { index, len });
         }
         self.check_len_change(len, len - 1)?;
+        self.unshare()?;
         let sharing = self.rmw_sharing();
         let block = self.block().expect("len > 0 implies a block");
         let cells = block.cells();
@@ -676,6 +747,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
         self.check_len_change(len, new_len)?;
         let exported = self.exports() != 0;
         if range.len() == n && (bytes.len() <= IN_PLACE_BYTES || exported) {
+            self.unshare()?;
             let sharing = self.sharing();
             let block = self.block().expect("a non-empty range implies a block");
             let cells = block.cells().slice(range);
@@ -687,6 +759,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
         }
         let shifted = (len - range.end) * size_of::<W>();
         if !exported && new_len <= cap && bytes.len() + shifted <= IN_PLACE_BYTES {
+            self.unshare()?;
             self.shift_in_place(range, bytes, new_len);
             return Ok(());
         }
@@ -788,9 +861,12 @@ impl<'a, W: Word> RawWriter<'a, W> {
             "set_strided: an index past the length"
         );
         let exported = self.exports() != 0;
+        let shared = self.shared();
         let sharing = self.sharing();
         let block = self.block().expect("a non-empty index set implies a block");
-        if n <= IN_PLACE_STRIDED || exported {
+        // A block a snapshot shares is not written: the patched copy below goes in instead
+        // (exported blocks are never shared).
+        if (n <= IN_PLACE_STRIDED && !shared) || exported {
             let cells = block.cells();
             self.step(block, || {
                 for (k, v) in words::<W>(bytes).enumerate() {
@@ -851,7 +927,8 @@ impl<'a, W: Word> RawWriter<'a, W> {
         if n == 0 && cap == 0 {
             return Ok(());
         }
-        if n <= cap && bytes.len() <= IN_PLACE_BYTES {
+        // A block a snapshot shares is not written: the new contents go to a new block.
+        if n <= cap && bytes.len() <= IN_PLACE_BYTES && !self.shared() {
             let block = self.block().expect("cap > 0 implies a block");
             let cells = block.cells().slice(0..n);
             // Not exported (checked above): nobody else writes these units.
@@ -924,19 +1001,27 @@ impl<'a, W: Word> RawWriter<'a, W> {
 
     /// Counts one more export and returns the first cell (dangling but aligned when there is
     /// no block) and the length.
+    ///
+    /// A block a snapshot shares is copied first: the export's holder may write the storage,
+    /// and a snapshot's block must never change.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`] if that copy cannot be allocated (nothing is exported).
     #[inline(never)]
-    pub(crate) fn export(&mut self) -> (NonNull<u8>, usize) {
+    pub(crate) fn export(&mut self) -> Result<(NonNull<u8>, usize), Error> {
+        self.unshare()?;
         self.array.add_export();
         // The cached count (if any) is stale now; nothing in this critical section moves the
         // storage after exporting it, but keep the cache honest.
         self.exports = None;
-        match self.block() {
+        Ok(match self.block() {
             Some(block) => (
                 NonNull::new(block.cells().as_ptr().cast_mut()).expect("a block is never null"),
                 len_locked(block),
             ),
             None => (NonNull::<u64>::dangling().cast::<u8>(), 0),
-        }
+        })
     }
 }
 

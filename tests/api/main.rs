@@ -97,3 +97,4 @@ mod reader;
 mod reads;
 mod refills;
 mod sharing;
+mod snapshots;
