@@ -15,7 +15,8 @@
 //! Layout: [`object`] (the pyclass and its constructors), [`array`] (its methods), [`convert`] (Python values, indices, slices, errors),
 //! [`iter`] (the iterator), [`buffer`] (the buffer protocol both ways), [`pickle`]
 //! (`__reduce_ex__`, `_array_reconstructor`), [`compat`] (what differs between versions),
-//! [`persist`] (`save`/`load`: atomic `.npy` files, beyond the standard module).
+//! [`persist`] (`save`/`load`: atomic `.npy` files, beyond the standard module),
+//! [`lifecycle`] (detached bulk work, interpreter exit and `fork()`).
 //!
 //! maturin packages a pure-Rust module as a package: `ftarray/__init__.py` runs
 //! `from .ftarray import *` over this extension (`ftarray/ftarray.<abi>.so`) and copies its
@@ -28,6 +29,7 @@ pub mod compat;
 pub mod convert;
 pub mod fast;
 pub mod iter;
+pub mod lifecycle;
 pub mod object;
 pub mod persist;
 pub mod pickle;
@@ -77,6 +79,7 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ffi::PyType_Modified(iter_type.as_type_ptr());
     }
     fast::install(py)?;
+    lifecycle::install(py)?;
     m.add("ArrayType", &array_type)?;
     m.add("typecodes", compat::typecodes())?;
     let reconstructor = wrap_pyfunction!(pickle::array_reconstructor, m)?;
