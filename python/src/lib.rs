@@ -16,7 +16,8 @@
 //! [`iter`] (the iterator), [`buffer`] (the buffer protocol both ways), [`pickle`]
 //! (`__reduce_ex__`, `_array_reconstructor`), [`compat`] (what differs between versions),
 //! [`persist`] (`save`/`load`: atomic `.npy` files, beyond the standard module),
-//! [`lifecycle`] (detached bulk work, interpreter exit and `fork()`).
+//! [`lifecycle`] (detached bulk work, interpreter exit and `fork()`), [`operators`] (`+`, `*`,
+//! `+=`, `*=` as the standard type's sequence slots), [`interop`] (standard arrays as arguments).
 //!
 //! maturin packages a pure-Rust module as a package: `ftarray/__init__.py` runs
 //! `from .ftarray import *` over this extension (`ftarray/ftarray.<abi>.so`) and copies its
@@ -28,9 +29,11 @@ pub mod buffer;
 pub mod compat;
 pub mod convert;
 pub mod fast;
+pub mod interop;
 pub mod iter;
 pub mod lifecycle;
 pub mod object;
+pub mod operators;
 pub mod persist;
 pub mod pickle;
 
@@ -79,6 +82,7 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ffi::PyType_Modified(iter_type.as_type_ptr());
     }
     fast::install(py)?;
+    operators::install(py)?;
     lifecycle::install(py)?;
     m.add("ArrayType", &array_type)?;
     m.add("typecodes", compat::typecodes())?;
