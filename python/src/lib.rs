@@ -92,6 +92,9 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     reconstructor.setattr("__module__", "ftarray")?;
     m.add_function(reconstructor.clone())?;
     pickle::set_reconstructor(reconstructor.into_any().unbind());
+    let reduce_std = wrap_pyfunction!(pickle::reduce_as_standard, m)?;
+    reduce_std.setattr("__module__", "ftarray")?;
+    m.add_function(reduce_std)?;
     m.add_function(wrap_pyfunction!(persist::save, m)?)?;
     m.add_function(wrap_pyfunction!(persist::load, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -102,6 +105,7 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "ArrayType",
             "typecodes",
             "_array_reconstructor",
+            "reduce_as_standard",
             "save",
             "load",
             "__version__",

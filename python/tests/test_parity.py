@@ -385,6 +385,92 @@ def test_pickle_made_by_ftarray_loads_into_the_standard_module():
         assert type(b) is std.array and b.tolist() == [1.5, -2.0]
 
 
+# Loads pickles (a pickled list of (typecode, items, pickle)) where ftarray cannot be imported,
+# with the standard module only, and with the README's recipe for ftarray's own pickles.
+LOAD_WITHOUT_FTARRAY = """
+import array, io, pickle, sys, warnings
+warnings.simplefilter("ignore", DeprecationWarning)
+sys.modules["ftarray"] = None  # as where ftarray is not installed
+
+class FtarrayAsArray(pickle.Unpickler):
+    def find_class(self, module, name):
+        if module == "ftarray":
+            module = "array"
+        return super().find_class(module, name)
+
+recipe = sys.argv[1] == "recipe"
+for typecode, items, data in pickle.load(sys.stdin.buffer):
+    a = FtarrayAsArray(io.BytesIO(data)).load() if recipe else pickle.loads(data)
+    assert type(a) is array.array, type(a)
+    assert (a.typecode, a.tolist()) == (typecode, items), (a, typecode, items)
+print("loaded", flush=True)
+"""
+
+
+def load_without_ftarray(pickles, mode):
+    import subprocess
+
+    p = subprocess.run([sys.executable, "-c", LOAD_WITHOUT_FTARRAY, mode],
+                       input=pickle.dumps(pickles), capture_output=True, timeout=60)
+    assert p.returncode == 0 and p.stdout == b"loaded\n", p.stderr.decode()[-2000:]
+
+
+def pickle_cases():
+    for tc in TYPECODES:
+        items = ["a", "\U0010ffff"] if tc in "uw" else [0, 1, 2]
+        for proto in range(pickle.HIGHEST_PROTOCOL + 1):
+            yield tc, items, proto
+
+
+def test_reduce_as_standard_pickles_load_where_ftarray_is_absent():
+    pickles = []
+    for tc, items, proto in pickle_cases():
+        buf = io.BytesIO()
+        pickler = pickle.Pickler(buf, proto)
+        pickler.dispatch_table = {ft.array: ft.reduce_as_standard}
+        pickler.dump(new(ft, tc, items))
+        data = buf.getvalue()
+        assert b"ftarray" not in data
+        assert type(pickle.loads(data)) is std.array
+        pickles.append((tc, items, data))
+    load_without_ftarray(pickles, "plain")
+
+
+def test_copyreg_makes_every_pickle_standard_and_back():
+    import copyreg
+
+    a = ft.array("d", [1.5, -2.0])
+    copyreg.pickle(ft.array, ft.reduce_as_standard)
+    try:
+        data = pickle.dumps([a, {"x": a}])
+    finally:
+        del copyreg.dispatch_table[ft.array]
+    assert b"ftarray" not in data
+    b, d = pickle.loads(data)
+    assert type(b) is std.array and b.tolist() == [1.5, -2.0] and d["x"] is b
+    assert type(pickle.loads(pickle.dumps(a))) is ft.array  # the default again
+
+
+def test_reduce_as_standard_takes_only_ftarrays_and_no_attributes():
+    class Sub(ft.array):
+        pass
+
+    plain = Sub("i", [1])
+    fn, args = ft.reduce_as_standard(plain)
+    assert type(fn(*args)) is std.array and fn(*args).tolist() == [1]
+    plain.tag = 1
+    with pytest.raises(TypeError, match="with attributes as a standard array"):
+        ft.reduce_as_standard(plain)
+    with pytest.raises(TypeError, match="must be ftarray.array, not array.array"):
+        ft.reduce_as_standard(std.array("i"))
+
+
+def test_default_pickles_load_where_ftarray_is_absent_with_the_readme_recipe():
+    pickles = [(tc, items, pickle.dumps(new(ft, tc, items), proto))
+               for tc, items, proto in pickle_cases()]
+    load_without_ftarray(pickles, "recipe")
+
+
 def test_copies_and_slices_are_of_the_base_type():
     class Sub(ft.array):
         pass
