@@ -88,10 +88,10 @@ def run(script, *args, timeout=60):
 
 def test_exit_with_daemon_threads_inside_detached_bulk_operations_is_clean():
     # 16 daemon threads (extend, reverse, slice, frombytes on four 4 MiB arrays) are inside
-    # detached operations most of the time when the main thread returns. Before the fix, 6 of
-    # 10 runs on 3.11 and 3 of 10 on 3.13/3.13t aborted; 20 clean runs in a row are then
-    # vanishingly unlikely by chance.
-    runs = int(os.environ.get("FTARRAY_EXIT_RUNS", "20"))
+    # detached operations most of the time when the main thread returns. Before the fix 14 of
+    # 20 runs aborted on 3.11 and 3.13, 19 of 20 on 3.13t: 16 clean runs in a row are then
+    # vanishingly unlikely by chance (0.3**16 at 3.11's rate).
+    runs = int(os.environ.get("FTARRAY_EXIT_RUNS", "16"))
     failures = []
     for i in range(runs):
         p = run(EXIT_SCRIPT, 0.05 + 0.01 * (i % 5))
@@ -104,9 +104,9 @@ def test_work_started_after_ftarrays_exit_callback_stays_attached():
     # atexit callbacks run last-registered first: one registered before ftarray's import runs
     # after ftarray's own, and here it sleeps (releasing the GIL), so the daemon threads keep
     # starting bulk operations after ftarray's callback ran, right up to finalization. Those
-    # must run attached. Before the fix this aborted as the test above does.
+    # must run attached. Before the fix 14 to 19 of 20 runs aborted (3.11, 3.13, 3.13t).
     script = "import atexit, time; atexit.register(time.sleep, 0.05)\n" + EXIT_SCRIPT
-    runs = int(os.environ.get("FTARRAY_EXIT_RUNS", "20"))
+    runs = int(os.environ.get("FTARRAY_EXIT_RUNS", "16")) // 2
     failures = []
     for i in range(runs):
         p = run(script, 0.02 + 0.01 * (i % 3))
@@ -170,7 +170,8 @@ FORK_SCRIPT = PRELUDE + textwrap.dedent(
 
 @pytest.mark.parametrize("mode", ["pool", "fork"])
 def test_children_forked_during_bulk_operations_can_write(mode):
-    # Before the fix: 9 of 10 Pool children hung on 3.13, 10 of 10 on 3.13t.
+    # Before the fix, rounds with a hung child: Pool 9/10 (3.11), 10/10 (3.13), 7/10 (3.13t);
+    # os.fork 16/20, 17/20, 11/20.
     rounds = int(os.environ.get("FTARRAY_FORK_ROUNDS", "10" if mode == "pool" else "20"))
     p = run(FORK_SCRIPT, mode, rounds, 3, timeout=rounds * 8 + 60)
     assert p.returncode == 0, p.stderr[-2000:]
