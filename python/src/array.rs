@@ -26,8 +26,10 @@ use crate::convert::{
     self, EXPORTED, Scalar, error, is_index, is_slice, slice_index_arg, ssize_arg, to_object,
     to_slice, to_value,
 };
+use crate::interop;
 use crate::iter::ArrayIter;
 use crate::object::{DETACH_BYTES, PyArray, bulk, tp_name};
+use crate::operators;
 use crate::pickle;
 use ftarray::{CompareOp, DynArray, Error, Kind, Slice, TypeCode, Value};
 use pyo3::exceptions::{
@@ -392,7 +394,7 @@ impl PyArray {
                         "cannot use a str to initialize an array with typecode '{ch}'"
                     )));
                 }
-                if let Ok(other) = init.cast::<PyArray>() {
+                if let Some(other) = interop::array_arg(init)? {
                     if compat::is_unicode(other.get().code()) {
                         return Err(PyTypeError::new_err(format!(
                             "cannot use a unicode array to initialize an array with typecode \
@@ -403,15 +405,16 @@ impl PyArray {
             }
         }
         let mut iterator = None;
+        // An array (ours or a standard one) of this type code: its elements, copied.
+        let mut same_kind = None;
         if let Some(init) = &initial {
+            same_kind = interop::array_arg(init)?.filter(|a| a.get().code().as_char() == ch);
             let direct = init.is_instance_of::<PyList>()
                 || init.is_instance_of::<pyo3::types::PyByteArray>()
                 || init.is_instance_of::<PyBytes>()
                 || init.is_instance_of::<PyTuple>()
                 || (is_unicode && init.is_instance_of::<PyString>())
-                || init
-                    .cast::<PyArray>()
-                    .is_ok_and(|a| a.get().code().as_char() == ch);
+                || same_kind.is_some();
             if !direct {
                 iterator = Some(init.try_iter()?);
                 initial = None;
@@ -421,15 +424,15 @@ impl PyArray {
             .ok_or_else(|| PyValueError::new_err(compat::bad_typecode_message()))?;
         let inner = match &initial {
             None => DynArray::new(code),
+            Some(_) if same_kind.is_some() => {
+                let other = same_kind.as_ref().map(|a| a.get()).expect("checked");
+                other.inner.try_clone().map_err(error)?
+            }
             Some(init) if init.is_instance_of::<PyList>() || init.is_instance_of::<PyTuple>() => {
                 DynArray::from_values(code, &Self::collect_sequence(init, code)?).map_err(error)?
             }
             Some(init) if init.is_instance_of::<PyString>() => {
                 DynArray::from_values(code, &Self::code_points(init)?).map_err(error)?
-            }
-            Some(init) if init.cast::<PyArray>().is_ok() => {
-                let other = init.cast::<PyArray>().map_err(PyErr::from)?;
-                other.get().inner.try_clone().map_err(error)?
             }
             Some(init) => {
                 // bytes or bytearray: `frombytes`.
@@ -568,7 +571,7 @@ impl PyArray {
     /// Append items to the end of the array.
     #[pyo3(signature = (bb, /))]
     fn extend(&self, py: Python<'_>, bb: &Bound<'_, PyAny>) -> PyResult<()> {
-        if let Ok(other) = bb.cast::<PyArray>() {
+        if let Some(other) = interop::array_arg(bb)? {
             let other = other.get();
             if other.code() != self.code() {
                 return Err(PyTypeError::new_err(
@@ -906,7 +909,7 @@ impl PyArray {
             return Err(PyTypeError::new_err("array indices must be integers"));
         }
         let slice = to_slice(item)?;
-        let Ok(other) = value.cast::<PyArray>() else {
+        let Some(other) = interop::array_arg(value)? else {
             return Err(PyTypeError::new_err(format!(
                 "can only assign array (not \"{}\") to array slice",
                 tp_name(value)
@@ -977,7 +980,7 @@ impl PyArray {
         other: &Bound<'py, PyAny>,
         op: PyCompareOp,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let Ok(other) = other.cast::<PyArray>() else {
+        let Some(other) = interop::array_arg(other)? else {
             return Ok(py.NotImplemented().into_bound(py));
         };
         let other = other.get();
@@ -1017,84 +1020,22 @@ impl PyArray {
         }
     }
 
-    fn __add__<'py>(
-        &self,
-        py: Python<'py>,
-        other: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyArray>> {
-        let Ok(b) = other.cast::<PyArray>() else {
-            return Err(PyTypeError::new_err(format!(
-                "can only append array (not \"{}\") to array",
-                tp_name(other)
-            )));
-        };
-        let b = b.get();
-        let joined = bulk(py, self.nbytes() + b.nbytes(), || {
-            self.inner.concat(&b.inner)
-        })
-        .map_err(error)?;
-        PyArray::new_base(py, joined)
-    }
-
-    fn __mul__<'py>(&self, py: Python<'py>, n: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        if !is_index(n) {
-            // SAFETY: reads the other operand's type slots only.
-            let has_mul = unsafe {
-                let nb = (*ffi::Py_TYPE(n.as_ptr())).tp_as_number;
-                !nb.is_null() && (*nb).nb_multiply.is_some()
-            };
-            if has_mul {
-                return Ok(py.NotImplemented().into_bound(py));
-            }
-            return Err(PyTypeError::new_err(format!(
-                "can't multiply sequence by non-int of type '{}'",
-                tp_name(n)
-            )));
-        }
-        // SAFETY: `PyExc_OverflowError` is a live exception type.
-        let count = convert::as_ssize(n, unsafe { ffi::PyExc_OverflowError })?;
-        self.repeat(py, count)
-    }
-
-    fn __rmul__<'py>(&self, py: Python<'py>, n: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        if !is_index(n) {
-            return Ok(py.NotImplemented().into_bound(py));
-        }
-        // SAFETY: as in `__mul__`.
-        let count = convert::as_ssize(n, unsafe { ffi::PyExc_OverflowError })?;
-        self.repeat(py, count)
-    }
-
-    fn __iadd__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<()> {
-        if other.cast::<PyArray>().is_err() {
-            return Err(PyTypeError::new_err(format!(
-                "can only extend array with array (not \"{}\")",
-                tp_name(other)
-            )));
-        }
-        self.extend(py, other)
-    }
-
-    fn __imul__(&self, py: Python<'_>, n: &Bound<'_, PyAny>) -> PyResult<()> {
-        if !is_index(n) {
-            return Err(PyTypeError::new_err(format!(
-                "can't multiply sequence by non-int of type '{}'",
-                tp_name(n)
-            )));
-        }
-        // SAFETY: as in `__mul__`.
-        let count = convert::as_ssize(n, unsafe { ffi::PyExc_OverflowError })?;
-        let len = self.inner.len();
-        if len > 0 && count > 1 {
-            let bytes = (len * self.inner.itemsize()).checked_mul(count as usize);
-            match bytes {
-                Some(b) if b <= isize::MAX as usize => {}
-                _ => return Err(PyMemoryError::new_err(())),
-            }
-            return bulk(py, bytes.unwrap_or(0), || self.inner.repeat_in_place(count))
-                .map_err(error);
-        }
-        self.inner.repeat_in_place(count).map_err(error)
+    /// Chains `object.__init_subclass__`, after giving the subclass this type's `+` (see
+    /// [`operators::fix_subclass`]).
+    #[classmethod]
+    #[pyo3(signature = (**kwargs))]
+    fn __init_subclass__(
+        cls: &Bound<'_, PyType>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        operators::fix_subclass(cls)?;
+        let base = cls.py().get_type::<PyArray>();
+        pyo3::types::PySuper::new(&base, cls)?.call_method(
+            pyo3::intern!(cls.py(), "__init_subclass__"),
+            (),
+            kwargs,
+        )?;
+        Ok(())
     }
 
     /// The buffer protocol: a writable, one-dimensional view of the elements.
@@ -1123,8 +1064,54 @@ impl PyArray {
 }
 
 impl PyArray {
-    /// `a * n`: a new array of the base type.
-    fn repeat<'py>(&self, py: Python<'py>, count: isize) -> PyResult<Bound<'py, PyAny>> {
+    /// `a + b` (`sq_concat`, `array_concat`): a new array of the base type.
+    pub(crate) fn concat<'py>(
+        &self,
+        py: Python<'py>,
+        other: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArray>> {
+        let Some(b) = interop::array_arg(other)? else {
+            return Err(PyTypeError::new_err(format!(
+                "can only append array (not \"{}\") to array",
+                tp_name(other)
+            )));
+        };
+        let b = b.get();
+        let joined = bulk(py, self.nbytes() + b.nbytes(), || {
+            self.inner.concat(&b.inner)
+        })
+        .map_err(error)?;
+        PyArray::new_base(py, joined)
+    }
+
+    /// `a += b` (`sq_inplace_concat`, `array_inplace_concat`).
+    pub(crate) fn inplace_concat(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        if interop::array_arg(other)?.is_none() {
+            return Err(PyTypeError::new_err(format!(
+                "can only extend array with array (not \"{}\")",
+                tp_name(other)
+            )));
+        }
+        self.extend(py, other)
+    }
+
+    /// `a *= n` (`sq_inplace_repeat`, `array_inplace_repeat`).
+    pub(crate) fn inplace_repeat(&self, py: Python<'_>, count: isize) -> PyResult<()> {
+        let len = self.inner.len();
+        if len > 0 && count > 1 {
+            let bytes = (len * self.inner.itemsize()).checked_mul(count as usize);
+            match bytes {
+                Some(b) if b <= isize::MAX as usize => {}
+                _ => return Err(PyMemoryError::new_err(())),
+            }
+            return bulk(py, bytes.unwrap_or(0), || self.inner.repeat_in_place(count))
+                .map_err(error);
+        }
+        self.inner.repeat_in_place(count).map_err(error)
+    }
+
+    /// `a * n` (`sq_repeat`, `array_repeat`): a new array of the base type.
+    pub(crate) fn repeat<'py>(&self, py: Python<'py>, count: isize) -> PyResult<Bound<'py, PyAny>> {
         let len = self.inner.len();
         if count > 0 && len > 0 {
             match (len * self.inner.itemsize()).checked_mul(count as usize) {

@@ -37,7 +37,7 @@ static ORIGINALS: OnceLock<Originals> = OnceLock::new();
 
 /// Runs `f`, turning a panic into a `SystemError` and the error return value `err`.
 #[inline(always)]
-fn guarded<R>(err: R, f: impl FnOnce() -> R) -> R {
+pub(crate) fn guarded<R>(err: R, f: impl FnOnce() -> R) -> R {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(_) => {

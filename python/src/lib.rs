@@ -15,7 +15,9 @@
 //! Layout: [`object`] (the pyclass and its constructors), [`array`] (its methods), [`convert`] (Python values, indices, slices, errors),
 //! [`iter`] (the iterator), [`buffer`] (the buffer protocol both ways), [`pickle`]
 //! (`__reduce_ex__`, `_array_reconstructor`), [`compat`] (what differs between versions),
-//! [`persist`] (`save`/`load`: atomic `.npy` files, beyond the standard module).
+//! [`persist`] (`save`/`load`: atomic `.npy` files, beyond the standard module),
+//! [`lifecycle`] (detached bulk work, interpreter exit and `fork()`), [`operators`] (`+`, `*`,
+//! `+=`, `*=` as the standard type's sequence slots), [`interop`] (standard arrays as arguments).
 //!
 //! maturin packages a pure-Rust module as a package: `ftarray/__init__.py` runs
 //! `from .ftarray import *` over this extension (`ftarray/ftarray.<abi>.so`) and copies its
@@ -27,8 +29,11 @@ pub mod buffer;
 pub mod compat;
 pub mod convert;
 pub mod fast;
+pub mod interop;
 pub mod iter;
+pub mod lifecycle;
 pub mod object;
+pub mod operators;
 pub mod persist;
 pub mod pickle;
 
@@ -77,6 +82,8 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ffi::PyType_Modified(iter_type.as_type_ptr());
     }
     fast::install(py)?;
+    operators::install(py)?;
+    lifecycle::install(py)?;
     m.add("ArrayType", &array_type)?;
     m.add("typecodes", compat::typecodes())?;
     let reconstructor = wrap_pyfunction!(pickle::array_reconstructor, m)?;
@@ -85,6 +92,9 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     reconstructor.setattr("__module__", "ftarray")?;
     m.add_function(reconstructor.clone())?;
     pickle::set_reconstructor(reconstructor.into_any().unbind());
+    let reduce_std = wrap_pyfunction!(pickle::reduce_as_standard, m)?;
+    reduce_std.setattr("__module__", "ftarray")?;
+    m.add_function(reduce_std)?;
     m.add_function(wrap_pyfunction!(persist::save, m)?)?;
     m.add_function(wrap_pyfunction!(persist::load, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -95,6 +105,7 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "ArrayType",
             "typecodes",
             "_array_reconstructor",
+            "reduce_as_standard",
             "save",
             "load",
             "__version__",

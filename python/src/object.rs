@@ -5,7 +5,6 @@
 
 use ftarray::{DynArray, TypeCode};
 use pyo3::ffi;
-use pyo3::marker::Ungil;
 use pyo3::prelude::*;
 use std::ffi::CStr;
 
@@ -13,15 +12,7 @@ use std::ffi::CStr;
 /// a stop-the-world event (GC, `fork`) or, on GIL builds, other threads are not held up.
 pub(crate) const DETACH_BYTES: usize = 256 * 1024;
 
-/// Runs `f` (pure core work, no Python) detached from the interpreter when it handles at
-/// least [`DETACH_BYTES`], attached otherwise (detaching costs more than small work).
-pub(crate) fn bulk<T: Ungil>(py: Python<'_>, bytes: usize, f: impl FnOnce() -> T + Ungil) -> T {
-    if bytes >= DETACH_BYTES {
-        py.detach(f)
-    } else {
-        f()
-    }
-}
+pub(crate) use crate::lifecycle::bulk;
 
 /// `ftarray.array(typecode[, initializer])`: an array of numbers or characters of one C type,
 /// safe to share between threads on a free-threaded interpreter.

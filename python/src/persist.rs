@@ -96,8 +96,7 @@ pub fn save(py: Python<'_>, path: &Bound<'_, PyAny>, arr: &Bound<'_, PyAny>) -> 
     })?;
     let inner = &arr.get().inner;
     // Always detached: the save waits for the disk.
-    py.detach(|| inner.save_npy(&path))
-        .map_err(|e| npy_error(py, e))
+    crate::lifecycle::detached(py, || inner.save_npy(&path)).map_err(|e| npy_error(py, e))
 }
 
 /// Loads the `.npy` file at `path` into a new `ftarray.array`, its type code picked from the

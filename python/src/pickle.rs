@@ -130,6 +130,46 @@ pub(crate) fn reduce_ex<'py>(
     PyTuple::new(py, [reconstructor(py)?, args, dict])
 }
 
+/// `ftarray.reduce_as_standard(a)`: a reduce value that pickles `a` as a *standard*
+/// `array.array` (`array._array_reconstructor` with CPython's machine format code), so the
+/// pickle loads where ftarray is not installed. Meant for a pickler's dispatch table:
+/// `copyreg.pickle(ftarray.array, ftarray.reduce_as_standard)` for every pickle of the
+/// process, or `pickler.dispatch_table[ftarray.array] = ftarray.reduce_as_standard` for one.
+/// An instance of a subclass pickles as a plain standard array; one with attributes (a
+/// non-empty `__dict__`, which a standard array cannot hold) raises `TypeError`.
+#[pyfunction]
+#[pyo3(signature = (a, /))]
+pub(crate) fn reduce_as_standard<'py>(a: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+    let py = a.py();
+    let Ok(arr) = a.cast::<PyArray>() else {
+        return Err(PyTypeError::new_err(format!(
+            "reduce_as_standard() argument must be ftarray.array, not {}",
+            tp_name(a)
+        )));
+    };
+    if let Ok(dict) = a.getattr(pyo3::intern!(py, "__dict__")) {
+        if dict.is_truthy()? {
+            return Err(PyTypeError::new_err(format!(
+                "cannot pickle a {} with attributes as a standard array",
+                tp_name(a)
+            )));
+        }
+    }
+    let std = py.import("array")?;
+    let a = arr.get();
+    let code = a.code();
+    let args = PyTuple::new(
+        py,
+        [
+            std.getattr("array")?,
+            PyString::new(py, code.as_char().encode_utf8(&mut [0; 4])).into_any(),
+            mformat_code(code).into_pyobject(py)?.into_any(),
+            PyBytes::new(py, &a.snapshot_bytes(py)).into_any(),
+        ],
+    )?;
+    PyTuple::new(py, [std.getattr("_array_reconstructor")?, args.into_any()])
+}
+
 static RECONSTRUCTOR: OnceLock<Py<PyAny>> = OnceLock::new();
 
 /// The module's `_array_reconstructor` (recorded by the module initialiser).

@@ -33,6 +33,8 @@ def norm(x):
         return (type(x).__name__, [norm(v) for v in x])
     if isinstance(x, (bytes, bytearray, str, int, bool)) or x is None:
         return x
+    if hasattr(x, "dtype") and hasattr(x, "tolist"):  # numpy arrays and scalars
+        return ("numpy", type(x).__name__, str(x.dtype), norm(x.tolist()))
     if isinstance(x, memoryview):
         return ("memoryview", x.format, x.itemsize, norm(x.tolist()))
     return ("other", type(x).__name__)

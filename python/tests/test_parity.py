@@ -75,6 +75,30 @@ class EqRaises:
     __hash__ = None
 
 
+class RAdd:
+    """Reflected operators only: its turn comes after the array's number slots decline."""
+
+    def __radd__(self, other):
+        return ("radd", type(other).__name__)
+
+    def __rmul__(self, other):
+        return ("rmul", type(other).__name__)
+
+    def __repr__(self):
+        return "RAdd()"
+
+
+class Both(RAdd):
+    def __add__(self, other):
+        return ("add", type(other).__name__)
+
+    def __mul__(self, other):
+        return ("mul", type(other).__name__)
+
+    def __iadd__(self, other):
+        return ("iadd", type(other).__name__)
+
+
 # ---------------------------------------------------------------------------------------------
 # Cases per method
 # ---------------------------------------------------------------------------------------------
@@ -163,6 +187,42 @@ CASES = [
     "array_reconstructor(array, 'u', 19, 'hé'.encode('utf-16-be'))",
     "array_reconstructor(array, 'w', 21, 'hé'.encode('utf-32-be'))",
     "iter(array('i')).__setstate__('x')", "iter(array('i', [1, 2])).__reduce__()[1:]",
+    # operator dispatch: the other operand's number slots come first, sequence slots last
+    "array('i', [1]) + RAdd()", "RAdd() + array('i', [1])", "array('i', [1]) * RAdd()",
+    "RAdd() * array('i', [1])", "array('i', [1]) + Both()", "Both() + array('i', [1])",
+    "Both() * array('i', [1])", "iadd(array('i', [1]), RAdd())", "imul(array('i', [1]), RAdd())",
+    "iadd(Both(), array('i', [1]))", "[1] + array('i', [1])", "(1,) + array('i', [1])",
+    "array('i', [1]) + (1,)", "b'a' + array('b', [1])", "'a' * array('i', [1])",
+    "array('i', [1]) * 2.0", "2.0 * array('i', [1])", "True * array('i', [1, 2])",
+    "Idx(2) * array('i', [1])", "imul(array('i', [1]), Idx(2))", "array('i', [1, 2]) * -(2**70)",
+    "imul(array('i', [1]), 2**70)", "None + array('i')", "array('i') + None",
+    "array('i', [1]).__add__(array('i', [2]))", "array('i', [1]).__add__([2])",
+    "array('i', [1]).__mul__(2)", "array('i', [1]).__rmul__(2)", "array('i', [1]).__mul__('x')",
+    "iadd_method(array('i', [1]), array('i', [2]))", "imul_method(array('i', [1]), 3)",
+    "imul_method(array('i', [1]), 'x')", "hasattr(array, '__radd__')",
+    "hasattr(array, '__rmul__')", "hasattr(array, '__iadd__')",
+    # subclasses inherit the same dispatch
+    "Sub('i', [1]) + RAdd()", "Sub('i', [1]) + [1]", "[1] + Sub('i', [1])",
+    "Sub('i', [1]) + Sub('i', [2])", "Sub('i', [1]) * 2", "RAdd() * Sub('i', [1])",
+    "iadd(Sub('i', [1]), [1])", "iadd(Sub('i', [1]), array('i', [2]))", "imul(Sub('i', [1]), 2)",
+    "SubAdd('i', [1]) + [1]", "SubAdd('i', [1]) + RAdd()", "[1] + SubAdd('i', [1])",
+    "SubRadd('i', [1]) + array('i', [2])", "array('i', [2]) + SubRadd('i', [1])",
+    "SubRadd('i', [1]) + RAdd()",
+]
+
+# With numpy: scalars defer to a sequence that has `sq_repeat` and no `nb_multiply`; arrays
+# take any operand they can convert.
+NUMPY_CASES = [
+    "np.int64(2) * array('i', [1, 2])", "array('i', [1, 2]) * np.int64(2)",
+    "np.int64(2) + array('i', [1, 2])", "array('i', [1, 2]) + np.int64(2)",
+    "array('i', [1, 2]) + np.arange(2)", "np.arange(2) + array('i', [1, 2])",
+    "array('i', [1, 2]) * np.arange(2)", "np.arange(2) * array('i', [1, 2])",
+    "iadd(array('i', [1, 2]), np.arange(2))", "imul(array('i', [1, 2]), np.int64(2))",
+    "imul(array('i', [1, 2]), np.arange(2))", "np.float64(2.0) * array('i', [1])",
+    "array('i', [1]) * np.float64(2.0)", "np.bool_(True) * array('i', [1])",
+    "array('d', [1.5]) == np.float64(1.5)", "array('i', [1, 2]) == np.arange(1, 3)",
+    "Sub('i', [1, 2]) + np.arange(2)", "np.int64(2) * Sub('i', [1])",
+    "iadd(Sub('i', [1, 2]), np.arange(2))",
 ]
 
 
@@ -197,6 +257,13 @@ def _helpers(mod):
         "byteswap": call("byteswap"),
         "iadd": lambda a, b: operator.iadd(a, b),
         "imul": lambda a, n: operator.imul(a, n),
+        "iadd_method": lambda a, b: a.__iadd__(b) is a,
+        "imul_method": lambda a, n: a.__imul__(n) is a,
+        "RAdd": RAdd,
+        "Both": Both,
+        "Sub": type("Sub", (mod.array,), {}),
+        "SubAdd": type("SubAdd", (mod.array,), {"__add__": lambda s, o: ("SubAdd", type(o).__name__)}),
+        "SubRadd": type("SubRadd", (mod.array,), {"__radd__": lambda s, o: ("SubRadd", type(o).__name__)}),
         "Idx": Idx,
         "Flt": Flt,
         "EqAll": EqAll,
@@ -222,6 +289,44 @@ def test_case_matches_the_standard_module(expr):
         env = _helpers(mod)
         results.append(outcome(lambda: eval(expr, env), message=expr not in ARITY))
     assert results[0] == results[1], expr
+
+
+@pytest.mark.parametrize("expr", NUMPY_CASES)
+def test_numpy_operand_matches_the_standard_module(expr):
+    np = pytest.importorskip("numpy")
+    results = []
+    for mod in (std, ft):
+        env = {**_helpers(mod), "np": np}
+        results.append(outcome(lambda: eval(expr, env)))
+    assert results[0] == results[1], expr
+
+
+def test_the_operators_have_the_standard_slot_structure():
+    # The same operator descriptors (slot wrappers of the same slots), and no `__radd__`.
+    names = ["__add__", "__radd__", "__mul__", "__rmul__", "__iadd__", "__imul__"]
+    for name in names:
+        s, f = getattr(std.array, name, None), getattr(ft.array, name, None)
+        assert (s is None) == (f is None), name
+        if s is not None:
+            assert type(s) is type(f), name
+    assert set(dir(std.array)) - set(dir(ft.array)) == set()
+
+
+def test_subclass_keyword_arguments_reach_object_init_subclass():
+    for mod in (std, ft):
+        with pytest.raises(TypeError, match=r"S.__init_subclass__\(\) takes no keyword arguments"):
+            type("S", (mod.array,), {}, spam=1)
+
+        class Base(mod.array):
+            def __init_subclass__(cls, tag=None, **kw):
+                super().__init_subclass__(**kw)
+                cls.tag = tag
+
+        class Child(Base, tag=5):
+            pass
+
+        assert Child.tag == 5
+        assert norm(Child("i", [1]) * 2) == ("array", "i", [1, 1])
 
 
 @pytest.mark.skipif(not HAS_CLEAR, reason="this interpreter's array has no clear()")
@@ -280,6 +385,92 @@ def test_pickle_made_by_ftarray_loads_into_the_standard_module():
         assert type(b) is std.array and b.tolist() == [1.5, -2.0]
 
 
+# Loads pickles (a pickled list of (typecode, items, pickle)) where ftarray cannot be imported,
+# with the standard module only, and with the README's recipe for ftarray's own pickles.
+LOAD_WITHOUT_FTARRAY = """
+import array, io, pickle, sys, warnings
+warnings.simplefilter("ignore", DeprecationWarning)
+sys.modules["ftarray"] = None  # as where ftarray is not installed
+
+class FtarrayAsArray(pickle.Unpickler):
+    def find_class(self, module, name):
+        if module == "ftarray":
+            module = "array"
+        return super().find_class(module, name)
+
+recipe = sys.argv[1] == "recipe"
+for typecode, items, data in pickle.load(sys.stdin.buffer):
+    a = FtarrayAsArray(io.BytesIO(data)).load() if recipe else pickle.loads(data)
+    assert type(a) is array.array, type(a)
+    assert (a.typecode, a.tolist()) == (typecode, items), (a, typecode, items)
+print("loaded", flush=True)
+"""
+
+
+def load_without_ftarray(pickles, mode):
+    import subprocess
+
+    p = subprocess.run([sys.executable, "-c", LOAD_WITHOUT_FTARRAY, mode],
+                       input=pickle.dumps(pickles), capture_output=True, timeout=60)
+    assert p.returncode == 0 and p.stdout == b"loaded\n", p.stderr.decode()[-2000:]
+
+
+def pickle_cases():
+    for tc in TYPECODES:
+        items = ["a", "\U0010ffff"] if tc in "uw" else [0, 1, 2]
+        for proto in range(pickle.HIGHEST_PROTOCOL + 1):
+            yield tc, items, proto
+
+
+def test_reduce_as_standard_pickles_load_where_ftarray_is_absent():
+    pickles = []
+    for tc, items, proto in pickle_cases():
+        buf = io.BytesIO()
+        pickler = pickle.Pickler(buf, proto)
+        pickler.dispatch_table = {ft.array: ft.reduce_as_standard}
+        pickler.dump(new(ft, tc, items))
+        data = buf.getvalue()
+        assert b"ftarray" not in data
+        assert type(pickle.loads(data)) is std.array
+        pickles.append((tc, items, data))
+    load_without_ftarray(pickles, "plain")
+
+
+def test_copyreg_makes_every_pickle_standard_and_back():
+    import copyreg
+
+    a = ft.array("d", [1.5, -2.0])
+    copyreg.pickle(ft.array, ft.reduce_as_standard)
+    try:
+        data = pickle.dumps([a, {"x": a}])
+    finally:
+        del copyreg.dispatch_table[ft.array]
+    assert b"ftarray" not in data
+    b, d = pickle.loads(data)
+    assert type(b) is std.array and b.tolist() == [1.5, -2.0] and d["x"] is b
+    assert type(pickle.loads(pickle.dumps(a))) is ft.array  # the default again
+
+
+def test_reduce_as_standard_takes_only_ftarrays_and_no_attributes():
+    class Sub(ft.array):
+        pass
+
+    plain = Sub("i", [1])
+    fn, args = ft.reduce_as_standard(plain)
+    assert type(fn(*args)) is std.array and fn(*args).tolist() == [1]
+    plain.tag = 1
+    with pytest.raises(TypeError, match="with attributes as a standard array"):
+        ft.reduce_as_standard(plain)
+    with pytest.raises(TypeError, match="must be ftarray.array, not array.array"):
+        ft.reduce_as_standard(std.array("i"))
+
+
+def test_default_pickles_load_where_ftarray_is_absent_with_the_readme_recipe():
+    pickles = [(tc, items, pickle.dumps(new(ft, tc, items), proto))
+               for tc, items, proto in pickle_cases()]
+    load_without_ftarray(pickles, "recipe")
+
+
 def test_copies_and_slices_are_of_the_base_type():
     class Sub(ft.array):
         pass
@@ -313,6 +504,83 @@ def test_u_is_deprecated_where_the_standard_module_says_so():
     assert [(w.category, str(w.message)) for w in got_std] == [
         (w.category, str(w.message)) for w in got_ft
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Interoperating with the standard type: an ftarray.array where the standard type takes one of
+# its own arrays gives what two standard arrays give, and the reverse where the standard
+# type's protocol gives ftarray a turn (comparisons and `+` through the reflected operation;
+# `extend`, `frombytes` and the constructor through iteration and the buffer protocol)
+# ---------------------------------------------------------------------------------------------
+
+INTEROP_PAIRS = [("i", "i"), ("i", "d"), ("d", "i"), ("B", "B"), ("b", "B"), ("u", "u"),
+                 ("u", "i"), ("i", "u"), ("q", "Q")] + ([("w", "w"), ("u", "w")] if HAS_W else [])
+# Both ways.
+INTEROP_BOTH = ["a == b", "a != b", "a < b", "a >= b", "a + b", "iadd(a, b)", "frombytes(a, b)",
+                "b in [a]", "a + b[:0]"]
+# Both ways when the type codes match (the standard type then copies; ftarray's iterates).
+INTEROP_SAME_KIND = ["extend(a, b)", "array(a.typecode, b)"]
+# ftarray on the left only: the standard type's slice assignment and `extend` check for its
+# own type and raise TypeError for any other.
+INTEROP_FT_LEFT = ["set_item(a, slice(0, 1), b)", "set_item(a, slice(None, None, 2), b)",
+                   "set_item(a, slice(None, None, 3), b)", "array('d', b)", "array('i', b)",
+                   "array('u', b)"]
+
+
+def interop_array(mod, tc):
+    return new(mod, tc, "abc" if tc in "uw" else [1, 2, 3])
+
+
+@pytest.mark.parametrize("tca,tcb", INTEROP_PAIRS)
+@pytest.mark.parametrize("expr", INTEROP_BOTH + INTEROP_SAME_KIND + INTEROP_FT_LEFT)
+@pytest.mark.parametrize("left", ["ft", "std"])
+def test_standard_arrays_interoperate(expr, tca, tcb, left):
+    if left == "std" and expr in INTEROP_FT_LEFT:
+        pytest.skip("the standard type takes only its own arrays there")
+    if left == "std" and expr in INTEROP_SAME_KIND and tca != tcb:
+        pytest.skip("the standard type iterates an ftarray of another type code")
+
+    def run(mod_a, mod_b):
+        a, b = interop_array(mod_a, tca), interop_array(mod_b, tcb)
+        env = {**_helpers(mod_a), "a": a, "b": b}
+        # `std < ft` reaches ftarray as `ft > std` (the reflected comparison): when the items
+        # cannot be ordered, the TypeError names the reflected operator and operand order.
+        # `std += ft` reaches ftarray as `std + ft` (the standard type's `+=` declines): type
+        # codes that differ give `+`'s TypeError, not `+=`'s.
+        reflected = left == "std" and (
+            expr in ("a < b", "a >= b") or (expr == "iadd(a, b)" and tca != tcb))
+        result = outcome(lambda: eval(expr, env), message=not reflected)
+        if left == "std" and expr == "iadd(a, b)":
+            # `std += ft` falls back to `std + ft` (Python's rule when `__iadd__` declines): a
+            # new standard array, the same values; the old object is left as it was.
+            return result
+        return result, state(a)
+
+    mine = (ft, std) if left == "ft" else (std, ft)
+    assert run(*mine) == run(std, std), expr
+
+
+def test_std_plus_ftarray_is_a_standard_array_and_iadd_rebinds():
+    s, f = std.array("i", [1, 2]), ft.array("i", [3])
+    assert type(s + f) is std.array and (s + f).tolist() == [1, 2, 3]
+    assert type(f + s) is ft.array and (f + s).tolist() == [3, 1, 2]
+    alias = s
+    s += f
+    assert type(s) is std.array and s.tolist() == [1, 2, 3] and alias.tolist() == [1, 2]
+    alias = f
+    f += std.array("i", [4])
+    assert f is alias and f.tolist() == [3, 4]
+    assert f == std.array("i", [3, 4]) and std.array("i", [3, 4]) == f
+    assert not isinstance(f, std.array)
+
+
+def test_what_the_standard_type_cannot_take_from_ftarray():
+    # Documented in the README: these check for the standard type itself.
+    s, f = std.array("i", [1, 2]), ft.array("i", [3])
+    with pytest.raises(TypeError, match="can only assign array"):
+        s[0:1] = f
+    s.extend(f)  # iterates: works, value by value
+    assert s.tolist() == [1, 2, 3]
 
 
 # ---------------------------------------------------------------------------------------------
