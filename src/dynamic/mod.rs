@@ -29,6 +29,7 @@ mod array;
 mod index;
 mod npy;
 mod shared;
+mod snapshot;
 pub(crate) mod store;
 mod value;
 
@@ -36,4 +37,5 @@ pub use crate::typecode::{Kind, TypeCode};
 pub use array::{CompareOp, DynArray, RawExport};
 pub use index::{Slice, SliceIndices, clamp_index, resolve_index, search_range};
 pub use shared::{Source, copy_shared, read_shared};
+pub use snapshot::DynSnapshot;
 pub use value::{Scalar, Value};
