@@ -105,6 +105,12 @@ pub enum Error {
         /// The token given.
         token: u64,
     },
+    /// An Arrow array that cannot be imported (or a request that cannot be exported): an
+    /// unsupported format, nulls, a released or malformed array.
+    Arrow {
+        /// What is wrong, for the message.
+        reason: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -181,6 +187,7 @@ impl fmt::Display for Error {
             Error::UnknownExport { token } => {
                 write!(f, "export token {token} does not name a live export")
             }
+            Error::Arrow { reason } => write!(f, "Arrow C data interface: {reason}"),
         }
     }
 }

@@ -66,6 +66,8 @@ pub struct ReadmeDoctests;
 // One concept a file. The layers (which file may use which) are ARCHITECTURE.md's "Files"
 // table, checked by tests/layering.rs; rustfmt keeps these declarations in name order.
 mod array; // FtArray: the public typed face
+#[cfg(not(loom))]
+pub mod arrow; // the Arrow C Data Interface: export snapshots, import primitive arrays
 pub mod docs;
 pub mod dynamic; // DynArray: the runtime-typed layer with Python's semantics
 mod element; // Element, Word, Arith

@@ -118,7 +118,8 @@ impl DynArray {
     /// [`Error::AllocFailed`] if a copy is needed and cannot be allocated.
     pub fn snapshot(&self) -> Result<DynSnapshot, Error> {
         let code = self.typecode();
-        let store = with_store!(&self.store, a => IntoSnapshotStore::wrap_snapshot(a.try_snapshot()?));
+        let store =
+            with_store!(&self.store, a => IntoSnapshotStore::wrap_snapshot(a.try_snapshot()?));
         Ok(DynSnapshot { code, store })
     }
 }
