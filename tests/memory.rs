@@ -282,6 +282,62 @@ fn peak_memory_stays_bounded_while_inserting_and_removing_under_pinning_readers(
     );
 }
 
+/// Issue 23: snapshots keep the blocks they share after the array has retired them, and give
+/// them back when dropped. Every tenth round keeps a snapshot (of a full array, so it shares the
+/// block the next round retires), and at most two are alive at once; the peak may grow by
+/// those two arrays' worth and no more, and once they are dropped nothing they held is left.
+#[test]
+#[cfg_attr(miri, ignore)]
+fn peak_memory_stays_bounded_with_snapshots_alive() {
+    let _serial = serial();
+    const N: usize = 1_000_000;
+    const ROUNDS: usize = 200;
+    const HELD: usize = 2;
+    let src: Vec<u32> = (0..N as u32).collect();
+    let a = FtArray::from_slice(&src);
+    let live = a.capacity() * size_of::<u32>();
+    let mut shared = 0;
+    let (peak, left, reads) = measure_under_readers(
+        &a,
+        |i, v| v == i as u32,
+        || {
+            let mut held = std::collections::VecDeque::new();
+            for round in 0..ROUNDS {
+                a.clear();
+                a.shrink_to_fit().unwrap();
+                a.extend_from_slice(&src);
+                if round % 10 == 0 {
+                    let s = a.snapshot();
+                    shared += usize::from(s.is_shared());
+                    held.push_back(s);
+                    if held.len() > HELD {
+                        let old = held.pop_front().unwrap();
+                        assert!(old.len() == N && old[N - 1] == N as u32 - 1);
+                    }
+                }
+            }
+            for s in held {
+                assert_eq!(s.len(), N);
+            }
+        },
+    );
+    report("refill with snapshots alive", live, peak, left, reads);
+    assert!(
+        shared > 0,
+        "no snapshot shared its block: the test measured copies"
+    );
+    let with_held = bound(live) + HELD * live;
+    assert!(
+        peak <= with_held,
+        "peak {peak} B above the baseline exceeds {with_held} B (3 x {live} B live + 16 MiB + \
+         {HELD} snapshots): retired or snapshot-held buffers were not given back promptly"
+    );
+    assert!(
+        left <= bound(live),
+        "{left} B still held after every snapshot was dropped"
+    );
+}
+
 /// Garbage does not strand in an idle thread's local bag (issue 7, defect 7): a thread retires
 /// 40 blocks of 48 KiB, each from a different array (so no array alone reaches the 64 KiB
 /// flush threshold), then idles without exiting. Unflushed garbage is counted per thread, so

@@ -495,6 +495,116 @@ fn export_store_vs_fetch_update() {
     );
 }
 
+/// Issue 23: a snapshot is one instant, and never changes afterwards. The reader takes a
+/// snapshot and reads it twice around a yield; the writer's in-place `set` must copy a block a
+/// snapshot shares instead of writing into it, so both reads agree, whichever state the
+/// snapshot caught.
+#[test]
+fn snapshot_vs_in_place_set() {
+    race(
+        "snapshot_vs_in_place_set",
+        &[(vec![1, 2], vec![1, 2]), (vec![5, 2], vec![5, 2])],
+        || FtArray::from_slice(&[1u32, 2]),
+        |a| drop(a.set(0, 5).unwrap()),
+        |a| {
+            let s = a.snapshot();
+            let first = s.to_vec();
+            thread::yield_now();
+            (first, s.to_vec())
+        },
+        |a, o| {
+            assert_eq!(a.to_vec(), [5, 2]);
+            o
+        },
+    );
+}
+
+/// A snapshot against growth and a shrink to nothing: both retire the block the snapshot may
+/// share. The block must stay alive (a freed block is poisoned under loom) and unchanged for as
+/// long as the snapshot holds it.
+#[test]
+fn snapshot_vs_growth_and_free() {
+    race(
+        "snapshot_vs_growth_and_free",
+        &[
+            (vec![1, 2], vec![1, 2]),
+            (vec![1, 2, 3], vec![1, 2, 3]),
+            (vec![], vec![]),
+        ],
+        || FtArray::from_slice(&[1u64, 2]),
+        |a| {
+            a.push(3); // full: moves to a new block, retiring the old one
+            a.clear();
+            a.shrink_to_fit().unwrap(); // retires that one too
+        },
+        |a| {
+            let s = a.snapshot();
+            let first = s.to_vec();
+            thread::yield_now();
+            (first, s.to_vec())
+        },
+        |a, o| {
+            assert!(a.is_empty());
+            o
+        },
+    );
+}
+
+/// A snapshot against `clear` and an in-place refill of the same cells: the refill must copy
+/// the shared block, so a snapshot of `[1, 2]` never turns into `[7, 2]`.
+#[test]
+fn snapshot_vs_clear_and_refill() {
+    race(
+        "snapshot_vs_clear_and_refill",
+        &[
+            (vec![1, 2], vec![1, 2]),
+            (vec![], vec![]),
+            (vec![7], vec![7]),
+        ],
+        || FtArray::from_slice(&[1u16, 2]),
+        |a| {
+            a.clear();
+            a.extend_from_slice(&[7]);
+        },
+        |a| {
+            let s = a.snapshot();
+            let first = s.to_vec();
+            thread::yield_now();
+            (first, s.to_vec())
+        },
+        |a, o| {
+            assert_eq!(a.to_vec(), [7]);
+            o
+        },
+    );
+}
+
+/// The two owners of a retired block let go on two threads: the collector's deferred release
+/// (after the writer's growth retired it) and the snapshot's drop. Whichever comes last frees
+/// it, once; the snapshot reads it intact before letting go.
+#[test]
+fn snapshot_drop_vs_retirement() {
+    race(
+        "snapshot_drop_vs_retirement",
+        &[vec![1], vec![1, 2]],
+        || FtArray::from_slice(&[1u32]),
+        |a| {
+            a.push(2); // full: a new block; the old one goes to the collector
+            crossbeam_epoch::pin().flush();
+        },
+        |a| {
+            let s = a.snapshot();
+            let seen = s.to_vec();
+            drop(s);
+            seen
+        },
+        |a, o| {
+            assert_eq!(a.to_vec(), [1, 2]);
+            o
+        },
+    );
+}
+
 /// Issue 7, defect 6: a reader whose optimistic attempt failed must not wait for the writer
 /// lock, which a writer may hold for O(n) work (here an `update` closure that waits until the
 /// reader has finished, standing in for a long sort or rewrite). The old fallback locked after
