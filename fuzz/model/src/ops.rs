@@ -12,7 +12,7 @@
 
 use crate::elem::{FuzzElem, bytes_of, decode, key, same, swap_bytes};
 use arbitrary::{Arbitrary, Unstructured};
-use ftarray::{Error, Export, FtArray};
+use ftarray::{Error, Export, FtArray, Snapshot};
 use std::cmp::Ordering;
 use std::fmt::Debug;
 use std::num::NonZeroUsize;
@@ -341,6 +341,13 @@ enum Op {
     /// Write through the newest export's pointer (the holder's own write).
     ExportWrite(Idx, Value),
     DropExports,
+    // Snapshots.
+    /// Take a snapshot and keep it (with a copy of the model) until dropped; at most four are
+    /// kept, the oldest going first. Every check compares each kept snapshot with its copy:
+    /// no later operation may change what a snapshot shows.
+    Snapshot,
+    /// Drop kept snapshot `n % count`.
+    DropSnapshot(u8),
     // Reads.
     Get(Idx),
     First,
@@ -465,6 +472,8 @@ struct Harness<'a, T: FuzzElem> {
     pinned: Option<(usize, *mut T)>,
     /// Whether the strict export rule is on.
     strict: bool,
+    /// Snapshots taken, each with the model's contents when it was taken.
+    snaps: Vec<(Snapshot<T>, Vec<T>)>,
 }
 
 impl<'a, T: FuzzElem> Harness<'a, T> {
@@ -524,6 +533,13 @@ impl<'a, T: FuzzElem> Harness<'a, T> {
             assert_eq!(
                 cap, pinned_cap,
                 "after {op:?}: capacity changed while exported"
+            );
+        }
+        for (k, (snap, then)) in self.snaps.iter().enumerate() {
+            assert!(
+                bytes_of(&snap.to_vec()) == bytes_of(then) && bytes_of(snap) == bytes_of(then),
+                "after {op:?}: snapshot {k} changed\n snapshot: {:?}\n when taken: {then:?}",
+                snap.to_vec()
             );
         }
         for h in &self.pins {
@@ -1022,6 +1038,28 @@ impl<'a, T: FuzzElem> Harness<'a, T> {
                 self.release_all();
                 (Ok(Val::Unit), Ok(Val::Unit))
             }
+            Op::Snapshot => {
+                let snap = a.snapshot();
+                assert_eq!(snap.len(), len, "{op:?}: snapshot length");
+                if exported {
+                    assert!(
+                        !snap.is_shared(),
+                        "{op:?}: an exported array's snapshot shares"
+                    );
+                }
+                if self.snaps.len() == 4 {
+                    self.snaps.remove(0);
+                }
+                self.snaps.push((snap, m.clone()));
+                (Ok(Val::Unit), Ok(Val::Unit))
+            }
+            Op::DropSnapshot(n) => {
+                if !self.snaps.is_empty() {
+                    let k = usize::from(*n) % self.snaps.len();
+                    self.snaps.remove(k);
+                }
+                (Ok(Val::Unit), Ok(Val::Unit))
+            }
             Op::Get(i) => {
                 let i = i.at(len);
                 (Ok(elem(m.get(i).copied())), Ok(elem(a.get(i))))
@@ -1265,6 +1303,7 @@ fn run<T: FuzzElem>(start: &Start, ops: &[Op]) {
             pins: Vec::new(),
             pinned: None,
             strict: false,
+            snaps: Vec::new(),
         };
         h.check(&Op::Len);
         for op in ops {
