@@ -14,6 +14,14 @@
 //! * every live export still points at the array's storage, which has not moved, and shows
 //!   the current contents.
 //!
+//! Exports are also driven as a host drives them: elements loaded and stored through the
+//! export's pointer with the unit protocol the header documents (a 64-bit atomic load, a
+//! compare-exchange loop on the unit), which the array must then show; input bytes taken from a
+//! live export of the same or another handle at any offset and length (`ftarray_extend_bytes`,
+//! `ftarray_set_slice_bytes`), which must be copied exactly; and releases with a live token of
+//! *another* handle, which must fail with `UNKNOWN_EXPORT` and change nothing (tokens are unique
+//! in the process: every token acquired in a run is checked to be new).
+//!
 //! At the end every export is released and every handle freed, and the process-wide counters
 //! (`ftarray_get_stats`) are back where they were.
 
@@ -21,8 +29,10 @@ use arbitrary::{Arbitrary, Unstructured};
 use ftarray::dynamic::{clamp_index, resolve_index, search_range};
 use ftarray::{Kind, Slice, TypeCode};
 use ftarray_capi::*;
+use std::collections::HashSet;
 use std::ffi::c_char;
 use std::ptr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 const SLOTS: usize = 3;
 const MAX_OPS: usize = 200;
@@ -68,6 +78,18 @@ enum Token {
     Released,
     /// Any number.
     Bogus(u64),
+    /// A live token of the array in another slot (the k-th, modulo their number).
+    Other(u8, u8),
+}
+
+/// Input bytes taken from a live export: one of the slot's exports, and a byte range of what it
+/// shows (any offset and length, so unaligned and partial-unit ranges too).
+#[derive(Arbitrary, Debug, Clone, Copy)]
+struct FromExport {
+    slot: u8,
+    export: u8,
+    start: u16,
+    len: u16,
 }
 
 #[derive(Arbitrary, Debug, Clone)]
@@ -135,7 +157,7 @@ enum Op {
     ExtendBytes {
         slot: u8,
         bytes: Vec<u8>,
-        from_export: Option<u8>,
+        from_export: Option<FromExport>,
     },
     Truncate {
         slot: u8,
@@ -183,6 +205,7 @@ enum Op {
         stop: Idx,
         step: i8,
         bytes: Vec<u8>,
+        from_export: Option<FromExport>,
     },
     Search {
         slot: u8,
@@ -215,6 +238,19 @@ enum Op {
     ExportRelease {
         slot: u8,
         token: Token,
+    },
+    /// A host's store of element `idx` through an export: compare-exchange on its unit.
+    ExportStore {
+        slot: u8,
+        export: u8,
+        idx: u16,
+        bits: u64,
+    },
+    /// A host's load of element `idx` through an export: a load of its unit.
+    ExportLoad {
+        slot: u8,
+        export: u8,
+        idx: u16,
     },
     Strict {
         slot: u8,
@@ -402,6 +438,20 @@ fn slice_indices(len: usize, start: Idx, stop: Idx, step: i8) -> Result<Vec<usiz
 struct Run {
     models: Vec<Option<Model>>,
     session_depth: usize,
+    /// Every export token acquired in this run: tokens are unique in the process.
+    tokens: HashSet<u64>,
+}
+
+/// The 64-bit unit of an export's storage that holds byte `at`.
+///
+/// # Safety
+///
+/// `p` is a live export's pointer and byte `at` lies in the storage it pins (which is whole
+/// aligned units, `p` being 8-aligned).
+unsafe fn unit<'a>(p: *mut u8, at: usize) -> &'a AtomicU64 {
+    // SAFETY: by the contract the unit is inside the pinned storage, 8-aligned, and accessed
+    // only atomically by the library.
+    unsafe { AtomicU64::from_ptr(p.add(at & !7).cast::<u64>()) }
 }
 
 impl Run {
@@ -473,10 +523,32 @@ impl Run {
         }
     }
 
-    fn exported(&self, slot: usize) -> bool {
-        self.models[slot]
-            .as_ref()
-            .is_some_and(|m| !m.exports.is_empty())
+    /// The input `(pointer, length, bytes it holds)` that `from` names, if its slot has a live
+    /// export: bytes of the export that the array still shows (elements below both the
+    /// export's and the array's length), at any offset.
+    fn export_input(&self, from: FromExport) -> Option<(*const u8, usize, Vec<u8>)> {
+        let m = self.models[slot_of(from.slot)].as_ref()?;
+        let &(_, p, elen) = m
+            .exports
+            .get(usize::from(from.export) % m.exports.len().max(1))?;
+        let shown = m.len().min(elen) * m.size();
+        let start = usize::from(from.start) % (shown + 1);
+        let len = usize::from(from.len) % (shown - start + 1);
+        Some((
+            p.wrapping_add(start).cast_const(),
+            len,
+            m.bytes[start..start + len].to_vec(),
+        ))
+    }
+
+    /// The export `export` of slot `s` and the element `idx` names among those it shows.
+    fn export_elem(&self, s: usize, export: u8, idx: u16) -> Option<(*mut u8, usize)> {
+        let m = self.models[s].as_ref()?;
+        let &(_, p, elen) = m
+            .exports
+            .get(usize::from(export) % m.exports.len().max(1))?;
+        let shown = m.len().min(elen);
+        (shown > 0).then(|| (p, usize::from(idx) % shown))
     }
 
     fn capacity(&self, slot: usize) -> usize {
@@ -833,16 +905,11 @@ impl Run {
             } => {
                 let s = slot_of(slot);
                 let cap = self.capacity(s);
-                // Input from an export's memory: the library must copy it atomically first.
-                let (src, n, want_bytes) = match from_export.map(slot_of) {
-                    Some(e) if self.exported(e) => {
-                        let m = self.models[e].as_ref().unwrap();
-                        let (_, p, elen) = m.exports[0];
-                        let n = m.len().min(elen) * m.size();
-                        (p.cast_const(), n, m.bytes[..n].to_vec())
-                    }
-                    _ => (bytes.as_ptr(), bytes.len(), bytes.clone()),
-                };
+                // Input from an export's memory (this handle's or another's, any offset): the
+                // library must copy it atomically first, and exactly.
+                let (src, n, want_bytes) = from_export
+                    .and_then(|f| self.export_input(f))
+                    .unwrap_or_else(|| (bytes.as_ptr(), bytes.len(), bytes.clone()));
                 // SAFETY: `src` is `n` readable bytes (ours, or a pinned export).
                 let st = unsafe { ftarray_extend_bytes(h(&self.models, s), src.cast(), n) };
                 let want = match &self.models[s] {
@@ -1097,17 +1164,21 @@ impl Run {
                 stop,
                 step,
                 ref bytes,
+                from_export,
             } => {
                 let s = slot_of(slot);
-                // SAFETY: `bytes` is ours.
+                let (src, n, bytes) = from_export
+                    .and_then(|f| self.export_input(f))
+                    .unwrap_or_else(|| (bytes.as_ptr(), bytes.len(), bytes.clone()));
+                // SAFETY: `src` is `n` readable bytes (ours, or a pinned export's).
                 let st = unsafe {
                     ftarray_set_slice_bytes(
                         h(&self.models, s),
                         start.get(),
                         stop.get(),
                         isize::from(step),
-                        bytes.as_ptr().cast(),
-                        bytes.len(),
+                        src.cast(),
+                        n,
                     )
                 };
                 let Some(m) = &self.models[s] else {
@@ -1237,6 +1308,13 @@ impl Run {
                 assert!(!b.ptr.is_null());
                 assert!(m.exports.iter().all(|e| e.0 != b.token), "token reused");
                 m.exports.push((b.token, b.ptr.cast(), b.len));
+                // Unique in the process, not only in the array: no other export, live or
+                // released, of any handle ever had this token.
+                assert!(
+                    self.tokens.insert(b.token),
+                    "token {} handed out twice",
+                    b.token
+                );
             }
             Op::ExportRelease { slot, token } => {
                 let s = slot_of(slot);
@@ -1245,13 +1323,28 @@ impl Run {
                     let st = unsafe { ftarray_export_release(ptr::null_mut(), 1) };
                     return self.check(st, &[Status::NullArgument], &before, &what);
                 };
-                let t = match token {
+                let foreign = match token {
+                    Token::Other(o, k) if slot_of(o) != s => self.models[slot_of(o)]
+                        .as_ref()
+                        .filter(|n| !n.exports.is_empty())
+                        .map(|n| n.exports[usize::from(k) % n.exports.len()].0),
+                    _ => None,
+                };
+                let t = foreign.unwrap_or(match token {
                     Token::Live(k) if !m.exports.is_empty() => {
                         m.exports[usize::from(k) % m.exports.len()].0
                     }
-                    Token::Live(_) | Token::Released => m.released,
+                    Token::Live(_) | Token::Released | Token::Other(..) => m.released,
                     Token::Bogus(t) => t,
-                };
+                });
+                if foreign.is_some() {
+                    // Another array's live export: never one of this array's (tokens counted per
+                    // array made the numbers collide and released the wrong pin).
+                    assert!(
+                        m.exports.iter().all(|e| e.0 != t),
+                        "two arrays share token {t}"
+                    );
+                }
                 // SAFETY: a live handle.
                 let st = unsafe { ftarray_export_release(m.handle, t) };
                 if let Some(at) = m.exports.iter().position(|e| e.0 == t) {
@@ -1262,6 +1355,56 @@ impl Run {
                 } else {
                     self.check(st, &[Status::UnknownExport], &before, &what);
                 }
+            }
+            Op::ExportStore {
+                slot,
+                export,
+                idx,
+                bits,
+            } => {
+                let s = slot_of(slot);
+                let Some((p, i)) = self.export_elem(s, export, idx) else {
+                    return;
+                };
+                let m = self.models[s].as_mut().unwrap();
+                let size = m.size();
+                // A valid element: character codes take a code point.
+                let bits = if m.code.kind() == Kind::Char && size == 4 {
+                    bits % 0x11_0000
+                } else {
+                    bits
+                };
+                let new = bits.to_ne_bytes();
+                let at = i * size;
+                // SAFETY: `p` is a live export and element `i` is below its length.
+                let u = unsafe { unit(p, at) };
+                // The host's store protocol: replace the element's bytes in the unit, keeping
+                // the neighbours, with a compare-exchange loop.
+                let mut cur = u.load(Relaxed);
+                loop {
+                    let mut b = cur.to_ne_bytes();
+                    b[at % 8..at % 8 + size].copy_from_slice(&new[..size]);
+                    match u.compare_exchange_weak(cur, u64::from_ne_bytes(b), Relaxed, Relaxed) {
+                        Ok(_) => break,
+                        Err(now) => cur = now,
+                    }
+                }
+                m.bytes[at..at + size].copy_from_slice(&new[..size]);
+            }
+            Op::ExportLoad { slot, export, idx } => {
+                let s = slot_of(slot);
+                let Some((p, i)) = self.export_elem(s, export, idx) else {
+                    return;
+                };
+                let m = self.models[s].as_ref().unwrap();
+                let at = i * m.size();
+                // SAFETY: as in `ExportStore`.
+                let b = unsafe { unit(p, at) }.load(Relaxed).to_ne_bytes();
+                assert_eq!(
+                    &b[at % 8..at % 8 + m.size()],
+                    m.elem(i),
+                    "{what}: the export shows another value"
+                );
             }
             Op::Strict { slot, on } => {
                 let s = slot_of(slot);
@@ -1684,6 +1827,7 @@ pub fn run_capi(data: &[u8]) {
     let mut run = Run {
         models: (0..SLOTS).map(|_| None).collect(),
         session_depth: 0,
+        tokens: HashSet::new(),
     };
     let mut ops = 0;
     while ops < MAX_OPS && !u.is_empty() {

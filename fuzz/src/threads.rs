@@ -2,16 +2,19 @@
 //!
 //! Every value is unique and says who wrote it: the initial element `i` is `(INIT_TAG, i)`, and
 //! thread `t` writes `(t + 1, c)` for its own counter `c = 0, 1, 2, …` (in `u32`: tag in the top
-//! byte, counter below; in `u64` the high half is the same and the low half a hash of the high
-//! half, so a torn read is caught too). Before writing a value, a thread publishes that its counter
-//! has passed it (`issued`), so a reader that sees a value can check it was really written.
+//! byte, 16-bit counter, and a check byte hashed from both at the bottom; in `u64` the high half
+//! is that and the low half a hash of the high half, so a torn read is caught). Before writing a
+//! value, a thread publishes that its counter has passed it (`issued`), so a reader that sees a
+//! value can check it was really written.
 //!
 //! Each operation's own result tells exactly what it added and removed (truncation is done as
 //! `remove_range(k..)` and slice replacement as `update(|v| v.splice(..))`, which return what
 //! they removed; `clear`, `truncate` and `retain` are left out because they do not). Checks:
 //!
 //! * no invented or torn values: everything read, removed or left at the end was initial or
-//!   written (and already issued when it was seen);
+//!   written (and already issued when it was seen); so is every element copied out of a live
+//!   export (`CopyExport`: the raw-copy path of `DynArray::extend_from_raw`, the C ABI and
+//!   Python's `frombytes`, with element-wide or whole-unit loads) while other threads write;
 //! * no duplicates: every `to_vec` snapshot holds each value at most once;
 //! * nothing comes back: a value that a thread removed, or saw in one snapshot and not in a
 //!   later one, is never seen again by that thread (no value is ever written twice);
@@ -19,7 +22,8 @@
 //!   the initial and written values minus the removed ones; nothing is removed twice.
 
 use arbitrary::{Arbitrary, Unstructured};
-use ftarray::{Element, FtArray};
+use ftarray::dynamic::{Source, read_shared};
+use ftarray::{Element, Error, FtArray};
 use std::collections::HashSet;
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -32,6 +36,8 @@ const MAX_OPS: usize = 256;
 const MAX_INIT: usize = 64;
 /// At most this many values per `extend`.
 const MAX_EXTEND: u32 = 8;
+/// Copies per `CopyExport` operation.
+const COPIES: usize = 8;
 /// The tag of the initial elements (thread `t` uses `t + 1`).
 const INIT_TAG: u8 = 0x80;
 
@@ -42,13 +48,20 @@ trait Tagged: Element + Eq + Hash + Debug {
     fn split(self) -> Option<(u8, u32)>;
 }
 
+/// The check byte of a `u32` value's tag and counter.
+fn check(high: u32) -> u32 {
+    high.wrapping_mul(0x9e37_79b9) >> 24
+}
+
 impl Tagged for u32 {
     fn make(tag: u8, counter: u32) -> Self {
-        debug_assert!(counter < 1 << 24);
-        u32::from(tag) << 24 | counter
+        debug_assert!(counter < 1 << 16);
+        let high = u32::from(tag) << 24 | counter << 8;
+        high | check(high)
     }
     fn split(self) -> Option<(u8, u32)> {
-        Some(((self >> 24) as u8, self & 0xff_ffff))
+        let high = self & !0xff;
+        (self & 0xff == check(high)).then_some(((self >> 24) as u8, (self >> 8) & 0xffff))
     }
 }
 
@@ -106,6 +119,10 @@ enum TOp {
     ToVec,
     Iter,
     Len,
+    /// Exports the array for the duration of one copy of `n` elements from `Pos` out of the
+    /// export's memory with `read_shared` (whole units if the flag is set, else element-wide
+    /// loads) while other threads write; every element copied must be whole and real.
+    CopyExport(Pos, u8, bool),
 }
 
 /// What one thread did, from its operations' results.
@@ -199,11 +216,14 @@ fn worker<V: Tagged>(s: &Shared<'_, V>, t: usize, ops: &[TOp], start: &Barrier) 
     start.wait();
     for op in ops {
         match *op {
+            // While another thread's `CopyExport` holds an export, a write that would move the
+            // storage fails with `Exported` and changes nothing: those are not logged.
             TOp::Push => {
                 let v = fresh(1)[0];
-                a.push(v);
-                log.written.push(v);
-                log.added += 1;
+                if exported_ok(a.try_push(v)) {
+                    log.written.push(v);
+                    log.added += 1;
+                }
             }
             TOp::Pop => {
                 if let Some(v) = a.pop() {
@@ -239,9 +259,10 @@ fn worker<V: Tagged>(s: &Shared<'_, V>, t: usize, ops: &[TOp], start: &Barrier) 
             }
             TOp::Extend(k) => {
                 let vs = fresh(u32::from(k) % MAX_EXTEND + 1);
-                a.extend_from_slice(&vs);
-                log.added += vs.len();
-                log.written.extend(vs);
+                if exported_ok(a.try_extend_from_slice(&vs)) {
+                    log.added += vs.len();
+                    log.written.extend(vs);
+                }
             }
             TOp::Truncate(p) => {
                 if let Ok(vs) = a.remove_range(p.at(a)..) {
@@ -254,19 +275,25 @@ fn worker<V: Tagged>(s: &Shared<'_, V>, t: usize, ops: &[TOp], start: &Barrier) 
             TOp::Swap(p, q) => {
                 let _ = a.swap(p.at(a), q.at(a));
             }
-            TOp::Reverse => a.reverse(),
-            TOp::Sort => a.sort_by(|x, y| bytemuck::bytes_of(y).cmp(bytemuck::bytes_of(x))),
+            TOp::Reverse => {
+                exported_ok(a.try_reverse());
+            }
+            TOp::Sort => {
+                exported_ok(a.try_sort_by(|x, y| bytemuck::bytes_of(y).cmp(bytemuck::bytes_of(x))));
+            }
             TOp::Splice(p, k, n) => {
                 let vs = fresh(u32::from(n % 4));
                 let k = usize::from(k % 6);
                 let p = p.0;
-                let out = a
-                    .update(|v| {
-                        let i = usize::from(p) % (v.len() + 1);
-                        let j = (i + k).min(v.len());
-                        v.splice(i..j, vs.iter().copied()).collect::<Vec<V>>()
-                    })
-                    .expect("no exports: update cannot fail");
+                let out = a.update(|v| {
+                    let i = usize::from(p) % (v.len() + 1);
+                    let j = (i + k).min(v.len());
+                    v.splice(i..j, vs.iter().copied()).collect::<Vec<V>>()
+                });
+                let Ok(out) = out else {
+                    exported_ok(out.map(|_| ()));
+                    continue;
+                };
                 log.added += vs.len();
                 log.written.extend(vs);
                 log.subtracted += out.len();
@@ -306,9 +333,46 @@ fn worker<V: Tagged>(s: &Shared<'_, V>, t: usize, ops: &[TOp], start: &Barrier) 
             TOp::Len => {
                 let _ = a.len();
             }
+            TOp::CopyExport(p, n, units) => {
+                let e = a.export_readonly();
+                let start = usize::from(p.0) % (e.len() + 1);
+                let n = usize::from(n % 24).min(e.len() - start);
+                let size = size_of::<V>();
+                let source = if units {
+                    Source::Export
+                } else {
+                    Source::Elements { itemsize: size }
+                };
+                // A few copies in a row, to meet the other threads' writes more often.
+                for _ in 0..COPIES {
+                    // SAFETY: the export pins `e.len()` elements at `e.as_ptr()` until it is
+                    // dropped below, and `start + n <= e.len()`; the array's writers store them
+                    // only atomically, and nothing else writes them (nobody writes through
+                    // exports here). For `Source::Export` the range lies in that live export.
+                    let bytes =
+                        unsafe { read_shared(e.as_ptr().add(start).cast(), n * size, source) };
+                    for chunk in bytes.chunks_exact(size) {
+                        // Slots past the current length hold stale (removed) values, so only
+                        // "real and whole" is checked, not "not gone".
+                        let v: V = bytemuck::pod_read_unaligned(chunk);
+                        assert!(s.valid(v), "export copy: invented or torn value {v:#x?}");
+                    }
+                }
+                drop(e);
+            }
         }
     }
     log
+}
+
+/// Whether a write that may meet another thread's export succeeded: `Ok`, or `Exported` (which
+/// changed nothing); any other error is a bug.
+fn exported_ok(r: Result<(), Error>) -> bool {
+    match r {
+        Ok(()) => true,
+        Err(Error::Exported { .. }) => false,
+        Err(e) => panic!("unexpected error {e}"),
+    }
 }
 
 fn run<V: Tagged>(init_len: u32, lists: &[Vec<TOp>]) {
