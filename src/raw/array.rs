@@ -8,19 +8,24 @@ use crate::error::Error;
 use crate::sync::Ordering::{Acquire, Relaxed, Release};
 use crate::sync::{AtomicBool, AtomicUsize, Mutex};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Pointer};
-use crossbeam_utils::CachePadded;
 
 /// An array of words: the block pointer, the export count, the export rule and the writer
 /// lock.
+///
+/// `#[repr(C)]`, with `writer` at least 64 bytes after `buf`, so that the two never share a
+/// cache line wherever the array lies: every read loads `buf`, and every write stores into the
+/// mutex twice, and when they shared a line readers took a cache miss on `buf` after each write
+/// (about a fifth of `get`'s time with one writer running, by `perf`). The separation is by
+/// distance, not by alignment: an alignment above 16 would make `FtArray` over-aligned for the
+/// allocators hosts embed it with (a Python object's memory is 16-aligned, so the object's
+/// fields would sit at misaligned addresses), and costs up to 256 bytes per array. The export
+/// count and the export rule share `buf`'s line: writers only load them, and they change only
+/// when an export is made or released.
+#[repr(C)]
 pub(crate) struct RawArray<W: Word> {
     /// The current block, or null for an array that never allocated (or shrank to nothing).
     /// Stored only by a writer holding `writer`; loaded by anyone.
-    ///
-    /// Every read loads it, and it changes only when a block is replaced, so it has its cache
-    /// line(s) to itself: next to the mutex, which every write stores into twice, readers took
-    /// a cache miss on it after each write (about a fifth of `get`'s time with one writer
-    /// running, by `perf`).
-    pub(super) buf: CachePadded<Atomic<block::Block<W>>>,
+    pub(super) buf: Atomic<block::Block<W>>,
     /// Live exports. Incremented only under `writer`; decremented by an export's release,
     /// anywhere. At most `isize::MAX` (an increment past that aborts).
     pub(super) exports: AtomicUsize,
@@ -28,19 +33,38 @@ pub(crate) struct RawArray<W: Word> {
     /// than only moves. Stored and loaded only under `writer` (Relaxed: the lock orders them);
     /// loaded outside it only by the `strict_exports` getter, as a plain statistic.
     pub(super) strict: AtomicBool,
+    /// Keeps `writer` [`WRITER_OFFSET`] bytes after `buf`.
+    _gap: [u8; GAP],
     /// The per-array critical section every writer enters.
     pub(super) writer: Mutex<()>,
 }
 
+/// How far `writer` lies from `buf`: a cache line's size, so they never share a line.
+const WRITER_OFFSET: usize = 64;
+
+/// The padding that puts `writer` at [`WRITER_OFFSET`] (outside loom, whose atomics are
+/// larger: there the fields are simply laid out in order).
+const GAP: usize = if cfg!(loom) {
+    0
+} else {
+    // `buf` and `exports` (a word each), then `strict` (a byte); the gap is bytes, so nothing
+    // aligns it, and `writer` (parking_lot's mutex, a byte) follows it directly.
+    WRITER_OFFSET - 2 * size_of::<usize>() - size_of::<bool>()
+};
+
+#[cfg(not(loom))]
+const _: () = assert!(std::mem::offset_of!(RawArray<u8>, writer) == WRITER_OFFSET);
+
 impl<W: Word> RawArray<W> {
     fn with_block(raw: Option<RawBlock<W>>) -> Self {
         RawArray {
-            buf: CachePadded::new(match raw {
+            buf: match raw {
                 Some(raw) => Atomic::init(raw),
                 None => Atomic::null(),
-            }),
+            },
             exports: AtomicUsize::new(0),
             strict: AtomicBool::new(false),
+            _gap: [0; GAP],
             writer: Mutex::new(()),
         }
     }
@@ -182,20 +206,38 @@ mod tests {
     /// touch the export count. `buf` must not share a cache line with them.
     #[test]
     fn the_block_pointer_has_a_cache_line_to_itself() {
-        let a = RawArray::<u32>::new();
-        let addr = |p: *const u8| p as usize;
-        let buf = addr(std::ptr::from_ref(&a.buf).cast());
-        let buf_end = buf + size_of_val(&a.buf) - 1;
-        for (name, other) in [
-            ("writer", addr(std::ptr::from_ref(&a.writer).cast())),
-            ("exports", addr(std::ptr::from_ref(&a.exports).cast())),
-            ("strict", addr(std::ptr::from_ref(&a.strict).cast())),
-        ] {
-            assert!(
-                other / 64 != buf / 64 && other / 64 != buf_end / 64,
-                "{name} at {other:#x} shares a line with buf at {buf:#x}"
-            );
+        // On the heap, in a box of the weakest alignment a host could give (16), at every
+        // 8-byte offset within a line.
+        for shift in (0..64).step_by(8) {
+            let mut storage = vec![0u8; size_of::<RawArray<u32>>() + 128];
+            let base = storage.as_mut_ptr().addr();
+            let at = base.next_multiple_of(64) + shift;
+            let p = storage.as_mut_ptr().wrapping_add(at - base).cast::<RawArray<u32>>();
+            assert!(p.is_aligned());
+            // SAFETY: `p` is aligned and inside `storage`, which is large enough; the array is
+            // dropped in place below, before `storage`.
+            let a = unsafe {
+                p.write(RawArray::<u32>::new());
+                &*p
+            };
+            let addr = |r: *const u8| r as usize;
+            let buf = addr(std::ptr::from_ref(&a.buf).cast());
+            let buf_end = buf + size_of_val(&a.buf) - 1;
+            let writer = addr(std::ptr::from_ref(&a.writer).cast());
+            let writer_end = writer + size_of_val(&a.writer) - 1;
+            for w in [writer, writer_end] {
+                assert!(
+                    w / 64 != buf / 64 && w / 64 != buf_end / 64,
+                    "shift {shift}: the writer lock at {w:#x} shares a line with buf at {buf:#x}"
+                );
+            }
+            // SAFETY: written above, dropped once.
+            unsafe { p.drop_in_place() };
         }
+        assert!(
+            align_of::<RawArray<u32>>() <= 16,
+            "a host's 16-aligned memory must be able to hold an array"
+        );
     }
 
     /// Runs the test `name` of this binary again in a child process with the environment
