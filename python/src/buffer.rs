@@ -92,6 +92,12 @@ pub(crate) fn with_simple_buffer<R>(
     with_copy(obj, itemsize, true, f)
 }
 
+/// The bytes of any object with the buffer protocol (one-dimensional, C-contiguous), copied
+/// safely for elements of `itemsize` bytes.
+pub(crate) fn copy_any(obj: &Bound<'_, PyAny>, itemsize: usize) -> PyResult<Vec<u8>> {
+    with_copy(obj, itemsize, false, |b| Ok(b.to_vec()))
+}
+
 /// The bytes of a `bytes` or `bytearray` (the constructor's initializer, for elements of
 /// `itemsize` bytes), copied safely.
 pub(crate) fn copy_bytes(obj: &Bound<'_, PyAny>, itemsize: usize) -> PyResult<Vec<u8>> {

@@ -30,12 +30,14 @@
 
 #![deny(unsafe_code)]
 
+pub mod arrow;
 pub mod buffer;
 pub mod class;
 pub mod compat;
 pub mod convert;
 #[allow(unsafe_code)]
 pub mod cpython;
+pub mod dlpack;
 pub mod fast_paths;
 pub mod interop;
 pub mod iter;
@@ -44,6 +46,7 @@ pub mod methods;
 pub mod operators;
 pub mod persist;
 pub mod pickle;
+pub mod snapshot;
 
 use cpython::slots;
 use pyo3::prelude::*;
@@ -62,6 +65,8 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     slots::disallow_instantiation::<iter::ArrayIter>(py);
     slots::install_fast_slots::<class::PyArray, iter::ArrayIter>(py)?;
     cpython::buffer::install_array_buffer::<class::PyArray>(py)?;
+    m.add_class::<snapshot::Snapshot>()?;
+    cpython::buffer::install_snapshot_buffer::<snapshot::Snapshot>(py)?;
     operators::install(py)?;
     lifecycle::install(py)?;
     m.add("ArrayType", &array_type)?;
@@ -83,6 +88,7 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
         [
             "array",
             "ArrayType",
+            "Snapshot",
             "typecodes",
             "_array_reconstructor",
             "reduce_as_standard",

@@ -21,6 +21,7 @@
 //! `extend(iterable)` and the iterable constructor are all-or-nothing (the standard type keeps
 //! the items appended before a bad one), and `__sizeof__` reports this object's own layout.
 
+use crate::arrow;
 use crate::buffer;
 use crate::class::{DETACH_BYTES, PyArray, bulk, tp_name};
 use crate::compat;
@@ -30,10 +31,12 @@ use crate::convert::{
 };
 use crate::cpython::slots::SlotError;
 use crate::cpython::{self, Utf};
+use crate::dlpack;
 use crate::interop;
 use crate::iter::ArrayIter;
 use crate::operators;
 use crate::pickle;
+use crate::snapshot::Snapshot;
 use ftarray::{CompareOp, DynArray, Error, Kind, Slice, TypeCode, Value};
 use pyo3::exceptions::{
     PyBufferError, PyDeprecationWarning, PyEOFError, PyIndexError, PyMemoryError, PyRuntimeError,
@@ -41,7 +44,9 @@ use pyo3::exceptions::{
 };
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp as PyCompareOp;
-use pyo3::types::{PyBytes, PyDict, PyGenericAlias, PyList, PySlice, PyString, PyTuple, PyType};
+use pyo3::types::{
+    PyBytes, PyCapsule, PyDict, PyGenericAlias, PyList, PySlice, PyString, PyTuple, PyType,
+};
 
 /// What a search (`count`, `index`, `remove`, `in`) compares elements with.
 enum Probe {
@@ -719,6 +724,50 @@ impl PyArray {
         }
     }
 
+    /// An immutable view of the array at this instant (`ftarray.Snapshot`): a read-only buffer
+    /// that never changes, and pins nothing: the array stays writable and resizable.
+    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, Snapshot>> {
+        Bound::new(py, self.take_snapshot(py)?)
+    }
+
+    /// The Arrow schema of the items (Arrow PyCapsule interface).
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
+        arrow::schema_capsule(py, self.code())
+    }
+
+    /// A snapshot of the items as an Arrow array (Arrow PyCapsule interface), without a copy:
+    /// the consumer's data never changes, while the array stays writable and resizable.
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_array__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let _ = requested_schema;
+        arrow::array_capsules(py, self.take_snapshot(py)?.inner)
+    }
+
+    /// A snapshot of the items as a DLPack capsule: DLPack 1.x (`max_version=(1, x)`) gets a
+    /// read-only tensor over the snapshot, no copy; an older consumer gets a copy (its tensor
+    /// has no read-only flag), or `BufferError` with `copy=False`.
+    #[pyo3(signature = (*, stream = None, max_version = None, dl_device = None, copy = None))]
+    fn __dlpack__<'py>(
+        &self,
+        py: Python<'py>,
+        stream: Option<&Bound<'py, PyAny>>,
+        max_version: Option<(u32, u32)>,
+        dl_device: Option<(i32, i32)>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let request = dlpack::Request::new(stream, max_version, dl_device, copy)?;
+        request.capsule(py, self.take_snapshot(py)?.inner)
+    }
+
+    /// `(kDLCPU, 0)`: the items are in host memory.
+    fn __dlpack_device__(&self) -> (i32, i32) {
+        dlpack::device()
+    }
+
     /// Convert the array to a unicode string.
     fn tounicode<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         if !compat::is_unicode(self.code()) {
@@ -992,6 +1041,13 @@ impl PyArray {
     /// The elements' bytes, at one instant (detached when large).
     pub(crate) fn snapshot_bytes(&self, py: Python<'_>) -> Vec<u8> {
         bulk(py, self.nbytes(), || self.inner.to_bytes())
+    }
+
+    /// A snapshot of the array (`DynArray::snapshot`: shares the block, copying it only when
+    /// the array is exported or its lock stays busy; detached when large).
+    pub(crate) fn take_snapshot(&self, py: Python<'_>) -> PyResult<Snapshot> {
+        let inner = bulk(py, self.nbytes(), || self.inner.snapshot()).map_err(error)?;
+        Ok(Snapshot { inner })
     }
 
     /// The elements as values, at one instant (detached when large).

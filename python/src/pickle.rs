@@ -7,6 +7,14 @@
 //! `(_array_reconstructor, (type(a), typecode, mformat_code, a.tobytes()), state)`, where the
 //! machine format code says how the bytes are laid out (size, signedness, byte order, IEEE
 //! float or UTF-16/32). A machine that differs decodes them element by element.
+//!
+//! Protocol 5 hands the bytes as a `pickle.PickleBuffer` over a snapshot (read-only, see
+//! [`crate::snapshot`]) instead of a `bytes` copy: `pickle.dumps(a, protocol=5,
+//! buffer_callback=...)` copies nothing (the buffers go out of band), and without a callback
+//! the pickler writes them in band as `bytes`, the same pickle bytes as before. Loading accepts
+//! any buffer object for the bytes (`pickle.loads(data, buffers=...)` passes what it is given:
+//! a `PickleBuffer`, a `memoryview` of shared memory, a `bytearray`). Protocols 0-4 are as they
+//! were.
 
 use crate::class::{PyArray, tp_name};
 use crate::compat;
@@ -14,6 +22,7 @@ use crate::cpython::{self, Utf};
 use ftarray::TypeCode;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyInt, PyList, PyString, PyTuple, PyType};
 use std::ffi::c_int;
 use std::sync::OnceLock;
@@ -115,7 +124,12 @@ pub(crate) fn reduce_ex<'py>(
         let args = PyTuple::new(py, [typecode, list])?.into_any();
         return PyTuple::new(py, [cls, args, dict]);
     }
-    let bytes = PyBytes::new(py, &a.snapshot_bytes(py)).into_any();
+    let bytes = if protocol >= 5 {
+        let snapshot = Bound::new(py, a.take_snapshot(py)?)?;
+        pickle_buffer_type(py)?.call1((snapshot,))?
+    } else {
+        PyBytes::new(py, &a.snapshot_bytes(py)).into_any()
+    };
     let args = PyTuple::new(
         py,
         [
@@ -167,6 +181,17 @@ pub(crate) fn reduce_as_standard<'py>(a: &Bound<'py, PyAny>) -> PyResult<Bound<'
         ],
     )?;
     PyTuple::new(py, [std.getattr("_array_reconstructor")?, args.into_any()])
+}
+
+static PICKLE_BUFFER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// `pickle.PickleBuffer`.
+fn pickle_buffer_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    PICKLE_BUFFER
+        .get_or_try_init(py, || {
+            Ok(py.import("pickle")?.getattr("PickleBuffer")?.unbind())
+        })
+        .map(|t| t.bind(py))
 }
 
 static RECONSTRUCTOR: OnceLock<Py<PyAny>> = OnceLock::new();
@@ -250,11 +275,19 @@ pub(crate) fn array_reconstructor<'py>(
             "third argument must be a valid machine format code.",
         ));
     }
-    let Ok(bytes) = items.cast::<PyBytes>() else {
-        return Err(PyTypeError::new_err(format!(
-            "fourth argument should be bytes, not {}",
-            tp_name(items)
-        )));
+    // `bytes`, or (beyond the standard module, for out-of-band pickles) any other buffer,
+    // copied safely.
+    let bytes = match items.cast::<PyBytes>() {
+        Ok(b) => b.clone(),
+        Err(_) => match crate::buffer::copy_any(items, code.itemsize()) {
+            Ok(b) => PyBytes::new(py, &b),
+            Err(_) => {
+                return Err(PyTypeError::new_err(format!(
+                    "fourth argument should be bytes, not {}",
+                    tp_name(items)
+                )));
+            }
+        },
     };
     // Fast path: the bytes are in this machine's layout for the type code.
     if mformat == mformat_code(code) {

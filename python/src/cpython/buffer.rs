@@ -4,7 +4,9 @@
 //! `bf_releasebuffer`: a writable, one-dimensional view of the array's own storage, holding a
 //! core export ([`DynArray::export_raw`]) until the view is released: while it lives the storage
 //! neither moves nor is freed, and (with CPython's strict rule, which every `ftarray.array`
-//! switches on) every length change fails with `BufferError`. The `shape` and `strides` a view
+//! switches on) every length change fails with `BufferError`. [`install_snapshot_buffer`] gives
+//! the snapshot type a *read-only* view of a [`DynSnapshot`]'s bytes, which never change while
+//! the snapshot (the view's `obj`) lives; it pins nothing. The `shape` and `strides` a view
 //! points to, and the export's token, live in a box in the view's `internal` field until the
 //! view is released. On 3.12 and later the types also get the `__buffer__` and
 //! `__release_buffer__` descriptors `PyType_Ready` makes for a type with these slots.
@@ -19,7 +21,7 @@
 
 use super::slots::{guarded, wrapper_like};
 use ftarray::dynamic::Source;
-use ftarray::{DynArray, TypeCode};
+use ftarray::{DynArray, DynSnapshot, TypeCode};
 use pyo3::PyClass;
 use pyo3::exceptions::PyBufferError;
 use pyo3::ffi;
@@ -39,9 +41,17 @@ pub(crate) trait ExportsArray:
     fn export_error(e: ftarray::Error) -> PyErr;
 }
 
+/// A class whose instances export a [`DynSnapshot`]'s bytes, read-only.
+pub(crate) trait ExportsSnapshot:
+    PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sync
+{
+    /// The snapshot exported.
+    fn exported(&self) -> &DynSnapshot;
+}
+
 /// What a view keeps until it is released.
 struct ViewInfo {
-    /// The core export an array's view holds.
+    /// The core export an array's view holds (`None` for a snapshot's).
     token: Option<u64>,
     shape: [ffi::Py_ssize_t; 1],
     strides: [ffi::Py_ssize_t; 1],
@@ -190,6 +200,49 @@ unsafe extern "C" fn array_releasebuffer<T: ExportsArray>(
     })
 }
 
+unsafe extern "C" fn snapshot_getbuffer<T: ExportsSnapshot>(
+    slf: *mut ffi::PyObject,
+    view: *mut ffi::Py_buffer,
+    flags: c_int,
+) -> c_int {
+    guarded(-1, || {
+        // SAFETY: as in `array_getbuffer`.
+        let py = unsafe { Python::assume_attached() };
+        // SAFETY: as above.
+        let slf = unsafe { Bound::from_borrowed_ptr(py, slf).cast_into_unchecked::<T>() };
+        let r = (|| {
+            if view.is_null() {
+                return Err(null_view_error());
+            }
+            if flags & ffi::PyBUF_WRITABLE == ffi::PyBUF_WRITABLE {
+                // `PyBuffer_FillInfo`'s refusal, word for word.
+                return Err(PyBufferError::new_err("Object is not writable."));
+            }
+            let s = slf.get().exported();
+            let of = ViewOf {
+                buf: s.as_bytes().as_ptr().cast_mut().cast(),
+                len: s.len(),
+                code: s.typecode(),
+                readonly: true,
+                token: None,
+            };
+            // SAFETY: `view` is non-null and ours to fill; the snapshot's bytes never change
+            // and stay allocated while the snapshot object (the view's `obj`) lives; the view
+            // is read-only.
+            unsafe { fill(view, slf.into_any(), of, flags) };
+            Ok(())
+        })();
+        getbuffer_result(py, view, r)
+    })
+}
+
+unsafe extern "C" fn snapshot_releasebuffer(_slf: *mut ffi::PyObject, view: *mut ffi::Py_buffer) {
+    guarded((), || {
+        // SAFETY: as in `array_releasebuffer`.
+        let _ = unsafe { take_info(view) };
+    })
+}
+
 /// Writes the buffer slots into `T`'s type object and, on 3.12 and later, adds the
 /// `__buffer__`/`__release_buffer__` descriptors, made like `bytearray`'s.
 fn install(
@@ -253,6 +306,16 @@ pub(crate) fn install_array_buffer<T: ExportsArray>(py: Python<'_>) -> PyResult<
         &T::type_object(py),
         array_getbuffer::<T>,
         array_releasebuffer::<T>,
+    )
+}
+
+/// Gives `T` the read-only buffer protocol over its snapshot (at import).
+pub(crate) fn install_snapshot_buffer<T: ExportsSnapshot>(py: Python<'_>) -> PyResult<()> {
+    install(
+        py,
+        &T::type_object(py),
+        snapshot_getbuffer::<T>,
+        snapshot_releasebuffer,
     )
 }
 

@@ -1,23 +1,28 @@
 //! The one room for raw CPython: every call into the C API (`pyo3::ffi`, and the two functions
-//! pyo3-ffi does not declare), every write to a type object's slots, and every `Py_buffer`
-//! filled or read lives here, behind safe functions, as rust-numpy keeps its raw calls in
-//! `npyffi`. The rest of the binding is safe code: `lib.rs` denies `unsafe_code` in every
+//! pyo3-ffi does not declare), every write to a type object's slots, every `Py_buffer` filled
+//! or read, every capsule, and every C struct handed to a consumer (Arrow, DLPack) lives here,
+//! behind safe functions, as rust-numpy keeps its raw calls in `npyffi`. The rest of the binding is safe code: `lib.rs` denies `unsafe_code` in every
 //! module but this one, so the compiler keeps it that way.
 //!
 //! The rules of the room:
 //! - Every function exported from here is safe to call from safe code with any arguments: what
-//!   an `unsafe` block relies on is checked here (a type, a subtype relation, a slot), or
+//!   an `unsafe` block relies on is checked here (a type, a subtype relation, a slot, a capsule's
+//!   name), or
 //!   follows from the types (`Bound` proves the thread is attached and the object alive).
-//! - Every `extern "C"` function that CPython calls (type slots) runs its body under
-//!   [`slots::guarded`]: no panic crosses into C.
+//! - Every `extern "C"` function that CPython or a consumer calls (type slots, capsule
+//!   destructors, DLPack deleters) runs its body under [`slots::guarded`] or
+//!   [`capsule::no_unwind`]: no panic crosses into C.
 //! - None of them runs Python code while an array is locked: the safe code they call follows
 //!   the binding's rule (convert first, then one core call), and nothing here takes a lock.
 //!
 //! Files: this one (objects, numbers, strings, arguments, types, the iterator's
 //! [`ExhaustibleRef`]), [`slots`] (the type slots the binding installs and their
-//! trampolines), [`buffer`] (the buffer protocol both ways).
+//! trampolines), [`buffer`] (the buffer protocol both ways), [`capsule`] (Arrow and DLPack
+//! capsules), [`dlpack`] (the DLPack structs and tensors).
 
 pub(crate) mod buffer;
+pub(crate) mod capsule;
+pub(crate) mod dlpack;
 pub(crate) mod slots;
 
 use ftarray::Value;
