@@ -12,7 +12,8 @@
 # FTARRAY_PYTHONS (default "3.11 3.13 3.13t") selects a subset.
 #
 # Venvs live in ${FTARRAY_CACHE:-$HOME/.cache/ftarray}/venvs/<tag>, with the exact versions of
-# python/requirements-dev.txt (maturin, pytest, numpy, hypothesis). A venv is rebuilt only when
+# python/requirements-dev.txt (maturin, pytest, numpy, hypothesis, and the "# consumer:" lines,
+# pyarrow and polars, where a wheel exists for the interpreter). A venv is rebuilt only when
 # its stamp (base interpreter, its version, the requirements file's hash) no longer matches, so
 # a second run takes well under a second per venv. The same exports are written to
 # venvs/env.sh for scripts that prefer `source`. An flock per venv serialises concurrent runs.
@@ -113,6 +114,13 @@ for tag in $PYTHONS; do
         "$venv/bin/python" -m pip install --quiet -r "$REQS" >&2
         "$venv/bin/python" -c 'import maturin, pytest, numpy, hypothesis' ||
             die "$tag: the tools do not import after installing them"
+        # The hand-offs' consumers (pyarrow, polars): wheels only, one at a time; one with no
+        # wheel for this interpreter is left out, and the tests that need it skip with a message.
+        while read -r pin; do
+            if ! "$venv/bin/python" -m pip install --quiet --only-binary :all: "$pin" >&2 2>/dev/null; then
+                log "$tag: no wheel of $pin for this interpreter: its hand-off tests will be skipped"
+            fi
+        done < <(sed -n 's/^# consumer: *//p' "$REQS")
         printf '%s\n' "$want_stamp" >"$venv/.ftarray-stamp"
         log "$tag: ready"
     fi

@@ -9,8 +9,8 @@
 //! array has no lock: on a free-threaded interpreter that copy is as consistent as the
 //! standard type's own `tobytes()`.
 
+use crate::class::PyArray;
 use crate::compat;
-use crate::object::PyArray;
 use ftarray::DynArray;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;

@@ -16,66 +16,23 @@
 //! as CPython's own list iterator does there: another thread may be reading the array through
 //! the same iterator at that moment, and nothing but a lock could tell.
 
+use crate::class::PyArray;
 use crate::convert::to_object;
-use crate::object::PyArray;
+use crate::cpython::{self, ExhaustibleRef};
 use ftarray::Value;
-use pyo3::exceptions::PyTypeError;
-use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3::{PyTraverseError, PyVisit};
-use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The position of an exhausted iterator (no real position reaches it: indices fit `isize`).
 const EXHAUSTED: usize = usize::MAX;
 
-/// The iterator's reference to its array: dropped at exhaustion on GIL builds, kept on
-/// free-threaded builds (see the module docs).
-struct ArrayRef(UnsafeCell<Option<Py<PyArray>>>);
-
-// SAFETY: on free-threaded builds the cell is never written after construction (`take` does not
-// exist there), so shared access is a plain read of an immutable `Option<Py<_>>`, which is Sync.
-// On GIL builds every access happens on a thread holding the GIL (all of them are in methods
-// Python calls), and no access lets the GIL go while a reference into the cell is alive; `take`
-// makes its only `&mut` borrow with no allocation or Python call inside it.
-unsafe impl Sync for ArrayRef {}
-
-impl ArrayRef {
-    fn new(array: Py<PyArray>) -> ArrayRef {
-        ArrayRef(UnsafeCell::new(Some(array)))
-    }
-
-    /// The array, unless the iterator dropped it.
-    fn get(&self) -> Option<&Py<PyArray>> {
-        // SAFETY: see the `Sync` impl: no `&mut` into the cell is alive while this one is.
-        unsafe { (*self.0.get()).as_ref() }
-    }
-
-    /// Drops the reference (GIL builds, at exhaustion). The array may be freed by the drop and
-    /// run arbitrary code (a subclass's `__del__`, which may call `next` on this very iterator):
-    /// the cell is already empty by then.
-    #[cfg(not(Py_GIL_DISABLED))]
-    fn release(&self) {
-        // SAFETY: the GIL is held (see the `Sync` impl) and no other borrow of the cell is alive:
-        // callers drop theirs before calling this.
-        let taken = unsafe { (*self.0.get()).take() };
-        if let Some(array) = taken {
-            // SAFETY: the thread holds the GIL (we are in a slot or method Python called), so
-            // the reference is released now, explicitly: a fast slot runs outside PyO3's own
-            // bookkeeping of attached threads, which would otherwise defer it.
-            unsafe { ffi::Py_DECREF(array.into_ptr()) };
-        }
-    }
-
-    #[cfg(Py_GIL_DISABLED)]
-    fn release(&self) {}
-}
-
 /// Iterator over an `ftarray.array`'s elements (what `iter(a)` returns).
 #[pyclass(name = "arrayiterator", module = "ftarray", frozen, immutable_type)]
 pub struct ArrayIter {
-    array: ArrayRef,
+    /// Dropped at exhaustion on GIL builds, kept on free-threaded builds (see the module docs).
+    array: ExhaustibleRef<PyArray>,
     /// The next index to read, or [`EXHAUSTED`].
     ///
     /// Relaxed: the position orders nothing else (each read of the array is synchronised by
@@ -86,7 +43,7 @@ pub struct ArrayIter {
 impl ArrayIter {
     pub(crate) fn new(array: Py<PyArray>) -> ArrayIter {
         ArrayIter {
-            array: ArrayRef::new(array),
+            array: ExhaustibleRef::new(array),
             index: AtomicUsize::new(0),
         }
     }
@@ -94,7 +51,7 @@ impl ArrayIter {
 
 impl ArrayIter {
     /// The next element's value, or `None` once exhausted (for good).
-    pub(crate) fn next_value(&self) -> Option<Value> {
+    pub(crate) fn next_value(&self, py: Python<'_>) -> Option<Value> {
         let mut i = self.index.load(Ordering::Relaxed);
         loop {
             if i == EXHAUSTED {
@@ -119,7 +76,7 @@ impl ArrayIter {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        self.array.release();
+                        self.array.release(py);
                         return None;
                     }
                     Err(now) => i = now,
@@ -136,7 +93,7 @@ impl ArrayIter {
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.next_value().map(|v| to_object(py, v)).transpose()
+        self.next_value(py).map(|v| to_object(py, v)).transpose()
     }
 
     /// Return state information for pickling.
@@ -162,14 +119,8 @@ impl ArrayIter {
     /// Set state information for unpickling.
     #[pyo3(signature = (state, /))]
     fn __setstate__(&self, state: &Bound<'_, PyAny>) -> PyResult<()> {
-        // SAFETY: `state` is live; `PyLong_AsSsize_t` raises (with this interpreter's message)
-        // for anything but an int.
-        let index = unsafe { ffi::PyLong_AsSsize_t(state.as_ptr()) };
-        // SAFETY: reading this thread's error indicator.
-        if index == -1 && unsafe { !ffi::PyErr_Occurred().is_null() } {
-            return Err(PyErr::take(state.py())
-                .unwrap_or_else(|| PyTypeError::new_err("an integer is required")));
-        }
+        // `PyLong_AsSsize_t` raises (with this interpreter's message) for anything but an int.
+        let index = cpython::as_isize(state)?;
         let Some(array) = self.array.get() else {
             return Ok(());
         };

@@ -12,55 +12,44 @@
 //! pyclass over [`ftarray::DynArray`], which synchronises every operation itself, and no Python
 //! code ever runs while an array is locked (see [`array`] for the rule every method follows).
 //!
-//! Layout: [`object`] (the pyclass and its constructors), [`array`] (its methods), [`convert`] (Python values, indices, slices, errors),
-//! [`iter`] (the iterator), [`buffer`] (the buffer protocol both ways), [`pickle`]
+//! Layout: [`class`] (the pyclass and its constructors), [`methods`] (its Python methods),
+//! [`fast_paths`] (the shortcuts behind its hottest C slots), [`operators`] (`+`, `*`, `+=`,
+//! `*=` as the standard type's sequence slots), [`convert`] (Python values, indices, slices,
+//! errors), [`iter`] (the iterator), [`buffer`] (the buffer protocol both ways), [`pickle`]
 //! (`__reduce_ex__`, `_array_reconstructor`), [`compat`] (what differs between versions),
 //! [`persist`] (`save`/`load`: atomic `.npy` files, beyond the standard module),
-//! [`lifecycle`] (detached bulk work, interpreter exit and `fork()`), [`operators`] (`+`, `*`,
-//! `+=`, `*=` as the standard type's sequence slots), [`interop`] (standard arrays as arguments).
+//! [`lifecycle`] (detached bulk work, interpreter exit and `fork()`), [`interop`] (standard
+//! arrays as arguments), and [`cpython`], the one module with `unsafe` code: every raw call
+//! into CPython's C API, behind safe functions. Every other module is safe code; the crate
+//! denies `unsafe_code` outside [`cpython`].
 //!
 //! maturin packages a pure-Rust module as a package: `ftarray/__init__.py` runs
 //! `from .ftarray import *` over this extension (`ftarray/ftarray.<abi>.so`) and copies its
 //! `__all__`. So every name the package must re-export, including underscored ones such as
 //! `_array_reconstructor`, belongs in the `__all__` this initialiser sets.
 
-pub mod array;
+#![deny(unsafe_code)]
+
+pub mod arrow;
 pub mod buffer;
+pub mod class;
 pub mod compat;
 pub mod convert;
-pub mod fast;
+#[allow(unsafe_code)]
+pub mod cpython;
+pub mod dlpack;
+pub mod fast_paths;
 pub mod interop;
 pub mod iter;
 pub mod lifecycle;
-pub mod object;
+pub mod methods;
 pub mod operators;
 pub mod persist;
 pub mod pickle;
+pub mod snapshot;
 
-use pyo3::ffi;
+use cpython::slots;
 use pyo3::prelude::*;
-
-/// Sets `flags` on a type this module created, before any instance or subclass exists.
-///
-/// # Safety
-///
-/// `tp` is a live heap type created by this module, not yet shared with other threads.
-unsafe fn add_type_flags(tp: *mut ffi::PyTypeObject, flags: std::ffi::c_ulong) {
-    // SAFETY: the caller's contract; the flags word is read and written by this thread only.
-    unsafe {
-        #[cfg(not(Py_GIL_DISABLED))]
-        {
-            (*tp).tp_flags |= flags;
-        }
-        #[cfg(Py_GIL_DISABLED)]
-        {
-            (*tp)
-                .tp_flags
-                .fetch_or(flags, std::sync::atomic::Ordering::Relaxed);
-        }
-        ffi::PyType_Modified(tp);
-    }
-}
 
 /// The module's initialiser: what `import ftarray` runs (once per interpreter).
 #[pymodule(name = "ftarray", gil_used = false)]
@@ -68,20 +57,16 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     compat::init(py);
 
-    m.add_class::<object::PyArray>()?;
-    let array_type = py.get_type::<object::PyArray>();
-    let iter_type = py.get_type::<iter::ArrayIter>();
-    // `Py_TPFLAGS_SEQUENCE`: pattern matching treats arrays as sequences, as the standard type
-    // (PyO3 has no option for it). `tp_new = NULL`: iterators cannot be created from Python
-    // ("cannot create 'ftarray.arrayiterator' instances", CPython's
-    // Py_TPFLAGS_DISALLOW_INSTANTIATION).
-    // SAFETY: both types were just created by this module and nothing uses them yet.
-    unsafe {
-        add_type_flags(array_type.as_type_ptr(), ffi::Py_TPFLAGS_SEQUENCE);
-        (*iter_type.as_type_ptr()).tp_new = None;
-        ffi::PyType_Modified(iter_type.as_type_ptr());
-    }
-    fast::install(py)?;
+    m.add_class::<class::PyArray>()?;
+    let array_type = py.get_type::<class::PyArray>();
+    // Pattern matching treats arrays as sequences, as the standard type; iterators cannot be
+    // created from Python ("cannot create 'ftarray.arrayiterator' instances").
+    slots::mark_as_sequence::<class::PyArray>(py);
+    slots::disallow_instantiation::<iter::ArrayIter>(py);
+    slots::install_fast_slots::<class::PyArray, iter::ArrayIter>(py)?;
+    cpython::buffer::install_array_buffer::<class::PyArray>(py)?;
+    m.add_class::<snapshot::Snapshot>()?;
+    cpython::buffer::install_snapshot_buffer::<snapshot::Snapshot>(py)?;
     operators::install(py)?;
     lifecycle::install(py)?;
     m.add("ArrayType", &array_type)?;
@@ -103,6 +88,7 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
         [
             "array",
             "ArrayType",
+            "Snapshot",
             "typecodes",
             "_array_reconstructor",
             "reduce_as_standard",

@@ -37,7 +37,7 @@
 //! running Python code called from a method, such as an iterator given to `extend`, can still
 //! be ended by CPython inside that method at exit).
 
-use crate::object::DETACH_BYTES;
+use crate::class::DETACH_BYTES;
 use pyo3::marker::Ungil;
 use pyo3::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};

@@ -1,6 +1,6 @@
 //! `ftarray.save(path, arr)` and `ftarray.load(path)`: atomic `.npy` persistence.
 
-use crate::object::{PyArray, bulk};
+use crate::class::{PyArray, bulk};
 use ftarray::DynArray;
 use ftarray::npy::NpyError;
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
@@ -73,7 +73,7 @@ fn fspath(path: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
     }
     Err(PyTypeError::new_err(format!(
         "expected str, bytes or os.PathLike object, not {}",
-        crate::object::tp_name(path)
+        crate::class::tp_name(path)
     )))
 }
 
@@ -91,7 +91,7 @@ pub fn save(py: Python<'_>, path: &Bound<'_, PyAny>, arr: &Bound<'_, PyAny>) -> 
     let arr = arr.cast::<PyArray>().map_err(|_| {
         PyTypeError::new_err(format!(
             "save() argument 2 must be ftarray.array, not {}",
-            crate::object::tp_name(arr)
+            crate::class::tp_name(arr)
         ))
     })?;
     let inner = &arr.get().inner;

@@ -7,14 +7,23 @@
 //! `(_array_reconstructor, (type(a), typecode, mformat_code, a.tobytes()), state)`, where the
 //! machine format code says how the bytes are laid out (size, signedness, byte order, IEEE
 //! float or UTF-16/32). A machine that differs decodes them element by element.
+//!
+//! Protocol 5 hands the bytes as a `pickle.PickleBuffer` over a snapshot (read-only, see
+//! [`crate::snapshot`]) instead of a `bytes` copy: `pickle.dumps(a, protocol=5,
+//! buffer_callback=...)` copies nothing (the buffers go out of band), and without a callback
+//! the pickler writes them in band as `bytes`, the same pickle bytes as before. Loading accepts
+//! any buffer object for the bytes (`pickle.loads(data, buffers=...)` passes what it is given:
+//! a `PickleBuffer`, a `memoryview` of shared memory, a `bytearray`). Protocols 0-4 are as they
+//! were.
 
+use crate::class::{PyArray, tp_name};
 use crate::compat;
-use crate::object::{PyArray, tp_name};
+use crate::cpython::{self, Utf};
 use ftarray::TypeCode;
 use pyo3::exceptions::{PyTypeError, PyValueError};
-use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString, PyTuple, PyType};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyInt, PyList, PyString, PyTuple, PyType};
 use std::ffi::c_int;
 use std::sync::OnceLock;
 
@@ -93,8 +102,7 @@ pub(crate) fn reduce_ex<'py>(
     value: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let py = slf.py();
-    // SAFETY: a type check of a live object.
-    if unsafe { ffi::PyLong_Check(value.as_ptr()) } == 0 {
+    if !value.is_instance_of::<PyInt>() {
         return Err(PyTypeError::new_err(
             "__reduce_ex__ argument should be an integer",
         ));
@@ -116,7 +124,12 @@ pub(crate) fn reduce_ex<'py>(
         let args = PyTuple::new(py, [typecode, list])?.into_any();
         return PyTuple::new(py, [cls, args, dict]);
     }
-    let bytes = PyBytes::new(py, &a.snapshot_bytes(py)).into_any();
+    let bytes = if protocol >= 5 {
+        let snapshot = Bound::new(py, a.take_snapshot(py)?)?;
+        pickle_buffer_type(py)?.call1((snapshot,))?
+    } else {
+        PyBytes::new(py, &a.snapshot_bytes(py)).into_any()
+    };
     let args = PyTuple::new(
         py,
         [
@@ -170,6 +183,17 @@ pub(crate) fn reduce_as_standard<'py>(a: &Bound<'py, PyAny>) -> PyResult<Bound<'
     PyTuple::new(py, [std.getattr("_array_reconstructor")?, args.into_any()])
 }
 
+static PICKLE_BUFFER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// `pickle.PickleBuffer`.
+fn pickle_buffer_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    PICKLE_BUFFER
+        .get_or_try_init(py, || {
+            Ok(py.import("pickle")?.getattr("PickleBuffer")?.unbind())
+        })
+        .map(|t| t.bind(py))
+}
+
 static RECONSTRUCTOR: OnceLock<Py<PyAny>> = OnceLock::new();
 
 /// The module's `_array_reconstructor` (recorded by the module initialiser).
@@ -199,18 +223,7 @@ fn make_array<'py>(
             items,
         ],
     )?;
-    let base = py.get_type::<PyArray>();
-    // SAFETY: `tp_new` of our own type, called with a subtype of it (checked by the caller), an
-    // argument tuple and no keywords; it returns a new reference or NULL with an exception set.
-    unsafe {
-        let new = (*base.as_type_ptr())
-            .tp_new
-            .expect("ftarray.array has a constructor");
-        Bound::from_owned_ptr_or_err(
-            py,
-            new(arraytype.as_type_ptr(), args.as_ptr(), std::ptr::null_mut()),
-        )
-    }
+    cpython::new_with_base_constructor(&py.get_type::<PyArray>(), arraytype, &args)
 }
 
 /// Internal. Used for pickling support.
@@ -235,12 +248,7 @@ pub(crate) fn array_reconstructor<'py>(
             tp_name(typecode)
         )));
     };
-    let mformat: c_int = {
-        // SAFETY: new reference or NULL with an exception set.
-        let index =
-            unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyNumber_Index(mformat_obj.as_ptr()))? };
-        index.extract::<c_int>()?
-    };
+    let mformat: c_int = { cpython::number_index(mformat_obj)?.extract::<c_int>()? };
     let Ok(arraytype) = arraytype.cast::<PyType>() else {
         return Err(PyTypeError::new_err(format!(
             "first argument must be a type object, not {}",
@@ -249,17 +257,10 @@ pub(crate) fn array_reconstructor<'py>(
     };
     let base = py.get_type::<PyArray>();
     if !arraytype.is_subclass(&base)? {
-        // SAFETY: both are live types with NUL-terminated names.
-        let (sub, sup) = unsafe {
-            (
-                std::ffi::CStr::from_ptr((*arraytype.as_type_ptr()).tp_name)
-                    .to_string_lossy()
-                    .into_owned(),
-                std::ffi::CStr::from_ptr((*base.as_type_ptr()).tp_name)
-                    .to_string_lossy()
-                    .into_owned(),
-            )
-        };
+        let (sub, sup) = (
+            cpython::type_name_of(arraytype),
+            cpython::type_name_of(&base),
+        );
         return Err(PyTypeError::new_err(format!(
             "{sub} is not a subtype of {sup}"
         )));
@@ -274,11 +275,19 @@ pub(crate) fn array_reconstructor<'py>(
             "third argument must be a valid machine format code.",
         ));
     }
-    let Ok(bytes) = items.cast::<PyBytes>() else {
-        return Err(PyTypeError::new_err(format!(
-            "fourth argument should be bytes, not {}",
-            tp_name(items)
-        )));
+    // `bytes`, or (beyond the standard module, for out-of-band pickles) any other buffer,
+    // copied safely.
+    let bytes = match items.cast::<PyBytes>() {
+        Ok(b) => b.clone(),
+        Err(_) => match crate::buffer::copy_any(items, code.itemsize()) {
+            Ok(b) => PyBytes::new(py, &b),
+            Err(_) => {
+                return Err(PyTypeError::new_err(format!(
+                    "fourth argument should be bytes, not {}",
+                    tp_name(items)
+                )));
+            }
+        },
     };
     // Fast path: the bytes are in this machine's layout for the type code.
     if mformat == mformat_code(code) {
@@ -321,31 +330,17 @@ pub(crate) fn array_reconstructor<'py>(
             (typecode, PyList::new(py, values)?.into_any())
         }
         code::UTF16_LE | code::UTF16_BE | code::UTF32_LE | code::UTF32_BE => {
-            let mut byteorder: c_int = if mformat == code::UTF16_LE || mformat == code::UTF32_LE {
+            let byteorder: c_int = if mformat == code::UTF16_LE || mformat == code::UTF32_LE {
                 -1
             } else {
                 1
             };
-            // SAFETY: `data` is valid for its length; the decoders copy it and return a new
-            // reference or NULL with an exception set.
-            let s = unsafe {
-                let p = if mformat <= code::UTF16_BE {
-                    ffi::PyUnicode_DecodeUTF16(
-                        data.as_ptr().cast(),
-                        data.len() as ffi::Py_ssize_t,
-                        c"strict".as_ptr(),
-                        &mut byteorder,
-                    )
-                } else {
-                    ffi::PyUnicode_DecodeUTF32(
-                        data.as_ptr().cast(),
-                        data.len() as ffi::Py_ssize_t,
-                        c"strict".as_ptr(),
-                        &mut byteorder,
-                    )
-                };
-                Bound::from_owned_ptr_or_err(py, p)?
+            let utf = if mformat <= code::UTF16_BE {
+                Utf::Utf16
+            } else {
+                Utf::Utf32
             };
+            let s = cpython::decode_utf(py, utf, data, Some(c"strict"), byteorder)?;
             (typecode, s)
         }
         _ => {

@@ -110,3 +110,24 @@ def test_concurrent_first_imports_see_one_module():
     count, distinct, gil = out.split()
     assert (count, distinct) == ("8", "1")
     assert gil == str(not FREE_THREADED)
+
+
+def test_the_package_ships_typing_that_covers_the_public_api():
+    # maturin installs python/ftarray.pyi as the package's __init__.pyi, with a py.typed marker
+    # (PEP 561); the stub names every public name of the module and every public method of the
+    # array type.
+    import ast
+    import pathlib
+
+    package = pathlib.Path(ftarray.__file__).parent
+    assert (package / "py.typed").is_file()
+    stub = ast.parse((package / "__init__.pyi").read_text())
+    top = {n.name for n in stub.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    top |= {t.id for n in stub.body if isinstance(n, ast.Assign) for t in n.targets}
+    top |= {n.target.id for n in stub.body if isinstance(n, ast.AnnAssign)}
+    assert set(ftarray.__all__) <= top, set(ftarray.__all__) - top
+    classes = {n.name: n for n in stub.body if isinstance(n, ast.ClassDef)}
+    for name, cls in classes.items():
+        typed = {f.name for f in cls.body if isinstance(f, ast.FunctionDef)}
+        public = {m for m in vars(getattr(ftarray, name)) if not m.startswith("_")}
+        assert public <= typed, (name, public - typed)

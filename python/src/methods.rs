@@ -1,4 +1,5 @@
-//! The `array` type: `ftarray.array`, a drop-in `array.array` on [`DynArray`].
+//! The Python methods of `ftarray.array` (the class is in [`crate::class`]), a drop-in
+//! `array.array` on [`DynArray`].
 //!
 //! The Python object is a frozen pyclass holding one [`DynArray`]; the core does all the
 //! synchronisation (no lock around it here, no runtime borrow flags). Every method follows the
@@ -20,33 +21,32 @@
 //! `extend(iterable)` and the iterable constructor are all-or-nothing (the standard type keeps
 //! the items appended before a bad one), and `__sizeof__` reports this object's own layout.
 
+use crate::arrow;
 use crate::buffer;
+use crate::class::{DETACH_BYTES, PyArray, bulk, tp_name};
 use crate::compat;
 use crate::convert::{
-    self, EXPORTED, Scalar, error, is_index, is_slice, slice_index_arg, ssize_arg, to_object,
-    to_slice, to_value,
+    self, ASSIGNMENT_OUT_OF_RANGE_C, EXPORTED, Scalar, error, index_error, is_index,
+    slice_index_arg, ssize_arg, to_object, to_slice, to_value,
 };
+use crate::cpython::slots::SlotError;
+use crate::cpython::{self, Utf};
+use crate::dlpack;
 use crate::interop;
 use crate::iter::ArrayIter;
-use crate::object::{DETACH_BYTES, PyArray, bulk, tp_name};
 use crate::operators;
 use crate::pickle;
+use crate::snapshot::Snapshot;
 use ftarray::{CompareOp, DynArray, Error, Kind, Slice, TypeCode, Value};
 use pyo3::exceptions::{
-    PyBufferError, PyEOFError, PyIndexError, PyMemoryError, PyRuntimeError, PyTypeError,
-    PyValueError,
+    PyBufferError, PyDeprecationWarning, PyEOFError, PyIndexError, PyMemoryError, PyRuntimeError,
+    PyTypeError, PyValueError,
 };
-use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp as PyCompareOp;
-use pyo3::types::{PyBytes, PyDict, PyGenericAlias, PyList, PyString, PyTuple, PyType};
-use std::ffi::{c_char, c_int};
-use std::ptr;
-
-unsafe extern "C" {
-    /// `PySys_Audit`, not declared by pyo3-ffi.
-    fn PySys_Audit(event: *const c_char, format: *const c_char, ...) -> c_int;
-}
+use pyo3::types::{
+    PyBytes, PyCapsule, PyDict, PyGenericAlias, PyList, PySlice, PyString, PyTuple, PyType,
+};
 
 /// What a search (`count`, `index`, `remove`, `in`) compares elements with.
 enum Probe {
@@ -136,13 +136,8 @@ impl PyArray {
     /// Converts the items of a list or tuple, from a snapshot of it (a list may change while
     /// its items' `__index__` run).
     fn collect_sequence(seq: &Bound<'_, PyAny>, code: TypeCode) -> PyResult<Vec<Value>> {
-        let py = seq.py();
-        // SAFETY: `seq` is a list or tuple (checked by the caller); `PySequence_Tuple` returns a
-        // new reference: the tuple itself, or a copy of the list taken under its own lock.
-        let items: Bound<'_, PyTuple> = unsafe {
-            Bound::from_owned_ptr_or_err(py, ffi::PySequence_Tuple(seq.as_ptr()))?
-                .cast_into_unchecked()
-        };
+        // The tuple itself, or a copy of the list taken under its own lock.
+        let items = cpython::sequence_tuple(seq)?;
         let mut out = Vec::with_capacity(items.len());
         for item in items.iter() {
             out.push(to_value(&item, code)?);
@@ -152,25 +147,11 @@ impl PyArray {
 
     /// The elements of a `str`, as code points (`u` and `w` store one per element).
     fn code_points(s: &Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
-        let py = s.py();
-        // SAFETY: `s` is a str; `PyUnicode_AsUCS4Copy` returns a `PyMem_Malloc`ed buffer of
-        // `len + 1` code points or NULL with an exception set; it is freed below.
-        unsafe {
-            let len = ffi::PyUnicode_GetLength(s.as_ptr());
-            if len < 0 {
-                return Err(PyErr::fetch(py));
-            }
-            let buf = ffi::PyUnicode_AsUCS4Copy(s.as_ptr());
-            if buf.is_null() {
-                return Err(PyErr::fetch(py));
-            }
-            let out = std::slice::from_raw_parts(buf, len as usize)
-                .iter()
-                .map(|&c| Value::Char(c))
-                .collect();
-            ffi::PyMem_Free(buf.cast());
-            Ok(out)
-        }
+        let s = s.cast::<PyString>()?;
+        Ok(cpython::code_points(s)?
+            .into_iter()
+            .map(Value::Char)
+            .collect())
     }
 
     /// What a search for `v` compares with.
@@ -307,24 +288,14 @@ impl PyArray {
                 _ => 0,
             })
             .collect();
-        // SAFETY: `units` holds `len` code units of the element type; both calls copy them and
-        // return a new reference or NULL with an exception set.
-        unsafe {
-            let p = if code == TypeCode::WChar {
-                // `u`: `PyUnicode_FromWideChar`, as `array_array_tounicode_impl` (a 4-byte
-                // wchar_t: one element per code point).
-                ffi::PyUnicode_FromWideChar(units.as_ptr().cast(), units.len() as ffi::Py_ssize_t)
-            } else {
-                // `w` (native-order UTF-32 decoding, as the standard module does).
-                let mut byteorder: c_int = 0;
-                ffi::PyUnicode_DecodeUTF32(
-                    units.as_ptr().cast::<c_char>(),
-                    (units.len() * 4) as ffi::Py_ssize_t,
-                    ptr::null(),
-                    &mut byteorder,
-                )
-            };
-            Bound::from_owned_ptr_or_err(py, p)
+        if code == TypeCode::WChar {
+            // `u`: `PyUnicode_FromWideChar`, as `array_array_tounicode_impl` (a 4-byte
+            // wchar_t: one element per code point).
+            cpython::str_from_wchar(py, &units)
+        } else {
+            // `w` (native-order UTF-32 decoding, as the standard module does).
+            let bytes: &[u8] = bytemuck::cast_slice(&units);
+            cpython::decode_utf(py, Utf::Utf32, bytes, None, 0)
         }
     }
 
@@ -341,49 +312,17 @@ impl PyArray {
     /// `array_new`: the constructor proper, after the keyword check.
     fn construct(args: &Bound<'_, PyTuple>) -> PyResult<PyArray> {
         let py = args.py();
-        let mut c: c_int = 0;
-        let mut initial: *mut ffi::PyObject = ptr::null_mut();
-        // SAFETY: `C` stores an int, `O` a borrowed object pointer; `args` is a tuple.
-        if unsafe {
-            ffi::PyArg_ParseTuple(
-                args.as_ptr(),
-                c"C|O:array".as_ptr(),
-                &mut c as *mut c_int,
-                &mut initial as *mut *mut ffi::PyObject,
-            )
-        } == 0
-        {
-            return Err(PyErr::fetch(py));
-        }
-        // SAFETY: a borrowed pointer out of `args`, which outlives this call.
-        let initial =
-            (!initial.is_null()).then(|| unsafe { Bound::from_borrowed_ptr(py, initial) });
+        let (c, initial) = cpython::parse_array_new_args(args)?;
         let audit_arg = initial.clone().unwrap_or_else(|| py.None().into_bound(py));
-        // SAFETY: "CO" takes an int and an object; both are valid.
-        if unsafe {
-            PySys_Audit(
-                c"array.__new__".as_ptr(),
-                c"CO".as_ptr(),
-                c,
-                audit_arg.as_ptr(),
-            )
-        } < 0
-        {
-            return Err(PyErr::fetch(py));
-        }
+        cpython::audit_char_object(py, c"array.__new__", c, &audit_arg)?;
         let ch = char::from_u32(c as u32).unwrap_or('\0');
         if ch == 'u' && compat::u_is_deprecated() {
-            // SAFETY: a warning category and a NUL-terminated message.
-            if unsafe {
-                ffi::PyErr_WarnEx(
-                    ffi::PyExc_DeprecationWarning,
-                    c"The 'u' type code is deprecated and will be removed in Python 3.16".as_ptr(),
-                    1,
-                )
-            } < 0
-            {
-                return Err(PyErr::fetch(py));
-            }
+            PyErr::warn(
+                py,
+                &py.get_type::<PyDeprecationWarning>(),
+                c"The 'u' type code is deprecated and will be removed in Python 3.16",
+                1,
+            )?;
         }
         let is_unicode = ch == 'u' || (ch == 'w' && compat::has_w());
         let mut initial = initial;
@@ -456,15 +395,6 @@ impl PyArray {
         }
         Ok(PyArray::from_dyn(inner))
     }
-
-    /// The element at `i` (`a[i]`), resolved against the length at the read.
-    #[inline]
-    fn item<'py>(&self, py: Python<'py>, i: isize) -> PyResult<Bound<'py, PyAny>> {
-        match self.inner.get(i) {
-            Ok(v) => to_object(py, v),
-            Err(_) => Err(PyIndexError::new_err("array index out of range")),
-        }
-    }
 }
 
 #[pymethods]
@@ -479,12 +409,7 @@ impl PyArray {
     ) -> PyResult<PyArray> {
         if kwargs.is_some_and(|k| !k.is_empty()) {
             let base = cls.py().get_type::<PyArray>();
-            // SAFETY: both are live type objects; their `tp_init` slots are read only.
-            let same_init = cls.is(&base)
-                || unsafe {
-                    (*cls.as_type_ptr()).tp_init.map(|f| f as usize)
-                        == (*base.as_type_ptr()).tp_init.map(|f| f as usize)
-                };
+            let same_init = cls.is(&base) || cpython::same_init(cls, &base);
             if same_init {
                 return Err(PyTypeError::new_err(
                     "ftarray.array() takes no keyword arguments",
@@ -786,33 +711,61 @@ impl PyArray {
     fn tobytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         loop {
             let n = self.inner.len() * self.inner.itemsize();
-            // An uninitialised bytes object of `n` bytes, filled below (PyBytes::new_with would
-            // zero it first: a quarter of the time of a large tobytes).
-            // SAFETY: a new reference or NULL with an exception set.
-            let bytes = unsafe {
-                Bound::from_owned_ptr_or_err(
-                    py,
-                    ffi::PyBytes_FromStringAndSize(ptr::null(), n as ffi::Py_ssize_t),
-                )?
-            };
-            // SAFETY: the new bytes object is ours alone (not shared yet) and `n` bytes long.
-            let buf = unsafe {
-                std::slice::from_raw_parts_mut(
-                    ffi::PyBytes_AsString(bytes.as_ptr()).cast::<u8>(),
-                    n,
-                )
-            };
-            let copied = bulk(py, n, || self.inner.copy_bytes_to(buf));
-            match copied {
-                // SAFETY: `bytes` holds exactly `n` initialised bytes.
-                Ok(k) if k == n => return Ok(unsafe { bytes.cast_into_unchecked() }),
-                // The array shrank between reading its length and copying it.
-                Ok(k) => return Ok(PyBytes::new(py, &buf[..k])),
+            let filled = cpython::bytes_filled_by(py, n, |buf| {
+                bulk(py, n, || self.inner.copy_bytes_to(buf))
+            })?;
+            match filled {
+                // All of it, or the array shrank between reading its length and copying it.
+                Ok(bytes) => return Ok(bytes),
                 // It grew: ask again with its new size.
                 Err(Error::LengthMismatch { .. }) => continue,
                 Err(e) => return Err(error(e)),
             }
         }
+    }
+
+    /// An immutable view of the array at this instant (`ftarray.Snapshot`): a read-only buffer
+    /// that never changes, and pins nothing: the array stays writable and resizable.
+    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, Snapshot>> {
+        Bound::new(py, self.take_snapshot(py)?)
+    }
+
+    /// The Arrow schema of the items (Arrow PyCapsule interface).
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
+        arrow::schema_capsule(py, self.code())
+    }
+
+    /// A snapshot of the items as an Arrow array (Arrow PyCapsule interface), without a copy:
+    /// the consumer's data never changes, while the array stays writable and resizable.
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_array__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let _ = requested_schema;
+        arrow::array_capsules(py, self.take_snapshot(py)?.inner)
+    }
+
+    /// A snapshot of the items as a DLPack capsule: DLPack 1.x (`max_version=(1, x)`) gets a
+    /// read-only tensor over the snapshot, no copy; an older consumer gets a copy (its tensor
+    /// has no read-only flag), or `BufferError` with `copy=False`.
+    #[pyo3(signature = (*, stream = None, max_version = None, dl_device = None, copy = None))]
+    fn __dlpack__<'py>(
+        &self,
+        py: Python<'py>,
+        stream: Option<&Bound<'py, PyAny>>,
+        max_version: Option<(u32, u32)>,
+        dl_device: Option<(i32, i32)>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let request = dlpack::Request::new(stream, max_version, dl_device, copy)?;
+        request.capsule(py, self.take_snapshot(py)?.inner)
+    }
+
+    /// `(kDLCPU, 0)`: the items are in host memory.
+    fn __dlpack_device__(&self) -> (i32, i32) {
+        dlpack::device()
     }
 
     /// Convert the array to a unicode string.
@@ -825,8 +778,7 @@ impl PyArray {
 
     /// Size of the array in memory, in bytes.
     fn __sizeof__(slf: &Bound<'_, Self>) -> usize {
-        // SAFETY: reads the basic size of the object's (live) type.
-        let basic = unsafe { (*ffi::Py_TYPE(slf.as_ptr())).tp_basicsize } as usize;
+        let basic = cpython::basic_size(slf.as_any());
         let a = &slf.get().inner;
         basic + a.capacity() * a.itemsize()
     }
@@ -858,35 +810,23 @@ impl PyArray {
         py: Python<'py>,
         item: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let p = item.as_ptr();
-        // SAFETY: `p` is live; an exact int is read without running Python code.
-        if unsafe { ffi::PyLong_CheckExact(p) } != 0 {
-            // SAFETY: as above.
-            let i = unsafe { ffi::PyLong_AsSsize_t(p) };
-            // SAFETY: reading this thread's error indicator.
-            if i != -1 || unsafe { ffi::PyErr_Occurred().is_null() } {
-                return self.item(py, i);
-            }
-            // SAFETY: the overflow is reported again, with CPython's message, below.
-            unsafe { ffi::PyErr_Clear() };
+        if let Some(i) = cpython::exact_index(item) {
+            return self.item(py, i).map_err(SlotError::into_pyerr);
         }
         if is_index(item) {
-            // SAFETY: `PyExc_IndexError` is a live exception type.
-            let i = convert::as_ssize(item, unsafe { ffi::PyExc_IndexError })?;
-            return self.item(py, i);
+            let i = convert::as_index(item)?;
+            return self.item(py, i).map_err(SlotError::into_pyerr);
         }
-        if is_slice(item) {
-            let slice = to_slice(item)?;
-            return Ok(self.slice(py, slice)?.into_any());
+        if let Ok(slice) = item.cast::<PySlice>() {
+            return Ok(self.slice(py, to_slice(slice)?)?.into_any());
         }
         Err(PyTypeError::new_err("array indices must be integers"))
     }
 
     fn __setitem__(&self, item: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         if is_index(item) {
-            // SAFETY: as in `__getitem__`.
-            let i = convert::as_ssize(item, unsafe { ffi::PyExc_IndexError })?;
-            let out_of_range = || PyIndexError::new_err("array assignment index out of range");
+            let i = convert::as_index(item)?;
+            let out_of_range = || index_error(ASSIGNMENT_OUT_OF_RANGE_C);
             let x = match to_value(value, self.code()) {
                 Ok(x) => x,
                 // As CPython, a bad index is reported before a bad value.
@@ -905,10 +845,10 @@ impl PyArray {
                 Err(e) => Err(error(e)),
             };
         }
-        if !is_slice(item) {
+        let Ok(slice) = item.cast::<PySlice>() else {
             return Err(PyTypeError::new_err("array indices must be integers"));
-        }
-        let slice = to_slice(item)?;
+        };
+        let slice = to_slice(slice)?;
         let Some(other) = interop::array_arg(value)? else {
             return Err(PyTypeError::new_err(format!(
                 "can only assign array (not \"{}\") to array slice",
@@ -924,21 +864,19 @@ impl PyArray {
 
     fn __delitem__(&self, item: &Bound<'_, PyAny>) -> PyResult<()> {
         if is_index(item) {
-            // SAFETY: as in `__getitem__`.
-            let i = convert::as_ssize(item, unsafe { ffi::PyExc_IndexError })?;
+            let i = convert::as_index(item)?;
             return match self.inner.pop(i) {
                 Ok(_) => Ok(()),
                 Err(Error::Empty | Error::SignedIndexOutOfRange { .. }) => {
-                    Err(PyIndexError::new_err("array assignment index out of range"))
+                    Err(index_error(ASSIGNMENT_OUT_OF_RANGE_C))
                 }
                 Err(e) => Err(error(e)),
             };
         }
-        if !is_slice(item) {
+        let Ok(slice) = item.cast::<PySlice>() else {
             return Err(PyTypeError::new_err("array indices must be integers"));
-        }
-        let slice = to_slice(item)?;
-        self.inner.del_slice(slice).map_err(error)
+        };
+        self.inner.del_slice(to_slice(slice)?).map_err(error)
     }
 
     fn __contains__(&self, py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<bool> {
@@ -1037,30 +975,6 @@ impl PyArray {
         )?;
         Ok(())
     }
-
-    /// The buffer protocol: a writable, one-dimensional view of the elements.
-    ///
-    /// # Safety
-    ///
-    /// Called by CPython with `view` null or pointing to a `Py_buffer` to fill.
-    unsafe fn __getbuffer__(
-        slf: Bound<'_, Self>,
-        view: *mut ffi::Py_buffer,
-        flags: c_int,
-    ) -> PyResult<()> {
-        // SAFETY: forwarded from the caller's contract.
-        unsafe { buffer::fill_view(slf, view, flags) }
-    }
-
-    /// Ends an export made by `__getbuffer__`.
-    ///
-    /// # Safety
-    ///
-    /// `view` is a view this type's `__getbuffer__` filled, released once.
-    unsafe fn __releasebuffer__(&self, view: *mut ffi::Py_buffer) {
-        // SAFETY: forwarded from the caller's contract.
-        unsafe { buffer::release_view(self, view) }
-    }
 }
 
 impl PyArray {
@@ -1127,6 +1041,13 @@ impl PyArray {
     /// The elements' bytes, at one instant (detached when large).
     pub(crate) fn snapshot_bytes(&self, py: Python<'_>) -> Vec<u8> {
         bulk(py, self.nbytes(), || self.inner.to_bytes())
+    }
+
+    /// A snapshot of the array (`DynArray::snapshot`: shares the block, copying it only when
+    /// the array is exported or its lock stays busy; detached when large).
+    pub(crate) fn take_snapshot(&self, py: Python<'_>) -> PyResult<Snapshot> {
+        let inner = bulk(py, self.nbytes(), || self.inner.snapshot()).map_err(error)?;
+        Ok(Snapshot { inner })
     }
 
     /// The elements as values, at one instant (detached when large).

@@ -1,12 +1,13 @@
-//! The `ftarray.array` object itself: the pyclass holding one [`DynArray`], how one is made,
-//! and the small helpers every other module of the binding needs. The methods live in
-//! [`crate::array`]; the buffer protocol, the iterator and pickling in their own modules, all
-//! of which import from here (so no module imports a module that imports it back).
+//! The `ftarray.array` class: the pyclass holding one [`DynArray`], how one is made, and the
+//! small helpers every other module of the binding needs. Its Python methods live in
+//! [`crate::methods`], its fast C slots in [`crate::fast_paths`], its operators in
+//! [`crate::operators`]; the buffer protocol, the iterator and pickling in their own modules,
+//! all of which import from here (so no module imports a module that imports it back).
 
+use crate::convert::{OUT_OF_RANGE_C, to_object};
+use crate::cpython::slots::{SlotError, SlotResult};
 use ftarray::{DynArray, TypeCode};
-use pyo3::ffi;
 use pyo3::prelude::*;
-use std::ffi::CStr;
 
 /// Bulk work above this many bytes runs detached from the interpreter (`Python::detach`), so
 /// a stop-the-world event (GC, `fork`) or, on GIL builds, other threads are not held up.
@@ -34,15 +35,7 @@ pub struct PyArray {
 }
 
 /// The type name CPython messages use (`tp_name`: `list`, `ftarray.array`, a class's name).
-pub(crate) fn tp_name(obj: &Bound<'_, PyAny>) -> String {
-    // SAFETY: every type has a NUL-terminated `tp_name` that lives as long as the type, which
-    // `obj` keeps alive.
-    unsafe {
-        CStr::from_ptr((*ffi::Py_TYPE(obj.as_ptr())).tp_name)
-            .to_string_lossy()
-            .into_owned()
-    }
-}
+pub(crate) use crate::cpython::type_name as tp_name;
 
 impl PyArray {
     /// Wraps a core array, with CPython's export rule (no length change while exported).
@@ -58,5 +51,15 @@ impl PyArray {
 
     pub(crate) fn code(&self) -> TypeCode {
         self.inner.typecode()
+    }
+
+    /// The element at `i` (`a[i]`, negative `i` from the end), resolved against the length at
+    /// the read: the one read path of `__getitem__` and the fast slots.
+    #[inline(always)]
+    pub(crate) fn item<'py>(&self, py: Python<'py>, i: isize) -> SlotResult<Bound<'py, PyAny>> {
+        match self.inner.get(i) {
+            Ok(v) => Ok(to_object(py, v)?),
+            Err(_) => Err(SlotError::Index(OUT_OF_RANGE_C)),
+        }
     }
 }
