@@ -10,7 +10,7 @@
 //!   and calls the deleter itself when done; the destructor calls the deleter only if the
 //!   capsule still has its first name.
 //!
-//! Destructors and deleters never unwind ([`no_unwind`]) and never raise: the name is checked
+//! Destructors and deleters never unwind ([`no_unwind`](super::unwind::no_unwind)) and never raise: the name is checked
 //! with `PyCapsule_IsValid`, which sets no exception, so an exception already set when a
 //! capsule is freed stays as it was.
 
@@ -21,13 +21,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 use std::ffi::{CStr, c_void};
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
-/// Runs `f` for C code that must not be unwound into (a destructor, a deleter): a panic is
-/// caught and what `f` was freeing is leaked instead.
-pub(crate) fn no_unwind(f: impl FnOnce()) {
-    let _ = catch_unwind(AssertUnwindSafe(f));
-}
+use super::unwind::no_unwind;
 
 /// `PyCapsule_New(ptr, name, destructor)`.
 ///

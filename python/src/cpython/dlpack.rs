@@ -8,7 +8,7 @@
 //! box; it touches no Python object, so a consumer may call it from any thread, attached or
 //! not, and it never unwinds.
 
-use super::capsule::no_unwind;
+use super::unwind::no_unwind;
 use ftarray::{DynSnapshot, Kind, TypeCode};
 use std::ffi::c_void;
 use std::ptr;

@@ -11,7 +11,7 @@
 //!   follows from the types (`Bound` proves the thread is attached and the object alive).
 //! - Every `extern "C"` function that CPython or a consumer calls (type slots, capsule
 //!   destructors, DLPack deleters) runs its body under [`slots::guarded`] or
-//!   [`capsule::no_unwind`]: no panic crosses into C.
+//!   [`unwind::no_unwind`]: no panic crosses into C.
 //! - None of them runs Python code while an array is locked: the safe code they call follows
 //!   the binding's rule (convert first, then one core call), and nothing here takes a lock.
 //!
@@ -24,6 +24,7 @@ pub(crate) mod buffer;
 pub(crate) mod capsule;
 pub(crate) mod dlpack;
 pub(crate) mod slots;
+mod unwind;
 
 use ftarray::Value;
 use pyo3::ffi;
