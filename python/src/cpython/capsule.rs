@@ -15,13 +15,13 @@
 //! capsule is freed stays as it was.
 
 use super::dlpack::{self, DLManagedTensor, DLManagedTensorVersioned};
+use super::unwind::no_unwind;
 use ftarray::DynSnapshot;
 use ftarray::arrow::{ArrowArray, ArrowSchema};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 use std::ffi::{CStr, c_void};
-use super::unwind::no_unwind;
 
 /// `PyCapsule_New(ptr, name, destructor)`.
 ///
