@@ -10,7 +10,6 @@ use crate::array::FtArray;
 use crate::error::Error;
 use crate::typecode::{Kind, TypeCode};
 use crate::writer::Writer;
-use crossbeam_epoch as epoch;
 use std::cmp::Ordering;
 use std::fmt;
 use std::sync::atomic::AtomicU64;
@@ -76,6 +75,25 @@ impl RawExport {
         start..start + (self.len * self.itemsize).next_multiple_of(size_of::<u64>())
     }
 }
+
+/// The locks of one [`DynArray`], held (see [`DynArray::hold_for_fork`]); dropping it releases
+/// them. Not `Send`: the thread that took them releases them (in a child after `fork()`, the
+/// forking thread is that thread).
+pub struct ForkHold<'a> {
+    // Dropped first: the writer lock is released before the export list's.
+    _writer: Box<dyn Held + 'a>,
+    _exports: crate::sync::MutexGuard<'a, Vec<LiveExport>>,
+}
+
+impl fmt::Debug for ForkHold<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ForkHold").finish_non_exhaustive()
+    }
+}
+
+/// Anything held until dropped (a typed writer, whatever its element type).
+trait Held {}
+impl<T> Held for T {}
 
 // SAFETY: a `RawExport` is plain data (a pointer value it never dereferences and numbers);
 // every access through `ptr` is the holder's `unsafe` business.
@@ -174,7 +192,17 @@ fn from_bytes_t<T: Stored>(bytes: &[u8]) -> Result<Vec<T>, Error> {
 
 /// `n` copies of `values` one after another, or an error if that does not fit in memory.
 fn repeated<T: Copy>(values: &[T], n: usize) -> Result<Vec<T>, Error> {
-    let total = values.len().checked_mul(n).ok_or(Error::CapacityOverflow)?;
+    // A result no array could hold is a capacity overflow, not an allocation failure, whatever
+    // the length: no block is larger than `isize::MAX` bytes, and a block's header and padding
+    // take less than 4 KiB of those.
+    let total = values
+        .len()
+        .checked_mul(n)
+        .filter(|&t| {
+            t.checked_mul(size_of::<T>())
+                .is_some_and(|b| b <= isize::MAX as usize - 4096)
+        })
+        .ok_or(Error::CapacityOverflow)?;
     let mut out = Vec::new();
     out.try_reserve_exact(total)
         .map_err(|_| Error::AllocFailed {
@@ -408,7 +436,7 @@ impl DynArray {
     pub fn get(&self, index: isize) -> Result<Value, Error> {
         let code = self.code;
         with_store!(&self.store, a => {
-            let guard = epoch::pin();
+            let guard = crate::reclaim::pin();
             a.read(&guard, |v| {
                 let len = v.len();
                 match resolve_index(index, len).and_then(|i| v.get(i)) {
@@ -432,7 +460,7 @@ impl DynArray {
             });
         }
         with_store!(&self.store, a => {
-            let guard = epoch::pin();
+            let guard = crate::reclaim::pin();
             let x = a.read(&guard, |v| {
                 let len = v.len();
                 resolve_index(index, len)
@@ -603,7 +631,7 @@ impl DynArray {
             let Some(x) = exact(value, code) else {
                 return Err(Error::NotFound);
             };
-            let guard = epoch::pin();
+            let guard = crate::reclaim::pin();
             a.read(&guard, |v| {
                 let r = search_range(start, stop, v.len());
                 v.slice(r.clone())
@@ -621,7 +649,7 @@ impl DynArray {
         with_store!(&self.store, a => match exact(value, code) {
             None => 0,
             Some(x) => {
-                let guard = epoch::pin();
+                let guard = crate::reclaim::pin();
                 a.read(&guard, |v| v.iter().filter(|y| *y == x).count())
             }
         })
@@ -644,7 +672,7 @@ impl DynArray {
     pub fn get_slice(&self, slice: Slice) -> Result<DynArray, Error> {
         let code = self.code;
         with_store!(&self.store, a => {
-            let guard = epoch::pin();
+            let guard = crate::reclaim::pin();
             let mut out = Vec::new();
             a.read(&guard, |v| {
                 let r = slice.indices(v.len())?;
@@ -1041,6 +1069,17 @@ impl DynArray {
         with_store!(&self.store, a => copy_bytes_t(a, dst))
     }
 
+    /// Checks that `value` converts to an element of `code` (the check every value setter
+    /// makes): for host input given as bytes that must meet the same rules, such as a
+    /// character array's code points.
+    ///
+    /// # Errors
+    ///
+    /// As the conversion: [`Error::Overflow`], [`Error::WrongKind`].
+    pub fn check_value(code: TypeCode, value: Value) -> Result<(), Error> {
+        with_type!(code, T => T::from_value(value, code).map(drop))
+    }
+
     /// A snapshot copy with the same type code (and the default export rule).
     ///
     /// # Errors
@@ -1227,6 +1266,38 @@ impl DynArray {
         Ok(())
     }
 
+    /// Holds this array's locks (the export list's, then the writer lock) until the returned
+    /// value is dropped: while it lives, no other thread is inside a write of this array, so no
+    /// write is half done, and none can start.
+    ///
+    /// For `fork()`: a process that holds every array this way in a `pthread_atfork` prepare
+    /// handler, and drops the holds in the parent and child handlers, never gives a child an
+    /// array locked by a thread the child does not have. The locks are std's futex mutexes,
+    /// whose waiters live in the kernel, so dropping a hold in the child wakes nobody and
+    /// leaves nothing behind. Never hold two arrays this way in different orders on two threads
+    /// at once (one thread holding many, as a fork handler does, is fine: every other lock
+    /// holder holds one array's locks at a time).
+    pub fn hold_for_fork(&self) -> ForkHold<'_> {
+        let exports = self.exports.lock();
+        let writer: Box<dyn Held + '_> = with_store!(&self.store, a => Box::new(a.write()));
+        ForkHold {
+            _writer: writer,
+            _exports: exports,
+        }
+    }
+
+    /// [`hold_for_fork`](Self::hold_for_fork) if both locks are free right now, else `None`:
+    /// never waits. In a child forked while another thread was writing this array (the locks
+    /// held by a thread the child does not have), it is `None`.
+    pub fn try_hold_for_fork(&self) -> Option<ForkHold<'_>> {
+        let exports = self.exports.try_lock()?;
+        let writer: Box<dyn Held + '_> = with_store!(&self.store, a => Box::new(a.try_write()?));
+        Some(ForkHold {
+            _writer: writer,
+            _exports: exports,
+        })
+    }
+
     /// The number of live exports.
     pub fn export_count(&self) -> usize {
         self.exports.lock().len()
@@ -1298,7 +1369,7 @@ fn values_pair<T: Stored, U: Stored>(
 }
 
 fn copy_bytes_t<T: Stored>(a: &FtArray<T>, dst: &mut [u8]) -> Result<usize, Error> {
-    let guard = epoch::pin();
+    let guard = crate::reclaim::pin();
     a.read(&guard, |v| {
         let n = v.len() * size_of::<T>();
         if n > dst.len() {

@@ -20,7 +20,7 @@ use crate::element::Word;
 use crate::error::Error;
 use crate::reclaim::{self, FLUSH_BYTES};
 use crate::sync::{MutexGuard, count_unflushed};
-use crossbeam_epoch::{self as epoch, Guard, Shared};
+use crossbeam_epoch::{Guard, Shared};
 use std::cell::Cell;
 use std::ops::Range;
 use std::ptr::NonNull;
@@ -48,6 +48,11 @@ impl<W: Word> RawArray<W> {
     #[inline]
     pub(crate) fn lock(&self) -> RawWriter<'_, W> {
         RawWriter::new(self, self.writer.lock())
+    }
+
+    /// Takes the writer lock if it is free right now; never waits.
+    pub(crate) fn try_lock(&self) -> Option<RawWriter<'_, W>> {
+        Some(RawWriter::new(self, self.writer.try_lock()?))
     }
 }
 
@@ -373,7 +378,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
                 None => return,
             },
         };
-        let guard = epoch::pin();
+        let guard = crate::reclaim::pin();
         let retire = match (check, new) {
             (Some(check), Some(new)) => {
                 let (retire, published) = self.array.swap_block_tentatively(new, &check, &guard);
