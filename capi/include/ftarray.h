@@ -110,6 +110,16 @@ typedef enum ftarray_status {
     // type, 2-D shape, truncated data, …), or an array of characters was saved (`ValueError`).
     // The message says what is wrong.
     FTARRAY_STATUS_BAD_FILE = 22,
+    // A handle that is not a live array: freed already (a double free, or a call racing with
+    // the free on another thread), or a pointer this library did not make. Best effort, as
+    // SQLite's `SQLITE_MISUSE`: the library checks a magic word in the handle, which memory
+    // reused since the free may happen to hold (`SystemError`).
+    FTARRAY_STATUS_MISUSE = 23,
+    // The array was being written by a thread that this process does not have: it forked
+    // without running the library's `pthread_atfork` handlers (a raw `fork` or `clone` system
+    // call) and `ftarray_after_fork_child` found the array locked. Only `ftarray_free` works
+    // on it now (`SystemError`).
+    FTARRAY_STATUS_FORKED = 24,
 } ftarray_status;
 
 // The six comparison operators of `ftarray_compare`.
@@ -172,8 +182,10 @@ extern "C" {
 // Copies this thread's last error message into `buf`, as a NUL-terminated UTF-8 string.
 //
 // The message is the one set by the most recent call on this thread that returned a status
-// other than `FTARRAY_STATUS_OK` (successful calls leave it alone; it is empty before the
-// first failure). Reading it does not clear or change it.
+// other than `FTARRAY_STATUS_OK`, after the name of that function and `": "` (as in
+// `"ftarray_get_i64: index 5 out of range for array of length 2"`). Successful calls leave it
+// alone; it is empty before the first failure and after `ftarray_clear_error`. Reading it does
+// not clear or change it.
 //
 // Buffer contract: if `cap > 0`, at most `cap - 1` bytes of the message are written to `buf`
 // followed by a NUL byte; a message that does not fit is cut at a UTF-8 character boundary.
@@ -193,6 +205,12 @@ extern "C" {
 // `buf` must be NULL or valid for writes of `cap` bytes; `needed` must be NULL or valid for
 // writes.
 enum ftarray_status ftarray_last_error(char *buf, size_t cap, size_t *needed);
+
+// Clears this thread's last error message: `ftarray_last_error` then gives the empty string
+// until a call fails again.
+//
+// Threads: affects only the calling thread.
+void ftarray_clear_error(void);
 
 // The name of a status code (`"FTARRAY_STATUS_INDEX_ERROR"` for 1), or `"unknown status"`
 // for a number that is none of them.
@@ -294,14 +312,23 @@ enum ftarray_status ftarray_clone(const struct ftarray *a, struct ftarray **out)
 // While `a` has live exports, freeing it would leave their pointers dangling: the call
 // returns `FTARRAY_STATUS_EXPORTED` and frees nothing (release the exports first).
 //
+// Misuse is reported, not fatal, where the library can tell: freeing a handle twice, or
+// passing a freed handle or a pointer this library did not make to any function, returns
+// `FTARRAY_STATUS_MISUSE` (best effort: a magic word in the handle is checked, as SQLite
+// does; once the memory has been reclaimed and reused it may hold anything).
+//
 // Ownership: after `FTARRAY_STATUS_OK`, `a` is gone; do not use it again.
-// Threads: no other thread may use `a` during or after this call (the host's object
-// lifetime rules, e.g. reference counting, must make sure of it). Memory that readers on
-// other threads might still be reading is freed only after they pass a quiescent point.
+// Threads: the host's object lifetime rules (reference counting) should make sure that no
+// other thread uses `a` during or after this call. If one does anyway, it is not a
+// use-after-free: the handle's memory is retired to the same epoch collector as replaced
+// storage, so a call already running on `a` finishes on the array as it was, and a call that
+// starts after the free returns `FTARRAY_STATUS_MISUSE`. The memory is reclaimed once every
+// thread has passed a quiescent point (see sessions, `ftarray_flush`, `ftarray_drain`).
 //
 // # Safety
 //
-// `a` must be NULL or a live handle that no other thread uses any more.
+// `a` must be NULL or a handle made by this library (freed ones are detected while their
+// memory has not been reused).
 enum ftarray_status ftarray_free(struct ftarray *a);
 
 // Writes the number of elements to `*out`.
@@ -493,7 +520,8 @@ enum ftarray_status ftarray_push_u64(struct ftarray *a, uint64_t value);
 enum ftarray_status ftarray_push_f64(struct ftarray *a, double value);
 
 // Removes the element at `index` (`-1`: the last, as Python's `pop()`) and writes its bytes
-// to `out[0..out_len]`; `out_len` must be the item size (checked before anything changes).
+// to `out[0..out_len]`, exactly as stored (a float's NaN payload included); `out_len` must be
+// the item size (checked before anything changes).
 //
 // Errors: `FTARRAY_STATUS_EMPTY`, `FTARRAY_STATUS_INDEX_ERROR`, `FTARRAY_STATUS_BAD_LENGTH`,
 // `FTARRAY_STATUS_EXPORTED` (removing before the end moves elements; any pop under the
@@ -1040,6 +1068,53 @@ enum ftarray_status ftarray_session_leave(void);
 //
 // `out` must be NULL or valid for writes.
 enum ftarray_status ftarray_session_depth(size_t *out);
+
+extern int pthread_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+
+// Makes a child process's library state whole after `fork()`, for forks that skip the
+// library's `pthread_atfork` handlers (a raw `fork` or `clone` system call). After an ordinary
+// `fork()` the handlers have done it already and this call does nothing.
+//
+// It moves reclamation to a new epoch collector (threads of the parent that were pinned at
+// the fork would otherwise stop it for ever), and marks every array whose lock was held at
+// the fork: those return `FTARRAY_STATUS_FORKED` from every call but `ftarray_free` (which
+// frees the handle and leaks its storage) instead of waiting for a thread the child does not
+// have. Arrays not being written at the fork work as before.
+//
+// The fork contract, in short (docs/embedding.md has it whole): after `fork()`, the child may
+// use every array that existed at the fork, with the contents it had at that instant; exports
+// and sessions of the forking thread carry over; other threads' sessions do not (they are
+// not in the child); memory the child retires is reclaimed as usual.
+//
+// Threads: call it in the child while it has one thread, before any other call (as CPython's
+// `PyOS_AfterFork_Child`). Returns `FTARRAY_STATUS_OK`.
+enum ftarray_status ftarray_after_fork_child(void);
+
+// Moves the calling thread's retired storage (and freed handles) to the global queue and
+// frees what no thread can still be reading.
+//
+// A thread's retired memory otherwise waits in its own bag until 64 KiB of it have piled up or
+// the thread exits. Call it where a thread goes idle after writing.
+//
+// Threads: any thread. Returns `FTARRAY_STATUS_OK`.
+enum ftarray_status ftarray_flush(void);
+
+// Frees all retired memory (replaced storage and freed handles) that no thread can still be
+// reading, waiting up to about a second for other threads to pass quiescent points: for a
+// quiet point, such as a host about to exit, so that a leak checker finds nothing.
+//
+// Memory retired by other threads reaches the collector when they flush (`ftarray_flush`),
+// write more, or exit; memory that a thread in a session without quiescent points could still
+// read is kept. In a child after `fork()`, memory the parent's threads might have been reading
+// at the fork stays allocated for good (`stranded_bytes` in `ftarray_stats`) and is not waited
+// for.
+//
+// Errors: `FTARRAY_STATUS_ERROR` if retired memory is left after the wait (the message says how
+// much, and `ftarray_get_stats` tells it too).
+//
+// Threads: any thread; call it outside a session (a session of the calling thread would keep
+// what it could read).
+enum ftarray_status ftarray_drain(void);
 
 // Saves a snapshot of `a` to the file `path` in NumPy's `.npy` format, atomically: the data
 // goes to a temporary file beside `path`, which is flushed, synced and renamed over `path`,

@@ -203,7 +203,8 @@ pub unsafe extern "C" fn ftarray_push_f64(a: *mut Handle, value: f64) -> Status 
 }
 
 /// Removes the element at `index` (`-1`: the last, as Python's `pop()`) and writes its bytes
-/// to `out[0..out_len]`; `out_len` must be the item size (checked before anything changes).
+/// to `out[0..out_len]`, exactly as stored (a float's NaN payload included); `out_len` must be
+/// the item size (checked before anything changes).
 ///
 /// Errors: `FTARRAY_STATUS_EMPTY`, `FTARRAY_STATUS_INDEX_ERROR`, `FTARRAY_STATUS_BAD_LENGTH`,
 /// `FTARRAY_STATUS_EXPORTED` (removing before the end moves elements; any pop under the
@@ -227,9 +228,8 @@ pub unsafe extern "C" fn ftarray_pop(
         }
         // SAFETY: the contract: `out` is writable for `out_len` bytes, by this call alone.
         let dst = unsafe { handle::out_bytes("out", out.cast(), out_len) }?;
-        let value = a.pop(index)?;
-        handle::value_to_bytes(code, value, dst);
-        Ok(())
+        // The stored bits, unconverted: a float's NaN payload (a signalling NaN) survives.
+        Ok(a.pop_bytes(index, dst)?)
     })
 }
 

@@ -22,7 +22,7 @@ pub(crate) fn live_exports() -> usize {
 /// the export is made and removed before it is released (under the write lock), so an entry
 /// only ever names storage that is pinned. A copy holds the read lock only for its lookup,
 /// which scans the live exports (a host rarely holds many).
-static REGISTRY: RwLock<Vec<(u64, Range<usize>)>> = RwLock::new(Vec::new());
+pub(crate) static REGISTRY: RwLock<Vec<(u64, Range<usize>)>> = RwLock::new(Vec::new());
 
 /// Whether the `len` bytes at `ptr` lie inside the storage of one live export (padding up to
 /// the end of the last element's 8-byte unit included: [`ftarray::DynArray::exports_cover`]).

@@ -1,6 +1,6 @@
 //! Creating and freeing handles; the array's shape and settings.
 
-use crate::boundary::{Fail, Status, ffi};
+use crate::boundary::{Status, ffi};
 use crate::handle::{self, Handle};
 use ftarray::DynArray;
 use std::ffi::{c_char, c_void};
@@ -109,29 +109,32 @@ pub unsafe extern "C" fn ftarray_clone(a: *const Handle, out: *mut *mut Handle) 
 /// While `a` has live exports, freeing it would leave their pointers dangling: the call
 /// returns `FTARRAY_STATUS_EXPORTED` and frees nothing (release the exports first).
 ///
+/// Misuse is reported, not fatal, where the library can tell: freeing a handle twice, or
+/// passing a freed handle or a pointer this library did not make to any function, returns
+/// `FTARRAY_STATUS_MISUSE` (best effort: a magic word in the handle is checked, as SQLite
+/// does; once the memory has been reclaimed and reused it may hold anything).
+///
 /// Ownership: after `FTARRAY_STATUS_OK`, `a` is gone; do not use it again.
-/// Threads: no other thread may use `a` during or after this call (the host's object
-/// lifetime rules, e.g. reference counting, must make sure of it). Memory that readers on
-/// other threads might still be reading is freed only after they pass a quiescent point.
+/// Threads: the host's object lifetime rules (reference counting) should make sure that no
+/// other thread uses `a` during or after this call. If one does anyway, it is not a
+/// use-after-free: the handle's memory is retired to the same epoch collector as replaced
+/// storage, so a call already running on `a` finishes on the array as it was, and a call that
+/// starts after the free returns `FTARRAY_STATUS_MISUSE`. The memory is reclaimed once every
+/// thread has passed a quiescent point (see sessions, `ftarray_flush`, `ftarray_drain`).
 ///
 /// # Safety
 ///
-/// `a` must be NULL or a live handle that no other thread uses any more.
+/// `a` must be NULL or a handle made by this library (freed ones are detected while their
+/// memory has not been reused).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ftarray_free(a: *mut Handle) -> Status {
     if a.is_null() {
         return Status::Ok;
     }
-    crate::boundary::guard(move || {
-        // SAFETY: `a` is a live handle (the contract).
-        let array = unsafe { Handle::array(a) }.ok_or_else(|| Fail::null("a"))?;
-        let exports = array.export_count();
-        if exports > 0 {
-            return Err(ftarray::Error::Exported { exports }.into());
-        }
-        // SAFETY: `a` is live and, by the contract, no other thread uses it now or later.
-        unsafe { Handle::free(a) };
-        Ok(())
+    fn here() {}
+    crate::boundary::guard(here, move || {
+        // SAFETY: `a` is a handle of this library, perhaps freed (the contract).
+        unsafe { Handle::free(a) }
     })
 }
 

@@ -5,10 +5,12 @@ use crate::boundary::{Fail, Status, ffi};
 use ftarray::Session;
 use std::cell::RefCell;
 
-/// This thread's session: how many times it was entered, and the pin while that is above 0.
+/// This thread's session: how many times it was entered, and the pins while that is above 0:
+/// the storage collector's (`Session`) and the handle collector's, so that the calls inside
+/// pay a nested pin of each.
 struct Slot {
     depth: usize,
-    session: Option<Session>,
+    session: Option<(Session, crossbeam_epoch::Guard)>,
 }
 
 thread_local! {
@@ -55,7 +57,7 @@ fn with_slot<R>(f: impl FnOnce(&mut Slot) -> Result<R, Fail>) -> Result<R, Fail>
 pub extern "C" fn ftarray_session_enter() -> Status {
     ffi!(=> with_slot(|slot| {
         if slot.depth == 0 {
-            slot.session = Some(Session::enter());
+            slot.session = Some((Session::enter(), crate::handle::pin()));
         }
         slot.depth += 1;
         Ok(())
@@ -69,8 +71,9 @@ pub extern "C" fn ftarray_session_enter() -> Status {
 #[unsafe(no_mangle)]
 pub extern "C" fn ftarray_session_quiescent() -> Status {
     ffi!(=> with_slot(|slot| match slot.session.as_mut() {
-        Some(session) => {
+        Some((session, handles)) => {
             session.quiescent();
+            crate::handle::repin(handles);
             Ok(())
         }
         None => Err(not_in_session()),
