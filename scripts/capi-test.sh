@@ -192,10 +192,32 @@ mode_plain() {
     local flags
     flags="$(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs ftarray)"
     echo "  pkg-config --cflags --libs ftarray: $flags"
-    if [[ "$flags" == *"-I$prefix/include"* && "$flags" == *"-lftarray"* ]]; then
+    # The .pc file is relocatable (prefix=${pcfiledir}/../..): its directories resolve to ours.
+    local incdir libdir
+    incdir="$(realpath "$(PKG_CONFIG_PATH="$pc" pkg-config --variable=includedir ftarray)")"
+    libdir="$(realpath "$(PKG_CONFIG_PATH="$pc" pkg-config --variable=libdir ftarray)")"
+    if [[ "$incdir" == "$(realpath "$prefix/include")" && "$libdir" == "$(realpath "$prefix/lib")" \
+        && "$flags" == *"-lftarray"* ]]; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1)); failures+=("plain/pkg-config")
+    fi
+
+    step "plain: soname and version"
+    # The soname (decided by capi/build.rs) against the header's version: libftarray.so.0.MINOR
+    # while the major version is 0, libftarray.so.MAJOR after. A program linked with
+    # -lftarray must record it.
+    local major minor soname want
+    major="$(sed -n 's/^#define FTARRAY_VERSION_MAJOR //p' "$prefix/include/ftarray.h")"
+    minor="$(sed -n 's/^#define FTARRAY_VERSION_MINOR //p' "$prefix/include/ftarray.h")"
+    if [[ $major == 0 ]]; then want="libftarray.so.0.$minor"; else want="libftarray.so.$major"; fi
+    soname="$(readelf -d "$prefix/lib/libftarray.so" | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')"
+    echo "  soname $soname (version $major.$minor: want $want)"
+    if [[ "$soname" == "$want" && -e "$prefix/lib/$soname" ]] \
+        && ! readelf -S "$prefix/lib/libftarray.so" | grep -q '\.debug_info'; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); failures+=("plain/soname")
     fi
     printf '#include <ftarray.h>\n#include <ftarray.h>\nint f(void);\nint f(void) { ftarray *a = 0; return ftarray_new(%s, &a) == FTARRAY_STATUS_OK ? (int)ftarray_free(a) : 1; }\n' "'i'" \
         >"$work/src/header.c"
@@ -220,6 +242,11 @@ mode_plain() {
     for p in "${programs[@]}"; do
         build plain "$prefix" "$p" -O2
     done
+    if readelf -d "$work/plain/api" | grep -q "Shared library: \[$soname\]"; then
+        passed=$((passed + 1)); echo "  a program linked with -lftarray records $soname"
+    else
+        failed=$((failed + 1)); failures+=("plain/needed")
+    fi
     for p in "${programs[@]}"; do
         # shellcheck disable=SC2046
         run plain "$p" "$work/plain/$p" $(args_for plain "$p")

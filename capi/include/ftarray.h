@@ -44,6 +44,36 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+/* FTARRAY_API marks every function of the library (its visibility; a host may define it
+ * before including this header). FTARRAY_NODISCARD makes an ignored ftarray_status a compiler
+ * warning: GCC and Clang's warn_unused_result (GCC does not take a (void) cast as using it:
+ * test the status, or assign it), C++17's [[nodiscard]] elsewhere. */
+#ifndef FTARRAY_API
+#if defined(__GNUC__) || defined(__clang__)
+#define FTARRAY_API __attribute__((visibility("default")))
+#else
+#define FTARRAY_API
+#endif
+#endif
+#ifndef FTARRAY_NODISCARD
+#if defined(__GNUC__) || defined(__clang__)
+#define FTARRAY_NODISCARD __attribute__((warn_unused_result))
+#elif defined(__cplusplus) && __cplusplus >= 201703L
+#define FTARRAY_NODISCARD [[nodiscard]]
+#else
+#define FTARRAY_NODISCARD
+#endif
+#endif
+
+/* The version of this header: compare FTARRAY_VERSION_NUMBER with
+ * ftarray_version_number() to check that header and library match. */
+#define FTARRAY_VERSION_MAJOR 0
+#define FTARRAY_VERSION_MINOR 1
+#define FTARRAY_VERSION_PATCH 0
+#define FTARRAY_VERSION_NUMBER 1000
+#define FTARRAY_VERSION "0.1.0"
+
 
 // What a call did: `FTARRAY_STATUS_OK`, or why it failed.
 //
@@ -146,6 +176,10 @@ typedef struct ftarray ftarray;
 
 // Process-wide counters, filled by `ftarray_get_stats`.
 typedef struct ftarray_stats {
+    // The size of this struct as the caller was compiled with it: set it to
+    // `sizeof(ftarray_stats)` before the call (`ftarray_stats_init()` returns one so set). A
+    // later version may add counters at the end; the library writes only those that fit.
+    size_t size;
     // How many times the global initialisation ran: 1 once any call has been made.
     uint64_t inits;
     // Handles created and not yet freed.
@@ -155,11 +189,22 @@ typedef struct ftarray_stats {
     // Bytes of replaced storage that readers might still use and that are not yet freed
     // (they are freed once every thread has passed a quiescent point; see sessions).
     size_t retired_bytes;
+    // Of `retired_bytes`, those that a `fork()` left with the parent's threads: never freed in
+    // this child process (0 in a process that has not forked; see `ftarray_after_fork_child`).
+    size_t stranded_bytes;
+    // Handles freed whose memory is not reclaimed yet (it is once every thread that might
+    // still be inside a call on them has passed a quiescent point).
+    size_t retired_handles;
 } ftarray_stats;
 
 // A live export of an array's storage, filled by `ftarray_export_acquire`: what Python's
 // `Py_buffer` needs.
 typedef struct ftarray_buffer {
+    // The size of this struct as the caller was compiled with it: set it to
+    // `sizeof(ftarray_buffer)` before the call (`ftarray_buffer_init()` returns one so set).
+    // A later version may add fields at the end; the library writes only the fields that fit
+    // in `size` bytes and refuses a size it does not know (`FTARRAY_STATUS_INVALID_ARGUMENT`).
+    size_t size;
     // The first element (not NULL; dangling but aligned when `len` is 0).
     void *ptr;
     // The number of elements: the array's length when the export was acquired.
@@ -204,24 +249,33 @@ extern "C" {
 //
 // `buf` must be NULL or valid for writes of `cap` bytes; `needed` must be NULL or valid for
 // writes.
-enum ftarray_status ftarray_last_error(char *buf, size_t cap, size_t *needed);
+FTARRAY_API enum ftarray_status ftarray_last_error(char *buf, size_t cap, size_t *needed);
 
 // Clears this thread's last error message: `ftarray_last_error` then gives the empty string
 // until a call fails again.
 //
 // Threads: affects only the calling thread.
-void ftarray_clear_error(void);
+FTARRAY_API void ftarray_clear_error(void);
 
 // The name of a status code (`"FTARRAY_STATUS_INDEX_ERROR"` for 1), or `"unknown status"`
 // for a number that is none of them.
 //
 // Ownership: the string is static; do not free it. Threads: any thread.
-const char *ftarray_status_str(int status);
+FTARRAY_API const char *ftarray_status_str(int status);
 
 // The library's version, `"MAJOR.MINOR.PATCH"`.
 //
 // Ownership: the string is static; do not free it. Threads: any thread.
-const char *ftarray_version(void);
+FTARRAY_API const char *ftarray_version(void);
+
+// The library's version as a number, `MAJOR * 1000000 + MINOR * 1000 + PATCH` (SQLite's
+// scheme): compare it with the header's `FTARRAY_VERSION_NUMBER` to check that the library a
+// program runs with is the one it was compiled against (while the major version is 0, a
+// different minor version may have a different ABI; the soname, `libftarray.so.0.MINOR`,
+// keeps the loader from mixing them).
+//
+// Threads: any thread.
+FTARRAY_API uint32_t ftarray_version_number(void);
 
 // Initialises the library's global state (the epoch collector) if no call has yet.
 //
@@ -230,7 +284,7 @@ const char *ftarray_version(void);
 // call it from its own module initialisation to take the cost up front.
 //
 // Threads: any thread, any number at once. Returns `FTARRAY_STATUS_OK`.
-enum ftarray_status ftarray_init(void);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_init(void);
 
 // Fills `*out` with the process-wide counters (a leak check for hosts and tests).
 //
@@ -238,10 +292,13 @@ enum ftarray_status ftarray_init(void);
 //
 // Threads: any thread.
 //
+// Versioning: set `out->size` first (`ftarray_stats st = ftarray_stats_init();`). Errors:
+// `FTARRAY_STATUS_INVALID_ARGUMENT` for a size this library does not know.
+//
 // # Safety
 //
-// `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_get_stats(struct ftarray_stats *out);
+// `out` must be NULL or valid for reads and writes of `out->size` bytes.
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_get_stats(struct ftarray_stats *out);
 
 // Creates an empty array of the element type named by `typecode`.
 //
@@ -260,7 +317,7 @@ enum ftarray_status ftarray_get_stats(struct ftarray_stats *out);
 // # Safety
 //
 // `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_new(char typecode, struct ftarray **out);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_new(char typecode, struct ftarray **out);
 
 // Creates an empty array with room for at least `capacity` elements before its storage
 // has to move.
@@ -273,7 +330,11 @@ enum ftarray_status ftarray_new(char typecode, struct ftarray **out);
 // # Safety
 //
 // `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_with_capacity(char typecode, size_t capacity, struct ftarray **out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_with_capacity(char typecode,
+                                          size_t capacity,
+                                          struct ftarray **out);
 
 // Creates an array holding the elements encoded in `bytes[0..nbytes]` (native byte order,
 // as Python's `frombytes`).
@@ -290,6 +351,8 @@ enum ftarray_status ftarray_with_capacity(char typecode, size_t capacity, struct
 //
 // `bytes` must be valid for reads of `nbytes` bytes (and concurrently written only
 // atomically); `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_from_bytes(char typecode,
                                        const void *bytes,
                                        size_t nbytes,
@@ -305,7 +368,10 @@ enum ftarray_status ftarray_from_bytes(char typecode,
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_clone(const struct ftarray *a, struct ftarray **out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_clone(const struct ftarray *a,
+                                  struct ftarray **out);
 
 // Frees the array `a`. `ftarray_free(NULL)` does nothing and returns `FTARRAY_STATUS_OK`.
 //
@@ -329,7 +395,7 @@ enum ftarray_status ftarray_clone(const struct ftarray *a, struct ftarray **out)
 //
 // `a` must be NULL or a handle made by this library (freed ones are detected while their
 // memory has not been reused).
-enum ftarray_status ftarray_free(struct ftarray *a);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_free(struct ftarray *a);
 
 // Writes the number of elements to `*out`.
 //
@@ -338,28 +404,37 @@ enum ftarray_status ftarray_free(struct ftarray *a);
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_len(const struct ftarray *a, size_t *out);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_len(const struct ftarray *a, size_t *out);
 
 // Writes to `*out` how many elements fit before the storage has to move.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_capacity(const struct ftarray *a, size_t *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_capacity(const struct ftarray *a,
+                                     size_t *out);
 
 // Writes the size of one element in bytes to `*out`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_itemsize(const struct ftarray *a, size_t *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_itemsize(const struct ftarray *a,
+                                     size_t *out);
 
 // Writes the array's type code (`'i'`, `'d'`, …) to `*out`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_typecode(const struct ftarray *a, char *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_typecode(const struct ftarray *a,
+                                     char *out);
 
 // Writes to `*out` the element's buffer-protocol format string (`struct` module syntax,
 // native size and order), as Python's `array` exports it: the type code itself, except that
@@ -370,7 +445,10 @@ enum ftarray_status ftarray_typecode(const struct ftarray *a, char *out);
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_format(const struct ftarray *a, const char **out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_format(const struct ftarray *a,
+                                   const char **out);
 
 // Chooses the export rule of `a`.
 //
@@ -383,14 +461,20 @@ enum ftarray_status ftarray_format(const struct ftarray *a, const char **out);
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_set_strict_exports(struct ftarray *a, bool strict);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_set_strict_exports(struct ftarray *a,
+                                               bool strict);
 
 // Writes whether the strict export rule is on to `*out`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_strict_exports(const struct ftarray *a, bool *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_strict_exports(const struct ftarray *a,
+                                           bool *out);
 
 // Copies the bytes of the element at `index` (native order) into `out[0..out_len]`;
 // `out_len` must be the item size.
@@ -404,6 +488,8 @@ enum ftarray_status ftarray_strict_exports(const struct ftarray *a, bool *out);
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes of `out_len`
 // bytes that no other thread accesses during the call.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_get_bytes(const struct ftarray *a,
                                       ptrdiff_t index,
                                       void *out,
@@ -420,7 +506,11 @@ enum ftarray_status ftarray_get_bytes(const struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_get_i64(const struct ftarray *a, ptrdiff_t index, int64_t *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_get_i64(const struct ftarray *a,
+                                    ptrdiff_t index,
+                                    int64_t *out);
 
 // Writes the element at `index` to `*out` as a `uint64_t`.
 //
@@ -430,7 +520,11 @@ enum ftarray_status ftarray_get_i64(const struct ftarray *a, ptrdiff_t index, in
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_get_u64(const struct ftarray *a, ptrdiff_t index, uint64_t *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_get_u64(const struct ftarray *a,
+                                    ptrdiff_t index,
+                                    uint64_t *out);
 
 // Writes the element at `index` to `*out` as a `double` (integers above 2^53 are rounded
 // to the nearest double).
@@ -440,7 +534,11 @@ enum ftarray_status ftarray_get_u64(const struct ftarray *a, ptrdiff_t index, ui
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_get_f64(const struct ftarray *a, ptrdiff_t index, double *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_get_f64(const struct ftarray *a,
+                                    ptrdiff_t index,
+                                    double *out);
 
 // Replaces the element at `index` with the element encoded in `bytes[0..nbytes]` (native
 // order; `nbytes` must be the item size). `bytes` is copied with atomic loads (see
@@ -453,6 +551,8 @@ enum ftarray_status ftarray_get_f64(const struct ftarray *a, ptrdiff_t index, do
 //
 // `a` must be NULL or a live handle; `bytes` must be NULL or valid for reads of `nbytes`
 // bytes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_set_bytes(struct ftarray *a,
                                       ptrdiff_t index,
                                       const void *bytes,
@@ -466,14 +566,22 @@ enum ftarray_status ftarray_set_bytes(struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_set_i64(struct ftarray *a, ptrdiff_t index, int64_t value);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_set_i64(struct ftarray *a,
+                                    ptrdiff_t index,
+                                    int64_t value);
 
 // Replaces the element at `index` with `value`. Errors as `ftarray_set_i64`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_set_u64(struct ftarray *a, ptrdiff_t index, uint64_t value);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_set_u64(struct ftarray *a,
+                                    ptrdiff_t index,
+                                    uint64_t value);
 
 // Replaces the element at `index` with `value` (float arrays only; a `'f'` array stores the
 // nearest float).
@@ -484,7 +592,11 @@ enum ftarray_status ftarray_set_u64(struct ftarray *a, ptrdiff_t index, uint64_t
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_set_f64(struct ftarray *a, ptrdiff_t index, double value);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_set_f64(struct ftarray *a,
+                                    ptrdiff_t index,
+                                    double value);
 
 // Appends the element encoded in `bytes[0..nbytes]` (`nbytes` must be the item size).
 //
@@ -495,21 +607,31 @@ enum ftarray_status ftarray_set_f64(struct ftarray *a, ptrdiff_t index, double v
 //
 // `a` must be NULL or a live handle; `bytes` must be NULL or valid for reads of `nbytes`
 // bytes.
-enum ftarray_status ftarray_push_bytes(struct ftarray *a, const void *bytes, size_t nbytes);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_push_bytes(struct ftarray *a,
+                                       const void *bytes,
+                                       size_t nbytes);
 
 // Appends `value`. Errors: `FTARRAY_STATUS_OVERFLOW`, and as `ftarray_push_bytes`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_push_i64(struct ftarray *a, int64_t value);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_push_i64(struct ftarray *a,
+                                     int64_t value);
 
 // Appends `value`. Errors: `FTARRAY_STATUS_OVERFLOW`, and as `ftarray_push_bytes`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_push_u64(struct ftarray *a, uint64_t value);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_push_u64(struct ftarray *a,
+                                     uint64_t value);
 
 // Appends `value` (float arrays only). Errors: `FTARRAY_STATUS_WRONG_KIND`, and as
 // `ftarray_push_bytes`.
@@ -517,7 +639,7 @@ enum ftarray_status ftarray_push_u64(struct ftarray *a, uint64_t value);
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_push_f64(struct ftarray *a, double value);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_push_f64(struct ftarray *a, double value);
 
 // Removes the element at `index` (`-1`: the last, as Python's `pop()`) and writes its bytes
 // to `out[0..out_len]`, exactly as stored (a float's NaN payload included); `out_len` must be
@@ -531,7 +653,12 @@ enum ftarray_status ftarray_push_f64(struct ftarray *a, double value);
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes of `out_len`
 // bytes that no other thread accesses during the call.
-enum ftarray_status ftarray_pop(struct ftarray *a, ptrdiff_t index, void *out, size_t out_len);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_pop(struct ftarray *a,
+                                ptrdiff_t index,
+                                void *out,
+                                size_t out_len);
 
 // Inserts the element encoded in `bytes[0..nbytes]` before `index`, clamped into
 // `0..=len` as Python's `insert` does (`-1`: before the last; past the end: append).
@@ -543,6 +670,8 @@ enum ftarray_status ftarray_pop(struct ftarray *a, ptrdiff_t index, void *out, s
 //
 // `a` must be NULL or a live handle; `bytes` must be NULL or valid for reads of `nbytes`
 // bytes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_insert_bytes(struct ftarray *a,
                                          ptrdiff_t index,
                                          const void *bytes,
@@ -554,7 +683,11 @@ enum ftarray_status ftarray_insert_bytes(struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_insert_i64(struct ftarray *a, ptrdiff_t index, int64_t value);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_insert_i64(struct ftarray *a,
+                                       ptrdiff_t index,
+                                       int64_t value);
 
 // Inserts `value` before `index` (clamped as `ftarray_insert_bytes`). Errors:
 // `FTARRAY_STATUS_OVERFLOW`, and as `ftarray_insert_bytes`.
@@ -562,7 +695,11 @@ enum ftarray_status ftarray_insert_i64(struct ftarray *a, ptrdiff_t index, int64
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_insert_u64(struct ftarray *a, ptrdiff_t index, uint64_t value);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_insert_u64(struct ftarray *a,
+                                       ptrdiff_t index,
+                                       uint64_t value);
 
 // Inserts `value` before `index` (float arrays only; clamped as `ftarray_insert_bytes`).
 // Errors: `FTARRAY_STATUS_WRONG_KIND`, and as `ftarray_insert_bytes`.
@@ -570,7 +707,11 @@ enum ftarray_status ftarray_insert_u64(struct ftarray *a, ptrdiff_t index, uint6
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_insert_f64(struct ftarray *a, ptrdiff_t index, double value);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_insert_f64(struct ftarray *a,
+                                       ptrdiff_t index,
+                                       double value);
 
 // Appends the elements encoded in `bytes[0..nbytes]` (native order, as Python's
 // `frombytes`), all or nothing.
@@ -596,7 +737,11 @@ enum ftarray_status ftarray_insert_f64(struct ftarray *a, ptrdiff_t index, doubl
 // any concurrent writes to them must be atomic (an ftarray array's own writes are; inside an
 // export, writes to the rest of the 8-byte units the input touches must be atomic too, as
 // the export's contract asks of any access while other threads use the array).
-enum ftarray_status ftarray_extend_bytes(struct ftarray *a, const void *bytes, size_t nbytes);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_extend_bytes(struct ftarray *a,
+                                         const void *bytes,
+                                         size_t nbytes);
 
 // Appends the elements of `other`, which may be `a` itself (`ftarray_extend(a, a)` doubles
 // `a`). `other` is read while `a`'s lock is held, so the append is one instant of both.
@@ -607,7 +752,10 @@ enum ftarray_status ftarray_extend_bytes(struct ftarray *a, const void *bytes, s
 // # Safety
 //
 // `a` and `other` must be NULL or live handles.
-enum ftarray_status ftarray_extend(struct ftarray *a, const struct ftarray *other);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_extend(struct ftarray *a,
+                                   const struct ftarray *other);
 
 // Shortens the array to `len` elements (nothing if it is not longer).
 //
@@ -616,7 +764,7 @@ enum ftarray_status ftarray_extend(struct ftarray *a, const struct ftarray *othe
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_truncate(struct ftarray *a, size_t len);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_truncate(struct ftarray *a, size_t len);
 
 // Resizes the array to `len` elements; new slots hold the element encoded in
 // `fill[0..fill_len]` (`fill_len` the item size), or zero when `fill` is NULL and
@@ -630,6 +778,8 @@ enum ftarray_status ftarray_truncate(struct ftarray *a, size_t len);
 //
 // `a` must be NULL or a live handle; `fill` must be NULL or valid for reads of `fill_len`
 // bytes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_resize(struct ftarray *a,
                                    size_t len,
                                    const void *fill,
@@ -644,7 +794,7 @@ enum ftarray_status ftarray_resize(struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_clear(struct ftarray *a);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_clear(struct ftarray *a);
 
 // Makes room for at least `additional` more elements.
 //
@@ -654,7 +804,10 @@ enum ftarray_status ftarray_clear(struct ftarray *a);
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_reserve(struct ftarray *a, size_t additional);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_reserve(struct ftarray *a,
+                                    size_t additional);
 
 // Reverses the elements, in one step (readers see the old order or the new one).
 //
@@ -663,7 +816,7 @@ enum ftarray_status ftarray_reserve(struct ftarray *a, size_t additional);
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_reverse(struct ftarray *a);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_reverse(struct ftarray *a);
 
 // Reverses the bytes of every element (Python's `byteswap`), in one step.
 //
@@ -672,7 +825,7 @@ enum ftarray_status ftarray_reverse(struct ftarray *a);
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_byteswap(struct ftarray *a);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_byteswap(struct ftarray *a);
 
 // Python's `a *= n`: the contents repeated `n` times; `n <= 0` empties the array.
 //
@@ -682,7 +835,10 @@ enum ftarray_status ftarray_byteswap(struct ftarray *a);
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_repeat_in_place(struct ftarray *a, ptrdiff_t n);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_repeat_in_place(struct ftarray *a,
+                                            ptrdiff_t n);
 
 // Python's `a * n`: a new array with the contents of `a` repeated `n` times (empty for
 // `n <= 0`).
@@ -694,7 +850,11 @@ enum ftarray_status ftarray_repeat_in_place(struct ftarray *a, ptrdiff_t n);
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_repeat(const struct ftarray *a, ptrdiff_t n, struct ftarray **out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_repeat(const struct ftarray *a,
+                                   ptrdiff_t n,
+                                   struct ftarray **out);
 
 // Python's `a + b`: a new array holding `a`'s elements then `b`'s, both read at one instant
 // (`b` may be `a`).
@@ -706,6 +866,8 @@ enum ftarray_status ftarray_repeat(const struct ftarray *a, ptrdiff_t n, struct 
 // # Safety
 //
 // `a` and `b` must be NULL or live handles; `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_concat(const struct ftarray *a,
                                    const struct ftarray *b,
                                    struct ftarray **out);
@@ -720,6 +882,8 @@ enum ftarray_status ftarray_concat(const struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_get_slice(const struct ftarray *a,
                                       ptrdiff_t start,
                                       ptrdiff_t stop,
@@ -736,6 +900,8 @@ enum ftarray_status ftarray_get_slice(const struct ftarray *a,
 // # Safety
 //
 // `a` and `src` must be NULL or live handles.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_set_slice(struct ftarray *a,
                                       ptrdiff_t start,
                                       ptrdiff_t stop,
@@ -752,6 +918,8 @@ enum ftarray_status ftarray_set_slice(struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `bytes` must be valid for reads of `nbytes` bytes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_set_slice_bytes(struct ftarray *a,
                                             ptrdiff_t start,
                                             ptrdiff_t stop,
@@ -767,6 +935,8 @@ enum ftarray_status ftarray_set_slice_bytes(struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_del_slice(struct ftarray *a,
                                       ptrdiff_t start,
                                       ptrdiff_t stop,
@@ -786,6 +956,8 @@ enum ftarray_status ftarray_del_slice(struct ftarray *a,
 //
 // `a` must be NULL or a live handle; `dst` must be valid for writes of `cap` bytes that no
 // other thread accesses during the call; `nbytes` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_copy_bytes(const struct ftarray *a,
                                        void *dst,
                                        size_t cap,
@@ -802,6 +974,8 @@ enum ftarray_status ftarray_copy_bytes(const struct ftarray *a,
 // # Safety
 //
 // `a` and `b` must be NULL or live handles; `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_compare(const struct ftarray *a,
                                     const struct ftarray *b,
                                     int op,
@@ -812,21 +986,33 @@ enum ftarray_status ftarray_compare(const struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_contains_i64(const struct ftarray *a, int64_t value, bool *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_contains_i64(const struct ftarray *a,
+                                         int64_t value,
+                                         bool *out);
 
 // Writes to `*out` whether some element equals `value`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_contains_u64(const struct ftarray *a, uint64_t value, bool *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_contains_u64(const struct ftarray *a,
+                                         uint64_t value,
+                                         bool *out);
 
 // Writes to `*out` whether some element equals `value` (a NaN equals nothing).
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_contains_f64(const struct ftarray *a, double value, bool *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_contains_f64(const struct ftarray *a,
+                                         double value,
+                                         bool *out);
 
 // Writes to `*out` the index of the first element equal to `value` within `start..stop`
 // (clamped as Python's `index(x, start, stop)`: negative bounds count from the end; pass
@@ -837,6 +1023,8 @@ enum ftarray_status ftarray_contains_f64(const struct ftarray *a, double value, 
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_index_i64(const struct ftarray *a,
                                       int64_t value,
                                       ptrdiff_t start,
@@ -848,6 +1036,8 @@ enum ftarray_status ftarray_index_i64(const struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_index_u64(const struct ftarray *a,
                                       uint64_t value,
                                       ptrdiff_t start,
@@ -859,6 +1049,8 @@ enum ftarray_status ftarray_index_u64(const struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_index_f64(const struct ftarray *a,
                                       double value,
                                       ptrdiff_t start,
@@ -870,21 +1062,33 @@ enum ftarray_status ftarray_index_f64(const struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_count_i64(const struct ftarray *a, int64_t value, size_t *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_count_i64(const struct ftarray *a,
+                                      int64_t value,
+                                      size_t *out);
 
 // Writes to `*out` how many elements equal `value`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_count_u64(const struct ftarray *a, uint64_t value, size_t *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_count_u64(const struct ftarray *a,
+                                      uint64_t value,
+                                      size_t *out);
 
 // Writes to `*out` how many elements equal `value`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_count_f64(const struct ftarray *a, double value, size_t *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_count_f64(const struct ftarray *a,
+                                      double value,
+                                      size_t *out);
 
 // Removes the first element equal to `value` (Python's `remove`) and writes its index to
 // `*index_out`.
@@ -895,21 +1099,33 @@ enum ftarray_status ftarray_count_f64(const struct ftarray *a, double value, siz
 // # Safety
 //
 // `a` must be NULL or a live handle; `index_out` must be NULL or valid for writes.
-enum ftarray_status ftarray_remove_i64(struct ftarray *a, int64_t value, size_t *index_out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_remove_i64(struct ftarray *a,
+                                       int64_t value,
+                                       size_t *index_out);
 
 // As `ftarray_remove_i64`, for a `uint64_t` value.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `index_out` must be NULL or valid for writes.
-enum ftarray_status ftarray_remove_u64(struct ftarray *a, uint64_t value, size_t *index_out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_remove_u64(struct ftarray *a,
+                                       uint64_t value,
+                                       size_t *index_out);
 
 // As `ftarray_remove_i64`, for a `double` value.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `index_out` must be NULL or valid for writes.
-enum ftarray_status ftarray_remove_f64(struct ftarray *a, double value, size_t *index_out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_remove_f64(struct ftarray *a,
+                                       double value,
+                                       size_t *index_out);
 
 // Adds `delta` to the element at `index` in one step, wrapping around on overflow as C's
 // unsigned arithmetic does, and writes the old value to `*old`.
@@ -922,6 +1138,8 @@ enum ftarray_status ftarray_remove_f64(struct ftarray *a, double value, size_t *
 // # Safety
 //
 // `a` must be NULL or a live handle; `old` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_fetch_add_i64(struct ftarray *a,
                                           ptrdiff_t index,
                                           int64_t delta,
@@ -936,6 +1154,8 @@ enum ftarray_status ftarray_fetch_add_i64(struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `old` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_fetch_add_u64(struct ftarray *a,
                                           ptrdiff_t index,
                                           uint64_t delta,
@@ -949,6 +1169,8 @@ enum ftarray_status ftarray_fetch_add_u64(struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `old` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_fetch_add_f64(struct ftarray *a,
                                           ptrdiff_t index,
                                           double delta,
@@ -967,6 +1189,8 @@ enum ftarray_status ftarray_fetch_add_f64(struct ftarray *a,
 //
 // `a` must be NULL or a live handle; `expected` must be NULL or valid for reads and writes;
 // `exchanged` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_compare_exchange_i64(struct ftarray *a,
                                                  ptrdiff_t index,
                                                  int64_t *expected,
@@ -980,6 +1204,8 @@ enum ftarray_status ftarray_compare_exchange_i64(struct ftarray *a,
 //
 // `a` must be NULL or a live handle; `expected` must be NULL or valid for reads and writes;
 // `exchanged` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_compare_exchange_u64(struct ftarray *a,
                                                  ptrdiff_t index,
                                                  uint64_t *expected,
@@ -1008,10 +1234,17 @@ enum ftarray_status ftarray_compare_exchange_u64(struct ftarray *a,
 // Ownership: the export belongs to the caller, who must release it exactly once.
 // Threads: any thread may acquire, and any thread may release with the token.
 //
+// Versioning: set `out->size` first (`ftarray_buffer view = ftarray_buffer_init();`). Errors:
+// `FTARRAY_STATUS_INVALID_ARGUMENT` for a size this library does not know (nothing exported).
+//
 // # Safety
 //
-// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_export_acquire(struct ftarray *a, struct ftarray_buffer *out);
+// `a` must be NULL or a live handle; `out` must be NULL or valid for reads and writes of
+// `out->size` bytes.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_export_acquire(struct ftarray *a,
+                                           struct ftarray_buffer *out);
 
 // Ends the export of `a` named by `token`.
 //
@@ -1023,14 +1256,20 @@ enum ftarray_status ftarray_export_acquire(struct ftarray *a, struct ftarray_buf
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_export_release(struct ftarray *a, uint64_t token);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_export_release(struct ftarray *a,
+                                           uint64_t token);
 
 // Writes the number of live exports of `a` to `*out`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_export_count(const struct ftarray *a, size_t *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_export_count(const struct ftarray *a,
+                                         size_t *out);
 
 // Enters a reader session on the calling thread (or nests one more level in the current
 // one).
@@ -1049,25 +1288,25 @@ enum ftarray_status ftarray_export_count(const struct ftarray *a, size_t *out);
 // A thread that exits inside a session leaves it at exit.
 //
 // Threads: affects only the calling thread. Returns `FTARRAY_STATUS_OK`.
-enum ftarray_status ftarray_session_enter(void);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_session_enter(void);
 
 // A quiescent point of the calling thread's session: unpins and pins again, so storage
 // retired meanwhile can be freed.
 //
 // Errors: `FTARRAY_STATUS_NOT_IN_SESSION` if the thread is in no session.
-enum ftarray_status ftarray_session_quiescent(void);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_session_quiescent(void);
 
 // Leaves one level of the calling thread's session; the last leave unpins the thread.
 //
 // Errors: `FTARRAY_STATUS_NOT_IN_SESSION` if the thread is in no session (nothing changes).
-enum ftarray_status ftarray_session_leave(void);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_session_leave(void);
 
 // Writes the calling thread's session depth to `*out`: 0 outside any session.
 //
 // # Safety
 //
 // `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_session_depth(size_t *out);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_session_depth(size_t *out);
 
 extern int pthread_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
 
@@ -1088,7 +1327,7 @@ extern int pthread_atfork(void (*prepare)(void), void (*parent)(void), void (*ch
 //
 // Threads: call it in the child while it has one thread, before any other call (as CPython's
 // `PyOS_AfterFork_Child`). Returns `FTARRAY_STATUS_OK`.
-enum ftarray_status ftarray_after_fork_child(void);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_after_fork_child(void);
 
 // Moves the calling thread's retired storage (and freed handles) to the global queue and
 // frees what no thread can still be reading.
@@ -1097,7 +1336,7 @@ enum ftarray_status ftarray_after_fork_child(void);
 // the thread exits. Call it where a thread goes idle after writing.
 //
 // Threads: any thread. Returns `FTARRAY_STATUS_OK`.
-enum ftarray_status ftarray_flush(void);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_flush(void);
 
 // Frees all retired memory (replaced storage and freed handles) that no thread can still be
 // reading, waiting up to about a second for other threads to pass quiescent points: for a
@@ -1114,7 +1353,7 @@ enum ftarray_status ftarray_flush(void);
 //
 // Threads: any thread; call it outside a session (a session of the calling thread would keep
 // what it could read).
-enum ftarray_status ftarray_drain(void);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_drain(void);
 
 // Saves a snapshot of `a` to the file `path` in NumPy's `.npy` format, atomically: the data
 // goes to a temporary file beside `path`, which is flushed, synced and renamed over `path`,
@@ -1134,7 +1373,10 @@ enum ftarray_status ftarray_drain(void);
 // # Safety
 //
 // `a` must be NULL or a live handle; `path` must be NULL or a NUL-terminated string.
-enum ftarray_status ftarray_save_npy(const struct ftarray *a, const char *path);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_save_npy(const struct ftarray *a,
+                                     const char *path);
 
 // Loads the `.npy` file `path` into a new array whose type code is picked from the file's
 // header: `b B h H i I q Q f d` for int8 … uint64, float32, float64 (either byte order; the
@@ -1150,10 +1392,33 @@ enum ftarray_status ftarray_save_npy(const struct ftarray *a, const char *path);
 // # Safety
 //
 // `path` must be NULL or a NUL-terminated string; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_load_npy(const char *path, struct ftarray **out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_load_npy(const char *path,
+                                     struct ftarray **out);
 
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
 
 #endif  /* FTARRAY_H */
+
+#ifndef FTARRAY_H_INIT
+#define FTARRAY_H_INIT
+/* Versioned structs: a zeroed struct whose size field is this header's sizeof. Start every
+ * ftarray_buffer and ftarray_stats from these, so that a library of another version knows
+ * which fields the caller has. */
+static inline ftarray_buffer ftarray_buffer_init(void) {
+    ftarray_buffer b;
+    memset(&b, 0, sizeof b);
+    b.size = sizeof b;
+    return b;
+}
+
+static inline ftarray_stats ftarray_stats_init(void) {
+    ftarray_stats s;
+    memset(&s, 0, sizeof s);
+    s.size = sizeof s;
+    return s;
+}
+#endif /* FTARRAY_H_INIT */

@@ -519,6 +519,33 @@ pub extern "C" fn ftarray_version() -> *const c_char {
     guard_value(VERSION.as_ptr(), || VERSION.as_ptr())
 }
 
+/// `n` as a number (for the package version's parts, at compile time).
+const fn parse(n: &str) -> u32 {
+    let bytes = n.as_bytes();
+    let mut value = 0;
+    let mut k = 0;
+    while k < bytes.len() {
+        value = value * 10 + (bytes[k] - b'0') as u32;
+        k += 1;
+    }
+    value
+}
+
+/// The library's version as a number, `MAJOR * 1000000 + MINOR * 1000 + PATCH` (SQLite's
+/// scheme): compare it with the header's `FTARRAY_VERSION_NUMBER` to check that the library a
+/// program runs with is the one it was compiled against (while the major version is 0, a
+/// different minor version may have a different ABI; the soname, `libftarray.so.0.MINOR`,
+/// keeps the loader from mixing them).
+///
+/// Threads: any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn ftarray_version_number() -> u32 {
+    const NUMBER: u32 = parse(env!("CARGO_PKG_VERSION_MAJOR")) * 1_000_000
+        + parse(env!("CARGO_PKG_VERSION_MINOR")) * 1000
+        + parse(env!("CARGO_PKG_VERSION_PATCH"));
+    NUMBER
+}
+
 /// Initialises the library's global state (the epoch collector) if no call has yet.
 ///
 /// Optional: every entry point does this on first use, exactly once however many threads
@@ -527,6 +554,7 @@ pub extern "C" fn ftarray_version() -> *const c_char {
 ///
 /// Threads: any thread, any number at once. Returns `FTARRAY_STATUS_OK`.
 #[unsafe(no_mangle)]
+#[must_use]
 pub extern "C" fn ftarray_init() -> Status {
     ffi!(=> Ok(()))
 }

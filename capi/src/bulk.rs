@@ -41,6 +41,7 @@ fn slice(start: isize, stop: isize, step: isize) -> Slice {
 /// export, writes to the rest of the 8-byte units the input touches must be atomic too, as
 /// the export's contract asks of any access while other threads use the array).
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_extend_bytes(
     a: *mut Handle,
     bytes: *const c_void,
@@ -63,6 +64,7 @@ pub unsafe extern "C" fn ftarray_extend_bytes(
 ///
 /// `a` and `other` must be NULL or live handles.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_extend(a: *mut Handle, other: *const Handle) -> Status {
     ffi!(array a, array other => Ok(a.extend(other)?))
 }
@@ -75,6 +77,7 @@ pub unsafe extern "C" fn ftarray_extend(a: *mut Handle, other: *const Handle) ->
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_truncate(a: *mut Handle, len: usize) -> Status {
     ffi!(array a => Ok(a.truncate(len)?))
 }
@@ -92,6 +95,7 @@ pub unsafe extern "C" fn ftarray_truncate(a: *mut Handle, len: usize) -> Status 
 /// `a` must be NULL or a live handle; `fill` must be NULL or valid for reads of `fill_len`
 /// bytes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_resize(
     a: *mut Handle,
     len: usize,
@@ -121,6 +125,7 @@ pub unsafe extern "C" fn ftarray_resize(
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_clear(a: *mut Handle) -> Status {
     ffi!(array a => Ok(a.clear()?))
 }
@@ -134,6 +139,7 @@ pub unsafe extern "C" fn ftarray_clear(a: *mut Handle) -> Status {
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_reserve(a: *mut Handle, additional: usize) -> Status {
     ffi!(array a => Ok(a.reserve(additional)?))
 }
@@ -146,6 +152,7 @@ pub unsafe extern "C" fn ftarray_reserve(a: *mut Handle, additional: usize) -> S
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_reverse(a: *mut Handle) -> Status {
     ffi!(array a => Ok(a.reverse()?))
 }
@@ -158,6 +165,7 @@ pub unsafe extern "C" fn ftarray_reverse(a: *mut Handle) -> Status {
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_byteswap(a: *mut Handle) -> Status {
     ffi!(array a => Ok(a.byteswap()?))
 }
@@ -171,6 +179,7 @@ pub unsafe extern "C" fn ftarray_byteswap(a: *mut Handle) -> Status {
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_repeat_in_place(a: *mut Handle, n: isize) -> Status {
     ffi!(array a => Ok(a.repeat_in_place(n)?))
 }
@@ -186,6 +195,7 @@ pub unsafe extern "C" fn ftarray_repeat_in_place(a: *mut Handle, n: isize) -> St
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_repeat(
     a: *const Handle,
     n: isize,
@@ -208,6 +218,7 @@ pub unsafe extern "C" fn ftarray_repeat(
 ///
 /// `a` and `b` must be NULL or live handles; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_concat(
     a: *const Handle,
     b: *const Handle,
@@ -230,6 +241,7 @@ pub unsafe extern "C" fn ftarray_concat(
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_get_slice(
     a: *const Handle,
     start: isize,
@@ -254,6 +266,7 @@ pub unsafe extern "C" fn ftarray_get_slice(
 ///
 /// `a` and `src` must be NULL or live handles.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_set_slice(
     a: *mut Handle,
     start: isize,
@@ -275,6 +288,7 @@ pub unsafe extern "C" fn ftarray_set_slice(
 ///
 /// `a` must be NULL or a live handle; `bytes` must be valid for reads of `nbytes` bytes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_set_slice_bytes(
     a: *mut Handle,
     start: isize,
@@ -299,6 +313,7 @@ pub unsafe extern "C" fn ftarray_set_slice_bytes(
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_del_slice(
     a: *mut Handle,
     start: isize,
@@ -323,6 +338,7 @@ pub unsafe extern "C" fn ftarray_del_slice(
 /// `a` must be NULL or a live handle; `dst` must be valid for writes of `cap` bytes that no
 /// other thread accesses during the call; `nbytes` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_copy_bytes(
     a: *const Handle,
     dst: *mut c_void,
@@ -379,6 +395,7 @@ pub enum Comparison {
 ///
 /// `a` and `b` must be NULL or live handles; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_compare(
     a: *const Handle,
     b: *const Handle,

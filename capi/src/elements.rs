@@ -23,6 +23,7 @@ use std::ffi::c_void;
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes of `out_len`
 /// bytes that no other thread accesses during the call.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_get_bytes(
     a: *const Handle,
     index: isize,
@@ -48,6 +49,7 @@ pub unsafe extern "C" fn ftarray_get_bytes(
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_get_i64(a: *const Handle, index: isize, out: *mut i64) -> Status {
     ffi!(array a, out out => {
         *out = handle::to_i64(a.get(index)?, a.typecode())?;
@@ -64,6 +66,7 @@ pub unsafe extern "C" fn ftarray_get_i64(a: *const Handle, index: isize, out: *m
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_get_u64(a: *const Handle, index: isize, out: *mut u64) -> Status {
     ffi!(array a, out out => {
         *out = handle::to_u64(a.get(index)?, a.typecode())?;
@@ -80,6 +83,7 @@ pub unsafe extern "C" fn ftarray_get_u64(a: *const Handle, index: isize, out: *m
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_get_f64(a: *const Handle, index: isize, out: *mut f64) -> Status {
     ffi!(array a, out out => {
         *out = handle::to_f64(a.get(index)?, a.typecode())?;
@@ -99,6 +103,7 @@ pub unsafe extern "C" fn ftarray_get_f64(a: *const Handle, index: isize, out: *m
 /// `a` must be NULL or a live handle; `bytes` must be NULL or valid for reads of `nbytes`
 /// bytes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_set_bytes(
     a: *mut Handle,
     index: isize,
@@ -121,6 +126,7 @@ pub unsafe extern "C" fn ftarray_set_bytes(
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_set_i64(a: *mut Handle, index: isize, value: i64) -> Status {
     ffi!(array a => Ok(a.set(index, Value::from(value))?))
 }
@@ -131,6 +137,7 @@ pub unsafe extern "C" fn ftarray_set_i64(a: *mut Handle, index: isize, value: i6
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_set_u64(a: *mut Handle, index: isize, value: u64) -> Status {
     ffi!(array a => Ok(a.set(index, Value::from(value))?))
 }
@@ -145,6 +152,7 @@ pub unsafe extern "C" fn ftarray_set_u64(a: *mut Handle, index: isize, value: u6
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_set_f64(a: *mut Handle, index: isize, value: f64) -> Status {
     ffi!(array a => Ok(a.set(index, Value::from(value))?))
 }
@@ -159,6 +167,7 @@ pub unsafe extern "C" fn ftarray_set_f64(a: *mut Handle, index: isize, value: f6
 /// `a` must be NULL or a live handle; `bytes` must be NULL or valid for reads of `nbytes`
 /// bytes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_push_bytes(
     a: *mut Handle,
     bytes: *const c_void,
@@ -177,6 +186,7 @@ pub unsafe extern "C" fn ftarray_push_bytes(
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_push_i64(a: *mut Handle, value: i64) -> Status {
     ffi!(array a => Ok(a.push(Value::from(value))?))
 }
@@ -187,6 +197,7 @@ pub unsafe extern "C" fn ftarray_push_i64(a: *mut Handle, value: i64) -> Status 
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_push_u64(a: *mut Handle, value: u64) -> Status {
     ffi!(array a => Ok(a.push(Value::from(value))?))
 }
@@ -198,6 +209,7 @@ pub unsafe extern "C" fn ftarray_push_u64(a: *mut Handle, value: u64) -> Status 
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_push_f64(a: *mut Handle, value: f64) -> Status {
     ffi!(array a => Ok(a.push(Value::from(value))?))
 }
@@ -215,6 +227,7 @@ pub unsafe extern "C" fn ftarray_push_f64(a: *mut Handle, value: f64) -> Status 
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes of `out_len`
 /// bytes that no other thread accesses during the call.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_pop(
     a: *mut Handle,
     index: isize,
@@ -244,6 +257,7 @@ pub unsafe extern "C" fn ftarray_pop(
 /// `a` must be NULL or a live handle; `bytes` must be NULL or valid for reads of `nbytes`
 /// bytes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_insert_bytes(
     a: *mut Handle,
     index: isize,
@@ -265,6 +279,7 @@ pub unsafe extern "C" fn ftarray_insert_bytes(
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_insert_i64(a: *mut Handle, index: isize, value: i64) -> Status {
     ffi!(array a => Ok(a.insert(index, Value::from(value))?))
 }
@@ -276,6 +291,7 @@ pub unsafe extern "C" fn ftarray_insert_i64(a: *mut Handle, index: isize, value:
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_insert_u64(a: *mut Handle, index: isize, value: u64) -> Status {
     ffi!(array a => Ok(a.insert(index, Value::from(value))?))
 }
@@ -287,6 +303,7 @@ pub unsafe extern "C" fn ftarray_insert_u64(a: *mut Handle, index: isize, value:
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_insert_f64(a: *mut Handle, index: isize, value: f64) -> Status {
     ffi!(array a => Ok(a.insert(index, Value::from(value))?))
 }

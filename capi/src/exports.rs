@@ -52,6 +52,11 @@ pub(crate) fn in_live_export(ptr: *const u8, len: usize) -> bool {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Buffer {
+    /// The size of this struct as the caller was compiled with it: set it to
+    /// `sizeof(ftarray_buffer)` before the call (`ftarray_buffer_init()` returns one so set).
+    /// A later version may add fields at the end; the library writes only the fields that fit
+    /// in `size` bytes and refuses a size it does not know (`FTARRAY_STATUS_INVALID_ARGUMENT`).
+    pub size: usize,
     /// The first element (not NULL; dangling but aligned when `len` is 0).
     pub ptr: *mut c_void,
     /// The number of elements: the array's length when the export was acquired.
@@ -89,19 +94,28 @@ pub struct Buffer {
 /// Ownership: the export belongs to the caller, who must release it exactly once.
 /// Threads: any thread may acquire, and any thread may release with the token.
 ///
+/// Versioning: set `out->size` first (`ftarray_buffer view = ftarray_buffer_init();`). Errors:
+/// `FTARRAY_STATUS_INVALID_ARGUMENT` for a size this library does not know (nothing exported).
+///
 /// # Safety
 ///
-/// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
+/// `a` must be NULL or a live handle; `out` must be NULL or valid for reads and writes of
+/// `out->size` bytes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_export_acquire(a: *mut Handle, out: *mut Buffer) -> Status {
-    ffi!(array a, out out => {
+    ffi!(array a => {
+        // Checked before the export is made: a refused struct leaks no export.
+        // SAFETY: the contract: `out` is NULL or valid for reads and writes of its `size`.
+        let size = unsafe { handle::versioned_size("out", out, BUFFER_V1) }?;
         let e = a.export_raw();
         REGISTRY
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .push((e.token, e.storage()));
         LIVE_EXPORTS.fetch_add(1, Ordering::Relaxed);
-        *out = Buffer {
+        let buffer = Buffer {
+            size,
             ptr: e.ptr.cast(),
             len: e.len,
             itemsize: e.itemsize,
@@ -109,9 +123,15 @@ pub unsafe extern "C" fn ftarray_export_acquire(a: *mut Handle, out: *mut Buffer
             typecode: handle::typecode_char(e.code),
             token: e.token,
         };
+        // SAFETY: `out` holds `size` bytes (checked above, by the contract).
+        unsafe { handle::write_versioned(out, &buffer, size) };
         Ok(())
     })
 }
+
+/// The size of the first version of `ftarray_buffer` (0.1), up to its last field: what
+/// `ftarray_export_acquire` accepts at least, whatever later versions add.
+const BUFFER_V1: usize = std::mem::offset_of!(Buffer, token) + size_of::<u64>();
 
 /// Ends the export of `a` named by `token`.
 ///
@@ -124,6 +144,7 @@ pub unsafe extern "C" fn ftarray_export_acquire(a: *mut Handle, out: *mut Buffer
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_export_release(a: *mut Handle, token: u64) -> Status {
     ffi!(array a => {
         // The entry goes in the same critical section as the pin: a lookup never finds
@@ -146,6 +167,7 @@ pub unsafe extern "C" fn ftarray_export_release(a: *mut Handle, token: u64) -> S
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_export_count(a: *const Handle, out: *mut usize) -> Status {
     ffi!(array a, out out => {
         *out = a.export_count();
@@ -163,7 +185,9 @@ mod tests {
     #[test]
     fn the_registry_covers_live_exports_only() {
         let mut a = std::ptr::null_mut();
-        let mut e = std::mem::MaybeUninit::<Buffer>::uninit();
+        let mut e = std::mem::MaybeUninit::<Buffer>::zeroed();
+        // SAFETY: the first field of a zeroed struct; a versioned struct's size goes first.
+        unsafe { e.as_mut_ptr().cast::<usize>().write(size_of::<Buffer>()) };
         // SAFETY: 12 readable bytes, local out-pointers; `a` is live until freed below.
         unsafe {
             assert_eq!(

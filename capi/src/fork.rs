@@ -130,6 +130,7 @@ pub(crate) fn register_handlers() {
 /// Threads: call it in the child while it has one thread, before any other call (as CPython's
 /// `PyOS_AfterFork_Child`). Returns `FTARRAY_STATUS_OK`.
 #[unsafe(no_mangle)]
+#[must_use]
 pub extern "C" fn ftarray_after_fork_child() -> Status {
     ffi!(=> {
         if !after_fork() {
@@ -157,6 +158,7 @@ pub extern "C" fn ftarray_after_fork_child() -> Status {
 ///
 /// Threads: any thread. Returns `FTARRAY_STATUS_OK`.
 #[unsafe(no_mangle)]
+#[must_use]
 pub extern "C" fn ftarray_flush() -> Status {
     // Not `ffi!`: it pins for the call, and a pinned thread's flush cannot advance the epoch.
     fn here() {}
@@ -183,6 +185,7 @@ pub extern "C" fn ftarray_flush() -> Status {
 /// Threads: any thread; call it outside a session (a session of the calling thread would keep
 /// what it could read).
 #[unsafe(no_mangle)]
+#[must_use]
 pub extern "C" fn ftarray_drain() -> Status {
     // Not `ffi!`: a pinned thread's flush cannot advance the epoch past its own pin.
     fn here() {}

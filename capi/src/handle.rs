@@ -498,6 +498,55 @@ pub(crate) unsafe fn out_bytes<'a>(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Versioned structs
+// ---------------------------------------------------------------------------------------------
+
+/// The `size` field (the first, a `size_t`) of the caller's versioned struct at `out`, checked:
+/// at least `min` (the struct's first version) and at most the size this library knows.
+///
+/// # Safety
+///
+/// `out` is NULL or valid for reads of a `size_t` at its start.
+pub(crate) unsafe fn versioned_size<T>(name: &str, out: *mut T, min: usize) -> Result<usize, Fail> {
+    if out.is_null() {
+        return Err(Fail::null(name));
+    }
+    // SAFETY: non-null and readable for its first field by the contract; every versioned
+    // struct starts with its `size`.
+    let size = unsafe { out.cast::<usize>().read() };
+    if size < min || size > size_of::<T>() {
+        return Err(Fail::new(
+            Status::InvalidArgument,
+            format!(
+                "`{name}->size` is {size}, a size this library does not know (it knows {min} to \
+                 {} bytes): set it to the struct's sizeof, as its _init() function does",
+                size_of::<T>()
+            ),
+        ));
+    }
+    Ok(size)
+}
+
+/// Writes the first `size` bytes of `value` to `out` (a caller compiled with an older, shorter
+/// version of the struct gets the fields it knows).
+///
+/// # Safety
+///
+/// `out` is valid for writes of `size` bytes, and `size <= size_of::<T>()`.
+pub(crate) unsafe fn write_versioned<T: Copy>(out: *mut T, value: &T, size: usize) {
+    debug_assert!(size <= size_of::<T>());
+    // SAFETY: by the contract; an untyped copy (padding bytes included), which a `#[repr(C)]`
+    // struct of plain fields allows; `value` is ours and cannot overlap the caller's struct.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            std::ptr::from_ref(value).cast::<u8>(),
+            out.cast::<u8>(),
+            size,
+        )
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Values
 // ---------------------------------------------------------------------------------------------
 

@@ -74,7 +74,7 @@ mod handle;
 pub use atomics::*;
 pub use boundary::{
     Status, ftarray_clear_error, ftarray_init, ftarray_last_error, ftarray_status_str,
-    ftarray_version,
+    ftarray_version, ftarray_version_number,
 };
 pub use bulk::*;
 pub use elements::*;

@@ -23,6 +23,7 @@ use std::ffi::{c_char, c_void};
 ///
 /// `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_new(typecode: c_char, out: *mut *mut Handle) -> Status {
     ffi!(out out => {
         let code = handle::typecode(typecode)?;
@@ -43,6 +44,7 @@ pub unsafe extern "C" fn ftarray_new(typecode: c_char, out: *mut *mut Handle) ->
 ///
 /// `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_with_capacity(
     typecode: c_char,
     capacity: usize,
@@ -71,6 +73,7 @@ pub unsafe extern "C" fn ftarray_with_capacity(
 /// `bytes` must be valid for reads of `nbytes` bytes (and concurrently written only
 /// atomically); `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_from_bytes(
     typecode: c_char,
     bytes: *const c_void,
@@ -97,6 +100,7 @@ pub unsafe extern "C" fn ftarray_from_bytes(
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_clone(a: *const Handle, out: *mut *mut Handle) -> Status {
     ffi!(array a, out out => {
         *out = Handle::into_raw(a.try_clone()?);
@@ -127,6 +131,7 @@ pub unsafe extern "C" fn ftarray_clone(a: *const Handle, out: *mut *mut Handle) 
 /// `a` must be NULL or a handle made by this library (freed ones are detected while their
 /// memory has not been reused).
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_free(a: *mut Handle) -> Status {
     if a.is_null() {
         return Status::Ok;
@@ -146,6 +151,7 @@ pub unsafe extern "C" fn ftarray_free(a: *mut Handle) -> Status {
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_len(a: *const Handle, out: *mut usize) -> Status {
     ffi!(array a, out out => {
         *out = a.len();
@@ -159,6 +165,7 @@ pub unsafe extern "C" fn ftarray_len(a: *const Handle, out: *mut usize) -> Statu
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_capacity(a: *const Handle, out: *mut usize) -> Status {
     ffi!(array a, out out => {
         *out = a.capacity();
@@ -172,6 +179,7 @@ pub unsafe extern "C" fn ftarray_capacity(a: *const Handle, out: *mut usize) -> 
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_itemsize(a: *const Handle, out: *mut usize) -> Status {
     ffi!(array a, out out => {
         *out = a.itemsize();
@@ -185,6 +193,7 @@ pub unsafe extern "C" fn ftarray_itemsize(a: *const Handle, out: *mut usize) -> 
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_typecode(a: *const Handle, out: *mut c_char) -> Status {
     ffi!(array a, out out => {
         *out = handle::typecode_char(a.typecode());
@@ -202,6 +211,7 @@ pub unsafe extern "C" fn ftarray_typecode(a: *const Handle, out: *mut c_char) ->
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_format(a: *const Handle, out: *mut *const c_char) -> Status {
     ffi!(array a, out out => {
         *out = a.typecode().format_cstr().as_ptr();
@@ -221,6 +231,7 @@ pub unsafe extern "C" fn ftarray_format(a: *const Handle, out: *mut *const c_cha
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_set_strict_exports(a: *mut Handle, strict: bool) -> Status {
     ffi!(array a => {
         a.set_strict_exports(strict);
@@ -234,6 +245,7 @@ pub unsafe extern "C" fn ftarray_set_strict_exports(a: *mut Handle, strict: bool
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_strict_exports(a: *const Handle, out: *mut bool) -> Status {
     ffi!(array a, out out => {
         *out = a.strict_exports();

@@ -47,6 +47,7 @@ unsafe fn path_of(path: *const c_char) -> Result<PathBuf, Fail> {
 ///
 /// `a` must be NULL or a live handle; `path` must be NULL or a NUL-terminated string.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_save_npy(a: *const Handle, path: *const c_char) -> Status {
     ffi!(array a => {
         // SAFETY: the contract: `path` is NULL (refused inside) or NUL-terminated.
@@ -71,6 +72,7 @@ pub unsafe extern "C" fn ftarray_save_npy(a: *const Handle, path: *const c_char)
 ///
 /// `path` must be NULL or a NUL-terminated string; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_load_npy(path: *const c_char, out: *mut *mut Handle) -> Status {
     ffi!(out out => {
         // SAFETY: the contract: `path` is NULL (refused inside) or NUL-terminated.

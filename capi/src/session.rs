@@ -54,6 +54,7 @@ fn with_slot<R>(f: impl FnOnce(&mut Slot) -> Result<R, Fail>) -> Result<R, Fail>
 ///
 /// Threads: affects only the calling thread. Returns `FTARRAY_STATUS_OK`.
 #[unsafe(no_mangle)]
+#[must_use]
 pub extern "C" fn ftarray_session_enter() -> Status {
     ffi!(=> with_slot(|slot| {
         if slot.depth == 0 {
@@ -69,6 +70,7 @@ pub extern "C" fn ftarray_session_enter() -> Status {
 ///
 /// Errors: `FTARRAY_STATUS_NOT_IN_SESSION` if the thread is in no session.
 #[unsafe(no_mangle)]
+#[must_use]
 pub extern "C" fn ftarray_session_quiescent() -> Status {
     ffi!(=> with_slot(|slot| match slot.session.as_mut() {
         Some((session, handles)) => {
@@ -84,6 +86,7 @@ pub extern "C" fn ftarray_session_quiescent() -> Status {
 ///
 /// Errors: `FTARRAY_STATUS_NOT_IN_SESSION` if the thread is in no session (nothing changes).
 #[unsafe(no_mangle)]
+#[must_use]
 pub extern "C" fn ftarray_session_leave() -> Status {
     ffi!(=> {
         // The session is dropped after the slot is released, outside the borrow.
@@ -105,6 +108,7 @@ pub extern "C" fn ftarray_session_leave() -> Status {
 ///
 /// `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_session_depth(out: *mut usize) -> Status {
     ffi!(out out => {
         *out = with_slot(|slot| Ok(slot.depth))?;

@@ -77,7 +77,7 @@ static void *sitter(void *arg) {
 }
 
 static size_t retired_now(void) {
-    ftarray_stats st;
+    ftarray_stats st = ftarray_stats_init();
     OK(ftarray_get_stats(&st));
     return st.retired_bytes;
 }

@@ -97,7 +97,7 @@ static void racing_free(int rounds) {
         for (int k = 0; k < 3; k++) pthread_join(t[k], NULL);
     }
     OK(ftarray_drain());
-    ftarray_stats st;
+    ftarray_stats st = ftarray_stats_init();
     OK(ftarray_get_stats(&st));
     CHECK(st.live_handles == 0);
     CHECK(st.retired_bytes == 0);
@@ -195,7 +195,7 @@ int main(int argc, char **argv) {
     racing_free(rounds);
     /* A host's clean exit: everything freed, retired memory drained. */
     OK(ftarray_drain());
-    ftarray_stats st;
+    ftarray_stats st = ftarray_stats_init();
     OK(ftarray_get_stats(&st));
     CHECK(st.live_handles == 0 && st.live_exports == 0 && st.retired_bytes == 0);
     return report("misuse");
