@@ -963,6 +963,143 @@ enum ftarray_status ftarray_copy_bytes(const struct ftarray *a,
                                        size_t cap,
                                        size_t *nbytes);
 
+// Copies the elements `a[start:stop]` (a step-1 slice: negative bounds count from the end,
+// and both are clamped as Python clamps them), taken at one instant, into `dst[0..cap]` as
+// native-order bytes: an interpreter's `tolist`, chunked iteration, `sum` or slicing without a
+// call per element.
+//
+// On `FTARRAY_STATUS_OK`, `*nbytes` is the number of bytes written (the range's length times
+// the item size; 0 for an empty range). If `cap` is too small at that instant, nothing is
+// written to `dst`, `*nbytes` receives the size needed then, and the call returns
+// `FTARRAY_STATUS_BUFFER_TOO_SMALL`. `dst` may be NULL when `cap` is 0.
+//
+// Threads: any thread; never waits for a writer's O(n) work.
+//
+// # Safety
+//
+// `a` must be NULL or a live handle; `dst` must be valid for writes of `cap` bytes that no
+// other thread accesses during the call; `nbytes` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_get_range(const struct ftarray *a,
+                                      ptrdiff_t start,
+                                      ptrdiff_t stop,
+                                      void *dst,
+                                      size_t cap,
+                                      size_t *nbytes);
+
+// Overwrites the elements `a[start:stop]` (clamped as `ftarray_get_range` clamps) with the
+// elements encoded in `src[0..nbytes]`, at one instant; the length never changes, so the
+// range must hold exactly `nbytes / itemsize` elements at that instant. `src` is copied with
+// atomic loads first (see `ftarray_extend_bytes`) and may be NULL when `nbytes` is 0.
+//
+// Errors: `FTARRAY_STATUS_BAD_LENGTH` (not whole elements, or not as many as the range has:
+// nothing changes), `FTARRAY_STATUS_EXPORTED` (a range too large to rewrite in place while
+// exported), `FTARRAY_STATUS_OUT_OF_MEMORY`, `FTARRAY_STATUS_NULL_ARGUMENT`.
+//
+// # Safety
+//
+// `a` must be NULL or a live handle; `src` must be valid for reads of `nbytes` bytes.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_set_range(struct ftarray *a,
+                                      ptrdiff_t start,
+                                      ptrdiff_t stop,
+                                      const void *src,
+                                      size_t nbytes);
+
+// Sets every element of `a[start:stop]` (clamped as `ftarray_get_range` clamps) to `value`,
+// at one instant (`ftarray_fill_i64(a, 0, PTRDIFF_MAX, 0)` zeroes the array).
+//
+// Errors: `FTARRAY_STATUS_OVERFLOW` (a value the elements cannot hold: nothing changes),
+// `FTARRAY_STATUS_WRONG_KIND`, `FTARRAY_STATUS_EXPORTED` (a range too large to rewrite in
+// place while exported), `FTARRAY_STATUS_OUT_OF_MEMORY`.
+//
+// # Safety
+//
+// `a` must be NULL or a live handle.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_fill_i64(struct ftarray *a,
+                                     ptrdiff_t start,
+                                     ptrdiff_t stop,
+                                     int64_t value);
+
+// As `ftarray_fill_i64`, with a `uint64_t` value.
+//
+// # Safety
+//
+// `a` must be NULL or a live handle.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_fill_u64(struct ftarray *a,
+                                     ptrdiff_t start,
+                                     ptrdiff_t stop,
+                                     uint64_t value);
+
+// As `ftarray_fill_i64`, with a `double` (float arrays only; a `'f'` array stores the nearest
+// float).
+//
+// # Safety
+//
+// `a` must be NULL or a live handle.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_fill_f64(struct ftarray *a,
+                                     ptrdiff_t start,
+                                     ptrdiff_t stop,
+                                     double value);
+
+// As `ftarray_fill_i64`, with the element encoded in `fill[0..fill_len]` (`fill_len` the item
+// size; the bits as they are, a character array's code point checked as
+// `ftarray_push_bytes` checks it).
+//
+// # Safety
+//
+// `a` must be NULL or a live handle; `fill` must be NULL or valid for reads of `fill_len`
+// bytes.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_fill_bytes(struct ftarray *a,
+                                       ptrdiff_t start,
+                                       ptrdiff_t stop,
+                                       const void *fill,
+                                       size_t fill_len);
+
+// Writes to `*out` the bytes of memory `a` holds: its storage (capacity times item size) and
+// the handle itself, as Python's `__sizeof__` counts them; what a host's garbage collector
+// accounts an array for. Storage retired by earlier writes and not yet freed is not counted
+// (`ftarray_get_stats` has the process-wide figure).
+//
+// # Safety
+//
+// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_nbytes(const struct ftarray *a,
+                                   size_t *out);
+
+// Gives back the capacity beyond the length: a block of exactly the length is published (in
+// one step) and the old one retired.
+//
+// Errors: `FTARRAY_STATUS_EXPORTED` (the storage would move), `FTARRAY_STATUS_OUT_OF_MEMORY`.
+//
+// # Safety
+//
+// `a` must be NULL or a live handle.
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_shrink_to_fit(struct ftarray *a);
+
+// Sorts the elements in ascending order, in one step (readers see the old order or the new
+// one): integers and characters by value, floats by IEEE 754's total order (`-NaN < -inf <
+// ... < -0.0 < +0.0 < ... < +inf < +NaN`). Stable.
+//
+// Errors: `FTARRAY_STATUS_OUT_OF_MEMORY`.
+//
+// # Safety
+//
+// `a` must be NULL or a live handle.
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_sort(struct ftarray *a);
+
 // Python's rich comparison `a OP b` of two arrays, by value across type codes (an `'i'`
 // array equals a `'d'` array holding the same numbers): the first differing elements decide,
 // else the lengths. Both arrays are read at one instant; `b` may be `a`. `op` is an

@@ -1080,6 +1080,137 @@ impl DynArray {
         with_type!(code, T => T::from_value(value, code).map(drop))
     }
 
+    /// Copies the bytes of the elements `self[start:stop]` (Python's slice with step 1:
+    /// negative bounds count from the end, everything is clamped), taken at one instant, into
+    /// `dst`, and returns how many bytes that was.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LengthMismatch`] if `dst` is too small at that instant: `expected` is the size
+    /// needed then.
+    ///
+    /// ```
+    /// use ftarray::{DynArray, TypeCode, Value};
+    /// let a = DynArray::from_values(TypeCode::I16, &[1, 2, 3, 4].map(Value::from)).unwrap();
+    /// let mut out = [0u8; 8];
+    /// assert_eq!(a.copy_range_to(1, -1, &mut out).unwrap(), 4);
+    /// assert_eq!(&out[..4], [2i16, 3].map(i16::to_ne_bytes).concat());
+    /// ```
+    pub fn copy_range_to(&self, start: isize, stop: isize, dst: &mut [u8]) -> Result<usize, Error> {
+        let item = self.itemsize();
+        with_store!(&self.store, a => {
+            let guard = crate::reclaim::pin();
+            a.read(&guard, |v| {
+                let span = Slice::range(start, stop).indices(v.len())?.span();
+                let n = span.len() * item;
+                if n > dst.len() {
+                    return Err(Error::LengthMismatch {
+                        expected: n,
+                        actual: dst.len(),
+                    });
+                }
+                v.slice(span).copy_to_bytes(&mut dst[..n]);
+                Ok(n)
+            })
+        })
+    }
+
+    /// Overwrites the elements `self[start:stop]` (clamped as a step-1 slice) with the
+    /// elements encoded in `bytes`, which must be exactly as many, in one step; the length never
+    /// changes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadByteLength`]; [`Error::LengthMismatch`] (in elements) if the clamped range
+    /// at the instant of the write does not have as many elements as `bytes`;
+    /// [`Error::Exported`] if the range is too large to rewrite in place while exported;
+    /// allocation errors.
+    pub fn set_range_bytes(&self, start: isize, stop: isize, bytes: &[u8]) -> Result<(), Error> {
+        with_store!(&self.store, a => {
+            let values = from_bytes_t(bytes)?;
+            let mut w = a.write();
+            let span = Slice::range(start, stop).indices(w.len())?.span();
+            if span.len() != values.len() {
+                return Err(Error::LengthMismatch {
+                    expected: span.len(),
+                    actual: values.len(),
+                });
+            }
+            w.splice(span, &values)
+        })
+    }
+
+    /// Sets every element of `self[start:stop]` (clamped as a step-1 slice) to `value`, in
+    /// one step.
+    ///
+    /// # Errors
+    ///
+    /// Conversion errors (nothing changes); [`Error::Exported`] as
+    /// [`set_range_bytes`](Self::set_range_bytes); allocation errors.
+    pub fn fill(&self, start: isize, stop: isize, value: Value) -> Result<(), Error> {
+        let code = self.code;
+        with_store!(&self.store, a => {
+            let x = Scalar::from_value(value, code)?;
+            fill_t(a, start, stop, x)
+        })
+    }
+
+    /// [`fill`](Self::fill) with the element encoded in `fill` (native order, bit for bit).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LengthMismatch`] if `fill` is not `itemsize()` long; otherwise as
+    /// [`fill`](Self::fill).
+    pub fn fill_bytes(&self, start: isize, stop: isize, fill: &[u8]) -> Result<(), Error> {
+        if fill.len() != self.itemsize() {
+            return Err(Error::LengthMismatch {
+                expected: self.itemsize(),
+                actual: fill.len(),
+            });
+        }
+        with_store!(&self.store, a => fill_t(a, start, stop, bytemuck::pod_read_unaligned(fill)))
+    }
+
+    /// Gives back the capacity beyond the length (a smaller block is published and the old one
+    /// retired).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] (the storage would move); allocation errors.
+    pub fn shrink_to_fit(&self) -> Result<(), Error> {
+        with_store!(&self.store, a => a.shrink_to_fit())
+    }
+
+    /// Sorts the elements in ascending order, in one step (stable). Integers and characters by
+    /// value; floats by IEEE 754's total order (`-NaN < -inf < … < -0.0 < +0.0 < … < +inf <
+    /// +NaN`), so a NaN never makes the order undefined.
+    ///
+    /// # Errors
+    ///
+    /// Allocation errors.
+    ///
+    /// ```
+    /// use ftarray::{DynArray, TypeCode, Value};
+    /// let a = DynArray::from_values(TypeCode::F64, &[2.0, f64::NAN, -1.0].map(Value::from)).unwrap();
+    /// a.sort().unwrap();
+    /// assert_eq!(a.get(0).unwrap(), Value::from(-1.0));
+    /// assert!(a.get(2).unwrap().as_f64().unwrap().is_nan());
+    /// ```
+    pub fn sort(&self) -> Result<(), Error> {
+        let code = self.code;
+        with_store!(&self.store, a => {
+            if code.kind() == Kind::Float {
+                a.try_sort_by(|x, y| {
+                    let (x, y) = (x.to_value(code), y.to_value(code));
+                    let f = |v: Value| v.as_f64().unwrap_or(f64::NAN);
+                    f(x).total_cmp(&f(y))
+                })
+            } else {
+                a.try_sort_by(|x, y| x.partial_cmp(y).unwrap_or(Ordering::Equal))
+            }
+        })
+    }
+
     /// A snapshot copy with the same type code (and the default export rule).
     ///
     /// # Errors
@@ -1381,6 +1512,20 @@ fn copy_bytes_t<T: Stored>(a: &FtArray<T>, dst: &mut [u8]) -> Result<usize, Erro
         v.copy_to_bytes(&mut dst[..n]);
         Ok(n)
     })
+}
+
+/// Sets `a[start:stop]` (a clamped step-1 slice) to `x`, in one step.
+fn fill_t<T: Stored>(a: &FtArray<T>, start: isize, stop: isize, x: T) -> Result<(), Error> {
+    let mut w = a.write();
+    let span = Slice::range(start, stop).indices(w.len())?.span();
+    let mut values = Vec::new();
+    values
+        .try_reserve_exact(span.len())
+        .map_err(|_| Error::AllocFailed {
+            bytes: span.len().saturating_mul(size_of::<T>()),
+        })?;
+    values.resize(span.len(), x);
+    w.splice(span, &values)
 }
 
 /// `old + delta`, wrapping for integers, or the error of a delta the element cannot take
