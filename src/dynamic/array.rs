@@ -192,6 +192,10 @@ fn from_bytes_t<T: Stored>(bytes: &[u8]) -> Result<Vec<T>, Error> {
 
 /// `n` copies of `values` one after another, or an error if that does not fit in memory.
 fn repeated<T: Copy>(values: &[T], n: usize) -> Result<Vec<T>, Error> {
+    if values.is_empty() {
+        // Not `n` rounds of nothing: `[] * PTRDIFF_MAX` would loop 2^63 times.
+        return Ok(Vec::new());
+    }
     // A result no array could hold is a capacity overflow, not an allocation failure, whatever
     // the length: no block is larger than `isize::MAX` bytes, and a block's header and padding
     // take less than 4 KiB of those.
