@@ -1502,8 +1502,9 @@ FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_drain(void);
 // `FTARRAY_STATUS_BAD_FILE` for an array of characters (`u`, `w`), which has no `.npy`
 // element type, `FTARRAY_STATUS_NULL_ARGUMENT`.
 //
-// Ownership: `a` and `path` stay the caller's. A save killed mid-way can leave a file named
-// `.NAME.XXXXXX.ftarray-tmp` beside the target; see docs/embedding.md.
+// Ownership: `a` and `path` stay the caller's. A save killed mid-way (a crash, `SIGKILL`) can
+// leave a file named `.NAME.XXXXXX.ftarray-tmp` beside the target: remove such files with
+// `ftarray_remove_stale_npy_temp_files(path, ...)` at start-up (docs/embedding.md, ".npy").
 //
 // Threads: safe to call while other threads use `a`.
 //
@@ -1533,6 +1534,26 @@ FTARRAY_API
 FTARRAY_NODISCARD
 enum ftarray_status ftarray_load_npy(const char *path,
                                      struct ftarray **out);
+
+// Removes the temporary files that saves to `path` killed before their rename left beside it
+// (`.NAME.XXXXXX.ftarray-tmp` in the same directory), and writes how many it removed to
+// `*removed` (if not NULL). The target itself is never touched.
+//
+// Call it when no other thread or process may be saving to `path` at that moment (at
+// start-up, or under the application's own lock): the temporary file of a save in progress
+// looks the same, and removing it makes that save fail with `FTARRAY_STATUS_IO` (never a
+// damaged target).
+//
+// Errors: `FTARRAY_STATUS_IO` (the directory cannot be listed or a file cannot be removed; one
+// already gone is fine), `FTARRAY_STATUS_NULL_ARGUMENT`.
+//
+// # Safety
+//
+// `path` must be NULL or a NUL-terminated string; `removed` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_remove_stale_npy_temp_files(const char *path,
+                                                        size_t *removed);
 
 #ifdef __cplusplus
 }  // extern "C"
