@@ -513,7 +513,10 @@ pub unsafe extern "C" fn ftarray_fill_bytes(
     ffi!(array a => {
         // SAFETY: the contract: `fill` is readable for `fill_len` bytes.
         let x = unsafe { handle::copy_in_element("fill", fill.cast(), fill_len, a.typecode()) }?;
-        Ok(a.fill_bytes(start, stop, &x)?)
+        match handle::char_value(a.typecode(), &x) {
+            Some(v) => Ok(a.fill(start, stop, v)?),
+            None => Ok(a.fill_bytes(start, stop, &x)?),
+        }
     })
 }
 

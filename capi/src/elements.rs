@@ -113,7 +113,10 @@ pub unsafe extern "C" fn ftarray_set_bytes(
     ffi!(array a => {
         // SAFETY: the contract: `bytes` is readable for `nbytes` bytes.
         let x = unsafe { handle::copy_in_element("bytes", bytes.cast(), nbytes, a.typecode()) }?;
-        Ok(a.set_bytes(index, &x)?)
+        match handle::char_value(a.typecode(), &x) {
+            Some(v) => Ok(a.set(index, v)?),
+            None => Ok(a.set_bytes(index, &x)?),
+        }
     })
 }
 
@@ -176,7 +179,10 @@ pub unsafe extern "C" fn ftarray_push_bytes(
     ffi!(array a => {
         // SAFETY: the contract: `bytes` is readable for `nbytes` bytes.
         let x = unsafe { handle::copy_in_element("bytes", bytes.cast(), nbytes, a.typecode()) }?;
-        Ok(a.extend_bytes(&x)?)
+        match handle::char_value(a.typecode(), &x) {
+            Some(v) => Ok(a.push(v)?),
+            None => Ok(a.extend_bytes(&x)?),
+        }
     })
 }
 
@@ -267,6 +273,9 @@ pub unsafe extern "C" fn ftarray_insert_bytes(
     ffi!(array a => {
         // SAFETY: the contract: `bytes` is readable for `nbytes` bytes.
         let x = unsafe { handle::copy_in_element("bytes", bytes.cast(), nbytes, a.typecode()) }?;
+        if let Some(v) = handle::char_value(a.typecode(), &x) {
+            return Ok(a.insert(index, v)?);
+        }
         // `a[i:i] = [x]` is `insert(i, x)`, with the same clamping, and keeps the exact bits.
         Ok(a.set_slice_bytes(Slice::range(index, index), &x)?)
     })

@@ -72,6 +72,22 @@ pub struct Buffer {
     pub token: u64,
 }
 
+impl Buffer {
+    /// A buffer whose `size` is this version's, everything else zero or NULL: what C's
+    /// `ftarray_buffer_init()` returns, for Rust callers.
+    pub fn init() -> Buffer {
+        Buffer {
+            size: size_of::<Buffer>(),
+            ptr: std::ptr::null_mut(),
+            len: 0,
+            itemsize: 0,
+            format: std::ptr::null(),
+            typecode: 0,
+            token: 0,
+        }
+    }
+}
+
 /// Exports `a`'s storage: fills `*out` with a pointer to the elements, their number, the item
 /// size, the format string and a token, and pins the storage until
 /// `ftarray_export_release(a, out->token)`.
@@ -185,9 +201,7 @@ mod tests {
     #[test]
     fn the_registry_covers_live_exports_only() {
         let mut a = std::ptr::null_mut();
-        let mut e = std::mem::MaybeUninit::<Buffer>::zeroed();
-        // SAFETY: the first field of a zeroed struct; a versioned struct's size goes first.
-        unsafe { e.as_mut_ptr().cast::<usize>().write(size_of::<Buffer>()) };
+        let mut e = std::mem::MaybeUninit::new(Buffer::init());
         // SAFETY: 12 readable bytes, local out-pointers; `a` is live until freed below.
         unsafe {
             assert_eq!(

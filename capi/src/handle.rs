@@ -429,14 +429,16 @@ pub(crate) unsafe fn copy_in_element(
         return Err(Fail::null(name));
     }
     // SAFETY: forwarded from our caller; `src` is non-null and `len` is one element.
-    let bytes = unsafe { copy_in(src, len, code.itemsize()) }?;
-    // One element given as bytes meets the rules of one given as a value: a character array's
-    // code point must be one (`0x110000` is refused as by `ftarray_push_i64`; lone surrogates
-    // are accepted by both, as Python's `str` has them).
-    if code.kind() == Kind::Char {
-        DynArray::check_value(code, value_from_bytes(code, &bytes))?;
-    }
-    Ok(bytes)
+    unsafe { copy_in(src, len, code.itemsize()) }
+}
+
+/// A character array's element given as bytes, as the code point it is: such an element is
+/// then stored through the value path, so it meets the rules (and the order of errors) of one
+/// given as an integer: `0x110000` is refused as by `ftarray_push_i64`, lone surrogates are
+/// accepted by both, as Python's `str` has them. `None` for other kinds, whose bytes are
+/// stored bit for bit.
+pub(crate) fn char_value(code: TypeCode, bytes: &[u8]) -> Option<Value> {
+    (code.kind() == Kind::Char).then(|| value_from_bytes(code, bytes))
 }
 
 /// `(ptr, len)` as host input bytes holding elements of `code`: NULL is accepted only for

@@ -28,6 +28,17 @@ pub struct Stats {
     pub retired_handles: usize,
 }
 
+impl Stats {
+    /// Counters whose `size` is this version's, all zero: what C's `ftarray_stats_init()`
+    /// returns, for Rust callers.
+    pub fn init() -> Stats {
+        Stats {
+            size: size_of::<Stats>(),
+            ..Stats::default()
+        }
+    }
+}
+
 /// The size of the first version of `ftarray_stats` (0.1), up to its last field.
 const STATS_V1: usize = std::mem::offset_of!(Stats, retired_handles) + size_of::<usize>();
 

@@ -1073,17 +1073,6 @@ impl DynArray {
         with_store!(&self.store, a => copy_bytes_t(a, dst))
     }
 
-    /// Checks that `value` converts to an element of `code` (the check every value setter
-    /// makes): for host input given as bytes that must meet the same rules, such as a
-    /// character array's code points.
-    ///
-    /// # Errors
-    ///
-    /// As the conversion: [`Error::Overflow`], [`Error::WrongKind`].
-    pub fn check_value(code: TypeCode, value: Value) -> Result<(), Error> {
-        with_type!(code, T => T::from_value(value, code).map(drop))
-    }
-
     /// Copies the bytes of the elements `self[start:stop]` (Python's slice with step 1:
     /// negative bounds count from the end, everything is clamped), taken at one instant, into
     /// `dst`, and returns how many bytes that was.
