@@ -482,7 +482,7 @@ impl Run {
     fn capacity(&self, slot: usize) -> usize {
         let mut cap = 0;
         // SAFETY: a live handle and a local.
-        unsafe { ftarray_capacity(h(&self.models, slot), &mut cap) };
+        let _ = unsafe { ftarray_capacity(h(&self.models, slot), &mut cap) };
         cap
     }
 
@@ -629,6 +629,7 @@ impl Run {
                 let want = match &self.models[s] {
                     None => Err(Status::NullArgument),
                     Some(m) if bytes.len() != m.size() => Err(Status::BadLength),
+                    Some(m) if bad_code_point(m.code, bytes) => Err(Status::Overflow),
                     Some(_) => Ok(bytes.clone()),
                 };
                 self.append_outcome(s, st, cap, want, &before, &what);
@@ -775,6 +776,7 @@ impl Run {
                 let want = match &self.models[s] {
                     None => Err(Status::NullArgument),
                     Some(m) if bytes.len() != m.size() => Err(Status::BadLength),
+                    Some(m) if bad_code_point(m.code, bytes) => Err(Status::Overflow),
                     Some(_) => Ok(bytes.clone()),
                 };
                 self.in_place_outcome(s, st, idx, want, &before, &what);
@@ -810,6 +812,7 @@ impl Run {
                 let want = match &self.models[s] {
                     None => Err(Status::NullArgument),
                     Some(m) if bytes.len() != m.size() => Err(Status::BadLength),
+                    Some(m) if bad_code_point(m.code, bytes) => Err(Status::Overflow),
                     Some(_) => Ok(bytes.clone()),
                 };
                 self.insert_outcome(s, st, idx, want, &before, &what);
@@ -1222,7 +1225,7 @@ impl Run {
             }
             Op::ExportAcquire { slot } => {
                 let s = slot_of(slot);
-                let mut b = std::mem::MaybeUninit::<Buffer>::uninit();
+                let mut b = std::mem::MaybeUninit::new(Buffer::init());
                 // SAFETY: a live handle or NULL; `b` is written on success only.
                 let st = unsafe { ftarray_export_acquire(h(&self.models, s), b.as_mut_ptr()) };
                 let Some(m) = self.models[s].as_mut() else {
@@ -1673,7 +1676,7 @@ fn convert_for(models: &[Option<Model>], s: usize, v: Val) -> Result<Vec<u8>, St
 /// Runs one input: decodes up to `MAX_OPS` calls and checks each (see the module docs).
 pub fn run_capi(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let mut stats0 = std::mem::MaybeUninit::<Stats>::uninit();
+    let mut stats0 = std::mem::MaybeUninit::new(Stats::init());
     // SAFETY: a local.
     assert_eq!(
         unsafe { ftarray_get_stats(stats0.as_mut_ptr()) },
@@ -1707,7 +1710,7 @@ pub fn run_capi(data: &[u8]) {
     for _ in 0..run.session_depth {
         assert_eq!(ftarray_session_leave(), Status::Ok);
     }
-    let mut stats = std::mem::MaybeUninit::<Stats>::uninit();
+    let mut stats = std::mem::MaybeUninit::new(Stats::init());
     // SAFETY: a local.
     assert_eq!(unsafe { ftarray_get_stats(stats.as_mut_ptr()) }, Status::Ok);
     // SAFETY: written by the successful call.
@@ -1715,4 +1718,10 @@ pub fn run_capi(data: &[u8]) {
     assert_eq!(stats.live_handles, stats0.live_handles, "handles leaked");
     assert_eq!(stats.live_exports, stats0.live_exports, "exports leaked");
     assert_eq!(stats.inits, 1);
+}
+
+/// Whether `bytes` is a character element that is no code point: given as bytes, it is refused
+/// as it is given as an integer.
+fn bad_code_point(code: TypeCode, bytes: &[u8]) -> bool {
+    matches!(decode(code, bytes), V::Char(c) if c > 0x10FFFF)
 }
