@@ -18,11 +18,22 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 /// Made by `ftarray_new` (and the other functions returning `ftarray **`), freed by
 /// `ftarray_free`. Opaque: C code only holds pointers to it.
 pub struct Handle {
+    // One field, at offset 0 (asserted below): the struct stays opaque to cbindgen, which would
+    // print the fields of a `#[repr(C)]` one, while the magic word comes first.
+    inner: Inner,
+}
+
+/// What a handle holds, magic word first, so that checking a foreign pointer reads only its
+/// first 8 bytes.
+#[repr(C)]
+struct Inner {
     /// [`LIVE`] from creation until `ftarray_free`, then [`FREED`] until the memory is
     /// reclaimed.
     magic: AtomicU64,
     array: DynArray,
 }
+
+const _: () = assert!(std::mem::offset_of!(Handle, inner) == 0);
 
 /// The magic word of a live handle ("ftarray!" in ASCII, little-endian).
 const LIVE: u64 = u64::from_le_bytes(*b"ftarray!");
@@ -182,8 +193,10 @@ impl Handle {
     /// Moves `array` to the heap and returns the pointer the host owns from now on.
     pub(crate) fn into_raw(array: DynArray) -> *mut Handle {
         let p = Box::into_raw(Box::new(Handle {
-            magic: AtomicU64::new(LIVE),
-            array,
+            inner: Inner {
+                magic: AtomicU64::new(LIVE),
+                array,
+            },
         }));
         registry().insert(p.addr());
         LIVE_HANDLES.fetch_add(1, Ordering::Relaxed);
@@ -215,15 +228,15 @@ impl Handle {
         }
         // SAFETY: non-null and aligned; by the contract a handle of this library, perhaps
         // freed but not reclaimed (a foreign pointer is the best-effort case the contract
-        // leaves to the host).
-        let magic = unsafe { &(*p).magic };
+        // leaves to the host: the magic word is its first 8 bytes, all that is read of it).
+        let magic = unsafe { &(*p).inner.magic };
         // Acquire: pairs with nothing stronger than the host's own publication of the handle;
         // a `FREED` stored by a racing `ftarray_free` before its retirement is seen by every
         // call pinned after that retirement (see `free`).
         match magic.load(Ordering::Acquire) {
             // SAFETY: a live handle; it is retired only after its magic word changes, and then
             // reclaimed only once `_guard` (pinned before the load) unpins.
-            LIVE => Ok(unsafe { &(*p).array }),
+            LIVE => Ok(unsafe { &(*p).inner.array }),
             FREED => Err(misuse(name, "it was freed")),
             FORKED => Err(Fail::new(
                 Status::Forked,
@@ -261,7 +274,7 @@ impl Handle {
             return Err(ftarray::Error::Exported { exports }.into());
         }
         // SAFETY: `p` is a live handle (checked above, and it stays valid while we are pinned).
-        let magic = unsafe { &(*p).magic };
+        let magic = unsafe { &(*p).inner.magic };
         // SeqCst, and under `guard`: the store is the handle's unlinking, as storing a new
         // pointer is for a block. A call pinned before it may still use the array, and the
         // retirement below waits for that call to unpin; a call pinned after it sees `FREED`.
@@ -299,7 +312,7 @@ impl Handle {
     unsafe fn free_forked(p: *mut Handle) -> Result<(), Fail> {
         // SAFETY: by the contract: marked in this (single-threaded at the time) child, so no
         // other thread can be inside a call on it; the magic word changes only here.
-        let magic = unsafe { &(*p).magic };
+        let magic = unsafe { &(*p).inner.magic };
         if magic
             .compare_exchange(FORKED, FREED, Ordering::SeqCst, Ordering::Relaxed)
             .is_err()
@@ -318,7 +331,7 @@ impl Handle {
     /// `addr` is in the registry, and the caller holds the registry lock for `'a`.
     pub(crate) unsafe fn registered<'a>(addr: usize) -> &'a DynArray {
         // SAFETY: by the contract: registered handles are live while the lock is held.
-        unsafe { &(*(addr as *const Handle)).array }
+        unsafe { &(*(addr as *const Handle)).inner.array }
     }
 
     /// Marks the registered handle at `addr` as `FORKED` (its array was locked at a fork that
@@ -329,7 +342,7 @@ impl Handle {
     /// As [`Handle::registered`].
     pub(crate) unsafe fn mark_forked(addr: usize) {
         // SAFETY: by the contract.
-        let magic = unsafe { &(*(addr as *const Handle)).magic };
+        let magic = unsafe { &(*(addr as *const Handle)).inner.magic };
         // Relaxed: only in a child with one thread.
         magic.store(FORKED, Ordering::Relaxed);
     }
