@@ -189,6 +189,13 @@ static int in_child(int (*body)(void *), void *arg, bool raw) {
     return result;
 }
 
+#if !defined(__SANITIZE_THREAD__) && defined(SYS_fork)
+#define RAW_FORK 1
+#else
+#define RAW_FORK 0
+#endif
+
+#if RAW_FORK
 static ftarray *busy;
 static atomic_int busy_started;
 
@@ -221,11 +228,13 @@ static int raw_child(void *arg) {
     return 0;
 }
 
+#endif
+
 /* A fork by the raw system call, which runs no pthread_atfork handler, while a thread is in
  * the middle of a 128 MiB reverse. (Not under ThreadSanitizer, whose runtime needs its own fork
  * interception.) */
 static void raw_fork_marks_locked_arrays(void) {
-#if defined(__SANITIZE_THREAD__) || !defined(SYS_fork)
+#if !RAW_FORK
     printf("fork: raw fork part skipped (ThreadSanitizer or no SYS_fork)\n");
 #else
     ftarray *other = NULL;
