@@ -11,7 +11,8 @@
  * read it; functions taking `ftarray *` may change it.
  *
  * Threads. Every function on a handle may be called from any number of threads at once,
- * except ftarray_free (no other thread may use the handle during or after it). Every
+ * except ftarray_free (no other thread should use the handle during or after it; one that
+ * does gets FTARRAY_STATUS_MISUSE or finishes on the array as it was, never freed memory). Every
  * operation takes effect at one instant between its call and its return: readers never see a
  * half-done extend, insert or reverse, nor a torn element. Reads never take the array's lock
  * on their fast path, and writers never wait for readers.
@@ -29,6 +30,12 @@
  *
  * Indices are ptrdiff_t and may be negative (counting from the end, as in Python); each is
  * resolved against the length at the instant the operation takes effect.
+ *
+ * fork(). The library's pthread_atfork handlers keep every array usable in a child (see
+ * ftarray_after_fork_child and docs/embedding.md, "fork()").
+ *
+ * Versions. FTARRAY_VERSION_NUMBER (below) against ftarray_version_number(); structs that
+ * carry a size field start from their _init() function.
  *
  * Slices are given as start, stop, step exactly as CPython's PySlice_Unpack leaves them: an
  * omitted start is 0 (step > 0) or PTRDIFF_MAX (step < 0); an omitted stop is PTRDIFF_MAX
