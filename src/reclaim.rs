@@ -338,7 +338,7 @@ fn is_pinned() -> bool {
 
 /// Moves this thread's retired storage to the collector's global queue and frees what has
 /// expired: what `ftarray_flush` does at the C ABI. A thread's garbage otherwise waits in its
-/// own bag until 64 KiB of it have piled up ([`FLUSH_BYTES`]) or the thread exits.
+/// own bag until 64 KiB of it have piled up (`FLUSH_BYTES`) or the thread exits.
 pub fn flush() {
     pin().flush();
 }
