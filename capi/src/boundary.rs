@@ -306,7 +306,9 @@ pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
 /// * `array`: `*const Handle` → `&DynArray` (the handle's array, checked by its magic word:
 ///   a freed or foreign handle is `FTARRAY_STATUS_MISUSE`);
 /// * `out`: `*mut T` → `&mut T` (an out-parameter the host lets us write);
-/// * `input`: `*const T` → `&T`.
+/// * `input`: `*const T` → `&T`;
+/// * `storage_guard g` (after the handles of a read-only call): binds `g` to the call's pin of
+///   the storage collector, for the core's `_in` reads.
 ///
 /// The body runs inside [`guard`]: first-use initialisation, `catch_unwind`, and
 /// `Result<(), Fail>` → status with the last-error message recorded under the entry point's
@@ -319,14 +321,23 @@ macro_rules! ffi {
         fn here() {}
         $crate::boundary::guard(here, move || {
             // Pinned before the first handle is read (if any is) and until the body is done: a
-            // handle freed by another thread meanwhile is reclaimed only after this unpins.
-            let pinned = $crate::boundary::Pinned::default();
+            // handle freed by another thread meanwhile is reclaimed only after this unpins. A
+            // call that may write (any handle argument is `ftarray *`) pins the handle
+            // collector, a read-only one the storage collector (see `Pinned`).
+            let writes = false $( || $crate::boundary::ffi!(@writes $kind $name) )*;
+            let handles = false $( || $crate::boundary::ffi!(@handle $kind) )*;
+            let pinned = $crate::boundary::Pinned::new(handles, writes);
             $( let $name = $crate::boundary::ffi!(@bind $kind $name pinned); )*
             let result = $body;
             pinned.release();
             result
         })
     }};
+    (@writes array $p:ident) => { $crate::handle::HandlePtr::WRITES_THROUGH(&$p) };
+    (@bind storage_guard $name:ident $g:ident) => { $g.storage_guard() };
+    (@writes $other:ident $p:ident) => { false };
+    (@handle array) => { true };
+    (@handle $other:ident) => { false };
     (@bind array $p:ident $g:ident) => {
         // SAFETY: the entry point's contract: `$p` is NULL or a handle from a constructor of
         // this library (freed ones are refused by their magic word; `$g` keeps the memory of
@@ -352,19 +363,54 @@ macro_rules! ffi {
 }
 pub(crate) use ffi;
 
-/// The pin of the handle collector (`handle::pin`) an entry point holds while it uses handles:
-/// taken at the first handle, so calls without one (sessions, flushing) never pin.
-#[derive(Default)]
-pub(crate) struct Pinned(std::cell::OnceCell<crossbeam_epoch::Guard>);
+/// The pin an entry point holds while it uses handles (calls without one, such as sessions
+/// and flushing, never pin).
+///
+/// A freed handle is reclaimed only after every thread pinned with either collector at its
+/// free has unpinned (`Handle::free`), so either pin protects it. A read-only call pins the
+/// storage collector: the core's own pins inside it are then nested, and a read costs what it
+/// did before handles were checked. A call that may write pins the handle collector instead:
+/// it may wait for the array's writer lock, and a thread waiting while pinned with the storage
+/// collector would hold back the reclamation of every array's storage (the `sessions` test's
+/// backlog doubled when every call did).
+pub(crate) struct Pinned {
+    writes: bool,
+    guard: Option<crossbeam_epoch::Guard>,
+}
 
 impl Pinned {
+    /// Pins now if the call has handle arguments (`handles`), with the collector `writes`
+    /// picks.
+    #[inline]
+    pub(crate) fn new(handles: bool, writes: bool) -> Pinned {
+        let guard = match (handles, writes) {
+            (false, _) => None,
+            (true, true) => Some(crate::handle::pin()),
+            (true, false) => Some(ftarray::pin()),
+        };
+        Pinned { writes, guard }
+    }
+
+    #[inline]
     pub(crate) fn guard(&self) -> &crossbeam_epoch::Guard {
-        self.0.get_or_init(crate::handle::pin)
+        self.guard
+            .as_ref()
+            .expect("ffi! pins whenever the call has a handle argument")
+    }
+
+    /// The guard, for a read-only call to hand to the core's `_in` reads (which then pin
+    /// nothing themselves: each pin costs a thread-local lookup even when nested).
+    pub(crate) fn storage_guard(&self) -> &crossbeam_epoch::Guard {
+        debug_assert!(
+            !self.writes,
+            "only read-only calls pin the storage collector"
+        );
+        self.guard()
     }
 
     /// Unpins.
     pub(crate) fn release(self) {
-        drop(self.0.into_inner());
+        drop(self.guard);
     }
 }
 

@@ -30,10 +30,10 @@ pub unsafe extern "C" fn ftarray_get_bytes(
     out: *mut c_void,
     out_len: usize,
 ) -> Status {
-    ffi!(array a => {
+    ffi!(array a, storage_guard g => {
         // SAFETY: the contract: `out` is writable for `out_len` bytes, by this call alone.
         let dst = unsafe { handle::out_bytes("out", out.cast(), out_len) }?;
-        Ok(a.get_bytes(index, dst)?)
+        Ok(a.get_bytes_in(index, dst, g)?)
     })
 }
 
@@ -51,8 +51,8 @@ pub unsafe extern "C" fn ftarray_get_bytes(
 #[unsafe(no_mangle)]
 #[must_use]
 pub unsafe extern "C" fn ftarray_get_i64(a: *const Handle, index: isize, out: *mut i64) -> Status {
-    ffi!(array a, out out => {
-        *out = handle::to_i64(a.get(index)?, a.typecode())?;
+    ffi!(array a, out out, storage_guard g => {
+        *out = handle::to_i64(a.get_in(index, g)?, a.typecode())?;
         Ok(())
     })
 }
@@ -68,8 +68,8 @@ pub unsafe extern "C" fn ftarray_get_i64(a: *const Handle, index: isize, out: *m
 #[unsafe(no_mangle)]
 #[must_use]
 pub unsafe extern "C" fn ftarray_get_u64(a: *const Handle, index: isize, out: *mut u64) -> Status {
-    ffi!(array a, out out => {
-        *out = handle::to_u64(a.get(index)?, a.typecode())?;
+    ffi!(array a, out out, storage_guard g => {
+        *out = handle::to_u64(a.get_in(index, g)?, a.typecode())?;
         Ok(())
     })
 }
@@ -85,8 +85,8 @@ pub unsafe extern "C" fn ftarray_get_u64(a: *const Handle, index: isize, out: *m
 #[unsafe(no_mangle)]
 #[must_use]
 pub unsafe extern "C" fn ftarray_get_f64(a: *const Handle, index: isize, out: *mut f64) -> Status {
-    ffi!(array a, out out => {
-        *out = handle::to_f64(a.get(index)?, a.typecode())?;
+    ffi!(array a, out out, storage_guard g => {
+        *out = handle::to_f64(a.get_in(index, g)?, a.typecode())?;
         Ok(())
     })
 }

@@ -77,17 +77,37 @@ pub(crate) fn retired_handles() -> usize {
     RETIRED_HANDLES.load(Ordering::Relaxed)
 }
 
+/// A handle argument's pointer type: `ftarray *` for a call that may write, `const ftarray *`
+/// for one that only reads (how `ffi!` picks the collector it pins, see `Pinned`).
+pub(crate) trait HandlePtr {
+    /// Whether the call may write through this argument.
+    #[allow(non_snake_case)]
+    fn WRITES_THROUGH(&self) -> bool;
+}
+
+impl HandlePtr for *const Handle {
+    fn WRITES_THROUGH(&self) -> bool {
+        false
+    }
+}
+
+impl HandlePtr for *mut Handle {
+    fn WRITES_THROUGH(&self) -> bool {
+        true
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The handles' own epoch collector
 // ---------------------------------------------------------------------------------------------
 
-/// The collector that freed handles are retired to, and that every call pins while it uses a
-/// handle: one of its own, not the one storage blocks are retired to. A call pins for its whole
-/// length, including a wait for an array's writer lock; pinned with the storage collector, a
-/// writer waiting behind another's O(n) rewrite would hold back the reclamation of every
-/// array's storage meanwhile (the sessions test's backlog doubled). Pinning a second collector
-/// costs one more fence per call outside a session; inside one, the session holds a pin of
-/// each, and a call's pins are nested (a counter increment).
+/// The collector that calls which may write pin while they use a handle (read-only calls pin
+/// the storage collector, see `boundary::Pinned`), and that freed handles are retired to first.
+/// A call pins for its whole length, including a wait for an array's writer lock; pinned with
+/// the storage collector, a writer waiting behind another's O(n) rewrite would hold back the
+/// reclamation of every array's storage meanwhile. Pinning it costs a writing call one more
+/// fence outside a session; inside one, the session holds a pin of each collector, and a
+/// call's pins are nested (a counter increment).
 ///
 /// Null until first use; replaced by a new one in a child after `fork()` (threads of the
 /// parent pinned at the fork stay pinned in the old one for ever). Acquire/Release: the
@@ -250,10 +270,11 @@ impl Handle {
     }
 
     /// Frees the handle `p` unless it has live exports: its magic word changes to `FREED`, it
-    /// leaves the registry, and its memory is retired to the epoch collector, which reclaims it
-    /// once every thread pinned now has unpinned. So a call racing with the free on another
-    /// thread (a host bug, but not a use-after-free) either finishes on the still-valid array or
-    /// gets `FTARRAY_STATUS_MISUSE`.
+    /// leaves the registry, and its memory is retired to both epoch collectors in turn (the
+    /// handle collector's grace period, then the storage collector's), so it is reclaimed only
+    /// once every thread pinned with either when it was unlinked has unpinned. So a call racing
+    /// with the free on another thread (a host bug, but not a use-after-free) either finishes on
+    /// the still-valid array or gets `FTARRAY_STATUS_MISUSE`.
     ///
     /// # Safety
     ///
@@ -295,8 +316,17 @@ impl Handle {
         unsafe {
             guard.defer_unchecked(move || {
                 let p = p;
-                drop(Box::from_raw(p.0));
-                RETIRED_HANDLES.fetch_sub(1, Ordering::Relaxed);
+                // The handle collector's grace period is over; now the storage collector's,
+                // which read-only calls pin (it starts after the unlink too, so every call that
+                // could have seen the handle live is covered).
+                let storage = ftarray::pin();
+                // SAFETY: as above, for the storage collector's pins.
+                storage.defer_unchecked(move || {
+                    let p = p;
+                    drop(Box::from_raw(p.0));
+                    RETIRED_HANDLES.fetch_sub(1, Ordering::Relaxed);
+                });
+                storage.flush();
             });
         }
         // Handles are few and small: no need to batch them in this thread's bag.

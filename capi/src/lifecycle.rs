@@ -153,8 +153,8 @@ pub unsafe extern "C" fn ftarray_free(a: *mut Handle) -> Status {
 #[unsafe(no_mangle)]
 #[must_use]
 pub unsafe extern "C" fn ftarray_len(a: *const Handle, out: *mut usize) -> Status {
-    ffi!(array a, out out => {
-        *out = a.len();
+    ffi!(array a, out out, storage_guard g => {
+        *out = a.len_in(g);
         Ok(())
     })
 }

@@ -10,6 +10,7 @@ use crate::array::FtArray;
 use crate::error::Error;
 use crate::typecode::{Kind, TypeCode};
 use crate::writer::Writer;
+use crossbeam_epoch::Guard;
 use std::cmp::Ordering;
 use std::fmt;
 use std::sync::atomic::AtomicU64;
@@ -401,7 +402,13 @@ impl DynArray {
 
     /// The number of elements.
     pub fn len(&self) -> usize {
-        with_store!(&self.store, a => a.len())
+        self.len_in(&crate::reclaim::pin())
+    }
+
+    /// [`len`](Self::len) under a guard the caller already holds (from [`pin`](crate::pin)):
+    /// no pin of its own, for a host boundary that pins once around each call.
+    pub fn len_in(&self, guard: &Guard) -> usize {
+        with_store!(&self.store, a => a.len_in(guard))
     }
 
     /// Whether there are no elements.
@@ -438,10 +445,18 @@ impl DynArray {
     ///
     /// [`Error::SignedIndexOutOfRange`].
     pub fn get(&self, index: isize) -> Result<Value, Error> {
+        self.get_in(index, &crate::reclaim::pin())
+    }
+
+    /// [`get`](Self::get) under a guard the caller already holds (from [`pin`](crate::pin)).
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Self::get).
+    pub fn get_in(&self, index: isize, guard: &Guard) -> Result<Value, Error> {
         let code = self.code;
         with_store!(&self.store, a => {
-            let guard = crate::reclaim::pin();
-            a.read(&guard, |v| {
+            a.read(guard, |v| {
                 let len = v.len();
                 match resolve_index(index, len).and_then(|i| v.get(i)) {
                     Some(x) => Ok(x.to_value(code)),
@@ -457,6 +472,16 @@ impl DynArray {
     ///
     /// [`Error::LengthMismatch`] for a wrong `out` length; [`Error::SignedIndexOutOfRange`].
     pub fn get_bytes(&self, index: isize, out: &mut [u8]) -> Result<(), Error> {
+        self.get_bytes_in(index, out, &crate::reclaim::pin())
+    }
+
+    /// [`get_bytes`](Self::get_bytes) under a guard the caller already holds (from
+    /// [`pin`](crate::pin)).
+    ///
+    /// # Errors
+    ///
+    /// As [`get_bytes`](Self::get_bytes).
+    pub fn get_bytes_in(&self, index: isize, out: &mut [u8], guard: &Guard) -> Result<(), Error> {
         if out.len() != self.itemsize() {
             return Err(Error::LengthMismatch {
                 expected: self.itemsize(),
@@ -464,8 +489,7 @@ impl DynArray {
             });
         }
         with_store!(&self.store, a => {
-            let guard = crate::reclaim::pin();
-            let x = a.read(&guard, |v| {
+            let x = a.read(guard, |v| {
                 let len = v.len();
                 resolve_index(index, len)
                     .and_then(|i| v.get(i))
