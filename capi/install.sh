@@ -3,18 +3,22 @@
 #
 # Usage: bash capi/install.sh PREFIX          (e.g. /usr/local, or "$HOME/.local")
 #
-# Installs:
-#   PREFIX/lib/libftarray.so.VERSION, and the links libftarray.so.0 (its soname) and libftarray.so
+# Installs (stripped of debug information):
+#   PREFIX/lib/libftarray.so.VERSION, and the links SONAME and libftarray.so, where SONAME is the
+#     name the library records (capi/build.rs decides it: libftarray.so.0.MINOR while the major
+#     version is 0, libftarray.so.MAJOR after; read back here with readelf)
 #   PREFIX/lib/libftarray.a
 #   PREFIX/include/ftarray.h
-#   PREFIX/lib/pkgconfig/ftarray.pc
+#   PREFIX/lib/pkgconfig/ftarray.pc (relocatable: prefix=${pcfiledir}/../..)
 # so that   cc app.c $(pkg-config --cflags --libs ftarray)   works once PKG_CONFIG_PATH includes
 # PREFIX/lib/pkgconfig (if PREFIX is not a standard one) and the loader can find the library
-# (ldconfig, LD_LIBRARY_PATH, or -Wl,-rpath,PREFIX/lib). Static linking:
+# (ldconfig, LD_LIBRARY_PATH, or -Wl,-rpath,PREFIX/lib). Static linking (docs/embedding.md):
 #   cc app.c $(pkg-config --cflags ftarray) PREFIX/lib/libftarray.a $(pkg-config --static --libs-only-l ftarray | sed 's/-lftarray//')
-# or simply   cc app.c -static-pie ... ; see docs/embedding.md.
 #
 # Environment:
+#   DESTDIR           staging root for packagers: files go to $DESTDIR/PREFIX, and nothing
+#                     installed records DESTDIR (the .pc file is relocatable anyway)
+#   FTARRAY_STRIP     0 keeps the debug information (default 1: strip)
 #   FTARRAY_PROFILE   cargo profile to build (default: release)
 #   CARGO_TARGET_DIR  cargo's target directory (default: the workspace's target/)
 #   CARGO             the cargo command (default: cargo), e.g. "cargo +nightly"
@@ -27,8 +31,11 @@ if [[ $# -ne 1 || -z "$1" ]]; then
     exit 2
 fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
-mkdir -p "$1"
-prefix="$(cd "$1" && pwd)"
+case "$1" in
+    /*) prefix="$1" ;;
+    *) mkdir -p "$1"; prefix="$(cd "$1" && pwd)" ;;
+esac
+dest="${DESTDIR:-}$prefix"
 profile="${FTARRAY_PROFILE:-release}"
 read -r -a cargo <<<"${CARGO:-cargo}"
 read -r -a extra <<<"${CARGO_BUILD_FLAGS:-}"
@@ -44,7 +51,6 @@ case "$profile" in
 esac
 
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/capi/Cargo.toml" | head -n 1)"
-major="${version%%.*}"
 
 echo "==> building libftarray $version (profile $profile)"
 # The native libraries a static link needs are printed by rustc when it builds the staticlib;
@@ -66,14 +72,28 @@ fi
 # -lftarray itself is not private; -lc is implied.
 libs_private="$(printf '%s\n' "$libs_private" | sed 's/ -lc$//; s/^-lc$//')"
 
-echo "==> installing under $prefix"
-install -d "$prefix/lib" "$prefix/include" "$prefix/lib/pkgconfig"
-install -m 0755 "$out_dir/libftarray_capi.so" "$prefix/lib/libftarray.so.$version"
-ln -sf "libftarray.so.$version" "$prefix/lib/libftarray.so.$major"
-ln -sf "libftarray.so.$major" "$prefix/lib/libftarray.so"
-install -m 0644 "$out_dir/libftarray_capi.a" "$prefix/lib/libftarray.a"
-install -m 0644 "$root/capi/include/ftarray.h" "$prefix/include/ftarray.h"
-sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" -e "s|@LIBS_PRIVATE@|$libs_private|" \
-    "$root/capi/ftarray.pc.in" >"$prefix/lib/pkgconfig/ftarray.pc"
-echo "installed: $prefix/lib/libftarray.so.$version (+ .so.$major, .so), libftarray.a,"
-echo "           $prefix/include/ftarray.h, $prefix/lib/pkgconfig/ftarray.pc"
+# The soname is the one build.rs gave the library: read it back rather than derive it again.
+soname="$(readelf -d "$out_dir/libftarray_capi.so" | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')"
+if [[ -z "$soname" ]]; then
+    echo "$out_dir/libftarray_capi.so records no soname (readelf -d)" >&2
+    exit 1
+fi
+
+echo "==> installing under $dest (soname $soname)"
+install -d "$dest/lib" "$dest/include" "$dest/lib/pkgconfig"
+install -m 0755 "$out_dir/libftarray_capi.so" "$dest/lib/libftarray.so.$version"
+install -m 0644 "$out_dir/libftarray_capi.a" "$dest/lib/libftarray.a"
+if [[ "${FTARRAY_STRIP:-1}" != 0 ]]; then
+    # Debug information only: the shared library keeps its dynamic symbols, the archive its
+    # symbol table (an 11 MB .so and a 38 MB .a with it, in a release build).
+    strip --strip-debug "$dest/lib/libftarray.so.$version" "$dest/lib/libftarray.a"
+fi
+if [[ "$soname" != "libftarray.so.$version" ]]; then
+    ln -sf "libftarray.so.$version" "$dest/lib/$soname"
+fi
+ln -sf "$soname" "$dest/lib/libftarray.so"
+install -m 0644 "$root/capi/include/ftarray.h" "$dest/include/ftarray.h"
+sed -e "s|@VERSION@|$version|" -e "s|@LIBS_PRIVATE@|$libs_private|" \
+    "$root/capi/ftarray.pc.in" >"$dest/lib/pkgconfig/ftarray.pc"
+echo "installed: $dest/lib/libftarray.so.$version (+ $soname, libftarray.so), libftarray.a,"
+echo "           $dest/include/ftarray.h, $dest/lib/pkgconfig/ftarray.pc"

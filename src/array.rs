@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::raw::RawArray;
 use crate::view::View;
 use crate::writer::{CopyFrom, Writer};
-use crossbeam_epoch::{self as epoch, Guard};
+use crossbeam_epoch::Guard;
 use std::cmp::Ordering;
 use std::marker::PhantomData;
 use std::num::NonZeroUsize;
@@ -150,7 +150,7 @@ impl<T: Element> FtArray<T> {
     /// call and the return, so an index or slice resolved inside `f` against `View::len` is
     /// resolved at the read's linearization point. `f` may run several times (and sees torn
     /// data on the attempts that are thrown away), so it must only compute its result. Get a
-    /// guard with `crossbeam_epoch::pin()`; never call back into a host while it is pinned.
+    /// guard with `crate::reclaim::pin()`; never call back into a host while it is pinned.
     /// The read never waits for the writer lock.
     #[inline(always)]
     pub(crate) fn read<'g, R>(&self, guard: &'g Guard, mut f: impl FnMut(View<'g, T>) -> R) -> R {
@@ -174,11 +174,16 @@ impl<T: Element> FtArray<T> {
         Writer::new(self.raw.lock())
     }
 
+    /// Takes the writer lock if it is free right now; never waits.
+    pub(crate) fn try_write(&self) -> Option<Writer<'_, T>> {
+        Some(Writer::new(self.raw.try_lock()?))
+    }
+
     /// Copies of `self` and `other` that were both the arrays' contents at one instant (see
     /// `RawArray::read_pair`). No lock is taken. For `self` and `other` the same array, callers
     /// use one snapshot instead.
     pub(crate) fn snapshot_pair<U: Element>(&self, other: &FtArray<U>) -> (Vec<T>, Vec<U>) {
-        let guard = epoch::pin();
+        let guard = crate::reclaim::pin();
         let (mut mine, mut theirs) = (Vec::new(), Vec::new());
         self.raw.read_pair(
             &other.raw,
@@ -368,7 +373,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.len(), 3);
     /// ```
     pub fn len(&self) -> usize {
-        self.raw.len_in(&epoch::pin())
+        self.raw.len_in(&crate::reclaim::pin())
     }
 
     /// Whether the array has no elements.
@@ -388,7 +393,7 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.capacity() >= 10);
     /// ```
     pub fn capacity(&self) -> usize {
-        self.raw.capacity_in(&epoch::pin())
+        self.raw.capacity_in(&crate::reclaim::pin())
     }
 
     /// The element at `index`, or `None` if `index` is out of range at that instant.
@@ -400,7 +405,7 @@ impl<T: Element> FtArray<T> {
     /// ```
     #[inline]
     pub fn get(&self, index: usize) -> Option<T> {
-        self.get_in(index, &epoch::pin())
+        self.get_in(index, &crate::reclaim::pin())
     }
 
     /// The first element, or `None` if the array is empty.
@@ -418,7 +423,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(ftarray::FtArray::from_slice(&[7u8, 8]).last(), Some(8));
     /// ```
     pub fn last(&self) -> Option<T> {
-        self.last_in(&epoch::pin())
+        self.last_in(&crate::reclaim::pin())
     }
 
     /// A copy of all elements, taken at one instant: never a mix of two states.
@@ -428,7 +433,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), vec![1.5, 2.5]);
     /// ```
     pub fn to_vec(&self) -> Vec<T> {
-        self.to_vec_in(&epoch::pin())
+        self.to_vec_in(&crate::reclaim::pin())
     }
 
     /// The elements' bytes in native byte order, taken at one instant (Python's `tobytes`).
@@ -438,7 +443,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_bytes(), 0x0102u16.to_ne_bytes());
     /// ```
     pub fn to_bytes(&self) -> Vec<u8> {
-        self.to_bytes_in(&epoch::pin())
+        self.to_bytes_in(&crate::reclaim::pin())
     }
 
     /// A copy of the elements in `range`, taken at one instant (Python's `a[i:j]`).
@@ -453,7 +458,7 @@ impl<T: Element> FtArray<T> {
     /// assert!(a.get_range(3..9).is_err());
     /// ```
     pub fn get_range(&self, range: impl RangeBounds<usize>) -> Result<Vec<T>, Error> {
-        self.get_range_in(bounds(range), &epoch::pin())
+        self.get_range_in(bounds(range), &crate::reclaim::pin())
     }
 
     /// Copies `dst.len()` elements starting at `start` into `dst`, all from one instant.
@@ -470,7 +475,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(buf, [2, 3]);
     /// ```
     pub fn copy_to_slice(&self, start: usize, dst: &mut [T]) -> Result<(), Error> {
-        self.copy_to_slice_in(start, dst, &epoch::pin())
+        self.copy_to_slice_in(start, dst, &crate::reclaim::pin())
     }
 
     /// Whether some element equals `value` (by `PartialEq`: a NaN is never found).
@@ -498,7 +503,7 @@ impl<T: Element> FtArray<T> {
     where
         T: PartialEq,
     {
-        self.position_in(value, &epoch::pin())
+        self.position_in(value, &crate::reclaim::pin())
     }
 
     /// How many elements equal `value`.
@@ -511,7 +516,7 @@ impl<T: Element> FtArray<T> {
     where
         T: PartialEq,
     {
-        self.count_in(value, &epoch::pin())
+        self.count_in(value, &crate::reclaim::pin())
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1331,7 +1336,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(b.to_vec(), [1, 2]);
     /// ```
     pub fn try_clone(&self) -> Result<Self, Error> {
-        let guard = epoch::pin();
+        let guard = crate::reclaim::pin();
         let mut values = Vec::new();
         self.read(&guard, |v| {
             values.clear();

@@ -92,7 +92,7 @@ pub use error::Error;
 pub use export::{Export, ReadOnlyExport};
 pub use npy::{NpyElement, NpyError};
 pub use reader::{Iter, Reader, ReaderIter};
-pub use reclaim::retired_bytes;
+pub use reclaim::{after_fork_child, drain, flush, pin, retired_bytes, stranded_bytes};
 pub use session::Session;
 pub use snapshot::Snapshot;
 pub use typecode::{Kind, TypeCode};

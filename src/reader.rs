@@ -32,7 +32,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(sum, 6);
     /// ```
     pub fn reader(&self) -> Reader<'_, T> {
-        Reader::new(self, crossbeam_epoch::pin())
+        Reader::new(self, crate::reclaim::pin())
     }
 }
 
@@ -83,7 +83,7 @@ impl<'a, T: Element> Reader<'a, T> {
 
     /// Marks a quiescent point: unpins and pins again, so buffers retired meanwhile can be freed.
     pub fn repin(&mut self) {
-        crate::reclaim::repin(&mut self.guard);
+        crate::reclaim::repin_current(&mut self.guard);
     }
 
     /// See [`FtArray::len`].

@@ -128,6 +128,14 @@ impl Reclaim {
         self.freed.fetch_add(bytes, Relaxed);
     }
 
+    /// Forgets a help that a thread of the parent was giving at a fork: the child does not have
+    /// that thread, and a `helping` flag left set would turn helping off there for good.
+    #[cfg(not(loom))]
+    fn after_fork(&self) {
+        self.helping.store(false, Relaxed);
+        self.stalled_at.store(usize::MAX, Relaxed);
+    }
+
     /// Bytes retired and not yet freed.
     pub(crate) fn pending(&self) -> usize {
         self.pending.load(Relaxed)
@@ -237,6 +245,202 @@ pub(crate) fn repin(guard: &mut crossbeam_epoch::Guard) {
     guard.repin_after(|| ());
 }
 
+// ---------------------------------------------------------------------------------------------
+// The collector of this process, and fork()
+// ---------------------------------------------------------------------------------------------
+
+/// How many times this process's line has forked since the library was loaded (as far as
+/// [`after_fork_child`] was told): 0 in the original process.
+///
+/// Written only by `after_fork_child`, which runs in a child that has exactly one thread; every
+/// other thread of the child is created after it, and thread creation orders the write before
+/// everything the new thread does. So every access is Relaxed.
+#[cfg(not(loom))]
+static GENERATION: AtomicUsize = AtomicUsize::new(0);
+
+/// The collector of generation `GENERATION` when that is above 0 (leaked on purpose: a child's
+/// collector lives as long as the process). Written, like `GENERATION`, only in a
+/// single-threaded child before the generation changes; Relaxed for the same reason.
+#[cfg(not(loom))]
+static FORKED_COLLECTOR: std::sync::atomic::AtomicPtr<crossbeam_epoch::Collector> =
+    std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
+#[cfg(not(loom))]
+std::thread_local! {
+    /// This thread's registration with the collector of a forked generation, and which
+    /// generation that was.
+    static FORKED_LOCAL: std::cell::RefCell<Option<(usize, crossbeam_epoch::LocalHandle)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The collector every array of this process retires its storage to: crossbeam-epoch's
+/// default one, until a fork (then the child's own, see [`after_fork_child`]).
+fn collector() -> &'static crossbeam_epoch::Collector {
+    #[cfg(not(loom))]
+    if GENERATION.load(Relaxed) != 0 {
+        // SAFETY: set (non-null, leaked, never freed) before the generation left 0.
+        return unsafe { &*FORKED_COLLECTOR.load(Relaxed) };
+    }
+    crossbeam_epoch::default_collector()
+}
+
+/// Pins the current thread with this process's collector. Every guard of the crate comes from
+/// here (never from `crossbeam_epoch::pin` directly), so that after a fork the child's reads
+/// and retirements use a collector that no thread of the parent is pinned in.
+///
+/// Costs one Relaxed load more than `crossbeam_epoch::pin` in a process that has not forked.
+#[inline]
+pub fn pin() -> crossbeam_epoch::Guard {
+    #[cfg(not(loom))]
+    if GENERATION.load(Relaxed) != 0 {
+        return pin_forked();
+    }
+    crossbeam_epoch::pin()
+}
+
+#[cfg(not(loom))]
+#[cold]
+fn pin_forked() -> crossbeam_epoch::Guard {
+    let generation = GENERATION.load(Relaxed);
+    FORKED_LOCAL
+        .try_with(|slot| {
+            let mut slot = slot.borrow_mut();
+            match &*slot {
+                Some((g, local)) if *g == generation => local.pin(),
+                _ => {
+                    let local = collector().register();
+                    let guard = local.pin();
+                    *slot = Some((generation, local));
+                    guard
+                }
+            }
+        })
+        // The thread is exiting and its registration is gone: a registration of its own. The
+        // guard keeps it alive after the handle is dropped (crossbeam finalizes a thread's
+        // entry only once both are gone).
+        .unwrap_or_else(|_| collector().register().pin())
+}
+
+/// Whether the current thread is pinned with this process's collector.
+fn is_pinned() -> bool {
+    #[cfg(not(loom))]
+    if GENERATION.load(Relaxed) != 0 {
+        return FORKED_LOCAL
+            .try_with(|slot| {
+                slot.try_borrow().is_ok_and(|slot| {
+                    matches!(&*slot, Some((g, local)) if *g == GENERATION.load(Relaxed) && local.is_pinned())
+                })
+            })
+            .unwrap_or(false);
+    }
+    crossbeam_epoch::is_pinned()
+}
+
+/// Moves this thread's retired storage to the collector's global queue and frees what has
+/// expired: what `ftarray_flush` does at the C ABI. A thread's garbage otherwise waits in its
+/// own bag until 64 KiB of it have piled up (`FLUSH_BYTES`) or the thread exits.
+pub fn flush() {
+    pin().flush();
+}
+
+/// Frees every retired buffer that no thread can still be reading: flushes and lets the epoch
+/// advance, up to `rounds` times (sleeping a little between rounds so that pinned threads can
+/// reach a quiescent point), until [`retired_bytes`] is 0 or a round frees nothing and the
+/// count still is not 0 after a few more. Returns the retired bytes left. In a forked child
+/// the floor is [`stranded_bytes`], not 0.
+///
+/// For a quiet point (a host about to exit, a leak check): storage retired by other threads
+/// reaches the global queue only when they flush or exit, and a thread pinned for good (in a
+/// session with no quiescent point) keeps everything retired since it pinned.
+pub fn drain(rounds: u32) -> usize {
+    let mut idle = 0;
+    let floor = stranded_bytes();
+    for r in 0..rounds {
+        let before = retired_bytes();
+        if before <= floor {
+            return before;
+        }
+        // Three flushes: each may advance the epoch once, and a bag is freed two epochs after
+        // it was sealed.
+        for _ in 0..3 {
+            flush();
+        }
+        if retired_bytes() >= before {
+            idle += 1;
+            if idle > 8 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_micros(100 << r.min(6)));
+        } else {
+            idle = 0;
+        }
+    }
+    retired_bytes()
+}
+
+/// Re-establishes reclamation in a child process after `fork()`. Call it in the child, while it
+/// still has only the thread that forked, before any other call (the C ABI's atfork handler
+/// does).
+///
+/// A child has only the thread that called `fork()`. Threads of the parent that were pinned at
+/// that instant (inside a read, or in a [`Session`](crate::Session)) are pinned in the child's
+/// copy of crossbeam-epoch's global state for ever, which no API can undo: the epoch could
+/// never advance again, and nothing retired in the child would be freed. So the child moves to
+/// a collector of its own: every later pin and retirement uses it, and no parent thread is
+/// registered there. What the parent had retired before the fork stays with the old collector:
+/// flushed here, it is freed if no parent thread was pinned at the fork, and otherwise stays
+/// allocated (never read) in the child, still counted by [`retired_bytes`]. Guards pinned with
+/// the old collector by the forking thread (a session held across the fork) keep working; a
+/// [`Session`](crate::Session) or [`Reader`](crate::Reader) moves to the new collector at its
+/// next quiescent point.
+///
+/// Also clears the back-pressure state a parent thread may have left set mid-help.
+pub fn after_fork_child() {
+    #[cfg(not(loom))]
+    {
+        let old = collector();
+        let new: &'static crossbeam_epoch::Collector =
+            Box::leak(Box::new(crossbeam_epoch::Collector::new()));
+        FORKED_COLLECTOR.store(std::ptr::from_ref(new).cast_mut(), Relaxed);
+        GENERATION.fetch_add(1, Relaxed);
+        GLOBAL.after_fork();
+        // What the parent retired with no thread pinned is freed now (three flushes: the epoch
+        // advances at most once per flush, and a bag is freed two epochs after it was sealed).
+        let local = old.register();
+        for _ in 0..3 {
+            local.pin().flush();
+        }
+        // Relaxed: a statistic, written while the child has one thread.
+        STRANDED.store(GLOBAL.pending(), Relaxed);
+    }
+}
+
+/// The retired bytes left with the collector of the parent after the last fork (see
+/// [`after_fork_child`]): memory a thread of the parent might have been reading at the fork,
+/// which the child never reads and never frees. 0 in a process that has not forked.
+#[cfg(not(loom))]
+static STRANDED: AtomicUsize = AtomicUsize::new(0);
+
+/// The retired bytes the last fork left with the parent's collector, for ever allocated in this
+/// child (see [`after_fork_child`]); 0 in a process that has not forked. Part of
+/// [`retired_bytes`], and the floor [`drain`] stops at.
+pub fn stranded_bytes() -> usize {
+    #[cfg(not(loom))]
+    return STRANDED.load(Relaxed);
+    #[cfg(loom)]
+    0
+}
+
+/// Unpins and pins `guard` again, moving it to the current collector if a fork changed it.
+pub(crate) fn repin_current(guard: &mut crossbeam_epoch::Guard) {
+    let current = guard.collector().is_none_or(|c| c == collector());
+    if current {
+        repin(guard);
+    } else {
+        *guard = pin();
+    }
+}
+
 /// Bytes of replaced buffers that have been handed to the epoch collector and not yet freed,
 /// summed over every array in the process.
 ///
@@ -275,20 +479,15 @@ pub(crate) fn help(retired_now: usize) {
         return;
     }
     #[cfg(not(loom))]
-    GLOBAL.help_with(
-        retired_now,
-        crossbeam_epoch::is_pinned(),
-        FLUSH_BYTES,
-        |_, pause| {
-            match pause {
-                Pause::None => {}
-                Pause::Yield => crate::sync::yield_now(),
-                Pause::Sleep(us) => std::thread::sleep(std::time::Duration::from_micros(us)),
-            }
-            // Each flush may advance the epoch by one and frees the bags that have expired.
-            crossbeam_epoch::pin().flush();
-        },
-    );
+    GLOBAL.help_with(retired_now, is_pinned(), FLUSH_BYTES, |_, pause| {
+        match pause {
+            Pause::None => {}
+            Pause::Yield => crate::sync::yield_now(),
+            Pause::Sleep(us) => std::thread::sleep(std::time::Duration::from_micros(us)),
+        }
+        // Each flush may advance the epoch by one and frees the bags that have expired.
+        pin().flush();
+    });
     #[cfg(loom)]
     let _ = retired_now;
 }

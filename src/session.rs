@@ -1,6 +1,6 @@
 //! [`Session`]: one epoch pin held across many reads on a thread, for hosts with safe points.
 
-use crossbeam_epoch::{self as epoch, Guard};
+use crossbeam_epoch::Guard;
 use std::fmt;
 
 /// Keeps the current thread pinned so that reads on it (of any array, typed or
@@ -44,7 +44,7 @@ impl Session {
     /// Pins the current thread until the session is dropped.
     pub fn enter() -> Session {
         Session {
-            guard: epoch::pin(),
+            guard: crate::reclaim::pin(),
         }
     }
 
@@ -52,7 +52,7 @@ impl Session {
     /// Call it where the host holds no borrowed element (every ftarray read returns copies, so
     /// any point between calls is one).
     pub fn quiescent(&mut self) {
-        crate::reclaim::repin(&mut self.guard);
+        crate::reclaim::repin_current(&mut self.guard);
     }
 }
 

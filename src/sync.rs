@@ -21,19 +21,26 @@ pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering,
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 
-/// The writer lock: a `parking_lot` mutex normally, loom's mutex under `cfg(loom)`.
+/// The writer lock: std's mutex normally, loom's mutex under `cfg(loom)`.
 ///
-/// parking_lot has no loom support, so (as tokio does) we wrap loom's `Mutex` behind the same
-/// infallible `lock()`; neither implementation poisons.
+/// Not parking_lot's, for `fork()`: parking_lot parks waiting threads in a process-wide table
+/// of queues, each behind its own lock, so a child process inherits the queue entries (and
+/// possibly a held queue lock) of threads it does not have, and unlocking a mutex there may
+/// hand it to one of them or wait for that queue lock forever. std's mutex on Linux is one
+/// futex word with the waiters in the kernel, which a child does not inherit: a lock the
+/// forking thread held (see `DynArray::hold_for_fork`) is unlocked in the child with one store
+/// and wakes nobody. Neither implementation poisons here: a panic under the lock aborts inside a
+/// step (see `seqlock::step`) and leaves nothing half-done outside one, so a poisoned std lock
+/// is taken as it is.
 pub(crate) struct Mutex<T> {
     #[cfg(not(loom))]
-    inner: parking_lot::Mutex<T>,
+    inner: std::sync::Mutex<T>,
     #[cfg(loom)]
     inner: loom::sync::Mutex<T>,
 }
 
 #[cfg(not(loom))]
-pub(crate) type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
+pub(crate) type MutexGuard<'a, T> = std::sync::MutexGuard<'a, T>;
 #[cfg(loom)]
 pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
 
@@ -41,7 +48,7 @@ impl<T> Mutex<T> {
     pub(crate) fn new(value: T) -> Self {
         Mutex {
             #[cfg(not(loom))]
-            inner: parking_lot::Mutex::new(value),
+            inner: std::sync::Mutex::new(value),
             #[cfg(loom)]
             inner: loom::sync::Mutex::new(value),
         }
@@ -51,7 +58,9 @@ impl<T> Mutex<T> {
     pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
         #[cfg(not(loom))]
         {
-            self.inner.lock()
+            self.inner
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
         }
         #[cfg(loom)]
         {
@@ -67,7 +76,11 @@ impl<T> Mutex<T> {
     pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
         #[cfg(not(loom))]
         {
-            self.inner.try_lock()
+            match self.inner.try_lock() {
+                Ok(guard) => Some(guard),
+                Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            }
         }
         #[cfg(loom)]
         {

@@ -389,7 +389,7 @@ impl<'a, T: Element> Writer<'a, T> {
         let mut copy = Vec::new();
         if std::ptr::from_ref(other).cast::<()>() as usize == self.raw.array_addr() {
             // We hold this array's lock: no writer can change it while we read it.
-            let guard = crossbeam_epoch::pin();
+            let guard = crate::reclaim::pin();
             other.read(&guard, |v| View::<U>::new(v).copy_into(&mut copy));
             drop(guard);
             return edit(self, &copy);
@@ -400,7 +400,7 @@ impl<'a, T: Element> Writer<'a, T> {
             // whole new block (published tentatively, then swapped out), and one guard held
             // over every retry would keep all of those, and every other array's garbage in the
             // process, from being freed for as long as `other` keeps changing.
-            let guard = crossbeam_epoch::pin();
+            let guard = crate::reclaim::pin();
             let stamp = other.read_stamped(&guard, &mut |v| View::<U>::new(v).copy_into(&mut copy));
             // SAFETY: `other` is borrowed for this whole call and `guard` pinned for this whole
             // attempt, and the check is removed below before either can end (on a panic too).

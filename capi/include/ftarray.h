@@ -11,7 +11,8 @@
  * read it; functions taking `ftarray *` may change it.
  *
  * Threads. Every function on a handle may be called from any number of threads at once,
- * except ftarray_free (no other thread may use the handle during or after it). Every
+ * except ftarray_free (no other thread should use the handle during or after it; one that
+ * does gets FTARRAY_STATUS_MISUSE or finishes on the array as it was, never freed memory). Every
  * operation takes effect at one instant between its call and its return: readers never see a
  * half-done extend, insert or reverse, nor a torn element. Reads never take the array's lock
  * on their fast path, and writers never wait for readers.
@@ -30,6 +31,12 @@
  * Indices are ptrdiff_t and may be negative (counting from the end, as in Python); each is
  * resolved against the length at the instant the operation takes effect.
  *
+ * fork(). The library's pthread_atfork handlers keep every array usable in a child (see
+ * ftarray_after_fork_child and docs/embedding.md, "fork()").
+ *
+ * Versions. FTARRAY_VERSION_NUMBER (below) against ftarray_version_number(); structs that
+ * carry a size field start from their _init() function.
+ *
  * Slices are given as start, stop, step exactly as CPython's PySlice_Unpack leaves them: an
  * omitted start is 0 (step > 0) or PTRDIFF_MAX (step < 0); an omitted stop is PTRDIFF_MAX
  * (step > 0) or PTRDIFF_MIN (step < 0); an omitted step is 1.
@@ -44,6 +51,36 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+/* FTARRAY_API marks every function of the library (its visibility; a host may define it
+ * before including this header). FTARRAY_NODISCARD makes an ignored ftarray_status a compiler
+ * warning: GCC and Clang's warn_unused_result (GCC does not take a (void) cast as using it:
+ * test the status, or assign it), C++17's [[nodiscard]] elsewhere. */
+#ifndef FTARRAY_API
+#if defined(__GNUC__) || defined(__clang__)
+#define FTARRAY_API __attribute__((visibility("default")))
+#else
+#define FTARRAY_API
+#endif
+#endif
+#ifndef FTARRAY_NODISCARD
+#if defined(__GNUC__) || defined(__clang__)
+#define FTARRAY_NODISCARD __attribute__((warn_unused_result))
+#elif defined(__cplusplus) && __cplusplus >= 201703L
+#define FTARRAY_NODISCARD [[nodiscard]]
+#else
+#define FTARRAY_NODISCARD
+#endif
+#endif
+
+/* The version of this header: compare FTARRAY_VERSION_NUMBER with
+ * ftarray_version_number() to check that header and library match. */
+#define FTARRAY_VERSION_MAJOR 0
+#define FTARRAY_VERSION_MINOR 1
+#define FTARRAY_VERSION_PATCH 0
+#define FTARRAY_VERSION_NUMBER 1000
+#define FTARRAY_VERSION "0.1.0"
+
 
 // What a call did: `FTARRAY_STATUS_OK`, or why it failed.
 //
@@ -110,6 +147,16 @@ typedef enum ftarray_status {
     // type, 2-D shape, truncated data, …), or an array of characters was saved (`ValueError`).
     // The message says what is wrong.
     FTARRAY_STATUS_BAD_FILE = 22,
+    // A handle that is not a live array: freed already (a double free, or a call racing with
+    // the free on another thread), or a pointer this library did not make. Best effort, as
+    // SQLite's `SQLITE_MISUSE`: the library checks a magic word in the handle, which memory
+    // reused since the free may happen to hold (`SystemError`).
+    FTARRAY_STATUS_MISUSE = 23,
+    // The array was being written by a thread that this process does not have: it forked
+    // without running the library's `pthread_atfork` handlers (a raw `fork` or `clone` system
+    // call) and `ftarray_after_fork_child` found the array locked. Only `ftarray_free` works
+    // on it now (`SystemError`).
+    FTARRAY_STATUS_FORKED = 24,
 } ftarray_status;
 
 // The six comparison operators of `ftarray_compare`.
@@ -136,6 +183,10 @@ typedef struct ftarray ftarray;
 
 // Process-wide counters, filled by `ftarray_get_stats`.
 typedef struct ftarray_stats {
+    // The size of this struct as the caller was compiled with it: set it to
+    // `sizeof(ftarray_stats)` before the call (`ftarray_stats_init()` returns one so set). A
+    // later version may add counters at the end; the library writes only those that fit.
+    size_t size;
     // How many times the global initialisation ran: 1 once any call has been made.
     uint64_t inits;
     // Handles created and not yet freed.
@@ -145,11 +196,22 @@ typedef struct ftarray_stats {
     // Bytes of replaced storage that readers might still use and that are not yet freed
     // (they are freed once every thread has passed a quiescent point; see sessions).
     size_t retired_bytes;
+    // Of `retired_bytes`, those that a `fork()` left with the parent's threads: never freed in
+    // this child process (0 in a process that has not forked; see `ftarray_after_fork_child`).
+    size_t stranded_bytes;
+    // Handles freed whose memory is not reclaimed yet (it is once every thread that might
+    // still be inside a call on them has passed a quiescent point).
+    size_t retired_handles;
 } ftarray_stats;
 
 // A live export of an array's storage, filled by `ftarray_export_acquire`: what Python's
 // `Py_buffer` needs.
 typedef struct ftarray_buffer {
+    // The size of this struct as the caller was compiled with it: set it to
+    // `sizeof(ftarray_buffer)` before the call (`ftarray_buffer_init()` returns one so set).
+    // A later version may add fields at the end; the library writes only the fields that fit
+    // in `size` bytes and refuses a size it does not know (`FTARRAY_STATUS_INVALID_ARGUMENT`).
+    size_t size;
     // The first element (not NULL; dangling but aligned when `len` is 0).
     void *ptr;
     // The number of elements: the array's length when the export was acquired.
@@ -172,8 +234,10 @@ extern "C" {
 // Copies this thread's last error message into `buf`, as a NUL-terminated UTF-8 string.
 //
 // The message is the one set by the most recent call on this thread that returned a status
-// other than `FTARRAY_STATUS_OK` (successful calls leave it alone; it is empty before the
-// first failure). Reading it does not clear or change it.
+// other than `FTARRAY_STATUS_OK`, after the name of that function and `": "` (as in
+// `"ftarray_get_i64: index 5 out of range for array of length 2"`). Successful calls leave it
+// alone; it is empty before the first failure and after `ftarray_clear_error`. Reading it does
+// not clear or change it.
 //
 // Buffer contract: if `cap > 0`, at most `cap - 1` bytes of the message are written to `buf`
 // followed by a NUL byte; a message that does not fit is cut at a UTF-8 character boundary.
@@ -192,18 +256,33 @@ extern "C" {
 //
 // `buf` must be NULL or valid for writes of `cap` bytes; `needed` must be NULL or valid for
 // writes.
-enum ftarray_status ftarray_last_error(char *buf, size_t cap, size_t *needed);
+FTARRAY_API enum ftarray_status ftarray_last_error(char *buf, size_t cap, size_t *needed);
+
+// Clears this thread's last error message: `ftarray_last_error` then gives the empty string
+// until a call fails again.
+//
+// Threads: affects only the calling thread.
+FTARRAY_API void ftarray_clear_error(void);
 
 // The name of a status code (`"FTARRAY_STATUS_INDEX_ERROR"` for 1), or `"unknown status"`
 // for a number that is none of them.
 //
 // Ownership: the string is static; do not free it. Threads: any thread.
-const char *ftarray_status_str(int status);
+FTARRAY_API const char *ftarray_status_str(int status);
 
 // The library's version, `"MAJOR.MINOR.PATCH"`.
 //
 // Ownership: the string is static; do not free it. Threads: any thread.
-const char *ftarray_version(void);
+FTARRAY_API const char *ftarray_version(void);
+
+// The library's version as a number, `MAJOR * 1000000 + MINOR * 1000 + PATCH` (SQLite's
+// scheme): compare it with the header's `FTARRAY_VERSION_NUMBER` to check that the library a
+// program runs with is the one it was compiled against (while the major version is 0, a
+// different minor version may have a different ABI; the soname, `libftarray.so.0.MINOR`,
+// keeps the loader from mixing them).
+//
+// Threads: any thread.
+FTARRAY_API uint32_t ftarray_version_number(void);
 
 // Initialises the library's global state (the epoch collector) if no call has yet.
 //
@@ -212,7 +291,7 @@ const char *ftarray_version(void);
 // call it from its own module initialisation to take the cost up front.
 //
 // Threads: any thread, any number at once. Returns `FTARRAY_STATUS_OK`.
-enum ftarray_status ftarray_init(void);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_init(void);
 
 // Fills `*out` with the process-wide counters (a leak check for hosts and tests).
 //
@@ -220,10 +299,13 @@ enum ftarray_status ftarray_init(void);
 //
 // Threads: any thread.
 //
+// Versioning: set `out->size` first (`ftarray_stats st = ftarray_stats_init();`). Errors:
+// `FTARRAY_STATUS_INVALID_ARGUMENT` for a size this library does not know.
+//
 // # Safety
 //
-// `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_get_stats(struct ftarray_stats *out);
+// `out` must be NULL or valid for reads and writes of `out->size` bytes.
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_get_stats(struct ftarray_stats *out);
 
 // Creates an empty array of the element type named by `typecode`.
 //
@@ -242,7 +324,7 @@ enum ftarray_status ftarray_get_stats(struct ftarray_stats *out);
 // # Safety
 //
 // `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_new(char typecode, struct ftarray **out);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_new(char typecode, struct ftarray **out);
 
 // Creates an empty array with room for at least `capacity` elements before its storage
 // has to move.
@@ -255,7 +337,11 @@ enum ftarray_status ftarray_new(char typecode, struct ftarray **out);
 // # Safety
 //
 // `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_with_capacity(char typecode, size_t capacity, struct ftarray **out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_with_capacity(char typecode,
+                                          size_t capacity,
+                                          struct ftarray **out);
 
 // Creates an array holding the elements encoded in `bytes[0..nbytes]` (native byte order,
 // as Python's `frombytes`).
@@ -272,6 +358,8 @@ enum ftarray_status ftarray_with_capacity(char typecode, size_t capacity, struct
 //
 // `bytes` must be valid for reads of `nbytes` bytes (and concurrently written only
 // atomically); `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_from_bytes(char typecode,
                                        const void *bytes,
                                        size_t nbytes,
@@ -287,22 +375,34 @@ enum ftarray_status ftarray_from_bytes(char typecode,
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_clone(const struct ftarray *a, struct ftarray **out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_clone(const struct ftarray *a,
+                                  struct ftarray **out);
 
 // Frees the array `a`. `ftarray_free(NULL)` does nothing and returns `FTARRAY_STATUS_OK`.
 //
 // While `a` has live exports, freeing it would leave their pointers dangling: the call
 // returns `FTARRAY_STATUS_EXPORTED` and frees nothing (release the exports first).
 //
+// Misuse is reported, not fatal, where the library can tell: freeing a handle twice, or
+// passing a freed handle or a pointer this library did not make to any function, returns
+// `FTARRAY_STATUS_MISUSE` (best effort: a magic word in the handle is checked, as SQLite
+// does; once the memory has been reclaimed and reused it may hold anything).
+//
 // Ownership: after `FTARRAY_STATUS_OK`, `a` is gone; do not use it again.
-// Threads: no other thread may use `a` during or after this call (the host's object
-// lifetime rules, e.g. reference counting, must make sure of it). Memory that readers on
-// other threads might still be reading is freed only after they pass a quiescent point.
+// Threads: the host's object lifetime rules (reference counting) should make sure that no
+// other thread uses `a` during or after this call. If one does anyway, it is not a
+// use-after-free: the handle's memory is retired to the same epoch collector as replaced
+// storage, so a call already running on `a` finishes on the array as it was, and a call that
+// starts after the free returns `FTARRAY_STATUS_MISUSE`. The memory is reclaimed once every
+// thread has passed a quiescent point (see sessions, `ftarray_flush`, `ftarray_drain`).
 //
 // # Safety
 //
-// `a` must be NULL or a live handle that no other thread uses any more.
-enum ftarray_status ftarray_free(struct ftarray *a);
+// `a` must be NULL or a handle made by this library (freed ones are detected while their
+// memory has not been reused).
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_free(struct ftarray *a);
 
 // Writes the number of elements to `*out`.
 //
@@ -311,28 +411,37 @@ enum ftarray_status ftarray_free(struct ftarray *a);
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_len(const struct ftarray *a, size_t *out);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_len(const struct ftarray *a, size_t *out);
 
 // Writes to `*out` how many elements fit before the storage has to move.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_capacity(const struct ftarray *a, size_t *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_capacity(const struct ftarray *a,
+                                     size_t *out);
 
 // Writes the size of one element in bytes to `*out`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_itemsize(const struct ftarray *a, size_t *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_itemsize(const struct ftarray *a,
+                                     size_t *out);
 
 // Writes the array's type code (`'i'`, `'d'`, …) to `*out`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_typecode(const struct ftarray *a, char *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_typecode(const struct ftarray *a,
+                                     char *out);
 
 // Writes to `*out` the element's buffer-protocol format string (`struct` module syntax,
 // native size and order), as Python's `array` exports it: the type code itself, except that
@@ -343,7 +452,10 @@ enum ftarray_status ftarray_typecode(const struct ftarray *a, char *out);
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_format(const struct ftarray *a, const char **out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_format(const struct ftarray *a,
+                                   const char **out);
 
 // Chooses the export rule of `a`.
 //
@@ -356,14 +468,20 @@ enum ftarray_status ftarray_format(const struct ftarray *a, const char **out);
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_set_strict_exports(struct ftarray *a, bool strict);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_set_strict_exports(struct ftarray *a,
+                                               bool strict);
 
 // Writes whether the strict export rule is on to `*out`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_strict_exports(const struct ftarray *a, bool *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_strict_exports(const struct ftarray *a,
+                                           bool *out);
 
 // Copies the bytes of the element at `index` (native order) into `out[0..out_len]`;
 // `out_len` must be the item size.
@@ -377,6 +495,8 @@ enum ftarray_status ftarray_strict_exports(const struct ftarray *a, bool *out);
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes of `out_len`
 // bytes that no other thread accesses during the call.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_get_bytes(const struct ftarray *a,
                                       ptrdiff_t index,
                                       void *out,
@@ -393,7 +513,11 @@ enum ftarray_status ftarray_get_bytes(const struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_get_i64(const struct ftarray *a, ptrdiff_t index, int64_t *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_get_i64(const struct ftarray *a,
+                                    ptrdiff_t index,
+                                    int64_t *out);
 
 // Writes the element at `index` to `*out` as a `uint64_t`.
 //
@@ -403,7 +527,11 @@ enum ftarray_status ftarray_get_i64(const struct ftarray *a, ptrdiff_t index, in
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_get_u64(const struct ftarray *a, ptrdiff_t index, uint64_t *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_get_u64(const struct ftarray *a,
+                                    ptrdiff_t index,
+                                    uint64_t *out);
 
 // Writes the element at `index` to `*out` as a `double` (integers above 2^53 are rounded
 // to the nearest double).
@@ -413,7 +541,11 @@ enum ftarray_status ftarray_get_u64(const struct ftarray *a, ptrdiff_t index, ui
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_get_f64(const struct ftarray *a, ptrdiff_t index, double *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_get_f64(const struct ftarray *a,
+                                    ptrdiff_t index,
+                                    double *out);
 
 // Replaces the element at `index` with the element encoded in `bytes[0..nbytes]` (native
 // order; `nbytes` must be the item size). `bytes` is copied with atomic loads (see
@@ -426,6 +558,8 @@ enum ftarray_status ftarray_get_f64(const struct ftarray *a, ptrdiff_t index, do
 //
 // `a` must be NULL or a live handle; `bytes` must be NULL or valid for reads of `nbytes`
 // bytes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_set_bytes(struct ftarray *a,
                                       ptrdiff_t index,
                                       const void *bytes,
@@ -439,14 +573,22 @@ enum ftarray_status ftarray_set_bytes(struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_set_i64(struct ftarray *a, ptrdiff_t index, int64_t value);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_set_i64(struct ftarray *a,
+                                    ptrdiff_t index,
+                                    int64_t value);
 
 // Replaces the element at `index` with `value`. Errors as `ftarray_set_i64`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_set_u64(struct ftarray *a, ptrdiff_t index, uint64_t value);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_set_u64(struct ftarray *a,
+                                    ptrdiff_t index,
+                                    uint64_t value);
 
 // Replaces the element at `index` with `value` (float arrays only; a `'f'` array stores the
 // nearest float).
@@ -457,7 +599,11 @@ enum ftarray_status ftarray_set_u64(struct ftarray *a, ptrdiff_t index, uint64_t
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_set_f64(struct ftarray *a, ptrdiff_t index, double value);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_set_f64(struct ftarray *a,
+                                    ptrdiff_t index,
+                                    double value);
 
 // Appends the element encoded in `bytes[0..nbytes]` (`nbytes` must be the item size).
 //
@@ -468,21 +614,31 @@ enum ftarray_status ftarray_set_f64(struct ftarray *a, ptrdiff_t index, double v
 //
 // `a` must be NULL or a live handle; `bytes` must be NULL or valid for reads of `nbytes`
 // bytes.
-enum ftarray_status ftarray_push_bytes(struct ftarray *a, const void *bytes, size_t nbytes);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_push_bytes(struct ftarray *a,
+                                       const void *bytes,
+                                       size_t nbytes);
 
 // Appends `value`. Errors: `FTARRAY_STATUS_OVERFLOW`, and as `ftarray_push_bytes`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_push_i64(struct ftarray *a, int64_t value);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_push_i64(struct ftarray *a,
+                                     int64_t value);
 
 // Appends `value`. Errors: `FTARRAY_STATUS_OVERFLOW`, and as `ftarray_push_bytes`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_push_u64(struct ftarray *a, uint64_t value);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_push_u64(struct ftarray *a,
+                                     uint64_t value);
 
 // Appends `value` (float arrays only). Errors: `FTARRAY_STATUS_WRONG_KIND`, and as
 // `ftarray_push_bytes`.
@@ -490,10 +646,11 @@ enum ftarray_status ftarray_push_u64(struct ftarray *a, uint64_t value);
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_push_f64(struct ftarray *a, double value);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_push_f64(struct ftarray *a, double value);
 
 // Removes the element at `index` (`-1`: the last, as Python's `pop()`) and writes its bytes
-// to `out[0..out_len]`; `out_len` must be the item size (checked before anything changes).
+// to `out[0..out_len]`, exactly as stored (a float's NaN payload included); `out_len` must be
+// the item size (checked before anything changes).
 //
 // Errors: `FTARRAY_STATUS_EMPTY`, `FTARRAY_STATUS_INDEX_ERROR`, `FTARRAY_STATUS_BAD_LENGTH`,
 // `FTARRAY_STATUS_EXPORTED` (removing before the end moves elements; any pop under the
@@ -503,7 +660,12 @@ enum ftarray_status ftarray_push_f64(struct ftarray *a, double value);
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes of `out_len`
 // bytes that no other thread accesses during the call.
-enum ftarray_status ftarray_pop(struct ftarray *a, ptrdiff_t index, void *out, size_t out_len);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_pop(struct ftarray *a,
+                                ptrdiff_t index,
+                                void *out,
+                                size_t out_len);
 
 // Inserts the element encoded in `bytes[0..nbytes]` before `index`, clamped into
 // `0..=len` as Python's `insert` does (`-1`: before the last; past the end: append).
@@ -515,6 +677,8 @@ enum ftarray_status ftarray_pop(struct ftarray *a, ptrdiff_t index, void *out, s
 //
 // `a` must be NULL or a live handle; `bytes` must be NULL or valid for reads of `nbytes`
 // bytes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_insert_bytes(struct ftarray *a,
                                          ptrdiff_t index,
                                          const void *bytes,
@@ -526,7 +690,11 @@ enum ftarray_status ftarray_insert_bytes(struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_insert_i64(struct ftarray *a, ptrdiff_t index, int64_t value);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_insert_i64(struct ftarray *a,
+                                       ptrdiff_t index,
+                                       int64_t value);
 
 // Inserts `value` before `index` (clamped as `ftarray_insert_bytes`). Errors:
 // `FTARRAY_STATUS_OVERFLOW`, and as `ftarray_insert_bytes`.
@@ -534,7 +702,11 @@ enum ftarray_status ftarray_insert_i64(struct ftarray *a, ptrdiff_t index, int64
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_insert_u64(struct ftarray *a, ptrdiff_t index, uint64_t value);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_insert_u64(struct ftarray *a,
+                                       ptrdiff_t index,
+                                       uint64_t value);
 
 // Inserts `value` before `index` (float arrays only; clamped as `ftarray_insert_bytes`).
 // Errors: `FTARRAY_STATUS_WRONG_KIND`, and as `ftarray_insert_bytes`.
@@ -542,7 +714,11 @@ enum ftarray_status ftarray_insert_u64(struct ftarray *a, ptrdiff_t index, uint6
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_insert_f64(struct ftarray *a, ptrdiff_t index, double value);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_insert_f64(struct ftarray *a,
+                                       ptrdiff_t index,
+                                       double value);
 
 // Appends the elements encoded in `bytes[0..nbytes]` (native order, as Python's
 // `frombytes`), all or nothing.
@@ -568,7 +744,11 @@ enum ftarray_status ftarray_insert_f64(struct ftarray *a, ptrdiff_t index, doubl
 // any concurrent writes to them must be atomic (an ftarray array's own writes are; inside an
 // export, writes to the rest of the 8-byte units the input touches must be atomic too, as
 // the export's contract asks of any access while other threads use the array).
-enum ftarray_status ftarray_extend_bytes(struct ftarray *a, const void *bytes, size_t nbytes);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_extend_bytes(struct ftarray *a,
+                                         const void *bytes,
+                                         size_t nbytes);
 
 // Appends the elements of `other`, which may be `a` itself (`ftarray_extend(a, a)` doubles
 // `a`). `other` is read while `a`'s lock is held, so the append is one instant of both.
@@ -579,7 +759,10 @@ enum ftarray_status ftarray_extend_bytes(struct ftarray *a, const void *bytes, s
 // # Safety
 //
 // `a` and `other` must be NULL or live handles.
-enum ftarray_status ftarray_extend(struct ftarray *a, const struct ftarray *other);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_extend(struct ftarray *a,
+                                   const struct ftarray *other);
 
 // Shortens the array to `len` elements (nothing if it is not longer).
 //
@@ -588,7 +771,7 @@ enum ftarray_status ftarray_extend(struct ftarray *a, const struct ftarray *othe
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_truncate(struct ftarray *a, size_t len);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_truncate(struct ftarray *a, size_t len);
 
 // Resizes the array to `len` elements; new slots hold the element encoded in
 // `fill[0..fill_len]` (`fill_len` the item size), or zero when `fill` is NULL and
@@ -602,6 +785,8 @@ enum ftarray_status ftarray_truncate(struct ftarray *a, size_t len);
 //
 // `a` must be NULL or a live handle; `fill` must be NULL or valid for reads of `fill_len`
 // bytes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_resize(struct ftarray *a,
                                    size_t len,
                                    const void *fill,
@@ -616,7 +801,7 @@ enum ftarray_status ftarray_resize(struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_clear(struct ftarray *a);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_clear(struct ftarray *a);
 
 // Makes room for at least `additional` more elements.
 //
@@ -626,7 +811,10 @@ enum ftarray_status ftarray_clear(struct ftarray *a);
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_reserve(struct ftarray *a, size_t additional);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_reserve(struct ftarray *a,
+                                    size_t additional);
 
 // Reverses the elements, in one step (readers see the old order or the new one).
 //
@@ -635,7 +823,7 @@ enum ftarray_status ftarray_reserve(struct ftarray *a, size_t additional);
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_reverse(struct ftarray *a);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_reverse(struct ftarray *a);
 
 // Reverses the bytes of every element (Python's `byteswap`), in one step.
 //
@@ -644,7 +832,7 @@ enum ftarray_status ftarray_reverse(struct ftarray *a);
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_byteswap(struct ftarray *a);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_byteswap(struct ftarray *a);
 
 // Python's `a *= n`: the contents repeated `n` times; `n <= 0` empties the array.
 //
@@ -654,7 +842,10 @@ enum ftarray_status ftarray_byteswap(struct ftarray *a);
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_repeat_in_place(struct ftarray *a, ptrdiff_t n);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_repeat_in_place(struct ftarray *a,
+                                            ptrdiff_t n);
 
 // Python's `a * n`: a new array with the contents of `a` repeated `n` times (empty for
 // `n <= 0`).
@@ -666,7 +857,11 @@ enum ftarray_status ftarray_repeat_in_place(struct ftarray *a, ptrdiff_t n);
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_repeat(const struct ftarray *a, ptrdiff_t n, struct ftarray **out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_repeat(const struct ftarray *a,
+                                   ptrdiff_t n,
+                                   struct ftarray **out);
 
 // Python's `a + b`: a new array holding `a`'s elements then `b`'s, both read at one instant
 // (`b` may be `a`).
@@ -678,6 +873,8 @@ enum ftarray_status ftarray_repeat(const struct ftarray *a, ptrdiff_t n, struct 
 // # Safety
 //
 // `a` and `b` must be NULL or live handles; `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_concat(const struct ftarray *a,
                                    const struct ftarray *b,
                                    struct ftarray **out);
@@ -692,6 +889,8 @@ enum ftarray_status ftarray_concat(const struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_get_slice(const struct ftarray *a,
                                       ptrdiff_t start,
                                       ptrdiff_t stop,
@@ -708,6 +907,8 @@ enum ftarray_status ftarray_get_slice(const struct ftarray *a,
 // # Safety
 //
 // `a` and `src` must be NULL or live handles.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_set_slice(struct ftarray *a,
                                       ptrdiff_t start,
                                       ptrdiff_t stop,
@@ -724,6 +925,8 @@ enum ftarray_status ftarray_set_slice(struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `bytes` must be valid for reads of `nbytes` bytes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_set_slice_bytes(struct ftarray *a,
                                             ptrdiff_t start,
                                             ptrdiff_t stop,
@@ -739,6 +942,8 @@ enum ftarray_status ftarray_set_slice_bytes(struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_del_slice(struct ftarray *a,
                                       ptrdiff_t start,
                                       ptrdiff_t stop,
@@ -758,10 +963,149 @@ enum ftarray_status ftarray_del_slice(struct ftarray *a,
 //
 // `a` must be NULL or a live handle; `dst` must be valid for writes of `cap` bytes that no
 // other thread accesses during the call; `nbytes` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_copy_bytes(const struct ftarray *a,
                                        void *dst,
                                        size_t cap,
                                        size_t *nbytes);
+
+// Copies the elements `a[start:stop]` (a step-1 slice: negative bounds count from the end,
+// and both are clamped as Python clamps them), taken at one instant, into `dst[0..cap]` as
+// native-order bytes: an interpreter's `tolist`, chunked iteration, `sum` or slicing without a
+// call per element.
+//
+// On `FTARRAY_STATUS_OK`, `*nbytes` is the number of bytes written (the range's length times
+// the item size; 0 for an empty range). If `cap` is too small at that instant, nothing is
+// written to `dst`, `*nbytes` receives the size needed then, and the call returns
+// `FTARRAY_STATUS_BUFFER_TOO_SMALL`. `dst` may be NULL when `cap` is 0.
+//
+// Threads: any thread; never waits for a writer's O(n) work.
+//
+// # Safety
+//
+// `a` must be NULL or a live handle; `dst` must be valid for writes of `cap` bytes that no
+// other thread accesses during the call; `nbytes` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_get_range(const struct ftarray *a,
+                                      ptrdiff_t start,
+                                      ptrdiff_t stop,
+                                      void *dst,
+                                      size_t cap,
+                                      size_t *nbytes);
+
+// Overwrites the elements `a[start:stop]` (clamped as `ftarray_get_range` clamps) with the
+// elements encoded in `src[0..nbytes]`, at one instant; the length never changes, so the
+// range must hold exactly `nbytes / itemsize` elements at that instant. `src` is copied with
+// atomic loads first (see `ftarray_extend_bytes`) and may be NULL when `nbytes` is 0.
+//
+// Errors: `FTARRAY_STATUS_BAD_LENGTH` (not whole elements, or not as many as the range has:
+// nothing changes), `FTARRAY_STATUS_EXPORTED` (a range too large to rewrite in place while
+// exported), `FTARRAY_STATUS_OUT_OF_MEMORY`, `FTARRAY_STATUS_NULL_ARGUMENT`.
+//
+// # Safety
+//
+// `a` must be NULL or a live handle; `src` must be valid for reads of `nbytes` bytes.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_set_range(struct ftarray *a,
+                                      ptrdiff_t start,
+                                      ptrdiff_t stop,
+                                      const void *src,
+                                      size_t nbytes);
+
+// Sets every element of `a[start:stop]` (clamped as `ftarray_get_range` clamps) to `value`,
+// at one instant (`ftarray_fill_i64(a, 0, PTRDIFF_MAX, 0)` zeroes the array).
+//
+// Errors: `FTARRAY_STATUS_OVERFLOW` (a value the elements cannot hold: nothing changes),
+// `FTARRAY_STATUS_WRONG_KIND`, `FTARRAY_STATUS_EXPORTED` (a range too large to rewrite in
+// place while exported), `FTARRAY_STATUS_OUT_OF_MEMORY`.
+//
+// # Safety
+//
+// `a` must be NULL or a live handle.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_fill_i64(struct ftarray *a,
+                                     ptrdiff_t start,
+                                     ptrdiff_t stop,
+                                     int64_t value);
+
+// As `ftarray_fill_i64`, with a `uint64_t` value.
+//
+// # Safety
+//
+// `a` must be NULL or a live handle.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_fill_u64(struct ftarray *a,
+                                     ptrdiff_t start,
+                                     ptrdiff_t stop,
+                                     uint64_t value);
+
+// As `ftarray_fill_i64`, with a `double` (float arrays only; a `'f'` array stores the nearest
+// float).
+//
+// # Safety
+//
+// `a` must be NULL or a live handle.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_fill_f64(struct ftarray *a,
+                                     ptrdiff_t start,
+                                     ptrdiff_t stop,
+                                     double value);
+
+// As `ftarray_fill_i64`, with the element encoded in `fill[0..fill_len]` (`fill_len` the item
+// size; the bits as they are, a character array's code point checked as
+// `ftarray_push_bytes` checks it).
+//
+// # Safety
+//
+// `a` must be NULL or a live handle; `fill` must be NULL or valid for reads of `fill_len`
+// bytes.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_fill_bytes(struct ftarray *a,
+                                       ptrdiff_t start,
+                                       ptrdiff_t stop,
+                                       const void *fill,
+                                       size_t fill_len);
+
+// Writes to `*out` the bytes of memory `a` holds: its storage (capacity times item size) and
+// the handle itself, as Python's `__sizeof__` counts them; what a host's garbage collector
+// accounts an array for. Storage retired by earlier writes and not yet freed is not counted
+// (`ftarray_get_stats` has the process-wide figure).
+//
+// # Safety
+//
+// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_nbytes(const struct ftarray *a,
+                                   size_t *out);
+
+// Gives back the capacity beyond the length: a block of exactly the length is published (in
+// one step) and the old one retired.
+//
+// Errors: `FTARRAY_STATUS_EXPORTED` (the storage would move), `FTARRAY_STATUS_OUT_OF_MEMORY`.
+//
+// # Safety
+//
+// `a` must be NULL or a live handle.
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_shrink_to_fit(struct ftarray *a);
+
+// Sorts the elements in ascending order, in one step (readers see the old order or the new
+// one): integers and characters by value, floats by IEEE 754's total order (`-NaN < -inf <
+// ... < -0.0 < +0.0 < ... < +inf < +NaN`). Stable.
+//
+// Errors: `FTARRAY_STATUS_OUT_OF_MEMORY`.
+//
+// # Safety
+//
+// `a` must be NULL or a live handle.
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_sort(struct ftarray *a);
 
 // Python's rich comparison `a OP b` of two arrays, by value across type codes (an `'i'`
 // array equals a `'d'` array holding the same numbers): the first differing elements decide,
@@ -774,6 +1118,8 @@ enum ftarray_status ftarray_copy_bytes(const struct ftarray *a,
 // # Safety
 //
 // `a` and `b` must be NULL or live handles; `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_compare(const struct ftarray *a,
                                     const struct ftarray *b,
                                     int op,
@@ -784,21 +1130,33 @@ enum ftarray_status ftarray_compare(const struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_contains_i64(const struct ftarray *a, int64_t value, bool *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_contains_i64(const struct ftarray *a,
+                                         int64_t value,
+                                         bool *out);
 
 // Writes to `*out` whether some element equals `value`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_contains_u64(const struct ftarray *a, uint64_t value, bool *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_contains_u64(const struct ftarray *a,
+                                         uint64_t value,
+                                         bool *out);
 
 // Writes to `*out` whether some element equals `value` (a NaN equals nothing).
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_contains_f64(const struct ftarray *a, double value, bool *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_contains_f64(const struct ftarray *a,
+                                         double value,
+                                         bool *out);
 
 // Writes to `*out` the index of the first element equal to `value` within `start..stop`
 // (clamped as Python's `index(x, start, stop)`: negative bounds count from the end; pass
@@ -809,6 +1167,8 @@ enum ftarray_status ftarray_contains_f64(const struct ftarray *a, double value, 
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_index_i64(const struct ftarray *a,
                                       int64_t value,
                                       ptrdiff_t start,
@@ -820,6 +1180,8 @@ enum ftarray_status ftarray_index_i64(const struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_index_u64(const struct ftarray *a,
                                       uint64_t value,
                                       ptrdiff_t start,
@@ -831,6 +1193,8 @@ enum ftarray_status ftarray_index_u64(const struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_index_f64(const struct ftarray *a,
                                       double value,
                                       ptrdiff_t start,
@@ -842,21 +1206,33 @@ enum ftarray_status ftarray_index_f64(const struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_count_i64(const struct ftarray *a, int64_t value, size_t *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_count_i64(const struct ftarray *a,
+                                      int64_t value,
+                                      size_t *out);
 
 // Writes to `*out` how many elements equal `value`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_count_u64(const struct ftarray *a, uint64_t value, size_t *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_count_u64(const struct ftarray *a,
+                                      uint64_t value,
+                                      size_t *out);
 
 // Writes to `*out` how many elements equal `value`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_count_f64(const struct ftarray *a, double value, size_t *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_count_f64(const struct ftarray *a,
+                                      double value,
+                                      size_t *out);
 
 // Removes the first element equal to `value` (Python's `remove`) and writes its index to
 // `*index_out`.
@@ -867,21 +1243,33 @@ enum ftarray_status ftarray_count_f64(const struct ftarray *a, double value, siz
 // # Safety
 //
 // `a` must be NULL or a live handle; `index_out` must be NULL or valid for writes.
-enum ftarray_status ftarray_remove_i64(struct ftarray *a, int64_t value, size_t *index_out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_remove_i64(struct ftarray *a,
+                                       int64_t value,
+                                       size_t *index_out);
 
 // As `ftarray_remove_i64`, for a `uint64_t` value.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `index_out` must be NULL or valid for writes.
-enum ftarray_status ftarray_remove_u64(struct ftarray *a, uint64_t value, size_t *index_out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_remove_u64(struct ftarray *a,
+                                       uint64_t value,
+                                       size_t *index_out);
 
 // As `ftarray_remove_i64`, for a `double` value.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `index_out` must be NULL or valid for writes.
-enum ftarray_status ftarray_remove_f64(struct ftarray *a, double value, size_t *index_out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_remove_f64(struct ftarray *a,
+                                       double value,
+                                       size_t *index_out);
 
 // Adds `delta` to the element at `index` in one step, wrapping around on overflow as C's
 // unsigned arithmetic does, and writes the old value to `*old`.
@@ -894,6 +1282,8 @@ enum ftarray_status ftarray_remove_f64(struct ftarray *a, double value, size_t *
 // # Safety
 //
 // `a` must be NULL or a live handle; `old` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_fetch_add_i64(struct ftarray *a,
                                           ptrdiff_t index,
                                           int64_t delta,
@@ -908,6 +1298,8 @@ enum ftarray_status ftarray_fetch_add_i64(struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `old` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_fetch_add_u64(struct ftarray *a,
                                           ptrdiff_t index,
                                           uint64_t delta,
@@ -921,6 +1313,8 @@ enum ftarray_status ftarray_fetch_add_u64(struct ftarray *a,
 // # Safety
 //
 // `a` must be NULL or a live handle; `old` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_fetch_add_f64(struct ftarray *a,
                                           ptrdiff_t index,
                                           double delta,
@@ -939,6 +1333,8 @@ enum ftarray_status ftarray_fetch_add_f64(struct ftarray *a,
 //
 // `a` must be NULL or a live handle; `expected` must be NULL or valid for reads and writes;
 // `exchanged` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_compare_exchange_i64(struct ftarray *a,
                                                  ptrdiff_t index,
                                                  int64_t *expected,
@@ -952,6 +1348,8 @@ enum ftarray_status ftarray_compare_exchange_i64(struct ftarray *a,
 //
 // `a` must be NULL or a live handle; `expected` must be NULL or valid for reads and writes;
 // `exchanged` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
 enum ftarray_status ftarray_compare_exchange_u64(struct ftarray *a,
                                                  ptrdiff_t index,
                                                  uint64_t *expected,
@@ -980,10 +1378,17 @@ enum ftarray_status ftarray_compare_exchange_u64(struct ftarray *a,
 // Ownership: the export belongs to the caller, who must release it exactly once.
 // Threads: any thread may acquire, and any thread may release with the token.
 //
+// Versioning: set `out->size` first (`ftarray_buffer view = ftarray_buffer_init();`). Errors:
+// `FTARRAY_STATUS_INVALID_ARGUMENT` for a size this library does not know (nothing exported).
+//
 // # Safety
 //
-// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_export_acquire(struct ftarray *a, struct ftarray_buffer *out);
+// `a` must be NULL or a live handle; `out` must be NULL or valid for reads and writes of
+// `out->size` bytes.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_export_acquire(struct ftarray *a,
+                                           struct ftarray_buffer *out);
 
 // Ends the export of `a` named by `token`.
 //
@@ -995,14 +1400,20 @@ enum ftarray_status ftarray_export_acquire(struct ftarray *a, struct ftarray_buf
 // # Safety
 //
 // `a` must be NULL or a live handle.
-enum ftarray_status ftarray_export_release(struct ftarray *a, uint64_t token);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_export_release(struct ftarray *a,
+                                           uint64_t token);
 
 // Writes the number of live exports of `a` to `*out`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_export_count(const struct ftarray *a, size_t *out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_export_count(const struct ftarray *a,
+                                         size_t *out);
 
 // Enters a reader session on the calling thread (or nests one more level in the current
 // one).
@@ -1021,25 +1432,72 @@ enum ftarray_status ftarray_export_count(const struct ftarray *a, size_t *out);
 // A thread that exits inside a session leaves it at exit.
 //
 // Threads: affects only the calling thread. Returns `FTARRAY_STATUS_OK`.
-enum ftarray_status ftarray_session_enter(void);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_session_enter(void);
 
 // A quiescent point of the calling thread's session: unpins and pins again, so storage
 // retired meanwhile can be freed.
 //
 // Errors: `FTARRAY_STATUS_NOT_IN_SESSION` if the thread is in no session.
-enum ftarray_status ftarray_session_quiescent(void);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_session_quiescent(void);
 
 // Leaves one level of the calling thread's session; the last leave unpins the thread.
 //
 // Errors: `FTARRAY_STATUS_NOT_IN_SESSION` if the thread is in no session (nothing changes).
-enum ftarray_status ftarray_session_leave(void);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_session_leave(void);
 
 // Writes the calling thread's session depth to `*out`: 0 outside any session.
 //
 // # Safety
 //
 // `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_session_depth(size_t *out);
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_session_depth(size_t *out);
+
+extern int pthread_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+
+// Makes a child process's library state whole after `fork()`, for forks that skip the
+// library's `pthread_atfork` handlers (a raw `fork` or `clone` system call). After an ordinary
+// `fork()` the handlers have done it already and this call does nothing.
+//
+// It moves reclamation to a new epoch collector (threads of the parent that were pinned at
+// the fork would otherwise stop it for ever), and marks every array whose lock was held at
+// the fork: those return `FTARRAY_STATUS_FORKED` from every call but `ftarray_free` (which
+// frees the handle and leaks its storage) instead of waiting for a thread the child does not
+// have. Arrays not being written at the fork work as before.
+//
+// The fork contract, in short (docs/embedding.md has it whole): after `fork()`, the child may
+// use every array that existed at the fork, with the contents it had at that instant; exports
+// and sessions of the forking thread carry over; other threads' sessions do not (they are
+// not in the child); memory the child retires is reclaimed as usual.
+//
+// Threads: call it in the child while it has one thread, before any other call (as CPython's
+// `PyOS_AfterFork_Child`). Returns `FTARRAY_STATUS_OK`.
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_after_fork_child(void);
+
+// Moves the calling thread's retired storage (and freed handles) to the global queue and
+// frees what no thread can still be reading.
+//
+// A thread's retired memory otherwise waits in its own bag until 64 KiB of it have piled up or
+// the thread exits. Call it where a thread goes idle after writing.
+//
+// Threads: any thread. Returns `FTARRAY_STATUS_OK`.
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_flush(void);
+
+// Frees all retired memory (replaced storage and freed handles) that no thread can still be
+// reading, waiting up to about a second for other threads to pass quiescent points: for a
+// quiet point, such as a host about to exit, so that a leak checker finds nothing.
+//
+// Memory retired by other threads reaches the collector when they flush (`ftarray_flush`),
+// write more, or exit; memory that a thread in a session without quiescent points could still
+// read is kept. In a child after `fork()`, memory the parent's threads might have been reading
+// at the fork stays allocated for good (`stranded_bytes` in `ftarray_stats`) and is not waited
+// for.
+//
+// Errors: `FTARRAY_STATUS_ERROR` if retired memory is left after the wait (the message says how
+// much, and `ftarray_get_stats` tells it too).
+//
+// Threads: any thread; call it outside a session (a session of the calling thread would keep
+// what it could read).
+FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_drain(void);
 
 // Saves a snapshot of `a` to the file `path` in NumPy's `.npy` format, atomically: the data
 // goes to a temporary file beside `path`, which is flushed, synced and renamed over `path`,
@@ -1051,15 +1509,19 @@ enum ftarray_status ftarray_session_depth(size_t *out);
 // `FTARRAY_STATUS_BAD_FILE` for an array of characters (`u`, `w`), which has no `.npy`
 // element type, `FTARRAY_STATUS_NULL_ARGUMENT`.
 //
-// Ownership: `a` and `path` stay the caller's. A save killed mid-way can leave a file named
-// `.NAME.XXXXXX.ftarray-tmp` beside the target; see docs/embedding.md.
+// Ownership: `a` and `path` stay the caller's. A save killed mid-way (a crash, `SIGKILL`) can
+// leave a file named `.NAME.XXXXXX.ftarray-tmp` beside the target: remove such files with
+// `ftarray_remove_stale_npy_temp_files(path, ...)` at start-up (docs/embedding.md, ".npy").
 //
 // Threads: safe to call while other threads use `a`.
 //
 // # Safety
 //
 // `a` must be NULL or a live handle; `path` must be NULL or a NUL-terminated string.
-enum ftarray_status ftarray_save_npy(const struct ftarray *a, const char *path);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_save_npy(const struct ftarray *a,
+                                     const char *path);
 
 // Loads the `.npy` file `path` into a new array whose type code is picked from the file's
 // header: `b B h H i I q Q f d` for int8 … uint64, float32, float64 (either byte order; the
@@ -1075,10 +1537,53 @@ enum ftarray_status ftarray_save_npy(const struct ftarray *a, const char *path);
 // # Safety
 //
 // `path` must be NULL or a NUL-terminated string; `out` must be NULL or valid for writes.
-enum ftarray_status ftarray_load_npy(const char *path, struct ftarray **out);
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_load_npy(const char *path,
+                                     struct ftarray **out);
+
+// Removes the temporary files that saves to `path` killed before their rename left beside it
+// (`.NAME.XXXXXX.ftarray-tmp` in the same directory), and writes how many it removed to
+// `*removed` (if not NULL). The target itself is never touched.
+//
+// Call it when no other thread or process may be saving to `path` at that moment (at
+// start-up, or under the application's own lock): the temporary file of a save in progress
+// looks the same, and removing it makes that save fail with `FTARRAY_STATUS_IO` (never a
+// damaged target).
+//
+// Errors: `FTARRAY_STATUS_IO` (the directory cannot be listed or a file cannot be removed; one
+// already gone is fine), `FTARRAY_STATUS_NULL_ARGUMENT`.
+//
+// # Safety
+//
+// `path` must be NULL or a NUL-terminated string; `removed` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_remove_stale_npy_temp_files(const char *path,
+                                                        size_t *removed);
 
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
 
 #endif  /* FTARRAY_H */
+
+#ifndef FTARRAY_H_INIT
+#define FTARRAY_H_INIT
+/* Versioned structs: a zeroed struct whose size field is this header's sizeof. Start every
+ * ftarray_buffer and ftarray_stats from these, so that a library of another version knows
+ * which fields the caller has. */
+static inline ftarray_buffer ftarray_buffer_init(void) {
+    ftarray_buffer b;
+    memset(&b, 0, sizeof b);
+    b.size = sizeof b;
+    return b;
+}
+
+static inline ftarray_stats ftarray_stats_init(void) {
+    ftarray_stats s;
+    memset(&s, 0, sizeof s);
+    s.size = sizeof s;
+    return s;
+}
+#endif /* FTARRAY_H_INIT */

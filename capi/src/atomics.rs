@@ -63,6 +63,7 @@ fn wrong(a: &DynArray, needs: &str) -> Fail {
 ///
 /// `a` must be NULL or a live handle; `old` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_fetch_add_i64(
     a: *mut Handle,
     index: isize,
@@ -86,6 +87,7 @@ pub unsafe extern "C" fn ftarray_fetch_add_i64(
 ///
 /// `a` must be NULL or a live handle; `old` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_fetch_add_u64(
     a: *mut Handle,
     index: isize,
@@ -108,6 +110,7 @@ pub unsafe extern "C" fn ftarray_fetch_add_u64(
 ///
 /// `a` must be NULL or a live handle; `old` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_fetch_add_f64(
     a: *mut Handle,
     index: isize,
@@ -135,6 +138,7 @@ pub unsafe extern "C" fn ftarray_fetch_add_f64(
 /// `a` must be NULL or a live handle; `expected` must be NULL or valid for reads and writes;
 /// `exchanged` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_compare_exchange_i64(
     a: *mut Handle,
     index: isize,
@@ -163,6 +167,7 @@ pub unsafe extern "C" fn ftarray_compare_exchange_i64(
 /// `a` must be NULL or a live handle; `expected` must be NULL or valid for reads and writes;
 /// `exchanged` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_compare_exchange_u64(
     a: *mut Handle,
     index: isize,

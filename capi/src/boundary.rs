@@ -74,6 +74,16 @@ pub enum Status {
     /// type, 2-D shape, truncated data, …), or an array of characters was saved (`ValueError`).
     /// The message says what is wrong.
     BadFile = 22,
+    /// A handle that is not a live array: freed already (a double free, or a call racing with
+    /// the free on another thread), or a pointer this library did not make. Best effort, as
+    /// SQLite's `SQLITE_MISUSE`: the library checks a magic word in the handle, which memory
+    /// reused since the free may happen to hold (`SystemError`).
+    Misuse = 23,
+    /// The array was being written by a thread that this process does not have: it forked
+    /// without running the library's `pthread_atfork` handlers (a raw `fork` or `clone` system
+    /// call) and `ftarray_after_fork_child` found the array locked. Only `ftarray_free` works
+    /// on it now (`SystemError`).
+    Forked = 24,
 }
 
 impl Status {
@@ -103,11 +113,13 @@ impl Status {
             Status::Error => c"FTARRAY_STATUS_ERROR",
             Status::Io => c"FTARRAY_STATUS_IO",
             Status::BadFile => c"FTARRAY_STATUS_BAD_FILE",
+            Status::Misuse => c"FTARRAY_STATUS_MISUSE",
+            Status::Forked => c"FTARRAY_STATUS_FORKED",
         }
     }
 
     /// Every status, in numeric order (index `k` holds the status numbered `k`).
-    pub(crate) const ALL: [Status; 23] = [
+    pub(crate) const ALL: [Status; 25] = [
         Status::Ok,
         Status::IndexError,
         Status::Overflow,
@@ -131,6 +143,8 @@ impl Status {
         Status::Error,
         Status::Io,
         Status::BadFile,
+        Status::Misuse,
+        Status::Forked,
     ];
 }
 
@@ -162,14 +176,18 @@ impl Fail {
         Fail::from(ftarray::Error::AllocFailed { bytes })
     }
 
-    /// Stores the message as this thread's last error and returns the status.
-    fn record(self) -> Status {
+    /// Stores the message as this thread's last error, naming the entry point `call` that
+    /// failed, and returns the status.
+    fn record(self, call: &str) -> Status {
         let status = self.status;
         // `try_with`: during thread teardown the slot may be gone; the status still says
         // what happened.
         let _ = LAST_ERROR.try_with(|slot| {
             if let Ok(mut slot) = slot.try_borrow_mut() {
-                *slot = self.message;
+                slot.clear();
+                slot.push_str(call);
+                slot.push_str(": ");
+                slot.push_str(&self.message);
             }
         });
         status
@@ -217,8 +235,18 @@ impl From<ftarray::npy::NpyError> for Fail {
     }
 }
 
+/// The name of the function `f` is defined in: the entry point a `fn here() {}` inside it names
+/// (`type_name` gives `crate::module::ftarray_xxx::here`).
+pub(crate) fn caller_name<F>(_f: F) -> &'static str {
+    let path = std::any::type_name::<F>();
+    let mut parts = path.rsplit("::");
+    parts.next();
+    parts.next().unwrap_or(path)
+}
+
 thread_local! {
-    /// The message of the last failed call on this thread (empty before the first).
+    /// The message of the last failed call on this thread, after the name of that call and
+    /// `": "` (empty before the first failure, and after `ftarray_clear_error`).
     static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
@@ -226,14 +254,15 @@ thread_local! {
 /// turns the result into a status (recording the message of a failure).
 ///
 /// Use it through [`ffi!`], which also checks and converts the pointer arguments.
-pub(crate) fn guard(body: impl FnOnce() -> Result<(), Fail>) -> Status {
+/// `here` is a function item defined inside the entry point, which names it in the message.
+pub(crate) fn guard<F>(here: F, body: impl FnOnce() -> Result<(), Fail>) -> Status {
     let run = || {
         init();
         body()
     };
     match catch_unwind(AssertUnwindSafe(run)) {
         Ok(Ok(())) => Status::Ok,
-        Ok(Err(fail)) => fail.record(),
+        Ok(Err(fail)) => fail.record(caller_name(here)),
         Err(payload) => {
             let what = payload
                 .downcast_ref::<&str>()
@@ -247,7 +276,7 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<(), Fail>) -> Status {
                 Status::Panic,
                 format!("internal error: the library panicked ({what})"),
             )
-            .record()
+            .record(caller_name(here))
         }
     }
 }
@@ -274,30 +303,48 @@ pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
 /// Each `kind name` pair rebinds the raw pointer argument `name`, after checking it for NULL
 /// (`FTARRAY_STATUS_NULL_ARGUMENT` names it), as:
 ///
-/// * `array`: `*const Handle` → `&DynArray` (the handle's array);
+/// * `array`: `*const Handle` → `&DynArray` (the handle's array, checked by its magic word:
+///   a freed or foreign handle is `FTARRAY_STATUS_MISUSE`);
 /// * `out`: `*mut T` → `&mut T` (an out-parameter the host lets us write);
-/// * `input`: `*const T` → `&T`.
+/// * `input`: `*const T` → `&T`;
+/// * `storage_guard g` (after the handles of a read-only call): binds `g` to the call's pin of
+///   the storage collector, for the core's `_in` reads.
 ///
 /// The body runs inside [`guard`]: first-use initialisation, `catch_unwind`, and
-/// `Result<(), Fail>` → status with the last-error message recorded. Every entry point's
+/// `Result<(), Fail>` → status with the last-error message recorded under the entry point's
+/// name. The epoch is pinned for the whole body, so a handle freed by a racing call stays
+/// valid memory until the body is done. Every entry point's
 /// `# Safety` contract (each pointer valid, aligned, and not written by anyone else during
 /// the call) is what makes the conversions sound.
 macro_rules! ffi {
-    ($($kind:ident $name:ident),* $(,)? => $body:expr) => {
-        $crate::boundary::guard(move || {
-            $( let $name = $crate::boundary::ffi!(@bind $kind $name); )*
-            $body
+    ($($kind:ident $name:ident),* $(,)? => $body:expr) => {{
+        fn here() {}
+        $crate::boundary::guard(here, move || {
+            // Pinned before the first handle is read (if any is) and until the body is done: a
+            // handle freed by another thread meanwhile is reclaimed only after this unpins. A
+            // call that may write (any handle argument is `ftarray *`) pins the handle
+            // collector, a read-only one the storage collector (see `Pinned`).
+            let writes = false $( || $crate::boundary::ffi!(@writes $kind $name) )*;
+            let handles = false $( || $crate::boundary::ffi!(@handle $kind) )*;
+            let pinned = $crate::boundary::Pinned::new(handles, writes);
+            $( let $name = $crate::boundary::ffi!(@bind $kind $name pinned); )*
+            let result = $body;
+            pinned.release();
+            result
         })
+    }};
+    (@writes array $p:ident) => { $crate::handle::HandlePtr::WRITES_THROUGH(&$p) };
+    (@bind storage_guard $name:ident $g:ident) => { $g.storage_guard() };
+    (@writes $other:ident $p:ident) => { false };
+    (@handle array) => { true };
+    (@handle $other:ident) => { false };
+    (@bind array $p:ident $g:ident) => {
+        // SAFETY: the entry point's contract: `$p` is NULL or a handle from a constructor of
+        // this library (freed ones are refused by their magic word; `$g` keeps the memory of
+        // one freed during the call).
+        unsafe { $crate::handle::Handle::array($p, stringify!($p), $g.guard()) }?
     };
-    (@bind array $p:ident) => {
-        // SAFETY: the entry point's contract: `$p` is NULL or a live handle from a
-        // constructor of this library, not being freed during the call.
-        match unsafe { $crate::handle::Handle::array($p) } {
-            Some(a) => a,
-            None => return Err($crate::boundary::Fail::null(stringify!($p))),
-        }
-    };
-    (@bind out $p:ident) => {
+    (@bind out $p:ident $g:ident) => {
         // SAFETY: the entry point's contract: `$p` is NULL or valid and aligned for writes,
         // and nothing else reads or writes it during the call.
         match unsafe { $p.as_mut() } {
@@ -305,7 +352,7 @@ macro_rules! ffi {
             None => return Err($crate::boundary::Fail::null(stringify!($p))),
         }
     };
-    (@bind input $p:ident) => {
+    (@bind input $p:ident $g:ident) => {
         // SAFETY: the entry point's contract: `$p` is NULL or valid and aligned for reads,
         // and nothing writes it during the call.
         match unsafe { $p.as_ref() } {
@@ -315,6 +362,57 @@ macro_rules! ffi {
     };
 }
 pub(crate) use ffi;
+
+/// The pin an entry point holds while it uses handles (calls without one, such as sessions
+/// and flushing, never pin).
+///
+/// A freed handle is reclaimed only after every thread pinned with either collector at its
+/// free has unpinned (`Handle::free`), so either pin protects it. A read-only call pins the
+/// storage collector: the core's own pins inside it are then nested, and a read costs what it
+/// did before handles were checked. A call that may write pins the handle collector instead:
+/// it may wait for the array's writer lock, and a thread waiting while pinned with the storage
+/// collector would hold back the reclamation of every array's storage (the `sessions` test's
+/// backlog doubled when every call did).
+pub(crate) struct Pinned {
+    writes: bool,
+    guard: Option<crossbeam_epoch::Guard>,
+}
+
+impl Pinned {
+    /// Pins now if the call has handle arguments (`handles`), with the collector `writes`
+    /// picks.
+    #[inline]
+    pub(crate) fn new(handles: bool, writes: bool) -> Pinned {
+        let guard = match (handles, writes) {
+            (false, _) => None,
+            (true, true) => Some(crate::handle::pin()),
+            (true, false) => Some(ftarray::pin()),
+        };
+        Pinned { writes, guard }
+    }
+
+    #[inline]
+    pub(crate) fn guard(&self) -> &crossbeam_epoch::Guard {
+        self.guard
+            .as_ref()
+            .expect("ffi! pins whenever the call has a handle argument")
+    }
+
+    /// The guard, for a read-only call to hand to the core's `_in` reads (which then pin
+    /// nothing themselves: each pin costs a thread-local lookup even when nested).
+    pub(crate) fn storage_guard(&self) -> &crossbeam_epoch::Guard {
+        debug_assert!(
+            !self.writes,
+            "only read-only calls pin the storage collector"
+        );
+        self.guard()
+    }
+
+    /// Unpins.
+    pub(crate) fn release(self) {
+        drop(self.guard);
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Global initialisation
@@ -329,13 +427,15 @@ static INIT_RUNS: AtomicU64 = AtomicU64::new(0);
 ///
 /// The global state is crossbeam-epoch's default collector (the epoch counter and the list
 /// of participating threads, behind a lazily initialised static): entering and leaving a
-/// session creates it, and registers the calling thread with it.
+/// session creates it, and registers the calling thread with it. Then the `pthread_atfork`
+/// handlers are registered (see `fork.rs`).
 pub(crate) fn init() {
     INIT.call_once(|| {
         // Relaxed: a statistic; `Once` orders the initialisation before every caller's
         // return from `call_once`.
         INIT_RUNS.fetch_add(1, Relaxed);
         drop(ftarray::Session::enter());
+        crate::fork::register_handlers();
     });
 }
 
@@ -351,8 +451,10 @@ pub(crate) fn init_runs() -> u64 {
 /// Copies this thread's last error message into `buf`, as a NUL-terminated UTF-8 string.
 ///
 /// The message is the one set by the most recent call on this thread that returned a status
-/// other than `FTARRAY_STATUS_OK` (successful calls leave it alone; it is empty before the
-/// first failure). Reading it does not clear or change it.
+/// other than `FTARRAY_STATUS_OK`, after the name of that function and `": "` (as in
+/// `"ftarray_get_i64: index 5 out of range for array of length 2"`). Successful calls leave it
+/// alone; it is empty before the first failure and after `ftarray_clear_error`. Reading it does
+/// not clear or change it.
 ///
 /// Buffer contract: if `cap > 0`, at most `cap - 1` bytes of the message are written to `buf`
 /// followed by a NUL byte; a message that does not fit is cut at a UTF-8 character boundary.
@@ -420,6 +522,21 @@ pub unsafe extern "C" fn ftarray_last_error(
     catch_unwind(AssertUnwindSafe(run)).unwrap_or(Status::Panic)
 }
 
+/// Clears this thread's last error message: `ftarray_last_error` then gives the empty string
+/// until a call fails again.
+///
+/// Threads: affects only the calling thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn ftarray_clear_error() {
+    let _ = catch_unwind(|| {
+        let _ = LAST_ERROR.try_with(|slot| {
+            if let Ok(mut slot) = slot.try_borrow_mut() {
+                slot.clear();
+            }
+        });
+    });
+}
+
 /// The name of a status code (`"FTARRAY_STATUS_INDEX_ERROR"` for 1), or `"unknown status"`
 /// for a number that is none of them.
 ///
@@ -448,6 +565,33 @@ pub extern "C" fn ftarray_version() -> *const c_char {
     guard_value(VERSION.as_ptr(), || VERSION.as_ptr())
 }
 
+/// `n` as a number (for the package version's parts, at compile time).
+const fn parse(n: &str) -> u32 {
+    let bytes = n.as_bytes();
+    let mut value = 0;
+    let mut k = 0;
+    while k < bytes.len() {
+        value = value * 10 + (bytes[k] - b'0') as u32;
+        k += 1;
+    }
+    value
+}
+
+/// The library's version as a number, `MAJOR * 1000000 + MINOR * 1000 + PATCH` (SQLite's
+/// scheme): compare it with the header's `FTARRAY_VERSION_NUMBER` to check that the library a
+/// program runs with is the one it was compiled against (while the major version is 0, a
+/// different minor version may have a different ABI; the soname, `libftarray.so.0.MINOR`,
+/// keeps the loader from mixing them).
+///
+/// Threads: any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn ftarray_version_number() -> u32 {
+    const NUMBER: u32 = parse(env!("CARGO_PKG_VERSION_MAJOR")) * 1_000_000
+        + parse(env!("CARGO_PKG_VERSION_MINOR")) * 1000
+        + parse(env!("CARGO_PKG_VERSION_PATCH"));
+    NUMBER
+}
+
 /// Initialises the library's global state (the epoch collector) if no call has yet.
 ///
 /// Optional: every entry point does this on first use, exactly once however many threads
@@ -456,6 +600,7 @@ pub extern "C" fn ftarray_version() -> *const c_char {
 ///
 /// Threads: any thread, any number at once. Returns `FTARRAY_STATUS_OK`.
 #[unsafe(no_mangle)]
+#[must_use]
 pub extern "C" fn ftarray_init() -> Status {
     ffi!(=> Ok(()))
 }
@@ -470,10 +615,12 @@ mod tests {
 
     #[test]
     fn a_panic_becomes_a_status_with_a_message() {
-        let st = guard(|| panic!("boom {}", 42));
+        fn here() {}
+        assert_eq!(caller_name(here), "a_panic_becomes_a_status_with_a_message");
+        let st = guard(here, || panic!("boom {}", 42));
         assert_eq!(st, Status::Panic);
         assert!(message().contains("boom 42"), "{}", message());
-        let st = guard(|| std::panic::panic_any(7u8));
+        let st = guard(here, || std::panic::panic_any(7u8));
         assert_eq!(st, Status::Panic);
         assert!(message().contains("non-string"), "{}", message());
         assert_eq!(guard_value(1, || panic!("x")), 1);
@@ -481,13 +628,17 @@ mod tests {
 
     #[test]
     fn failures_record_their_message_and_successes_keep_it() {
+        fn here() {}
         assert_eq!(
-            guard(|| Err(Fail::new(Status::NotFound, "nope"))),
+            guard(here, || Err(Fail::new(Status::NotFound, "nope"))),
             Status::NotFound
         );
-        assert_eq!(message(), "nope");
-        assert_eq!(guard(|| Ok(())), Status::Ok);
-        assert_eq!(message(), "nope");
+        let set = "failures_record_their_message_and_successes_keep_it: nope";
+        assert_eq!(message(), set);
+        assert_eq!(guard(here, || Ok(())), Status::Ok);
+        assert_eq!(message(), set);
+        ftarray_clear_error();
+        assert_eq!(message(), "");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use crate::boundary::{Fail, Status, ffi};
 use crate::handle::{self, Handle};
-use ftarray::{CompareOp, Slice};
+use ftarray::{CompareOp, Slice, Value};
 use std::ffi::c_void;
 
 fn slice(start: isize, stop: isize, step: isize) -> Slice {
@@ -41,6 +41,7 @@ fn slice(start: isize, stop: isize, step: isize) -> Slice {
 /// export, writes to the rest of the 8-byte units the input touches must be atomic too, as
 /// the export's contract asks of any access while other threads use the array).
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_extend_bytes(
     a: *mut Handle,
     bytes: *const c_void,
@@ -63,6 +64,7 @@ pub unsafe extern "C" fn ftarray_extend_bytes(
 ///
 /// `a` and `other` must be NULL or live handles.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_extend(a: *mut Handle, other: *const Handle) -> Status {
     ffi!(array a, array other => Ok(a.extend(other)?))
 }
@@ -75,6 +77,7 @@ pub unsafe extern "C" fn ftarray_extend(a: *mut Handle, other: *const Handle) ->
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_truncate(a: *mut Handle, len: usize) -> Status {
     ffi!(array a => Ok(a.truncate(len)?))
 }
@@ -92,6 +95,7 @@ pub unsafe extern "C" fn ftarray_truncate(a: *mut Handle, len: usize) -> Status 
 /// `a` must be NULL or a live handle; `fill` must be NULL or valid for reads of `fill_len`
 /// bytes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_resize(
     a: *mut Handle,
     len: usize,
@@ -121,6 +125,7 @@ pub unsafe extern "C" fn ftarray_resize(
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_clear(a: *mut Handle) -> Status {
     ffi!(array a => Ok(a.clear()?))
 }
@@ -134,6 +139,7 @@ pub unsafe extern "C" fn ftarray_clear(a: *mut Handle) -> Status {
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_reserve(a: *mut Handle, additional: usize) -> Status {
     ffi!(array a => Ok(a.reserve(additional)?))
 }
@@ -146,6 +152,7 @@ pub unsafe extern "C" fn ftarray_reserve(a: *mut Handle, additional: usize) -> S
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_reverse(a: *mut Handle) -> Status {
     ffi!(array a => Ok(a.reverse()?))
 }
@@ -158,6 +165,7 @@ pub unsafe extern "C" fn ftarray_reverse(a: *mut Handle) -> Status {
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_byteswap(a: *mut Handle) -> Status {
     ffi!(array a => Ok(a.byteswap()?))
 }
@@ -171,6 +179,7 @@ pub unsafe extern "C" fn ftarray_byteswap(a: *mut Handle) -> Status {
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_repeat_in_place(a: *mut Handle, n: isize) -> Status {
     ffi!(array a => Ok(a.repeat_in_place(n)?))
 }
@@ -186,6 +195,7 @@ pub unsafe extern "C" fn ftarray_repeat_in_place(a: *mut Handle, n: isize) -> St
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_repeat(
     a: *const Handle,
     n: isize,
@@ -208,6 +218,7 @@ pub unsafe extern "C" fn ftarray_repeat(
 ///
 /// `a` and `b` must be NULL or live handles; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_concat(
     a: *const Handle,
     b: *const Handle,
@@ -230,6 +241,7 @@ pub unsafe extern "C" fn ftarray_concat(
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_get_slice(
     a: *const Handle,
     start: isize,
@@ -254,6 +266,7 @@ pub unsafe extern "C" fn ftarray_get_slice(
 ///
 /// `a` and `src` must be NULL or live handles.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_set_slice(
     a: *mut Handle,
     start: isize,
@@ -275,6 +288,7 @@ pub unsafe extern "C" fn ftarray_set_slice(
 ///
 /// `a` must be NULL or a live handle; `bytes` must be valid for reads of `nbytes` bytes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_set_slice_bytes(
     a: *mut Handle,
     start: isize,
@@ -299,6 +313,7 @@ pub unsafe extern "C" fn ftarray_set_slice_bytes(
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_del_slice(
     a: *mut Handle,
     start: isize,
@@ -323,6 +338,7 @@ pub unsafe extern "C" fn ftarray_del_slice(
 /// `a` must be NULL or a live handle; `dst` must be valid for writes of `cap` bytes that no
 /// other thread accesses during the call; `nbytes` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_copy_bytes(
     a: *const Handle,
     dst: *mut c_void,
@@ -347,6 +363,207 @@ pub unsafe extern "C" fn ftarray_copy_bytes(
             Err(e) => Err(e.into()),
         }
     })
+}
+
+/// Copies the elements `a[start:stop]` (a step-1 slice: negative bounds count from the end,
+/// and both are clamped as Python clamps them), taken at one instant, into `dst[0..cap]` as
+/// native-order bytes: an interpreter's `tolist`, chunked iteration, `sum` or slicing without a
+/// call per element.
+///
+/// On `FTARRAY_STATUS_OK`, `*nbytes` is the number of bytes written (the range's length times
+/// the item size; 0 for an empty range). If `cap` is too small at that instant, nothing is
+/// written to `dst`, `*nbytes` receives the size needed then, and the call returns
+/// `FTARRAY_STATUS_BUFFER_TOO_SMALL`. `dst` may be NULL when `cap` is 0.
+///
+/// Threads: any thread; never waits for a writer's O(n) work.
+///
+/// # Safety
+///
+/// `a` must be NULL or a live handle; `dst` must be valid for writes of `cap` bytes that no
+/// other thread accesses during the call; `nbytes` must be NULL or valid for writes.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn ftarray_get_range(
+    a: *const Handle,
+    start: isize,
+    stop: isize,
+    dst: *mut c_void,
+    cap: usize,
+    nbytes: *mut usize,
+) -> Status {
+    ffi!(array a, out nbytes => {
+        // SAFETY: the contract: `dst` is writable for `cap` bytes, by this call alone.
+        let dst = unsafe { handle::out_bytes("dst", dst.cast(), cap) }?;
+        match a.copy_range_to(start, stop, dst) {
+            Ok(n) => {
+                *nbytes = n;
+                Ok(())
+            }
+            Err(ftarray::Error::LengthMismatch { expected, actual }) => {
+                *nbytes = expected;
+                Err(Fail::new(
+                    Status::BufferTooSmall,
+                    format!("the range needs {expected} bytes; the buffer has {actual}"),
+                ))
+            }
+            Err(e) => Err(e.into()),
+        }
+    })
+}
+
+/// Overwrites the elements `a[start:stop]` (clamped as `ftarray_get_range` clamps) with the
+/// elements encoded in `src[0..nbytes]`, at one instant; the length never changes, so the
+/// range must hold exactly `nbytes / itemsize` elements at that instant. `src` is copied with
+/// atomic loads first (see `ftarray_extend_bytes`) and may be NULL when `nbytes` is 0.
+///
+/// Errors: `FTARRAY_STATUS_BAD_LENGTH` (not whole elements, or not as many as the range has:
+/// nothing changes), `FTARRAY_STATUS_EXPORTED` (a range too large to rewrite in place while
+/// exported), `FTARRAY_STATUS_OUT_OF_MEMORY`, `FTARRAY_STATUS_NULL_ARGUMENT`.
+///
+/// # Safety
+///
+/// `a` must be NULL or a live handle; `src` must be valid for reads of `nbytes` bytes.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn ftarray_set_range(
+    a: *mut Handle,
+    start: isize,
+    stop: isize,
+    src: *const c_void,
+    nbytes: usize,
+) -> Status {
+    ffi!(array a => {
+        // SAFETY: the contract: `src` is readable for `nbytes` bytes, written only atomically.
+        let data = unsafe { handle::copy_in_bytes("src", src.cast(), nbytes, a.typecode()) }?;
+        Ok(a.set_range_bytes(start, stop, &data)?)
+    })
+}
+
+/// Sets every element of `a[start:stop]` (clamped as `ftarray_get_range` clamps) to `value`,
+/// at one instant (`ftarray_fill_i64(a, 0, PTRDIFF_MAX, 0)` zeroes the array).
+///
+/// Errors: `FTARRAY_STATUS_OVERFLOW` (a value the elements cannot hold: nothing changes),
+/// `FTARRAY_STATUS_WRONG_KIND`, `FTARRAY_STATUS_EXPORTED` (a range too large to rewrite in
+/// place while exported), `FTARRAY_STATUS_OUT_OF_MEMORY`.
+///
+/// # Safety
+///
+/// `a` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn ftarray_fill_i64(
+    a: *mut Handle,
+    start: isize,
+    stop: isize,
+    value: i64,
+) -> Status {
+    ffi!(array a => Ok(a.fill(start, stop, Value::from(value))?))
+}
+
+/// As `ftarray_fill_i64`, with a `uint64_t` value.
+///
+/// # Safety
+///
+/// `a` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn ftarray_fill_u64(
+    a: *mut Handle,
+    start: isize,
+    stop: isize,
+    value: u64,
+) -> Status {
+    ffi!(array a => Ok(a.fill(start, stop, Value::from(value))?))
+}
+
+/// As `ftarray_fill_i64`, with a `double` (float arrays only; a `'f'` array stores the nearest
+/// float).
+///
+/// # Safety
+///
+/// `a` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn ftarray_fill_f64(
+    a: *mut Handle,
+    start: isize,
+    stop: isize,
+    value: f64,
+) -> Status {
+    ffi!(array a => Ok(a.fill(start, stop, Value::from(value))?))
+}
+
+/// As `ftarray_fill_i64`, with the element encoded in `fill[0..fill_len]` (`fill_len` the item
+/// size; the bits as they are, a character array's code point checked as
+/// `ftarray_push_bytes` checks it).
+///
+/// # Safety
+///
+/// `a` must be NULL or a live handle; `fill` must be NULL or valid for reads of `fill_len`
+/// bytes.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn ftarray_fill_bytes(
+    a: *mut Handle,
+    start: isize,
+    stop: isize,
+    fill: *const c_void,
+    fill_len: usize,
+) -> Status {
+    ffi!(array a => {
+        // SAFETY: the contract: `fill` is readable for `fill_len` bytes.
+        let x = unsafe { handle::copy_in_element("fill", fill.cast(), fill_len, a.typecode()) }?;
+        match handle::char_value(a.typecode(), &x) {
+            Some(v) => Ok(a.fill(start, stop, v)?),
+            None => Ok(a.fill_bytes(start, stop, &x)?),
+        }
+    })
+}
+
+/// Writes to `*out` the bytes of memory `a` holds: its storage (capacity times item size) and
+/// the handle itself, as Python's `__sizeof__` counts them; what a host's garbage collector
+/// accounts an array for. Storage retired by earlier writes and not yet freed is not counted
+/// (`ftarray_get_stats` has the process-wide figure).
+///
+/// # Safety
+///
+/// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn ftarray_nbytes(a: *const Handle, out: *mut usize) -> Status {
+    ffi!(array a, out out => {
+        *out = size_of::<Handle>().saturating_add(a.capacity().saturating_mul(a.itemsize()));
+        Ok(())
+    })
+}
+
+/// Gives back the capacity beyond the length: a block of exactly the length is published (in
+/// one step) and the old one retired.
+///
+/// Errors: `FTARRAY_STATUS_EXPORTED` (the storage would move), `FTARRAY_STATUS_OUT_OF_MEMORY`.
+///
+/// # Safety
+///
+/// `a` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn ftarray_shrink_to_fit(a: *mut Handle) -> Status {
+    ffi!(array a => Ok(a.shrink_to_fit()?))
+}
+
+/// Sorts the elements in ascending order, in one step (readers see the old order or the new
+/// one): integers and characters by value, floats by IEEE 754's total order (`-NaN < -inf <
+/// ... < -0.0 < +0.0 < ... < +inf < +NaN`). Stable.
+///
+/// Errors: `FTARRAY_STATUS_OUT_OF_MEMORY`.
+///
+/// # Safety
+///
+/// `a` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn ftarray_sort(a: *mut Handle) -> Status {
+    ffi!(array a => Ok(a.sort()?))
 }
 
 /// The six comparison operators of `ftarray_compare`.
@@ -379,6 +596,7 @@ pub enum Comparison {
 ///
 /// `a` and `b` must be NULL or live handles; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_compare(
     a: *const Handle,
     b: *const Handle,

@@ -23,16 +23,17 @@ use std::ffi::c_void;
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes of `out_len`
 /// bytes that no other thread accesses during the call.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_get_bytes(
     a: *const Handle,
     index: isize,
     out: *mut c_void,
     out_len: usize,
 ) -> Status {
-    ffi!(array a => {
+    ffi!(array a, storage_guard g => {
         // SAFETY: the contract: `out` is writable for `out_len` bytes, by this call alone.
         let dst = unsafe { handle::out_bytes("out", out.cast(), out_len) }?;
-        Ok(a.get_bytes(index, dst)?)
+        Ok(a.get_bytes_in(index, dst, g)?)
     })
 }
 
@@ -48,9 +49,10 @@ pub unsafe extern "C" fn ftarray_get_bytes(
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_get_i64(a: *const Handle, index: isize, out: *mut i64) -> Status {
-    ffi!(array a, out out => {
-        *out = handle::to_i64(a.get(index)?, a.typecode())?;
+    ffi!(array a, out out, storage_guard g => {
+        *out = handle::to_i64(a.get_in(index, g)?, a.typecode())?;
         Ok(())
     })
 }
@@ -64,9 +66,10 @@ pub unsafe extern "C" fn ftarray_get_i64(a: *const Handle, index: isize, out: *m
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_get_u64(a: *const Handle, index: isize, out: *mut u64) -> Status {
-    ffi!(array a, out out => {
-        *out = handle::to_u64(a.get(index)?, a.typecode())?;
+    ffi!(array a, out out, storage_guard g => {
+        *out = handle::to_u64(a.get_in(index, g)?, a.typecode())?;
         Ok(())
     })
 }
@@ -80,9 +83,10 @@ pub unsafe extern "C" fn ftarray_get_u64(a: *const Handle, index: isize, out: *m
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_get_f64(a: *const Handle, index: isize, out: *mut f64) -> Status {
-    ffi!(array a, out out => {
-        *out = handle::to_f64(a.get(index)?, a.typecode())?;
+    ffi!(array a, out out, storage_guard g => {
+        *out = handle::to_f64(a.get_in(index, g)?, a.typecode())?;
         Ok(())
     })
 }
@@ -99,6 +103,7 @@ pub unsafe extern "C" fn ftarray_get_f64(a: *const Handle, index: isize, out: *m
 /// `a` must be NULL or a live handle; `bytes` must be NULL or valid for reads of `nbytes`
 /// bytes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_set_bytes(
     a: *mut Handle,
     index: isize,
@@ -108,7 +113,10 @@ pub unsafe extern "C" fn ftarray_set_bytes(
     ffi!(array a => {
         // SAFETY: the contract: `bytes` is readable for `nbytes` bytes.
         let x = unsafe { handle::copy_in_element("bytes", bytes.cast(), nbytes, a.typecode()) }?;
-        Ok(a.set_bytes(index, &x)?)
+        match handle::char_value(a.typecode(), &x) {
+            Some(v) => Ok(a.set(index, v)?),
+            None => Ok(a.set_bytes(index, &x)?),
+        }
     })
 }
 
@@ -121,6 +129,7 @@ pub unsafe extern "C" fn ftarray_set_bytes(
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_set_i64(a: *mut Handle, index: isize, value: i64) -> Status {
     ffi!(array a => Ok(a.set(index, Value::from(value))?))
 }
@@ -131,6 +140,7 @@ pub unsafe extern "C" fn ftarray_set_i64(a: *mut Handle, index: isize, value: i6
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_set_u64(a: *mut Handle, index: isize, value: u64) -> Status {
     ffi!(array a => Ok(a.set(index, Value::from(value))?))
 }
@@ -145,6 +155,7 @@ pub unsafe extern "C" fn ftarray_set_u64(a: *mut Handle, index: isize, value: u6
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_set_f64(a: *mut Handle, index: isize, value: f64) -> Status {
     ffi!(array a => Ok(a.set(index, Value::from(value))?))
 }
@@ -159,6 +170,7 @@ pub unsafe extern "C" fn ftarray_set_f64(a: *mut Handle, index: isize, value: f6
 /// `a` must be NULL or a live handle; `bytes` must be NULL or valid for reads of `nbytes`
 /// bytes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_push_bytes(
     a: *mut Handle,
     bytes: *const c_void,
@@ -167,7 +179,10 @@ pub unsafe extern "C" fn ftarray_push_bytes(
     ffi!(array a => {
         // SAFETY: the contract: `bytes` is readable for `nbytes` bytes.
         let x = unsafe { handle::copy_in_element("bytes", bytes.cast(), nbytes, a.typecode()) }?;
-        Ok(a.extend_bytes(&x)?)
+        match handle::char_value(a.typecode(), &x) {
+            Some(v) => Ok(a.push(v)?),
+            None => Ok(a.extend_bytes(&x)?),
+        }
     })
 }
 
@@ -177,6 +192,7 @@ pub unsafe extern "C" fn ftarray_push_bytes(
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_push_i64(a: *mut Handle, value: i64) -> Status {
     ffi!(array a => Ok(a.push(Value::from(value))?))
 }
@@ -187,6 +203,7 @@ pub unsafe extern "C" fn ftarray_push_i64(a: *mut Handle, value: i64) -> Status 
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_push_u64(a: *mut Handle, value: u64) -> Status {
     ffi!(array a => Ok(a.push(Value::from(value))?))
 }
@@ -198,12 +215,14 @@ pub unsafe extern "C" fn ftarray_push_u64(a: *mut Handle, value: u64) -> Status 
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_push_f64(a: *mut Handle, value: f64) -> Status {
     ffi!(array a => Ok(a.push(Value::from(value))?))
 }
 
 /// Removes the element at `index` (`-1`: the last, as Python's `pop()`) and writes its bytes
-/// to `out[0..out_len]`; `out_len` must be the item size (checked before anything changes).
+/// to `out[0..out_len]`, exactly as stored (a float's NaN payload included); `out_len` must be
+/// the item size (checked before anything changes).
 ///
 /// Errors: `FTARRAY_STATUS_EMPTY`, `FTARRAY_STATUS_INDEX_ERROR`, `FTARRAY_STATUS_BAD_LENGTH`,
 /// `FTARRAY_STATUS_EXPORTED` (removing before the end moves elements; any pop under the
@@ -214,6 +233,7 @@ pub unsafe extern "C" fn ftarray_push_f64(a: *mut Handle, value: f64) -> Status 
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes of `out_len`
 /// bytes that no other thread accesses during the call.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_pop(
     a: *mut Handle,
     index: isize,
@@ -227,9 +247,8 @@ pub unsafe extern "C" fn ftarray_pop(
         }
         // SAFETY: the contract: `out` is writable for `out_len` bytes, by this call alone.
         let dst = unsafe { handle::out_bytes("out", out.cast(), out_len) }?;
-        let value = a.pop(index)?;
-        handle::value_to_bytes(code, value, dst);
-        Ok(())
+        // The stored bits, unconverted: a float's NaN payload (a signalling NaN) survives.
+        Ok(a.pop_bytes(index, dst)?)
     })
 }
 
@@ -244,6 +263,7 @@ pub unsafe extern "C" fn ftarray_pop(
 /// `a` must be NULL or a live handle; `bytes` must be NULL or valid for reads of `nbytes`
 /// bytes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_insert_bytes(
     a: *mut Handle,
     index: isize,
@@ -253,6 +273,9 @@ pub unsafe extern "C" fn ftarray_insert_bytes(
     ffi!(array a => {
         // SAFETY: the contract: `bytes` is readable for `nbytes` bytes.
         let x = unsafe { handle::copy_in_element("bytes", bytes.cast(), nbytes, a.typecode()) }?;
+        if let Some(v) = handle::char_value(a.typecode(), &x) {
+            return Ok(a.insert(index, v)?);
+        }
         // `a[i:i] = [x]` is `insert(i, x)`, with the same clamping, and keeps the exact bits.
         Ok(a.set_slice_bytes(Slice::range(index, index), &x)?)
     })
@@ -265,6 +288,7 @@ pub unsafe extern "C" fn ftarray_insert_bytes(
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_insert_i64(a: *mut Handle, index: isize, value: i64) -> Status {
     ffi!(array a => Ok(a.insert(index, Value::from(value))?))
 }
@@ -276,6 +300,7 @@ pub unsafe extern "C" fn ftarray_insert_i64(a: *mut Handle, index: isize, value:
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_insert_u64(a: *mut Handle, index: isize, value: u64) -> Status {
     ffi!(array a => Ok(a.insert(index, Value::from(value))?))
 }
@@ -287,6 +312,7 @@ pub unsafe extern "C" fn ftarray_insert_u64(a: *mut Handle, index: isize, value:
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_insert_f64(a: *mut Handle, index: isize, value: f64) -> Status {
     ffi!(array a => Ok(a.insert(index, Value::from(value))?))
 }

@@ -22,7 +22,7 @@ pub(crate) fn live_exports() -> usize {
 /// the export is made and removed before it is released (under the write lock), so an entry
 /// only ever names storage that is pinned. A copy holds the read lock only for its lookup,
 /// which scans the live exports (a host rarely holds many).
-static REGISTRY: RwLock<Vec<(u64, Range<usize>)>> = RwLock::new(Vec::new());
+pub(crate) static REGISTRY: RwLock<Vec<(u64, Range<usize>)>> = RwLock::new(Vec::new());
 
 /// Whether the `len` bytes at `ptr` lie inside the storage of one live export (padding up to
 /// the end of the last element's 8-byte unit included: [`ftarray::DynArray::exports_cover`]).
@@ -52,6 +52,11 @@ pub(crate) fn in_live_export(ptr: *const u8, len: usize) -> bool {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Buffer {
+    /// The size of this struct as the caller was compiled with it: set it to
+    /// `sizeof(ftarray_buffer)` before the call (`ftarray_buffer_init()` returns one so set).
+    /// A later version may add fields at the end; the library writes only the fields that fit
+    /// in `size` bytes and refuses a size it does not know (`FTARRAY_STATUS_INVALID_ARGUMENT`).
+    pub size: usize,
     /// The first element (not NULL; dangling but aligned when `len` is 0).
     pub ptr: *mut c_void,
     /// The number of elements: the array's length when the export was acquired.
@@ -65,6 +70,22 @@ pub struct Buffer {
     /// Names this export for `ftarray_export_release`. Unique in the process: never reused,
     /// and never equal to a token of another array, whose release with it therefore fails.
     pub token: u64,
+}
+
+impl Buffer {
+    /// A buffer whose `size` is this version's, everything else zero or NULL: what C's
+    /// `ftarray_buffer_init()` returns, for Rust callers.
+    pub fn init() -> Buffer {
+        Buffer {
+            size: size_of::<Buffer>(),
+            ptr: std::ptr::null_mut(),
+            len: 0,
+            itemsize: 0,
+            format: std::ptr::null(),
+            typecode: 0,
+            token: 0,
+        }
+    }
 }
 
 /// Exports `a`'s storage: fills `*out` with a pointer to the elements, their number, the item
@@ -89,19 +110,28 @@ pub struct Buffer {
 /// Ownership: the export belongs to the caller, who must release it exactly once.
 /// Threads: any thread may acquire, and any thread may release with the token.
 ///
+/// Versioning: set `out->size` first (`ftarray_buffer view = ftarray_buffer_init();`). Errors:
+/// `FTARRAY_STATUS_INVALID_ARGUMENT` for a size this library does not know (nothing exported).
+///
 /// # Safety
 ///
-/// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
+/// `a` must be NULL or a live handle; `out` must be NULL or valid for reads and writes of
+/// `out->size` bytes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_export_acquire(a: *mut Handle, out: *mut Buffer) -> Status {
-    ffi!(array a, out out => {
+    ffi!(array a => {
+        // Checked before the export is made: a refused struct leaks no export.
+        // SAFETY: the contract: `out` is NULL or valid for reads and writes of its `size`.
+        let size = unsafe { handle::versioned_size("out", out, BUFFER_V1) }?;
         let e = a.export_raw()?;
         REGISTRY
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .push((e.token, e.storage()));
         LIVE_EXPORTS.fetch_add(1, Ordering::Relaxed);
-        *out = Buffer {
+        let buffer = Buffer {
+            size,
             ptr: e.ptr.cast(),
             len: e.len,
             itemsize: e.itemsize,
@@ -109,9 +139,15 @@ pub unsafe extern "C" fn ftarray_export_acquire(a: *mut Handle, out: *mut Buffer
             typecode: handle::typecode_char(e.code),
             token: e.token,
         };
+        // SAFETY: `out` holds `size` bytes (checked above, by the contract).
+        unsafe { handle::write_versioned(out, &buffer, size) };
         Ok(())
     })
 }
+
+/// The size of the first version of `ftarray_buffer` (0.1), up to its last field: what
+/// `ftarray_export_acquire` accepts at least, whatever later versions add.
+const BUFFER_V1: usize = std::mem::offset_of!(Buffer, token) + size_of::<u64>();
 
 /// Ends the export of `a` named by `token`.
 ///
@@ -124,6 +160,7 @@ pub unsafe extern "C" fn ftarray_export_acquire(a: *mut Handle, out: *mut Buffer
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_export_release(a: *mut Handle, token: u64) -> Status {
     ffi!(array a => {
         // The entry goes in the same critical section as the pin: a lookup never finds
@@ -146,6 +183,7 @@ pub unsafe extern "C" fn ftarray_export_release(a: *mut Handle, token: u64) -> S
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_export_count(a: *const Handle, out: *mut usize) -> Status {
     ffi!(array a, out out => {
         *out = a.export_count();
@@ -163,7 +201,7 @@ mod tests {
     #[test]
     fn the_registry_covers_live_exports_only() {
         let mut a = std::ptr::null_mut();
-        let mut e = std::mem::MaybeUninit::<Buffer>::uninit();
+        let mut e = std::mem::MaybeUninit::new(Buffer::init());
         // SAFETY: 12 readable bytes, local out-pointers; `a` is live until freed below.
         unsafe {
             assert_eq!(

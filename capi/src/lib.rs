@@ -62,6 +62,9 @@ mod exports;
 /// Reader sessions.
 mod session;
 
+/// `fork()`, flushing and draining retired memory.
+mod fork;
+
 /// Saving and loading `.npy` files.
 mod persist;
 
@@ -69,10 +72,14 @@ mod persist;
 mod handle;
 
 pub use atomics::*;
-pub use boundary::{Status, ftarray_init, ftarray_last_error, ftarray_status_str, ftarray_version};
+pub use boundary::{
+    Status, ftarray_clear_error, ftarray_init, ftarray_last_error, ftarray_status_str,
+    ftarray_version, ftarray_version_number,
+};
 pub use bulk::*;
 pub use elements::*;
 pub use exports::*;
+pub use fork::*;
 pub use handle::Handle;
 pub use lifecycle::*;
 pub use persist::*;

@@ -1,6 +1,6 @@
 //! Creating and freeing handles; the array's shape and settings.
 
-use crate::boundary::{Fail, Status, ffi};
+use crate::boundary::{Status, ffi};
 use crate::handle::{self, Handle};
 use ftarray::DynArray;
 use std::ffi::{c_char, c_void};
@@ -23,6 +23,7 @@ use std::ffi::{c_char, c_void};
 ///
 /// `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_new(typecode: c_char, out: *mut *mut Handle) -> Status {
     ffi!(out out => {
         let code = handle::typecode(typecode)?;
@@ -43,6 +44,7 @@ pub unsafe extern "C" fn ftarray_new(typecode: c_char, out: *mut *mut Handle) ->
 ///
 /// `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_with_capacity(
     typecode: c_char,
     capacity: usize,
@@ -71,6 +73,7 @@ pub unsafe extern "C" fn ftarray_with_capacity(
 /// `bytes` must be valid for reads of `nbytes` bytes (and concurrently written only
 /// atomically); `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_from_bytes(
     typecode: c_char,
     bytes: *const c_void,
@@ -97,6 +100,7 @@ pub unsafe extern "C" fn ftarray_from_bytes(
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_clone(a: *const Handle, out: *mut *mut Handle) -> Status {
     ffi!(array a, out out => {
         *out = Handle::into_raw(a.try_clone()?);
@@ -109,29 +113,33 @@ pub unsafe extern "C" fn ftarray_clone(a: *const Handle, out: *mut *mut Handle) 
 /// While `a` has live exports, freeing it would leave their pointers dangling: the call
 /// returns `FTARRAY_STATUS_EXPORTED` and frees nothing (release the exports first).
 ///
+/// Misuse is reported, not fatal, where the library can tell: freeing a handle twice, or
+/// passing a freed handle or a pointer this library did not make to any function, returns
+/// `FTARRAY_STATUS_MISUSE` (best effort: a magic word in the handle is checked, as SQLite
+/// does; once the memory has been reclaimed and reused it may hold anything).
+///
 /// Ownership: after `FTARRAY_STATUS_OK`, `a` is gone; do not use it again.
-/// Threads: no other thread may use `a` during or after this call (the host's object
-/// lifetime rules, e.g. reference counting, must make sure of it). Memory that readers on
-/// other threads might still be reading is freed only after they pass a quiescent point.
+/// Threads: the host's object lifetime rules (reference counting) should make sure that no
+/// other thread uses `a` during or after this call. If one does anyway, it is not a
+/// use-after-free: the handle's memory is retired to the same epoch collector as replaced
+/// storage, so a call already running on `a` finishes on the array as it was, and a call that
+/// starts after the free returns `FTARRAY_STATUS_MISUSE`. The memory is reclaimed once every
+/// thread has passed a quiescent point (see sessions, `ftarray_flush`, `ftarray_drain`).
 ///
 /// # Safety
 ///
-/// `a` must be NULL or a live handle that no other thread uses any more.
+/// `a` must be NULL or a handle made by this library (freed ones are detected while their
+/// memory has not been reused).
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_free(a: *mut Handle) -> Status {
     if a.is_null() {
         return Status::Ok;
     }
-    crate::boundary::guard(move || {
-        // SAFETY: `a` is a live handle (the contract).
-        let array = unsafe { Handle::array(a) }.ok_or_else(|| Fail::null("a"))?;
-        let exports = array.export_count();
-        if exports > 0 {
-            return Err(ftarray::Error::Exported { exports }.into());
-        }
-        // SAFETY: `a` is live and, by the contract, no other thread uses it now or later.
-        unsafe { Handle::free(a) };
-        Ok(())
+    fn here() {}
+    crate::boundary::guard(here, move || {
+        // SAFETY: `a` is a handle of this library, perhaps freed (the contract).
+        unsafe { Handle::free(a) }
     })
 }
 
@@ -143,9 +151,10 @@ pub unsafe extern "C" fn ftarray_free(a: *mut Handle) -> Status {
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_len(a: *const Handle, out: *mut usize) -> Status {
-    ffi!(array a, out out => {
-        *out = a.len();
+    ffi!(array a, out out, storage_guard g => {
+        *out = a.len_in(g);
         Ok(())
     })
 }
@@ -156,6 +165,7 @@ pub unsafe extern "C" fn ftarray_len(a: *const Handle, out: *mut usize) -> Statu
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_capacity(a: *const Handle, out: *mut usize) -> Status {
     ffi!(array a, out out => {
         *out = a.capacity();
@@ -169,6 +179,7 @@ pub unsafe extern "C" fn ftarray_capacity(a: *const Handle, out: *mut usize) -> 
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_itemsize(a: *const Handle, out: *mut usize) -> Status {
     ffi!(array a, out out => {
         *out = a.itemsize();
@@ -182,6 +193,7 @@ pub unsafe extern "C" fn ftarray_itemsize(a: *const Handle, out: *mut usize) -> 
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_typecode(a: *const Handle, out: *mut c_char) -> Status {
     ffi!(array a, out out => {
         *out = handle::typecode_char(a.typecode());
@@ -199,6 +211,7 @@ pub unsafe extern "C" fn ftarray_typecode(a: *const Handle, out: *mut c_char) ->
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_format(a: *const Handle, out: *mut *const c_char) -> Status {
     ffi!(array a, out out => {
         *out = a.typecode().format_cstr().as_ptr();
@@ -218,6 +231,7 @@ pub unsafe extern "C" fn ftarray_format(a: *const Handle, out: *mut *const c_cha
 ///
 /// `a` must be NULL or a live handle.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_set_strict_exports(a: *mut Handle, strict: bool) -> Status {
     ffi!(array a => {
         a.set_strict_exports(strict);
@@ -231,6 +245,7 @@ pub unsafe extern "C" fn ftarray_set_strict_exports(a: *mut Handle, strict: bool
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_strict_exports(a: *const Handle, out: *mut bool) -> Status {
     ffi!(array a, out out => {
         *out = a.strict_exports();

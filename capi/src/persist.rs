@@ -38,8 +38,9 @@ unsafe fn path_of(path: *const c_char) -> Result<PathBuf, Fail> {
 /// `FTARRAY_STATUS_BAD_FILE` for an array of characters (`u`, `w`), which has no `.npy`
 /// element type, `FTARRAY_STATUS_NULL_ARGUMENT`.
 ///
-/// Ownership: `a` and `path` stay the caller's. A save killed mid-way can leave a file named
-/// `.NAME.XXXXXX.ftarray-tmp` beside the target; see docs/embedding.md.
+/// Ownership: `a` and `path` stay the caller's. A save killed mid-way (a crash, `SIGKILL`) can
+/// leave a file named `.NAME.XXXXXX.ftarray-tmp` beside the target: remove such files with
+/// `ftarray_remove_stale_npy_temp_files(path, ...)` at start-up (docs/embedding.md, ".npy").
 ///
 /// Threads: safe to call while other threads use `a`.
 ///
@@ -47,6 +48,7 @@ unsafe fn path_of(path: *const c_char) -> Result<PathBuf, Fail> {
 ///
 /// `a` must be NULL or a live handle; `path` must be NULL or a NUL-terminated string.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_save_npy(a: *const Handle, path: *const c_char) -> Status {
     ffi!(array a => {
         // SAFETY: the contract: `path` is NULL (refused inside) or NUL-terminated.
@@ -71,11 +73,50 @@ pub unsafe extern "C" fn ftarray_save_npy(a: *const Handle, path: *const c_char)
 ///
 /// `path` must be NULL or a NUL-terminated string; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_load_npy(path: *const c_char, out: *mut *mut Handle) -> Status {
     ffi!(out out => {
         // SAFETY: the contract: `path` is NULL (refused inside) or NUL-terminated.
         let path = unsafe { path_of(path) }?;
         *out = Handle::into_raw(DynArray::load_npy(path)?);
+        Ok(())
+    })
+}
+
+/// Removes the temporary files that saves to `path` killed before their rename left beside it
+/// (`.NAME.XXXXXX.ftarray-tmp` in the same directory), and writes how many it removed to
+/// `*removed` (if not NULL). The target itself is never touched.
+///
+/// Call it when no other thread or process may be saving to `path` at that moment (at
+/// start-up, or under the application's own lock): the temporary file of a save in progress
+/// looks the same, and removing it makes that save fail with `FTARRAY_STATUS_IO` (never a
+/// damaged target).
+///
+/// Errors: `FTARRAY_STATUS_IO` (the directory cannot be listed or a file cannot be removed; one
+/// already gone is fine), `FTARRAY_STATUS_NULL_ARGUMENT`.
+///
+/// # Safety
+///
+/// `path` must be NULL or a NUL-terminated string; `removed` must be NULL or valid for writes.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn ftarray_remove_stale_npy_temp_files(
+    path: *const c_char,
+    removed: *mut usize,
+) -> Status {
+    ffi!(=> {
+        // SAFETY: the contract: `path` is NULL (refused inside) or NUL-terminated.
+        let path = unsafe { path_of(path) }?;
+        let gone = ftarray::npy::remove_stale_temp_files(&path).map_err(|e| {
+            Fail::new(
+                Status::Io,
+                format!("cannot remove the stale temporary files of {}: {e}", path.display()),
+            )
+        })?;
+        // SAFETY: the contract: `removed` is NULL or valid for writes.
+        if let Some(out) = unsafe { removed.as_mut() } {
+            *out = gone.len();
+        }
         Ok(())
     })
 }

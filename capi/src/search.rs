@@ -17,6 +17,7 @@ use ftarray::Value;
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_contains_i64(
     a: *const Handle,
     value: i64,
@@ -34,6 +35,7 @@ pub unsafe extern "C" fn ftarray_contains_i64(
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_contains_u64(
     a: *const Handle,
     value: u64,
@@ -51,6 +53,7 @@ pub unsafe extern "C" fn ftarray_contains_u64(
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_contains_f64(
     a: *const Handle,
     value: f64,
@@ -72,6 +75,7 @@ pub unsafe extern "C" fn ftarray_contains_f64(
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_index_i64(
     a: *const Handle,
     value: i64,
@@ -91,6 +95,7 @@ pub unsafe extern "C" fn ftarray_index_i64(
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_index_u64(
     a: *const Handle,
     value: u64,
@@ -110,6 +115,7 @@ pub unsafe extern "C" fn ftarray_index_u64(
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_index_f64(
     a: *const Handle,
     value: f64,
@@ -129,6 +135,7 @@ pub unsafe extern "C" fn ftarray_index_f64(
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_count_i64(
     a: *const Handle,
     value: i64,
@@ -146,6 +153,7 @@ pub unsafe extern "C" fn ftarray_count_i64(
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_count_u64(
     a: *const Handle,
     value: u64,
@@ -163,6 +171,7 @@ pub unsafe extern "C" fn ftarray_count_u64(
 ///
 /// `a` must be NULL or a live handle; `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_count_f64(
     a: *const Handle,
     value: f64,
@@ -184,6 +193,7 @@ pub unsafe extern "C" fn ftarray_count_f64(
 ///
 /// `a` must be NULL or a live handle; `index_out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_remove_i64(
     a: *mut Handle,
     value: i64,
@@ -201,6 +211,7 @@ pub unsafe extern "C" fn ftarray_remove_i64(
 ///
 /// `a` must be NULL or a live handle; `index_out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_remove_u64(
     a: *mut Handle,
     value: u64,
@@ -218,6 +229,7 @@ pub unsafe extern "C" fn ftarray_remove_u64(
 ///
 /// `a` must be NULL or a live handle; `index_out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_remove_f64(
     a: *mut Handle,
     value: f64,

@@ -5,10 +5,12 @@ use crate::boundary::{Fail, Status, ffi};
 use ftarray::Session;
 use std::cell::RefCell;
 
-/// This thread's session: how many times it was entered, and the pin while that is above 0.
+/// This thread's session: how many times it was entered, and the pins while that is above 0:
+/// the storage collector's (`Session`) and the handle collector's, so that the calls inside
+/// pay a nested pin of each.
 struct Slot {
     depth: usize,
-    session: Option<Session>,
+    session: Option<(Session, crossbeam_epoch::Guard)>,
 }
 
 thread_local! {
@@ -52,10 +54,11 @@ fn with_slot<R>(f: impl FnOnce(&mut Slot) -> Result<R, Fail>) -> Result<R, Fail>
 ///
 /// Threads: affects only the calling thread. Returns `FTARRAY_STATUS_OK`.
 #[unsafe(no_mangle)]
+#[must_use]
 pub extern "C" fn ftarray_session_enter() -> Status {
     ffi!(=> with_slot(|slot| {
         if slot.depth == 0 {
-            slot.session = Some(Session::enter());
+            slot.session = Some((Session::enter(), crate::handle::pin()));
         }
         slot.depth += 1;
         Ok(())
@@ -67,10 +70,12 @@ pub extern "C" fn ftarray_session_enter() -> Status {
 ///
 /// Errors: `FTARRAY_STATUS_NOT_IN_SESSION` if the thread is in no session.
 #[unsafe(no_mangle)]
+#[must_use]
 pub extern "C" fn ftarray_session_quiescent() -> Status {
     ffi!(=> with_slot(|slot| match slot.session.as_mut() {
-        Some(session) => {
+        Some((session, handles)) => {
             session.quiescent();
+            crate::handle::repin(handles);
             Ok(())
         }
         None => Err(not_in_session()),
@@ -81,6 +86,7 @@ pub extern "C" fn ftarray_session_quiescent() -> Status {
 ///
 /// Errors: `FTARRAY_STATUS_NOT_IN_SESSION` if the thread is in no session (nothing changes).
 #[unsafe(no_mangle)]
+#[must_use]
 pub extern "C" fn ftarray_session_leave() -> Status {
     ffi!(=> {
         // The session is dropped after the slot is released, outside the borrow.
@@ -102,6 +108,7 @@ pub extern "C" fn ftarray_session_leave() -> Status {
 ///
 /// `out` must be NULL or valid for writes.
 #[unsafe(no_mangle)]
+#[must_use]
 pub unsafe extern "C" fn ftarray_session_depth(out: *mut usize) -> Status {
     ffi!(out out => {
         *out = with_slot(|slot| Ok(slot.depth))?;

@@ -42,9 +42,42 @@ static void test_library(void) {
     CHECK(strcmp(ftarray_status_str(-1), "unknown status") == 0);
     CHECK(strcmp(ftarray_status_str(999), "unknown status") == 0);
     OK(ftarray_init());
-    ftarray_stats st;
+    ftarray_stats st = ftarray_stats_init();
     OK(ftarray_get_stats(&st));
     CHECK(st.inits == 1);
+}
+
+/* Header and library agree on the version; versioned structs carry their size, and a size the
+ * library does not know is refused before anything happens. */
+static void test_versioning(void) {
+    CHECK(ftarray_version_number() == FTARRAY_VERSION_NUMBER);
+    CHECK(strcmp(ftarray_version(), FTARRAY_VERSION) == 0);
+    CHECK(FTARRAY_VERSION_NUMBER ==
+          FTARRAY_VERSION_MAJOR * 1000000 + FTARRAY_VERSION_MINOR * 1000 + FTARRAY_VERSION_PATCH);
+    ftarray_stats st = ftarray_stats_init();
+    CHECK(st.size == sizeof st && st.live_handles == 0);
+    st.size = sizeof st + 8; /* a newer header than this library */
+    EXPECT(ftarray_get_stats(&st), FTARRAY_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(last_error(), "out->size") != NULL);
+    st.size = 8; /* no version was ever this small */
+    EXPECT(ftarray_get_stats(&st), FTARRAY_STATUS_INVALID_ARGUMENT);
+    st.size = sizeof st;
+    OK(ftarray_get_stats(&st));
+    CHECK(st.size == sizeof st);
+
+    ftarray *a = make('i');
+    OK(ftarray_push_i64(a, 7));
+    ftarray_buffer e;
+    memset(&e, 0, sizeof e); /* size 0: as if the caller forgot to set it */
+    EXPECT(ftarray_export_acquire(a, &e), FTARRAY_STATUS_INVALID_ARGUMENT);
+    size_t exports = 9;
+    OK(ftarray_export_count(a, &exports));
+    CHECK(exports == 0); /* nothing was exported */
+    e = ftarray_buffer_init();
+    OK(ftarray_export_acquire(a, &e));
+    CHECK(e.size == sizeof e && e.len == 1 && ((const int *)e.ptr)[0] == 7);
+    OK(ftarray_export_release(a, e.token));
+    OK(ftarray_free(a));
 }
 
 struct type_info {
@@ -426,7 +459,7 @@ static void test_exports(void) {
     ftarray *a = NULL;
     OK(ftarray_with_capacity('i', 16, &a));
     for (int64_t k = 0; k < 4; k++) OK(ftarray_push_i64(a, k * 10));
-    ftarray_buffer e, f;
+    ftarray_buffer e = ftarray_buffer_init(), f = ftarray_buffer_init();
     OK(ftarray_export_acquire(a, &e));
     OK(ftarray_export_acquire(a, &f));
     CHECK(e.token != f.token);
@@ -437,7 +470,7 @@ static void test_exports(void) {
     size_t n = 0;
     OK(ftarray_export_count(a, &n));
     CHECK(n == 2);
-    ftarray_stats st;
+    ftarray_stats st = ftarray_stats_init();
     OK(ftarray_get_stats(&st));
     CHECK(st.live_exports == 2);
     /* Non-strict: in-place changes work and show through the pointer. */
@@ -533,7 +566,8 @@ static void test_characters(void) {
 }
 
 int main(void) {
-    ftarray_stats before;
+    test_versioning();
+    ftarray_stats before = ftarray_stats_init();
     test_library();
     OK(ftarray_get_stats(&before));
     test_shape_every_type();
@@ -546,8 +580,8 @@ int main(void) {
     test_last_error_contract();
     test_sessions();
     test_characters();
-    ftarray_free(NULL);
-    ftarray_stats after;
+    OK(ftarray_free(NULL));
+    ftarray_stats after = ftarray_stats_init();
     OK(ftarray_get_stats(&after));
     CHECK(after.live_handles == before.live_handles);
     CHECK(after.live_exports == 0);

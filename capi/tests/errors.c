@@ -153,7 +153,7 @@ static void null_arguments(void) {
     char c;
     const char *s;
     unsigned char buf[8];
-    ftarray_buffer e;
+    ftarray_buffer e = ftarray_buffer_init();
     /* NULL handle. */
     NULLS(ftarray_clone(n, &out));
     NULLS(ftarray_len(n, &z));
@@ -336,7 +336,7 @@ static void exports_pin_storage(void) {
     size_t cap = 0;
     OK(ftarray_capacity(a, &cap));
     while (len_of(a) < cap) OK(ftarray_push_i64(a, 7)); /* full: one more push must move */
-    ftarray_buffer e;
+    ftarray_buffer e = ftarray_buffer_init();
     OK(ftarray_export_acquire(a, &e));
     FAILS(a, ftarray_push_i64(a, 5), FTARRAY_STATUS_EXPORTED, "export");
     FAILS(a, ftarray_reserve(a, 100), FTARRAY_STATUS_EXPORTED, "export");
@@ -376,7 +376,7 @@ static void exports_pin_storage(void) {
     OK(ftarray_free(s));
 
     /* Unknown export tokens: never acquired, released twice, from another array. */
-    ftarray_buffer f, g;
+    ftarray_buffer f = ftarray_buffer_init(), g = ftarray_buffer_init();
     OK(ftarray_export_acquire(a, &f));
     ftarray *other = make('i', 1);
     OK(ftarray_export_acquire(other, &g));
@@ -401,7 +401,7 @@ static void exports_pin_storage(void) {
 static void tokens_of_another_array(void) {
     ftarray *x = make('i', 3);
     ftarray *y = make('i', 3);
-    ftarray_buffer ex, ey;
+    ftarray_buffer ex = ftarray_buffer_init(), ey = ftarray_buffer_init();
     OK(ftarray_export_acquire(x, &ex));
     OK(ftarray_export_acquire(y, &ey));
     /* Both ways round: nothing released, the counts untouched (FAILS checks them). */
@@ -486,7 +486,7 @@ static void other_errors(void) {
 }
 
 int main(void) {
-    ftarray_stats before, after;
+    ftarray_stats before = ftarray_stats_init(), after = ftarray_stats_init();
     OK(ftarray_get_stats(&before));
     bad_type_codes();
     out_of_range_indices();

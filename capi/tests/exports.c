@@ -101,7 +101,7 @@ static void *exporter(void *arg) {
     (void)arg;
     long n = 0;
     while (atomic_load(&pushers_done) < PUSHERS || n < 10) {
-        ftarray_buffer e;
+        ftarray_buffer e = ftarray_buffer_init();
         OK(ftarray_export_acquire(a, &e));
         CHECK(e.ptr == main_export.ptr); /* pinned: never moves */
         CHECK(e.len <= CAPACITY && e.itemsize == 8 && e.typecode == 'q');
@@ -142,7 +142,7 @@ static size_t partial_unit_copies(long n) {
     ftarray *f = NULL, *g = NULL;
     OK(ftarray_from_bytes('I', (const uint32_t[]){0, 0, 0}, 12, &f));
     OK(ftarray_new('I', &g));
-    ftarray_buffer e;
+    ftarray_buffer e = ftarray_buffer_init();
     OK(ftarray_export_acquire(f, &e));
     atomic_init(&flipping, 1);
     pthread_t t;
@@ -182,6 +182,7 @@ int main(int argc, char **argv) {
     OK(ftarray_capacity(a, &cap));
     CHECK(cap >= CAPACITY);
     for (uint64_t i = 0; i < INITIAL; i++) OK(ftarray_push_i64(a, tag(0, i)));
+    main_export = ftarray_buffer_init();
     OK(ftarray_export_acquire(a, &main_export));
     CHECK(main_export.len == INITIAL);
     ftarray *b = NULL;
@@ -234,7 +235,7 @@ int main(int argc, char **argv) {
            pushed, PUSHERS * rounds, popped, len, blen, flipped);
     OK(ftarray_free(b));
     OK(ftarray_free(a));
-    ftarray_stats st;
+    ftarray_stats st = ftarray_stats_init();
     OK(ftarray_get_stats(&st));
     CHECK(st.live_handles == 0 && st.live_exports == 0);
     return report("exports");

@@ -17,8 +17,26 @@ fn header_path() -> PathBuf {
 
 fn generate() -> String {
     let dir = crate_dir();
-    let config =
+    let mut config =
         cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("read cbindgen.toml");
+    // The version macros, from the package version (SQLite's scheme for the number).
+    let [major, minor, patch] = ["MAJOR", "MINOR", "PATCH"].map(|part| {
+        std::env::var(format!("CARGO_PKG_VERSION_{part}"))
+            .expect("cargo sets the version")
+            .parse::<u32>()
+            .expect("a numeric version")
+    });
+    let version = format!(
+        "\n/* The version of this header: compare FTARRAY_VERSION_NUMBER with\n \
+         * ftarray_version_number() to check that header and library match. */\n\
+         #define FTARRAY_VERSION_MAJOR {major}\n\
+         #define FTARRAY_VERSION_MINOR {minor}\n\
+         #define FTARRAY_VERSION_PATCH {patch}\n\
+         #define FTARRAY_VERSION_NUMBER {}\n\
+         #define FTARRAY_VERSION \"{major}.{minor}.{patch}\"\n",
+        major * 1_000_000 + minor * 1000 + patch
+    );
+    config.after_includes = Some(config.after_includes.unwrap_or_default() + &version);
     let bindings = cbindgen::Builder::new()
         .with_crate(&dir)
         .with_config(config)
@@ -95,10 +113,11 @@ const USE_HEADER: &str = r#"
 int use_header(void);
 int use_header(void) {
     ftarray *a = NULL;
-    ftarray_buffer buf;
-    ftarray_stats stats;
+    ftarray_buffer buf = ftarray_buffer_init();
+    ftarray_stats stats = ftarray_stats_init();
     ftarray_status s = ftarray_new('i', &a);
     int op = FTARRAY_COMPARE_OP_EQ;
+    if (ftarray_version_number() != FTARRAY_VERSION_NUMBER) return 2;
     (void)buf;
     (void)stats;
     (void)op;
@@ -106,6 +125,58 @@ int use_header(void) {
     return (int)ftarray_free(a);
 }
 "#;
+
+/// A unit that ignores a status: with the header's FTARRAY_NODISCARD, a warning (an error
+/// under -Werror) in C and in C++.
+const IGNORES_STATUS: &str = r#"
+#include "ftarray.h"
+void ignore(void);
+void ignore(void) { ftarray_init(); }
+"#;
+
+fn compiles(compiler: &str, args: &[&str], source: &Path) -> bool {
+    let out_dir = std::env::temp_dir().join(format!("ftarray-header-{}", std::process::id()));
+    std::fs::create_dir_all(&out_dir).expect("temp dir");
+    Command::new(compiler)
+        .args(args)
+        .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-c"])
+        .arg("-I")
+        .arg(crate_dir().join("include"))
+        .arg(source)
+        .arg("-o")
+        .arg(out_dir.join("ignored.o"))
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"))
+        .success()
+}
+
+#[test]
+fn an_ignored_status_is_a_warning() {
+    let c = unit("ignore.c", IGNORES_STATUS);
+    assert!(
+        !compiles("cc", &["-std=c11"], &c),
+        "C: an ignored status compiled cleanly"
+    );
+    let cpp = unit("ignore.cpp", IGNORES_STATUS);
+    assert!(
+        !compiles("c++", &["-std=c++17"], &cpp),
+        "C++: an ignored status compiled cleanly"
+    );
+}
+
+/// The version macros agree with the package version and with `ftarray_version_number()`.
+#[test]
+fn the_version_macros_match_the_library() {
+    let text = std::fs::read_to_string(header_path()).expect("read the header");
+    let number = ftarray_capi::ftarray_version_number();
+    assert!(
+        text.contains(&format!("#define FTARRAY_VERSION_NUMBER {number}\n")),
+        "FTARRAY_VERSION_NUMBER is not {number}"
+    );
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(text.contains(&format!("#define FTARRAY_VERSION \"{version}\"\n")));
+}
 
 #[test]
 fn header_compiles_as_c11_and_cpp() {

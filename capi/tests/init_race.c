@@ -32,7 +32,7 @@ static void *first_call(void *arg) {
     case 1: OK(ftarray_new('q', &a)); break;
     case 2: OK(ftarray_session_enter()); OK(ftarray_session_leave()); break;
     case 3: {
-        ftarray_stats st;
+        ftarray_stats st = ftarray_stats_init();
         OK(ftarray_get_stats(&st));
         CHECK(st.inits == 1); /* a finished initialisation, never a half-done one */
         break;
@@ -65,7 +65,7 @@ static int one_round(void) {
         CHECK(pthread_create(&th[t], NULL, first_call, (void *)(intptr_t)t) == 0);
     for (int t = 0; t < THREADS; t++) CHECK(pthread_join(th[t], NULL) == 0);
     CHECK(pthread_barrier_destroy(&barrier) == 0);
-    ftarray_stats st;
+    ftarray_stats st = ftarray_stats_init();
     OK(ftarray_get_stats(&st));
     CHECK(st.inits == 1);
     CHECK(st.live_handles == THREADS);

@@ -130,10 +130,47 @@ static void errors(void) {
     unlink(cut);
 }
 
+/* What saves killed before their rename leave behind is removed by the cleanup call; the
+ * target and files that only look alike are left alone. */
+static void stale_temporary_files(void) {
+    char target[256], stale1[256], stale2[256], other[256], unrelated[256];
+    path_in(target, sizeof target, "data.npy");
+    path_in(stale1, sizeof stale1, ".data.npy.Ab12Cd.ftarray-tmp");
+    path_in(stale2, sizeof stale2, ".data.npy.zz99ZZ.ftarray-tmp");
+    path_in(other, sizeof other, ".other.npy.Ab12Cd.ftarray-tmp");
+    path_in(unrelated, sizeof unrelated, "data.npy.bak");
+    ftarray *a = NULL;
+    OK(ftarray_new('d', &a));
+    OK(ftarray_push_f64(a, 1.5));
+    OK(ftarray_save_npy(a, target));
+    write_file(stale1, "partial", 7);
+    write_file(stale2, "partial", 7);
+    write_file(other, "partial", 7);
+    write_file(unrelated, "keep", 4);
+    size_t removed = 99;
+    OK(ftarray_remove_stale_npy_temp_files(target, &removed));
+    CHECK(removed == 2);
+    CHECK(access(stale1, F_OK) != 0 && access(stale2, F_OK) != 0);
+    CHECK(access(other, F_OK) == 0 && access(unrelated, F_OK) == 0);
+    ftarray *b = NULL;
+    OK(ftarray_load_npy(target, &b)); /* the target is untouched */
+    CHECK(len_of(b) == 1);
+    OK(ftarray_remove_stale_npy_temp_files(target, NULL)); /* none left: fine */
+    EXPECT(ftarray_remove_stale_npy_temp_files(NULL, &removed), FTARRAY_STATUS_NULL_ARGUMENT);
+    char missing[256];
+    path_in(missing, sizeof missing, "no-such-dir/x.npy");
+    EXPECT(ftarray_remove_stale_npy_temp_files(missing, &removed), FTARRAY_STATUS_IO);
+    CHECK(strstr(last_error(), "ftarray_remove_stale_npy_temp_files: ") == last_error());
+    CHECK(unlink(other) == 0 && unlink(unrelated) == 0 && unlink(target) == 0);
+    OK(ftarray_free(a));
+    OK(ftarray_free(b));
+}
+
 int main(void) {
     CHECK(mkdtemp(dir) != NULL);
     round_trips();
     errors();
+    stale_temporary_files();
     CHECK(rmdir(dir) == 0);
     return report("persist");
 }

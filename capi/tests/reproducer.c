@@ -124,7 +124,7 @@ int main(int argc, char **argv) {
     /* After the last clear+extend the array holds 1 to 4 blocks, all well formed. */
     size_t n = len_of(shared);
     CHECK(n >= BLOCK && n <= WRITERS * BLOCK && n % BLOCK == 0);
-    ftarray_stats st;
+    ftarray_stats st = ftarray_stats_init();
     OK(ftarray_get_stats(&st));
     printf("reproducer: %d writers x %ld iterations (clear + extend of %d), %d readers: "
            "%ld reads of a[0] (%ld values, %ld empty), writers seen %ld/%ld/%ld/%ld, "

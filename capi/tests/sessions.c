@@ -89,7 +89,7 @@ static void *writer(void *arg) {
 }
 
 static size_t retired(void) {
-    ftarray_stats st;
+    ftarray_stats st = ftarray_stats_init();
     OK(ftarray_get_stats(&st));
     return st.retired_bytes;
 }

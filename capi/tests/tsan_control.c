@@ -13,22 +13,24 @@ static ftarray *a;
 
 static void *writer(void *arg) {
     (void)arg;
-    for (int k = 0; k < 1000; k++) ftarray_set_i64(a, 0, k);
+    for (int k = 0; k < 1000; k++) {
+        if (ftarray_set_i64(a, 0, k) != FTARRAY_STATUS_OK) return (void *)1;
+    }
     return NULL;
 }
 
 int main(void) {
-    ftarray_new('q', &a);
-    ftarray_push_i64(a, 0);
-    ftarray_buffer e;
-    ftarray_export_acquire(a, &e);
+    ftarray_buffer e = ftarray_buffer_init();
+    if (ftarray_new('q', &a) != FTARRAY_STATUS_OK || ftarray_push_i64(a, 0) != FTARRAY_STATUS_OK ||
+        ftarray_export_acquire(a, &e) != FTARRAY_STATUS_OK)
+        return 1;
     pthread_t t;
     pthread_create(&t, NULL, writer, NULL);
     long long sum = 0;
     for (int k = 0; k < 1000; k++) sum += ((volatile long long *)e.ptr)[0]; /* the race */
     pthread_join(t, NULL);
-    ftarray_export_release(a, e.token);
-    ftarray_free(a);
+    if (ftarray_export_release(a, e.token) != FTARRAY_STATUS_OK || ftarray_free(a) != FTARRAY_STATUS_OK)
+        return 1;
     printf("tsan_control: sum %lld (ThreadSanitizer should have reported a race)\n", sum);
     return 0;
 }

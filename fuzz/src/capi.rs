@@ -259,6 +259,7 @@ enum Op {
     Session {
         what: u8,
     },
+    Bulk(Bulk),
 }
 
 /// What we know of one live handle.
@@ -554,7 +555,7 @@ impl Run {
     fn capacity(&self, slot: usize) -> usize {
         let mut cap = 0;
         // SAFETY: a live handle and a local.
-        unsafe { ftarray_capacity(h(&self.models, slot), &mut cap) };
+        let _ = unsafe { ftarray_capacity(h(&self.models, slot), &mut cap) };
         cap
     }
 
@@ -701,6 +702,7 @@ impl Run {
                 let want = match &self.models[s] {
                     None => Err(Status::NullArgument),
                     Some(m) if bytes.len() != m.size() => Err(Status::BadLength),
+                    Some(m) if bad_code_point(m.code, bytes) => Err(Status::Overflow),
                     Some(_) => Ok(bytes.clone()),
                 };
                 self.append_outcome(s, st, cap, want, &before, &what);
@@ -847,6 +849,7 @@ impl Run {
                 let want = match &self.models[s] {
                     None => Err(Status::NullArgument),
                     Some(m) if bytes.len() != m.size() => Err(Status::BadLength),
+                    Some(m) if bad_code_point(m.code, bytes) => Err(Status::Overflow),
                     Some(_) => Ok(bytes.clone()),
                 };
                 self.in_place_outcome(s, st, idx, want, &before, &what);
@@ -882,6 +885,7 @@ impl Run {
                 let want = match &self.models[s] {
                     None => Err(Status::NullArgument),
                     Some(m) if bytes.len() != m.size() => Err(Status::BadLength),
+                    Some(m) if bad_code_point(m.code, bytes) => Err(Status::Overflow),
                     Some(_) => Ok(bytes.clone()),
                 };
                 self.insert_outcome(s, st, idx, want, &before, &what);
@@ -1293,7 +1297,7 @@ impl Run {
             }
             Op::ExportAcquire { slot } => {
                 let s = slot_of(slot);
-                let mut b = std::mem::MaybeUninit::<Buffer>::uninit();
+                let mut b = std::mem::MaybeUninit::new(Buffer::init());
                 // SAFETY: a live handle or NULL; `b` is written on success only.
                 let st = unsafe { ftarray_export_acquire(h(&self.models, s), b.as_mut_ptr()) };
                 let Some(m) = self.models[s].as_mut() else {
@@ -1443,6 +1447,7 @@ impl Run {
                 assert_eq!(unsafe { ftarray_session_depth(&mut depth) }, Status::Ok);
                 assert_eq!(depth, self.session_depth);
             }
+            Op::Bulk(ref b) => self.bulk(b, &before, &what),
         }
     }
 
@@ -1816,7 +1821,7 @@ fn convert_for(models: &[Option<Model>], s: usize, v: Val) -> Result<Vec<u8>, St
 /// Runs one input: decodes up to `MAX_OPS` calls and checks each (see the module docs).
 pub fn run_capi(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let mut stats0 = std::mem::MaybeUninit::<Stats>::uninit();
+    let mut stats0 = std::mem::MaybeUninit::new(Stats::init());
     // SAFETY: a local.
     assert_eq!(
         unsafe { ftarray_get_stats(stats0.as_mut_ptr()) },
@@ -1851,7 +1856,7 @@ pub fn run_capi(data: &[u8]) {
     for _ in 0..run.session_depth {
         assert_eq!(ftarray_session_leave(), Status::Ok);
     }
-    let mut stats = std::mem::MaybeUninit::<Stats>::uninit();
+    let mut stats = std::mem::MaybeUninit::new(Stats::init());
     // SAFETY: a local.
     assert_eq!(unsafe { ftarray_get_stats(stats.as_mut_ptr()) }, Status::Ok);
     // SAFETY: written by the successful call.
@@ -1859,4 +1864,215 @@ pub fn run_capi(data: &[u8]) {
     assert_eq!(stats.live_handles, stats0.live_handles, "handles leaked");
     assert_eq!(stats.live_exports, stats0.live_exports, "exports leaked");
     assert_eq!(stats.inits, 1);
+}
+
+/// Whether `bytes` is a character element that is no code point: given as bytes, it is refused
+/// as it is given as an integer.
+fn bad_code_point(code: TypeCode, bytes: &[u8]) -> bool {
+    matches!(decode(code, bytes), V::Char(c) if c > 0x10FFFF)
+}
+
+/// The bulk calls: ranges, fills, nbytes, shrink_to_fit, sort.
+#[derive(Arbitrary, Debug, Clone)]
+enum Bulk {
+    GetRange {
+        slot: u8,
+        start: Idx,
+        stop: Idx,
+        cap: u16,
+    },
+    SetRange {
+        slot: u8,
+        start: Idx,
+        stop: Idx,
+        bytes: Vec<u8>,
+    },
+    Fill {
+        slot: u8,
+        start: Idx,
+        stop: Idx,
+        val: Val,
+    },
+    Nbytes {
+        slot: u8,
+    },
+    ShrinkToFit {
+        slot: u8,
+    },
+    Sort {
+        slot: u8,
+    },
+}
+
+/// The elements `start..stop` select as a step-1 slice of `len` elements.
+fn range_of(len: usize, start: Idx, stop: Idx) -> std::ops::Range<usize> {
+    let r = Slice::range(start.get(), stop.get())
+        .indices(len)
+        .expect("step 1");
+    r.span()
+}
+
+impl Run {
+    fn bulk(&mut self, op: &Bulk, before: &[Option<Observed>], what: &str) {
+        match *op {
+            Bulk::GetRange {
+                slot,
+                start,
+                stop,
+                cap,
+            } => {
+                let s = slot_of(slot);
+                let mut buf = vec![0xEEu8; usize::from(cap)];
+                let mut n = usize::MAX;
+                // SAFETY: a live handle or NULL; `buf` has `cap` bytes; `n` is a local.
+                let st = unsafe {
+                    ftarray_get_range(
+                        h(&self.models, s),
+                        start.get(),
+                        stop.get(),
+                        buf.as_mut_ptr().cast(),
+                        buf.len(),
+                        &mut n,
+                    )
+                };
+                let Some(m) = &self.models[s] else {
+                    return self.check(st, &[Status::NullArgument], before, what);
+                };
+                let span = range_of(m.len(), start, stop);
+                let want = &m.bytes[span.start * m.size()..span.end * m.size()];
+                if want.len() > buf.len() {
+                    self.check(st, &[Status::BufferTooSmall], before, what);
+                    assert!(
+                        buf.iter().all(|&b| b == 0xEE),
+                        "{what}: wrote a short buffer"
+                    );
+                } else {
+                    self.check(st, &[Status::Ok], before, what);
+                    assert_eq!(&buf[..n], want, "{what}");
+                }
+                assert_eq!(n, want.len(), "{what}: the size reported");
+            }
+            Bulk::SetRange {
+                slot,
+                start,
+                stop,
+                ref bytes,
+            } => {
+                let s = slot_of(slot);
+                // SAFETY: a live handle or NULL; `bytes` is ours.
+                let st = unsafe {
+                    ftarray_set_range(
+                        h(&self.models, s),
+                        start.get(),
+                        stop.get(),
+                        bytes.as_ptr().cast(),
+                        bytes.len(),
+                    )
+                };
+                let Some(m) = &self.models[s] else {
+                    return self.check(st, &[Status::NullArgument], before, what);
+                };
+                let span = range_of(m.len(), start, stop);
+                let size = m.size();
+                if bytes.len() % size != 0 || bytes.len() / size != span.len() {
+                    return self.check(st, &[Status::BadLength], before, what);
+                }
+                let allowed: &[Status] = if m.exports.is_empty() {
+                    &[Status::Ok]
+                } else {
+                    &[Status::Ok, Status::Exported]
+                };
+                self.check(st, allowed, before, what);
+                if st == Status::Ok {
+                    let m = self.models[s].as_mut().unwrap();
+                    m.bytes[span.start * size..span.end * size].copy_from_slice(bytes);
+                }
+            }
+            Bulk::Fill {
+                slot,
+                start,
+                stop,
+                val,
+            } => {
+                let s = slot_of(slot);
+                let a = h(&self.models, s);
+                let st = by_val!(
+                    val,
+                    ftarray_fill_i64,
+                    ftarray_fill_u64,
+                    ftarray_fill_f64,
+                    (a, start.get(), stop.get())
+                );
+                let x = match convert_for(&self.models, s, val) {
+                    Err(e) => return self.check(st, &[e], before, what),
+                    Ok(x) => x,
+                };
+                let m = self.models[s].as_ref().unwrap();
+                let allowed: &[Status] = if m.exports.is_empty() {
+                    &[Status::Ok]
+                } else {
+                    &[Status::Ok, Status::Exported]
+                };
+                self.check(st, allowed, before, what);
+                if st == Status::Ok {
+                    let m = self.models[s].as_mut().unwrap();
+                    let (size, span) = (m.size(), range_of(m.len(), start, stop));
+                    let stored = observe(m.handle).bytes;
+                    for k in span {
+                        let got = &stored[k * size..(k + 1) * size];
+                        // Through a value: a float NaN's payload may change, as in `Resize`.
+                        let same = got == &x[..]
+                            || matches!((decode(m.code, got), decode(m.code, &x)),
+                                (V::Float(p), V::Float(q)) if p.is_nan() && q.is_nan());
+                        assert!(same, "{what}: element {k}");
+                        m.bytes[k * size..(k + 1) * size].copy_from_slice(got);
+                    }
+                }
+            }
+            Bulk::Nbytes { slot } => {
+                let s = slot_of(slot);
+                let mut n = 0;
+                // SAFETY: a live handle or NULL; a local.
+                let st = unsafe { ftarray_nbytes(h(&self.models, s), &mut n) };
+                let Some(m) = &self.models[s] else {
+                    return self.check(st, &[Status::NullArgument], before, what);
+                };
+                self.check(st, &[Status::Ok], before, what);
+                assert!(n >= m.bytes.len(), "{what}: {n} bytes");
+            }
+            Bulk::ShrinkToFit { slot } => {
+                let s = slot_of(slot);
+                // SAFETY: a live handle or NULL.
+                let st = unsafe { ftarray_shrink_to_fit(h(&self.models, s)) };
+                let Some(m) = &self.models[s] else {
+                    return self.check(st, &[Status::NullArgument], before, what);
+                };
+                let allowed: &[Status] = if m.exports.is_empty() {
+                    &[Status::Ok]
+                } else {
+                    &[Status::Ok, Status::Exported]
+                };
+                self.check(st, allowed, before, what);
+            }
+            Bulk::Sort { slot } => {
+                let s = slot_of(slot);
+                // SAFETY: a live handle or NULL.
+                let st = unsafe { ftarray_sort(h(&self.models, s)) };
+                let Some(m) = self.models[s].as_mut() else {
+                    return self.check(st, &[Status::NullArgument], before, what);
+                };
+                assert_eq!(st, Status::Ok, "{what}: {}", last_error());
+                let (size, code) = (m.size(), m.code);
+                let mut elems: Vec<Vec<u8>> = m.bytes.chunks(size).map(<[u8]>::to_vec).collect();
+                // Stable, ascending; floats in IEEE total order (of the value as a double).
+                elems.sort_by(|x, y| match (decode(code, x), decode(code, y)) {
+                    (V::Float(p), V::Float(q)) => p.total_cmp(&q),
+                    (V::Int(p), V::Int(q)) => p.cmp(&q),
+                    (V::Char(p), V::Char(q)) => p.cmp(&q),
+                    _ => unreachable!("one type code"),
+                });
+                m.bytes = elems.concat();
+            }
+        }
+    }
 }

@@ -10,7 +10,7 @@ use crate::array::FtArray;
 use crate::error::Error;
 use crate::typecode::{Kind, TypeCode};
 use crate::writer::Writer;
-use crossbeam_epoch as epoch;
+use crossbeam_epoch::Guard;
 use std::cmp::Ordering;
 use std::fmt;
 use std::sync::atomic::AtomicU64;
@@ -76,6 +76,25 @@ impl RawExport {
         start..start + (self.len * self.itemsize).next_multiple_of(size_of::<u64>())
     }
 }
+
+/// The locks of one [`DynArray`], held (see [`DynArray::hold_for_fork`]); dropping it releases
+/// them. Not `Send`: the thread that took them releases them (in a child after `fork()`, the
+/// forking thread is that thread).
+pub struct ForkHold<'a> {
+    // Dropped first: the writer lock is released before the export list's.
+    _writer: Box<dyn Held + 'a>,
+    _exports: crate::sync::MutexGuard<'a, Vec<LiveExport>>,
+}
+
+impl fmt::Debug for ForkHold<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ForkHold").finish_non_exhaustive()
+    }
+}
+
+/// Anything held until dropped (a typed writer, whatever its element type).
+trait Held {}
+impl<T> Held for T {}
 
 // SAFETY: a `RawExport` is plain data (a pointer value it never dereferences and numbers);
 // every access through `ptr` is the holder's `unsafe` business.
@@ -174,7 +193,21 @@ fn from_bytes_t<T: Stored>(bytes: &[u8]) -> Result<Vec<T>, Error> {
 
 /// `n` copies of `values` one after another, or an error if that does not fit in memory.
 fn repeated<T: Copy>(values: &[T], n: usize) -> Result<Vec<T>, Error> {
-    let total = values.len().checked_mul(n).ok_or(Error::CapacityOverflow)?;
+    if values.is_empty() {
+        // Not `n` rounds of nothing: `[] * PTRDIFF_MAX` would loop 2^63 times.
+        return Ok(Vec::new());
+    }
+    // A result no array could hold is a capacity overflow, not an allocation failure, whatever
+    // the length: no block is larger than `isize::MAX` bytes, and a block's header and padding
+    // take less than 4 KiB of those.
+    let total = values
+        .len()
+        .checked_mul(n)
+        .filter(|&t| {
+            t.checked_mul(size_of::<T>())
+                .is_some_and(|b| b <= isize::MAX as usize - 4096)
+        })
+        .ok_or(Error::CapacityOverflow)?;
     let mut out = Vec::new();
     out.try_reserve_exact(total)
         .map_err(|_| Error::AllocFailed {
@@ -369,7 +402,13 @@ impl DynArray {
 
     /// The number of elements.
     pub fn len(&self) -> usize {
-        with_store!(&self.store, a => a.len())
+        self.len_in(&crate::reclaim::pin())
+    }
+
+    /// [`len`](Self::len) under a guard the caller already holds (from [`pin`](crate::pin)):
+    /// no pin of its own, for a host boundary that pins once around each call.
+    pub fn len_in(&self, guard: &Guard) -> usize {
+        with_store!(&self.store, a => a.len_in(guard))
     }
 
     /// Whether there are no elements.
@@ -406,10 +445,18 @@ impl DynArray {
     ///
     /// [`Error::SignedIndexOutOfRange`].
     pub fn get(&self, index: isize) -> Result<Value, Error> {
+        self.get_in(index, &crate::reclaim::pin())
+    }
+
+    /// [`get`](Self::get) under a guard the caller already holds (from [`pin`](crate::pin)).
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Self::get).
+    pub fn get_in(&self, index: isize, guard: &Guard) -> Result<Value, Error> {
         let code = self.code;
         with_store!(&self.store, a => {
-            let guard = epoch::pin();
-            a.read(&guard, |v| {
+            a.read(guard, |v| {
                 let len = v.len();
                 match resolve_index(index, len).and_then(|i| v.get(i)) {
                     Some(x) => Ok(x.to_value(code)),
@@ -425,6 +472,16 @@ impl DynArray {
     ///
     /// [`Error::LengthMismatch`] for a wrong `out` length; [`Error::SignedIndexOutOfRange`].
     pub fn get_bytes(&self, index: isize, out: &mut [u8]) -> Result<(), Error> {
+        self.get_bytes_in(index, out, &crate::reclaim::pin())
+    }
+
+    /// [`get_bytes`](Self::get_bytes) under a guard the caller already holds (from
+    /// [`pin`](crate::pin)).
+    ///
+    /// # Errors
+    ///
+    /// As [`get_bytes`](Self::get_bytes).
+    pub fn get_bytes_in(&self, index: isize, out: &mut [u8], guard: &Guard) -> Result<(), Error> {
         if out.len() != self.itemsize() {
             return Err(Error::LengthMismatch {
                 expected: self.itemsize(),
@@ -432,8 +489,7 @@ impl DynArray {
             });
         }
         with_store!(&self.store, a => {
-            let guard = epoch::pin();
-            let x = a.read(&guard, |v| {
+            let x = a.read(guard, |v| {
                 let len = v.len();
                 resolve_index(index, len)
                     .and_then(|i| v.get(i))
@@ -603,7 +659,7 @@ impl DynArray {
             let Some(x) = exact(value, code) else {
                 return Err(Error::NotFound);
             };
-            let guard = epoch::pin();
+            let guard = crate::reclaim::pin();
             a.read(&guard, |v| {
                 let r = search_range(start, stop, v.len());
                 v.slice(r.clone())
@@ -621,7 +677,7 @@ impl DynArray {
         with_store!(&self.store, a => match exact(value, code) {
             None => 0,
             Some(x) => {
-                let guard = epoch::pin();
+                let guard = crate::reclaim::pin();
                 a.read(&guard, |v| v.iter().filter(|y| *y == x).count())
             }
         })
@@ -644,7 +700,7 @@ impl DynArray {
     pub fn get_slice(&self, slice: Slice) -> Result<DynArray, Error> {
         let code = self.code;
         with_store!(&self.store, a => {
-            let guard = epoch::pin();
+            let guard = crate::reclaim::pin();
             let mut out = Vec::new();
             a.read(&guard, |v| {
                 let r = slice.indices(v.len())?;
@@ -1041,6 +1097,137 @@ impl DynArray {
         with_store!(&self.store, a => copy_bytes_t(a, dst))
     }
 
+    /// Copies the bytes of the elements `self[start:stop]` (Python's slice with step 1:
+    /// negative bounds count from the end, everything is clamped), taken at one instant, into
+    /// `dst`, and returns how many bytes that was.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LengthMismatch`] if `dst` is too small at that instant: `expected` is the size
+    /// needed then.
+    ///
+    /// ```
+    /// use ftarray::{DynArray, TypeCode, Value};
+    /// let a = DynArray::from_values(TypeCode::I16, &[1, 2, 3, 4].map(Value::from)).unwrap();
+    /// let mut out = [0u8; 8];
+    /// assert_eq!(a.copy_range_to(1, -1, &mut out).unwrap(), 4);
+    /// assert_eq!(&out[..4], [2i16, 3].map(i16::to_ne_bytes).concat());
+    /// ```
+    pub fn copy_range_to(&self, start: isize, stop: isize, dst: &mut [u8]) -> Result<usize, Error> {
+        let item = self.itemsize();
+        with_store!(&self.store, a => {
+            let guard = crate::reclaim::pin();
+            a.read(&guard, |v| {
+                let span = Slice::range(start, stop).indices(v.len())?.span();
+                let n = span.len() * item;
+                if n > dst.len() {
+                    return Err(Error::LengthMismatch {
+                        expected: n,
+                        actual: dst.len(),
+                    });
+                }
+                v.slice(span).copy_to_bytes(&mut dst[..n]);
+                Ok(n)
+            })
+        })
+    }
+
+    /// Overwrites the elements `self[start:stop]` (clamped as a step-1 slice) with the
+    /// elements encoded in `bytes`, which must be exactly as many, in one step; the length never
+    /// changes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadByteLength`]; [`Error::LengthMismatch`] (in elements) if the clamped range
+    /// at the instant of the write does not have as many elements as `bytes`;
+    /// [`Error::Exported`] if the range is too large to rewrite in place while exported;
+    /// allocation errors.
+    pub fn set_range_bytes(&self, start: isize, stop: isize, bytes: &[u8]) -> Result<(), Error> {
+        with_store!(&self.store, a => {
+            let values = from_bytes_t(bytes)?;
+            let mut w = a.write();
+            let span = Slice::range(start, stop).indices(w.len())?.span();
+            if span.len() != values.len() {
+                return Err(Error::LengthMismatch {
+                    expected: span.len(),
+                    actual: values.len(),
+                });
+            }
+            w.splice(span, &values)
+        })
+    }
+
+    /// Sets every element of `self[start:stop]` (clamped as a step-1 slice) to `value`, in
+    /// one step.
+    ///
+    /// # Errors
+    ///
+    /// Conversion errors (nothing changes); [`Error::Exported`] as
+    /// [`set_range_bytes`](Self::set_range_bytes); allocation errors.
+    pub fn fill(&self, start: isize, stop: isize, value: Value) -> Result<(), Error> {
+        let code = self.code;
+        with_store!(&self.store, a => {
+            let x = Scalar::from_value(value, code)?;
+            fill_t(a, start, stop, x)
+        })
+    }
+
+    /// [`fill`](Self::fill) with the element encoded in `fill` (native order, bit for bit).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LengthMismatch`] if `fill` is not `itemsize()` long; otherwise as
+    /// [`fill`](Self::fill).
+    pub fn fill_bytes(&self, start: isize, stop: isize, fill: &[u8]) -> Result<(), Error> {
+        if fill.len() != self.itemsize() {
+            return Err(Error::LengthMismatch {
+                expected: self.itemsize(),
+                actual: fill.len(),
+            });
+        }
+        with_store!(&self.store, a => fill_t(a, start, stop, bytemuck::pod_read_unaligned(fill)))
+    }
+
+    /// Gives back the capacity beyond the length (a smaller block is published and the old one
+    /// retired).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exported`] (the storage would move); allocation errors.
+    pub fn shrink_to_fit(&self) -> Result<(), Error> {
+        with_store!(&self.store, a => a.shrink_to_fit())
+    }
+
+    /// Sorts the elements in ascending order, in one step (stable). Integers and characters by
+    /// value; floats by IEEE 754's total order (`-NaN < -inf < … < -0.0 < +0.0 < … < +inf <
+    /// +NaN`), so a NaN never makes the order undefined.
+    ///
+    /// # Errors
+    ///
+    /// Allocation errors.
+    ///
+    /// ```
+    /// use ftarray::{DynArray, TypeCode, Value};
+    /// let a = DynArray::from_values(TypeCode::F64, &[2.0, f64::NAN, -1.0].map(Value::from)).unwrap();
+    /// a.sort().unwrap();
+    /// assert_eq!(a.get(0).unwrap(), Value::from(-1.0));
+    /// assert!(a.get(2).unwrap().as_f64().unwrap().is_nan());
+    /// ```
+    pub fn sort(&self) -> Result<(), Error> {
+        let code = self.code;
+        with_store!(&self.store, a => {
+            if code.kind() == Kind::Float {
+                a.try_sort_by(|x, y| {
+                    let (x, y) = (x.to_value(code), y.to_value(code));
+                    let f = |v: Value| v.as_f64().unwrap_or(f64::NAN);
+                    f(x).total_cmp(&f(y))
+                })
+            } else {
+                a.try_sort_by(|x, y| x.partial_cmp(y).unwrap_or(Ordering::Equal))
+            }
+        })
+    }
+
     /// A snapshot copy with the same type code (and the default export rule).
     ///
     /// # Errors
@@ -1232,6 +1419,38 @@ impl DynArray {
         Ok(())
     }
 
+    /// Holds this array's locks (the export list's, then the writer lock) until the returned
+    /// value is dropped: while it lives, no other thread is inside a write of this array, so no
+    /// write is half done, and none can start.
+    ///
+    /// For `fork()`: a process that holds every array this way in a `pthread_atfork` prepare
+    /// handler, and drops the holds in the parent and child handlers, never gives a child an
+    /// array locked by a thread the child does not have. The locks are std's futex mutexes,
+    /// whose waiters live in the kernel, so dropping a hold in the child wakes nobody and
+    /// leaves nothing behind. Never hold two arrays this way in different orders on two threads
+    /// at once (one thread holding many, as a fork handler does, is fine: every other lock
+    /// holder holds one array's locks at a time).
+    pub fn hold_for_fork(&self) -> ForkHold<'_> {
+        let exports = self.exports.lock();
+        let writer: Box<dyn Held + '_> = with_store!(&self.store, a => Box::new(a.write()));
+        ForkHold {
+            _writer: writer,
+            _exports: exports,
+        }
+    }
+
+    /// [`hold_for_fork`](Self::hold_for_fork) if both locks are free right now, else `None`:
+    /// never waits. In a child forked while another thread was writing this array (the locks
+    /// held by a thread the child does not have), it is `None`.
+    pub fn try_hold_for_fork(&self) -> Option<ForkHold<'_>> {
+        let exports = self.exports.try_lock()?;
+        let writer: Box<dyn Held + '_> = with_store!(&self.store, a => Box::new(a.try_write()?));
+        Some(ForkHold {
+            _writer: writer,
+            _exports: exports,
+        })
+    }
+
     /// The number of live exports.
     pub fn export_count(&self) -> usize {
         self.exports.lock().len()
@@ -1303,7 +1522,7 @@ fn values_pair<T: Stored, U: Stored>(
 }
 
 fn copy_bytes_t<T: Stored>(a: &FtArray<T>, dst: &mut [u8]) -> Result<usize, Error> {
-    let guard = epoch::pin();
+    let guard = crate::reclaim::pin();
     a.read(&guard, |v| {
         let n = v.len() * size_of::<T>();
         if n > dst.len() {
@@ -1315,6 +1534,20 @@ fn copy_bytes_t<T: Stored>(a: &FtArray<T>, dst: &mut [u8]) -> Result<usize, Erro
         v.copy_to_bytes(&mut dst[..n]);
         Ok(n)
     })
+}
+
+/// Sets `a[start:stop]` (a clamped step-1 slice) to `x`, in one step.
+fn fill_t<T: Stored>(a: &FtArray<T>, start: isize, stop: isize, x: T) -> Result<(), Error> {
+    let mut w = a.write();
+    let span = Slice::range(start, stop).indices(w.len())?.span();
+    let mut values = Vec::new();
+    values
+        .try_reserve_exact(span.len())
+        .map_err(|_| Error::AllocFailed {
+            bytes: span.len().saturating_mul(size_of::<T>()),
+        })?;
+    values.resize(span.len(), x);
+    w.splice(span, &values)
 }
 
 /// `old + delta`, wrapping for integers, or the error of a delta the element cannot take

@@ -34,7 +34,7 @@ pub(crate) mod store;
 mod value;
 
 pub use crate::typecode::{Kind, TypeCode};
-pub use array::{CompareOp, DynArray, RawExport};
+pub use array::{CompareOp, DynArray, ForkHold, RawExport};
 pub use index::{Slice, SliceIndices, clamp_index, resolve_index, search_range};
 pub use shared::{Source, copy_shared, read_shared};
 pub use snapshot::DynSnapshot;

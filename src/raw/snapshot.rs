@@ -156,7 +156,7 @@ impl<W: Word> RawArray<W> {
 
     /// A snapshot that owns a copy of a validated read.
     fn snapshot_by_copy(&self) -> Result<RawSnapshot<W>, Error> {
-        let guard = crossbeam_epoch::pin();
+        let guard = crate::reclaim::pin();
         let mut bytes: Vec<u8> = Vec::new();
         let mut failed = None;
         self.read(&guard, |v| {

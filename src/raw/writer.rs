@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::reclaim::{self, FLUSH_BYTES};
 use crate::sync::Ordering::Acquire;
 use crate::sync::{MutexGuard, count_unflushed};
-use crossbeam_epoch::{self as epoch, Guard, Pointer, Shared};
+use crossbeam_epoch::{Guard, Pointer, Shared};
 use std::cell::Cell;
 use std::ops::Range;
 use std::ptr::NonNull;
@@ -292,7 +292,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
         let raw = build(cap, &mut |b| unsafe { b.push_block(old, 0..len) })?;
         // A plain publication whatever the mode: the contents do not change, so a pending
         // cross-array check stays for the edit's own change.
-        let guard = epoch::pin();
+        let guard = crate::reclaim::pin();
         let old = self.array.swap_block(Some(raw), &guard);
         self.retire(old, &guard);
         Ok(())
@@ -428,7 +428,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
                 None => return,
             },
         };
-        let guard = epoch::pin();
+        let guard = crate::reclaim::pin();
         let retire = match (check, new) {
             (Some(check), Some(new)) => {
                 let (retire, published) = self.array.swap_block_tentatively(new, &check, &guard);
