@@ -94,8 +94,11 @@ unsafe impl Sync for RawExport {}
 pub struct DynArray {
     pub(super) code: TypeCode,
     pub(super) store: Store,
-    /// Live exports: their tokens (drawn from [`NEXT_TOKEN`]) and storage.
-    exports: crate::sync::Mutex<Vec<LiveExport>>,
+    /// Live exports: their tokens (drawn from [`NEXT_TOKEN`]) and storage. Allocated by the
+    /// first export and freed when the last one is released: most arrays are never exported,
+    /// and a `Vec` inline cost every array 24 bytes (a host that keeps many small arrays, such
+    /// as Python's, pays for each).
+    exports: crate::sync::Mutex<Option<Box<Vec<LiveExport>>>>,
 }
 
 /// One live export of a [`DynArray`].
@@ -207,7 +210,7 @@ impl DynArray {
         DynArray {
             code,
             store,
-            exports: crate::sync::Mutex::new(Vec::new()),
+            exports: crate::sync::Mutex::new(None),
         }
     }
 
@@ -1206,7 +1209,7 @@ impl DynArray {
             code: self.code,
             token,
         };
-        live.push(LiveExport {
+        live.get_or_insert_with(Box::default).push(LiveExport {
             token,
             storage: export.storage(),
         });
@@ -1220,12 +1223,16 @@ impl DynArray {
     /// [`Error::UnknownExport`] if `token` does not name a live export of this array (never
     /// made, made by another array, or already released); nothing changes.
     pub fn release_export(&self, token: u64) -> Result<(), Error> {
-        let mut live = self.exports.lock();
+        let mut guard = self.exports.lock();
+        let live = guard.as_mut().ok_or(Error::UnknownExport { token })?;
         let at = live
             .iter()
             .position(|e| e.token == token)
             .ok_or(Error::UnknownExport { token })?;
         live.swap_remove(at);
+        if live.is_empty() {
+            *guard = None;
+        }
         // SAFETY: `token` named a live export made by `export_raw`, which made exactly one
         // `FtArray::export_raw`; we release exactly that one, once (the token is gone now).
         with_store!(&self.store, a => unsafe { a.release_export() });
@@ -1234,7 +1241,7 @@ impl DynArray {
 
     /// The number of live exports.
     pub fn export_count(&self) -> usize {
-        self.exports.lock().len()
+        self.exports.lock().as_ref().map_or(0, |live| live.len())
     }
 
     /// Whether the `nbytes` bytes at `ptr` (at least one) lie inside the storage of one of this
@@ -1265,6 +1272,7 @@ impl DynArray {
                 .exports
                 .lock()
                 .iter()
+                .flat_map(|live| live.iter())
                 .any(|e| e.storage.start <= start && end <= e.storage.end)
     }
 
@@ -1478,5 +1486,29 @@ mod tests {
             );
         }
         assert_eq!(i.to_values(), [Value::Int(7)]);
+    }
+
+    /// Issue 22, item 6: a Python host embeds a `DynArray` in every array object, so its size
+    /// is per-object memory. The export table is allocated only while an export lives (it cost
+    /// every array 24 bytes inline), and it comes and goes with the exports.
+    #[test]
+    fn the_export_table_is_allocated_only_while_exports_live() {
+        assert!(size_of::<DynArray>() <= 104, "{}", size_of::<DynArray>());
+        let a = DynArray::from_values(TypeCode::Int, &[1.into(), 2.into()]).unwrap();
+        assert!(a.exports.lock().is_none());
+        let e1 = a.export_raw().unwrap();
+        let e2 = a.export_raw().unwrap();
+        assert_eq!(a.export_count(), 2);
+        assert!(a.exports_cover(e1.ptr, 8));
+        a.release_export(e1.token).unwrap();
+        assert!(a.exports.lock().is_some());
+        a.release_export(e2.token).unwrap();
+        assert!(a.exports.lock().is_none());
+        assert_eq!(a.export_count(), 0);
+        assert!(!a.exports_cover(e1.ptr, 8));
+        assert_eq!(
+            a.release_export(e2.token),
+            Err(Error::UnknownExport { token: e2.token })
+        );
     }
 }
