@@ -98,6 +98,10 @@ pub struct DynArray {
     /// first export and freed when the last one is released: most arrays are never exported,
     /// and a `Vec` inline cost every array 24 bytes (a host that keeps many small arrays, such
     /// as Python's, pays for each).
+    #[allow(
+        clippy::box_collection,
+        reason = "the box is the point: 8 bytes inline, the Vec's 24 only while exported"
+    )]
     exports: crate::sync::Mutex<Option<Box<Vec<LiveExport>>>>,
 }
 
@@ -646,6 +650,16 @@ impl DynArray {
     /// [`Error::ZeroStep`].
     pub fn get_slice(&self, slice: Slice) -> Result<DynArray, Error> {
         let code = self.code;
+        if slice.step.is_none_or(|s| s == 1) {
+            // Contiguous: one copy, straight into the new array's block.
+            return with_store!(&self.store, a => {
+                let part = a.try_copy_range(1, |len| {
+                    let r = slice.indices(len)?;
+                    Ok(if r.len == 0 { 0..0 } else { r.span() })
+                })?;
+                Ok(DynArray::from_store(code, Stored::wrap(part)))
+            });
+        }
         with_store!(&self.store, a => {
             let guard = epoch::pin();
             let mut out = Vec::new();
@@ -988,8 +1002,11 @@ impl DynArray {
     pub fn repeat(&self, n: isize) -> Result<DynArray, Error> {
         let code = self.code;
         with_store!(&self.store, a => {
-            let values = if n > 0 { a.to_vec() } else { Vec::new() };
-            Ok(DynArray::from_vec(code, &repeated(&values, n.max(0) as usize)?))
+            if n <= 0 {
+                return Ok(DynArray::new(code));
+            }
+            let copies = a.try_copy_range(n as usize, |len| Ok(0..len))?;
+            Ok(DynArray::from_store(code, Stored::wrap(copies)))
         })
     }
 
@@ -1006,19 +1023,10 @@ impl DynArray {
             if self.code != other.code {
                 return Err(self.mismatch(other));
             }
-            let (mut x, y) = if same {
-                let x = a.to_vec();
-                let y = x.clone();
-                (x, y)
-            } else {
-                // Both as they were at one instant, without a lock.
-                a.snapshot_pair(b)
-            };
-            x.try_reserve_exact(y.len()).map_err(|_| Error::AllocFailed {
-                bytes: (x.len() + y.len()).saturating_mul(code.itemsize()),
-            })?;
-            x.extend_from_slice(&y);
-            Ok(DynArray::from_vec(code, &x))
+            // Both as they were at one instant, without a lock, copied straight into the
+            // new block (`a + a`: one read, copied twice).
+            let joined = if same { a.try_copy_range(2, |len| Ok(0..len))? } else { a.try_concat(b)? };
+            Ok(DynArray::from_store(code, Stored::wrap(joined)))
         }, _ => Err(self.mismatch(other)))
     }
 
@@ -1051,7 +1059,10 @@ impl DynArray {
     /// Allocation errors.
     pub fn try_clone(&self) -> Result<DynArray, Error> {
         let code = self.code;
-        with_store!(&self.store, a => Ok(DynArray::from_vec(code, &a.to_vec())))
+        with_store!(&self.store, a => {
+            let copy = a.try_copy_range(1, |len| Ok(0..len))?;
+            Ok(DynArray::from_store(code, Stored::wrap(copy)))
+        })
     }
 
     // -----------------------------------------------------------------------------------------

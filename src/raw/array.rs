@@ -56,7 +56,7 @@ const GAP: usize = if cfg!(loom) {
 const _: () = assert!(std::mem::offset_of!(RawArray<u8>, writer) == WRITER_OFFSET);
 
 impl<W: Word> RawArray<W> {
-    fn with_block(raw: Option<RawBlock<W>>) -> Self {
+    pub(super) fn with_block(raw: Option<RawBlock<W>>) -> Self {
         RawArray {
             buf: match raw {
                 Some(raw) => Atomic::init(raw),
@@ -212,7 +212,10 @@ mod tests {
             let mut storage = vec![0u8; size_of::<RawArray<u32>>() + 128];
             let base = storage.as_mut_ptr().addr();
             let at = base.next_multiple_of(64) + shift;
-            let p = storage.as_mut_ptr().wrapping_add(at - base).cast::<RawArray<u32>>();
+            let p = storage
+                .as_mut_ptr()
+                .wrapping_add(at - base)
+                .cast::<RawArray<u32>>();
             assert!(p.is_aligned());
             // SAFETY: `p` is aligned and inside `storage`, which is large enough; the array is
             // dropped in place below, before `storage`.
