@@ -158,6 +158,23 @@ impl<T: Element> FtArray<T> {
         self.raw.read(guard, move |v| f(View::new(v)))
     }
 
+    /// A new array holding the elements `pick` selects (a range within the length it is given)
+    /// from one validated read, `times` times over, copied straight into the new block (see
+    /// `RawArray::try_copy_range`).
+    pub(crate) fn try_copy_range(
+        &self,
+        times: usize,
+        pick: impl FnMut(usize) -> Result<Range<usize>, Error>,
+    ) -> Result<Self, Error> {
+        self.raw.try_copy_range(times, pick).map(Self::wrap)
+    }
+
+    /// `self` followed by `other`, both as they were at one instant, copied straight into a new
+    /// block (see `RawArray::try_concat`).
+    pub(crate) fn try_concat(&self, other: &FtArray<T>) -> Result<Self, Error> {
+        self.raw.try_concat(&other.raw).map(Self::wrap)
+    }
+
     /// A snapshot of the core (see `Snapshot`, which wraps it).
     pub(crate) fn raw_snapshot(&self) -> Result<crate::raw::RawSnapshot<T::Bits>, Error> {
         self.raw.snapshot()

@@ -113,8 +113,15 @@ unsafe impl Sync for RawExport {}
 pub struct DynArray {
     pub(super) code: TypeCode,
     pub(super) store: Store,
-    /// Live exports: their tokens (drawn from [`NEXT_TOKEN`]) and storage.
-    exports: crate::sync::Mutex<Vec<LiveExport>>,
+    /// Live exports: their tokens (drawn from [`NEXT_TOKEN`]) and storage. Allocated by the
+    /// first export and freed when the last one is released: most arrays are never exported,
+    /// and a `Vec` inline cost every array 24 bytes (a host that keeps many small arrays, such
+    /// as Python's, pays for each).
+    #[allow(
+        clippy::box_collection,
+        reason = "the box is the point: 8 bytes inline, the Vec's 24 only while exported"
+    )]
+    exports: crate::sync::Mutex<Option<Box<Vec<LiveExport>>>>,
 }
 
 /// One live export of a [`DynArray`].
@@ -240,7 +247,7 @@ impl DynArray {
         DynArray {
             code,
             store,
-            exports: crate::sync::Mutex::new(Vec::new()),
+            exports: crate::sync::Mutex::new(None),
         }
     }
 
@@ -699,6 +706,16 @@ impl DynArray {
     /// [`Error::ZeroStep`].
     pub fn get_slice(&self, slice: Slice) -> Result<DynArray, Error> {
         let code = self.code;
+        if slice.step.is_none_or(|s| s == 1) {
+            // Contiguous: one copy, straight into the new array's block.
+            return with_store!(&self.store, a => {
+                let part = a.try_copy_range(1, |len| {
+                    let r = slice.indices(len)?;
+                    Ok(if r.len == 0 { 0..0 } else { r.span() })
+                })?;
+                Ok(DynArray::from_store(code, Stored::wrap(part)))
+            });
+        }
         with_store!(&self.store, a => {
             let guard = crate::reclaim::pin();
             let mut out = Vec::new();
@@ -1041,8 +1058,11 @@ impl DynArray {
     pub fn repeat(&self, n: isize) -> Result<DynArray, Error> {
         let code = self.code;
         with_store!(&self.store, a => {
-            let values = if n > 0 { a.to_vec() } else { Vec::new() };
-            Ok(DynArray::from_vec(code, &repeated(&values, n.max(0) as usize)?))
+            if n <= 0 {
+                return Ok(DynArray::new(code));
+            }
+            let copies = a.try_copy_range(n as usize, |len| Ok(0..len))?;
+            Ok(DynArray::from_store(code, Stored::wrap(copies)))
         })
     }
 
@@ -1059,19 +1079,10 @@ impl DynArray {
             if self.code != other.code {
                 return Err(self.mismatch(other));
             }
-            let (mut x, y) = if same {
-                let x = a.to_vec();
-                let y = x.clone();
-                (x, y)
-            } else {
-                // Both as they were at one instant, without a lock.
-                a.snapshot_pair(b)
-            };
-            x.try_reserve_exact(y.len()).map_err(|_| Error::AllocFailed {
-                bytes: (x.len() + y.len()).saturating_mul(code.itemsize()),
-            })?;
-            x.extend_from_slice(&y);
-            Ok(DynArray::from_vec(code, &x))
+            // Both as they were at one instant, without a lock, copied straight into the
+            // new block (`a + a`: one read, copied twice).
+            let joined = if same { a.try_copy_range(2, |len| Ok(0..len))? } else { a.try_concat(b)? };
+            Ok(DynArray::from_store(code, Stored::wrap(joined)))
         }, _ => Err(self.mismatch(other)))
     }
 
@@ -1235,7 +1246,10 @@ impl DynArray {
     /// Allocation errors.
     pub fn try_clone(&self) -> Result<DynArray, Error> {
         let code = self.code;
-        with_store!(&self.store, a => Ok(DynArray::from_vec(code, &a.to_vec())))
+        with_store!(&self.store, a => {
+            let copy = a.try_copy_range(1, |len| Ok(0..len))?;
+            Ok(DynArray::from_store(code, Stored::wrap(copy)))
+        })
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1393,7 +1407,7 @@ impl DynArray {
             code: self.code,
             token,
         };
-        live.push(LiveExport {
+        live.get_or_insert_with(Box::default).push(LiveExport {
             token,
             storage: export.storage(),
         });
@@ -1407,12 +1421,16 @@ impl DynArray {
     /// [`Error::UnknownExport`] if `token` does not name a live export of this array (never
     /// made, made by another array, or already released); nothing changes.
     pub fn release_export(&self, token: u64) -> Result<(), Error> {
-        let mut live = self.exports.lock();
+        let mut guard = self.exports.lock();
+        let live = guard.as_mut().ok_or(Error::UnknownExport { token })?;
         let at = live
             .iter()
             .position(|e| e.token == token)
             .ok_or(Error::UnknownExport { token })?;
         live.swap_remove(at);
+        if live.is_empty() {
+            *guard = None;
+        }
         // SAFETY: `token` named a live export made by `export_raw`, which made exactly one
         // `FtArray::export_raw`; we release exactly that one, once (the token is gone now).
         with_store!(&self.store, a => unsafe { a.release_export() });
@@ -1453,7 +1471,7 @@ impl DynArray {
 
     /// The number of live exports.
     pub fn export_count(&self) -> usize {
-        self.exports.lock().len()
+        self.exports.lock().as_ref().map_or(0, |live| live.len())
     }
 
     /// Whether the `nbytes` bytes at `ptr` (at least one) lie inside the storage of one of this
@@ -1484,6 +1502,7 @@ impl DynArray {
                 .exports
                 .lock()
                 .iter()
+                .flat_map(|live| live.iter())
                 .any(|e| e.storage.start <= start && end <= e.storage.end)
     }
 
@@ -1711,5 +1730,29 @@ mod tests {
             );
         }
         assert_eq!(i.to_values(), [Value::Int(7)]);
+    }
+
+    /// Issue 22, item 6: a Python host embeds a `DynArray` in every array object, so its size
+    /// is per-object memory. The export table is allocated only while an export lives (it cost
+    /// every array 24 bytes inline), and it comes and goes with the exports.
+    #[test]
+    fn the_export_table_is_allocated_only_while_exports_live() {
+        assert!(size_of::<DynArray>() <= 104, "{}", size_of::<DynArray>());
+        let a = DynArray::from_values(TypeCode::Int, &[1.into(), 2.into()]).unwrap();
+        assert!(a.exports.lock().is_none());
+        let e1 = a.export_raw().unwrap();
+        let e2 = a.export_raw().unwrap();
+        assert_eq!(a.export_count(), 2);
+        assert!(a.exports_cover(e1.ptr, 8));
+        a.release_export(e1.token).unwrap();
+        assert!(a.exports.lock().is_some());
+        a.release_export(e2.token).unwrap();
+        assert!(a.exports.lock().is_none());
+        assert_eq!(a.export_count(), 0);
+        assert!(!a.exports_cover(e1.ptr, 8));
+        assert_eq!(
+            a.release_export(e2.token),
+            Err(Error::UnknownExport { token: e2.token })
+        );
     }
 }

@@ -56,7 +56,7 @@ const GAP: usize = if cfg!(loom) {
 const _: () = assert!(std::mem::offset_of!(RawArray<u8>, writer) == WRITER_OFFSET);
 
 impl<W: Word> RawArray<W> {
-    fn with_block(raw: Option<RawBlock<W>>) -> Self {
+    pub(super) fn with_block(raw: Option<RawBlock<W>>) -> Self {
         RawArray {
             buf: match raw {
                 Some(raw) => Atomic::init(raw),

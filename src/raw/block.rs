@@ -31,6 +31,7 @@ use crate::sync::{AtomicUsize, InitCell, fence};
 use crossbeam_epoch::Pointable;
 use std::alloc::{self, Layout};
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::ptr::{self, NonNull};
 
@@ -524,6 +525,85 @@ impl<W: Word> BlockBuilder<W> {
             self.write_at(self.filled + k, bytemuck::bytes_of(&value));
         }
         self.filled += n;
+    }
+
+    /// Appends `n` words whose native-order bytes `load` writes, all of them, into the slice
+    /// it is given: the words one attempt of a validated read of another array sees, loaded
+    /// unit by unit straight into this block (the one copy a slice, a copy, a repetition or a
+    /// concatenation needs; through a `Vec` it was two, and an allocation).
+    ///
+    /// # Panics
+    ///
+    /// If the words do not fit (a bug in the caller).
+    pub(crate) fn push_loaded(&mut self, n: usize, load: impl FnOnce(&mut [MaybeUninit<u8>])) {
+        assert!(n <= self.room(), "BlockBuilder overflow");
+        let nbytes = n * size_of::<W>();
+        #[cfg(not(loom))]
+        {
+            // SAFETY: the destination words `filled..filled + n` are inside our allocation and
+            // nobody else sees them; any byte may be written through `MaybeUninit`, and `load`
+            // writes every byte of them (its contract).
+            let out = unsafe {
+                std::slice::from_raw_parts_mut(
+                    self.units
+                        .cast::<u8>()
+                        .add(self.filled * size_of::<W>())
+                        .cast::<MaybeUninit<u8>>(),
+                    nbytes,
+                )
+            };
+            load(out);
+        }
+        #[cfg(loom)]
+        {
+            // Loom's units are atomics from the start: load into a buffer, then store.
+            let mut buf = vec![MaybeUninit::<u8>::uninit(); nbytes];
+            load(&mut buf);
+            // SAFETY: `load` initialised every byte (its contract).
+            let bytes: Vec<u8> = buf
+                .into_iter()
+                .map(|b| unsafe { b.assume_init() })
+                .collect();
+            self.write_at(self.filled, &bytes);
+        }
+        self.filled += n;
+    }
+
+    /// Appends the words filled so far `times - 1` more times (`a * n`), by doubling copies
+    /// within this block, which nobody else sees yet.
+    ///
+    /// # Panics
+    ///
+    /// If they do not fit (a bug in the caller).
+    pub(crate) fn repeat_filled(&mut self, times: usize) {
+        let n = self.filled;
+        let total = n.checked_mul(times).expect("BlockBuilder overflow");
+        assert!(total <= self.cap, "BlockBuilder overflow");
+        if n == 0 || times <= 1 {
+            return;
+        }
+        #[cfg(not(loom))]
+        {
+            let base = self.units.cast::<u8>();
+            let size = size_of::<W>();
+            while self.filled < total {
+                let k = self.filled.min(total - self.filled);
+                // SAFETY: both ranges are inside our allocation (`total <= cap`), they do not
+                // overlap (`0..k` and `filled..filled + k` with `k <= filled`), the source is
+                // filled, and nobody else sees the block.
+                unsafe { ptr::copy_nonoverlapping(base, base.add(self.filled * size), k * size) };
+                self.filled += k;
+            }
+        }
+        #[cfg(loom)]
+        {
+            let cells = self.cells();
+            for k in n..total {
+                let v = cells.get(k % n).expect("filled");
+                cells.slice(k..k + 1).store(0, v, Sharing::Exclusive);
+            }
+            self.filled = total;
+        }
     }
 
     /// Replaces the value of word `index`, which is already filled.

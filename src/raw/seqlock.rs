@@ -14,9 +14,10 @@
 //! | changed since a reader's first load | that reader's attempt is discarded |
 
 use super::array::RawArray;
-use super::block::{Block, RawBlock};
+use super::block::{Block, RawBlock, build};
 use super::cells::Cells;
 use crate::element::Word;
+use crate::error::Error;
 use crate::sync::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use crate::sync::{AtomicUsize, MutexGuard, fence, spin_loop, yield_now};
 use crossbeam_epoch::{self as epoch, Guard, Owned, Pointer, Shared};
@@ -356,6 +357,73 @@ impl<W: Word> RawArray<W> {
 }
 
 impl<W: Word> RawArray<W> {
+    /// A new array holding the words `pick` selects from one validated read of this one,
+    /// `times` times over (`a[i:j]`, `copy(a)`, `a * n`): `pick` gets the length the read saw
+    /// and returns a range within it (or an error, returned as it is). The words go straight
+    /// from this array's block into the new one, each unit loaded once; no lock is taken.
+    ///
+    /// # Errors
+    ///
+    /// `pick`'s; [`Error::CapacityOverflow`] or [`Error::AllocFailed`] for the new block.
+    pub(crate) fn try_copy_range(
+        &self,
+        times: usize,
+        mut pick: impl FnMut(usize) -> Result<Range<usize>, Error>,
+    ) -> Result<Self, Error> {
+        let guard = epoch::pin();
+        // An attempt that is thrown away drops the block it built.
+        let block = self.read(&guard, |v| {
+            let range = pick(v.len())?;
+            let cap = range
+                .len()
+                .checked_mul(times)
+                .ok_or(Error::CapacityOverflow)?;
+            if cap == 0 {
+                return Ok(None);
+            }
+            build(cap, &mut |b| {
+                let part = v.slice(range.clone());
+                b.push_loaded(part.len(), |out| part.load_bytes(out));
+                b.repeat_filled(times);
+            })
+            .map(Some)
+        })?;
+        Ok(Self::with_block(block))
+    }
+
+    /// A new array holding this one's words followed by `other`'s, both as they were at one
+    /// instant (`a + b`; see [`read_pair`](Self::read_pair)), copied straight into the new
+    /// block. No lock is taken.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CapacityOverflow`] or [`Error::AllocFailed`] for the new block.
+    pub(crate) fn try_concat(&self, other: &RawArray<W>) -> Result<Self, Error> {
+        if std::ptr::eq(self, other) {
+            return self.try_copy_range(2, |n| Ok(0..n));
+        }
+        let guard = epoch::pin();
+        // `f` keeps the view of `self` its attempt saw; `g` copies it and `other`'s. Loads of
+        // `self`'s cells made in `g` lie between the stamp's validated version and its
+        // re-check, so the re-check covers them as it covers `f`'s.
+        let mine = std::cell::Cell::new(None);
+        let mut out = None;
+        self.read_pair(other, &guard, &mut |v| mine.set(Some(v)), &mut |w| {
+            let v = mine.get().expect("read_pair reads self first");
+            // The previous attempt's block, if any, is dropped here.
+            out = Some(match v.len().checked_add(w.len()) {
+                None => Err(Error::CapacityOverflow),
+                Some(0) => Ok(None),
+                Some(cap) => build(cap, &mut |b| {
+                    b.push_loaded(v.len(), |out| v.load_bytes(out));
+                    b.push_loaded(w.len(), |out| w.load_bytes(out));
+                })
+                .map(Some),
+            });
+        });
+        Ok(Self::with_block(out.expect("read_pair ran g")?))
+    }
+
     /// Reads `self` with `f` and `other` with `g` so that both reads saw the arrays' states at
     /// one instant (the double collect behind `a == b` and `a.cmp(&b)`).
     ///
