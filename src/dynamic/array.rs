@@ -83,7 +83,7 @@ impl RawExport {
 pub struct ForkHold<'a> {
     // Dropped first: the writer lock is released before the export list's.
     _writer: Box<dyn Held + 'a>,
-    _exports: crate::sync::MutexGuard<'a, Vec<LiveExport>>,
+    _exports: crate::sync::MutexGuard<'a, ExportTable>,
 }
 
 impl fmt::Debug for ForkHold<'_> {
@@ -117,12 +117,15 @@ pub struct DynArray {
     /// first export and freed when the last one is released: most arrays are never exported,
     /// and a `Vec` inline cost every array 24 bytes (a host that keeps many small arrays, such
     /// as Python's, pays for each).
-    #[allow(
-        clippy::box_collection,
-        reason = "the box is the point: 8 bytes inline, the Vec's 24 only while exported"
-    )]
-    exports: crate::sync::Mutex<Option<Box<Vec<LiveExport>>>>,
+    exports: crate::sync::Mutex<ExportTable>,
 }
+
+/// The live exports of a `DynArray`, allocated on its first export and freed with its last.
+#[allow(
+    clippy::box_collection,
+    reason = "the box is the point: 8 bytes inline, the Vec's 24 only while exported"
+)]
+type ExportTable = Option<Box<Vec<LiveExport>>>;
 
 /// One live export of a [`DynArray`].
 #[derive(Clone, Debug)]

@@ -370,7 +370,7 @@ impl<W: Word> RawArray<W> {
         times: usize,
         mut pick: impl FnMut(usize) -> Result<Range<usize>, Error>,
     ) -> Result<Self, Error> {
-        let guard = epoch::pin();
+        let guard = crate::reclaim::pin();
         // An attempt that is thrown away drops the block it built.
         let block = self.read(&guard, |v| {
             let range = pick(v.len())?;
@@ -402,7 +402,7 @@ impl<W: Word> RawArray<W> {
         if std::ptr::eq(self, other) {
             return self.try_copy_range(2, |n| Ok(0..n));
         }
-        let guard = epoch::pin();
+        let guard = crate::reclaim::pin();
         // `f` keeps the view of `self` its attempt saw; `g` copies it and `other`'s. Loads of
         // `self`'s cells made in `g` lie between the stamp's validated version and its
         // re-check, so the re-check covers them as it covers `f`'s.
