@@ -1,4 +1,4 @@
-//! The Arrow C Data Interface: hand a [`Snapshot`] to Arrow (pyarrow, polars, DuckDB, arrow-rs,
+//! The Arrow C Data Interface: hand a [`DynSnapshot`] to Arrow (pyarrow, polars, DuckDB, arrow-rs,
 //! any consumer of the C structs) without copying, and import an Arrow primitive array.
 //!
 //! [`ArrowSchema`] and [`ArrowArray`] are the interface's two structs, laid out as its

@@ -29,7 +29,7 @@ impl<T: Element> FtArray<T> {
     ///
     /// # Errors
     ///
-    /// [`Error::AllocFailed`] if a [`Snapshot`](crate::Snapshot) shares the storage and the
+    /// [`Error::AllocFailed`](crate::Error::AllocFailed) if a [`Snapshot`](crate::Snapshot) shares the storage and the
     /// copy the export needs (an export's holder may write, a snapshot never changes) cannot
     /// be allocated; nothing is exported then.
     pub fn try_export(&self) -> Result<crate::Export<'_, T>, crate::Error> {

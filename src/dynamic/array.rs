@@ -108,7 +108,7 @@ unsafe impl Sync for RawExport {}
 /// It holds one [`FtArray`] of the matching storage type and adds what a scripting language
 /// needs: signed indices, slices with steps, clamping, value conversion with range checks,
 /// comparisons by value across type codes, repetition, concatenation, and an export rule of
-/// the host's choosing. See the [module docs](self) for the linearization rule every method
+/// the host's choosing. See the [module docs](crate::dynamic) for the linearization rule every method
 /// follows.
 pub struct DynArray {
     pub(super) code: TypeCode,

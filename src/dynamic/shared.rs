@@ -70,7 +70,7 @@ pub unsafe fn read_shared(ptr: *const u8, nbytes: usize, source: Source) -> Vec<
 }
 
 /// Fills `out` with the `out.len()` bytes starting at `src`, read with relaxed atomic loads
-/// chosen by `source` (see the [module docs](self)).
+/// chosen by `source` (see [`Source`]).
 ///
 /// The copy is not a snapshot: elements that change while it runs may be seen before or after
 /// the change, load by load. No element is torn: with [`Source::Export`], every element lies
