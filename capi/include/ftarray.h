@@ -1452,8 +1452,6 @@ FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_session_leave(void);
 // `out` must be NULL or valid for writes.
 FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_session_depth(size_t *out);
 
-extern int pthread_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
-
 // Makes a child process's library state whole after `fork()`, for forks that skip the
 // library's `pthread_atfork` handlers (a raw `fork` or `clone` system call). After an ordinary
 // `fork()` the handlers have done it already and this call does nothing.

@@ -2,50 +2,9 @@
 
 use crate::boundary::{Status, ffi};
 use crate::handle::{self, Handle};
+use crate::registry;
 use std::ffi::{c_char, c_void};
-use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{PoisonError, RwLock};
-
-/// Exports acquired and not yet released, over all handles. A statistic, and the fast path of
-/// [`in_live_export`]: Relaxed (see there).
-static LIVE_EXPORTS: AtomicUsize = AtomicUsize::new(0);
-
-pub(crate) fn live_exports() -> usize {
-    LIVE_EXPORTS.load(Ordering::Relaxed)
-}
-
-/// The storage of every live export, with its token (unique in the process): the registry that
-/// tells [`handle::copy_in`] when host input lies inside an export, so that it can load whole
-/// 64-bit units there (the access size the arrays themselves use) rather than element-wide
-/// loads that would meet the arrays' 64-bit stores at another size. Entries are added after
-/// the export is made and removed before it is released (under the write lock), so an entry
-/// only ever names storage that is pinned. A copy holds the read lock only for its lookup,
-/// which scans the live exports (a host rarely holds many).
-pub(crate) static REGISTRY: RwLock<Vec<(u64, Range<usize>)>> = RwLock::new(Vec::new());
-
-/// Whether the `len` bytes at `ptr` lie inside the storage of one live export (padding up to
-/// the end of the last element's 8-byte unit included: [`ftarray::DynArray::exports_cover`]).
-///
-/// Consulted only while some export is live. The Relaxed load of `LIVE_EXPORTS` cannot miss an
-/// export whose pointer the caller holds: the host got that pointer from
-/// `ftarray_export_acquire`, after its increment, through its own synchronisation, so the load
-/// sees that increment or a later value; and the count stays above 0 until that export's
-/// release (each decrement follows its own export's increment).
-pub(crate) fn in_live_export(ptr: *const u8, len: usize) -> bool {
-    if len == 0 || LIVE_EXPORTS.load(Ordering::Relaxed) == 0 {
-        return false;
-    }
-    let start = ptr.addr();
-    let Some(end) = start.checked_add(len) else {
-        return false;
-    };
-    REGISTRY
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .any(|(_, storage)| storage.start <= start && end <= storage.end)
-}
+use std::sync::PoisonError;
 
 /// A live export of an array's storage, filled by `ftarray_export_acquire`: what Python's
 /// `Py_buffer` needs.
@@ -125,11 +84,11 @@ pub unsafe extern "C" fn ftarray_export_acquire(a: *mut Handle, out: *mut Buffer
         // SAFETY: the contract: `out` is NULL or valid for reads and writes of its `size`.
         let size = unsafe { handle::versioned_size("out", out, BUFFER_V1) }?;
         let e = a.export_raw()?;
-        REGISTRY
+        registry::REGISTRY
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .push((e.token, e.storage()));
-        LIVE_EXPORTS.fetch_add(1, Ordering::Relaxed);
+        registry::counted(1);
         let buffer = Buffer {
             size,
             ptr: e.ptr.cast(),
@@ -166,13 +125,15 @@ pub unsafe extern "C" fn ftarray_export_release(a: *mut Handle, token: u64) -> S
         // The entry goes in the same critical section as the pin: a lookup never finds
         // storage that is no longer pinned (it could move, and its memory be reused). An
         // unknown token changes neither.
-        let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
+        let mut live = registry::REGISTRY
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         a.release_export(token)?;
-        if let Some(at) = registry.iter().position(|(t, _)| *t == token) {
-            registry.swap_remove(at);
+        if let Some(at) = live.iter().position(|(t, _)| *t == token) {
+            live.swap_remove(at);
         }
-        drop(registry);
-        LIVE_EXPORTS.fetch_sub(1, Ordering::Relaxed);
+        drop(live);
+        registry::uncounted(1);
         Ok(())
     })
 }
@@ -195,6 +156,7 @@ pub unsafe extern "C" fn ftarray_export_count(a: *const Handle, out: *mut usize)
 mod tests {
     use super::*;
     use crate::lifecycle::{ftarray_free, ftarray_from_bytes};
+    use crate::registry::in_live_export;
 
     /// The registry knows an export's storage, padding to the end of its last unit included,
     /// from acquisition to release, and nothing else; a failed release keeps the entry.

@@ -1,8 +1,8 @@
 //! The opaque handle, and the conversions between C arguments and the runtime-typed layer:
 //! type codes, element bytes, values, and host buffers copied in with atomic loads.
 
-use crate::boundary::{Fail, Status};
-use crate::exports;
+use crate::registry;
+use crate::status::{Fail, Status};
 use crossbeam_epoch::{Collector, Guard, LocalHandle};
 use ftarray::dynamic::Source;
 use ftarray::{DynArray, Kind, TypeCode, Value};
@@ -62,7 +62,7 @@ static RETIRED_HANDLES: AtomicUsize = AtomicUsize::new(0);
 /// by `ftarray_free` before its memory is retired, both under this lock, so while a thread
 /// holds it every address in it is a handle whose memory stays valid.
 ///
-/// Lock order: this, then `exports::REGISTRY`, then an array's own locks.
+/// Lock order: this, then `registry::REGISTRY`, then an array's own locks.
 pub(crate) static REGISTRY: Mutex<BTreeSet<usize>> = Mutex::new(BTreeSet::new());
 
 pub(crate) fn registry() -> MutexGuard<'static, BTreeSet<usize>> {
@@ -410,7 +410,7 @@ pub(crate) fn typecode_char(code: TypeCode) -> c_char {
 /// an atomic load before the layer sees it (`ftarray::dynamic::copy_shared`), and no element is
 /// ever assembled from two stores:
 ///
-/// - input inside a live export of any handle (the registry, [`exports::in_live_export`]): every
+/// - input inside a live export of any handle (the registry, [`registry::in_live_export`]): every
 ///   8-byte unit it touches is loaded whole, the access size the arrays' own readers and
 ///   writers use, so the accesses never mix sizes (`Source::Export`). The bytes of those units
 ///   outside the input are loaded too: a host that writes them with plain stores at that
@@ -438,7 +438,7 @@ pub(crate) unsafe fn copy_in(src: *const u8, len: usize, itemsize: usize) -> Res
     }
     out.try_reserve_exact(len).map_err(|_| Fail::oom(len))?;
     out.resize(len, 0);
-    let source = if exports::in_live_export(src, len) {
+    let source = if registry::in_live_export(src, len) {
         Source::Export
     } else {
         Source::Elements { itemsize }

@@ -35,7 +35,10 @@
 
 // Declared in the order the header lists them (cbindgen follows declaration order).
 
-/// Status codes, the panic boundary, the last error, initialisation.
+/// Status codes.
+mod status;
+
+/// The panic boundary, the last error, initialisation.
 mod boundary;
 
 /// Process-wide counters.
@@ -62,8 +65,14 @@ mod exports;
 /// Reader sessions.
 mod session;
 
-/// `fork()`, flushing and draining retired memory.
+/// The after-fork call, flushing and draining retired memory.
+mod quiesce;
+
+/// The `fork()` handlers (no entry points).
 mod fork;
+
+/// The live exports' storage (no entry points).
+mod registry;
 
 /// Saving and loading `.npy` files.
 mod persist;
@@ -73,16 +82,17 @@ mod handle;
 
 pub use atomics::*;
 pub use boundary::{
-    Status, ftarray_clear_error, ftarray_init, ftarray_last_error, ftarray_status_str,
-    ftarray_version, ftarray_version_number,
+    ftarray_clear_error, ftarray_init, ftarray_last_error, ftarray_status_str, ftarray_version,
+    ftarray_version_number,
 };
 pub use bulk::*;
 pub use elements::*;
 pub use exports::*;
-pub use fork::*;
 pub use handle::Handle;
 pub use lifecycle::*;
 pub use persist::*;
+pub use quiesce::*;
 pub use search::*;
 pub use session::*;
 pub use stats::{Stats, ftarray_get_stats};
+pub use status::Status;

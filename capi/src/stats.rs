@@ -64,7 +64,7 @@ pub unsafe extern "C" fn ftarray_get_stats(out: *mut Stats) -> Status {
             size,
             inits: init_runs(),
             live_handles: handle::live_handles(),
-            live_exports: crate::exports::live_exports(),
+            live_exports: crate::registry::live_exports(),
             retired_bytes: ftarray::retired_bytes(),
             stranded_bytes: ftarray::stranded_bytes(),
             retired_handles: handle::retired_handles(),
