@@ -80,6 +80,8 @@ mod reclaim; // retired-bytes accounting and back-pressure
 mod session; // Session: one pin held across many reads
 mod snapshot; // Snapshot: an immutable view of one instant (and FtArray::snapshot)
 mod sync; // the loom shim
+#[cfg(all(test, not(loom)))]
+mod testing; // helpers for unit tests that re-run themselves in a child process
 mod traits; // the std traits of FtArray
 mod typecode; // TypeCode, Kind: the one table of type codes
 mod view; // View: the typed read view (crate-internal interface)

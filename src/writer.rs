@@ -425,13 +425,6 @@ impl<'a, T: Element> Writer<'a, T> {
 mod tests {
     use super::*;
 
-    /// The full name of test `name` of this module, as the test harness's `--exact` wants it
-    /// (the module path without the crate's name): a child process told a wrong name would run
-    /// no test at all and exit successfully.
-    fn test_path(name: &str) -> String {
-        let module = module_path!().split_once("::").map_or("", |(_, m)| m);
-        format!("{module}::{name}")
-    }
     use crate::FtArray;
 
     #[test]
@@ -614,18 +607,13 @@ mod tests {
         const CHILD: &str = "FTARRAY_RETRY_GARBAGE_CHILD";
         const MIB: usize = 1 << 20;
         if std::env::var_os(CHILD).is_none() {
-            let status = std::process::Command::new(std::env::current_exe().unwrap())
-                .args([
-                    "--exact",
-                    &test_path(
-                        "with_copy_of_frees_the_blocks_of_conflicting_attempts_as_it_retries",
-                    ),
-                    "--test-threads=1",
-                ])
-                .env(CHILD, "1")
-                .stdout(std::process::Stdio::null())
-                .status()
-                .unwrap();
+            let status = crate::testing::run_child(
+                &crate::testing::test_path!(
+                    "with_copy_of_frees_the_blocks_of_conflicting_attempts_as_it_retries"
+                ),
+                &[(CHILD, "1")],
+                false,
+            );
             assert!(
                 status.success(),
                 "the child failed (its panic is above): {status:?}"

@@ -191,16 +191,8 @@ impl<W: Word> Drop for RawArray<W> {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use super::super::seqlock;
     use super::*;
-
-    /// The full name of test `name` of this module, as the test harness's `--exact` wants it
-    /// (the module path without the crate's name): a child process told a wrong name would run
-    /// no test at all and exit successfully.
-    fn test_path(name: &str) -> String {
-        let module = module_path!().split_once("::").map_or("", |(_, m)| m);
-        format!("{module}::{name}")
-    }
+    use crate::testing::{assert_child_aborts, test_path};
 
     /// Every read loads `buf`; every write stores into the mutex (lock and unlock) and may
     /// touch the export count. `buf` must not share a cache line with them.
@@ -243,25 +235,6 @@ mod tests {
         );
     }
 
-    /// Runs the test `name` of this binary again in a child process with the environment
-    /// variable `child` set to `value`, and asserts that the child was killed by `SIGABRT` (an
-    /// abort ends the process, so it cannot be observed in this one).
-    fn assert_child_aborts(name: &str, child: &str, value: &str) {
-        let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", name, "--test-threads=1"])
-            .env(child, value)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(!status.success(), "the child exited normally: no abort");
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::ExitStatusExt;
-            assert_eq!(status.signal(), Some(6), "SIGABRT, got {status:?}");
-        }
-    }
-
     /// Past `isize::MAX` live exports, exporting aborts the process instead of letting the
     /// count wrap.
     #[test]
@@ -276,40 +249,9 @@ mod tests {
             std::process::exit(0);
         }
         assert_child_aborts(
-            &test_path("export_count_overflow_aborts_the_process"),
+            &test_path!("export_count_overflow_aborts_the_process"),
             CHILD,
             "1",
         );
-    }
-
-    /// A panic inside a version step, plain or checked (a cross-array edit's publication),
-    /// aborts the process: unwinding would release the lock with the version odd, and every
-    /// later step would then run under an even one.
-    #[test]
-    #[cfg_attr(miri, ignore = "spawns a process")]
-    fn a_panic_inside_a_step_aborts_the_process() {
-        const CHILD: &str = "FTARRAY_STEP_PANIC_CHILD";
-        let name = test_path("a_panic_inside_a_step_aborts_the_process");
-        if let Some(kind) = std::env::var_os(CHILD) {
-            let a = RawArray::<u32>::try_from_bytes(&[0; 16]).unwrap();
-            let _writer = a.lock();
-            // SAFETY: the lock is held for as long as `block` is used.
-            let block = unsafe { a.block_locked() }.unwrap();
-            // A check that passes: another array, unchanged since it was read.
-            let other = RawArray::<u8>::new();
-            let guard = epoch::pin();
-            let stamp = other.read_stamped(&guard, &mut |_| {});
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                if kind == "checked" {
-                    seqlock::step_checked(block, Some(&stamp), || panic!("inside a step"));
-                } else {
-                    seqlock::step(block, || panic!("inside a step"));
-                }
-            }));
-            // Not reached when the panic aborts.
-            std::process::exit(0);
-        }
-        assert_child_aborts(&name, CHILD, "plain");
-        assert_child_aborts(&name, CHILD, "checked");
     }
 }

@@ -654,3 +654,40 @@ impl<W: Word> RawArray<W> {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::testing::{assert_child_aborts, test_path};
+
+    /// A panic inside a version step, plain or checked (a cross-array edit's publication),
+    /// aborts the process: unwinding would release the lock with the version odd, and every
+    /// later step would then run under an even one.
+    #[test]
+    #[cfg_attr(miri, ignore = "spawns a process")]
+    fn a_panic_inside_a_step_aborts_the_process() {
+        const CHILD: &str = "FTARRAY_STEP_PANIC_CHILD";
+        let name = test_path!("a_panic_inside_a_step_aborts_the_process");
+        if let Some(kind) = std::env::var_os(CHILD) {
+            let a = RawArray::<u32>::try_from_bytes(&[0; 16]).unwrap();
+            let _writer = a.lock();
+            // SAFETY: the lock is held for as long as `block` is used.
+            let block = unsafe { a.block_locked() }.unwrap();
+            // A check that passes: another array, unchanged since it was read.
+            let other = RawArray::<u8>::new();
+            let guard = crate::reclaim::pin();
+            let stamp = other.read_stamped(&guard, &mut |_| {});
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                if kind == "checked" {
+                    step_checked(block, Some(&stamp), || panic!("inside a step"));
+                } else {
+                    step(block, || panic!("inside a step"));
+                }
+            }));
+            // Not reached when the panic aborts.
+            std::process::exit(0);
+        }
+        assert_child_aborts(&name, CHILD, "plain");
+        assert_child_aborts(&name, CHILD, "checked");
+    }
+}

@@ -323,14 +323,6 @@ mod x86 {
 mod tests {
     use super::*;
 
-    /// The full name of test `name` of this module, as the test harness's `--exact` wants it
-    /// (the module path without the crate's name): a child process told a wrong name would run
-    /// no test at all and exit successfully.
-    fn test_path(name: &str) -> String {
-        let module = module_path!().split_once("::").map_or("", |(_, m)| m);
-        format!("{module}::{name}")
-    }
-
     /// 16-byte aligned storage for the tests, so that every start offset can be chosen.
     #[repr(C, align(64))]
     struct Aligned([Unit; 40]);
@@ -351,17 +343,11 @@ mod tests {
         }
         let detected = wide_available();
         for (value, expected) in [("1", false), ("0", detected), ("", detected)] {
-            let status = std::process::Command::new(std::env::current_exe().unwrap())
-                .args([
-                    "--exact",
-                    &test_path("the_environment_can_turn_wide_stores_off"),
-                    "--test-threads=1",
-                ])
-                .env(CHILD, expected.to_string())
-                .env(NO_WIDE_STORES, value)
-                .stdout(std::process::Stdio::null())
-                .status()
-                .unwrap();
+            let status = crate::testing::run_child(
+                &crate::testing::test_path!("the_environment_can_turn_wide_stores_off"),
+                &[(CHILD, &expected.to_string()), (NO_WIDE_STORES, value)],
+                false,
+            );
             assert!(status.success(), "{NO_WIDE_STORES}={value:?}: child failed");
         }
     }
