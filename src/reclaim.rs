@@ -103,7 +103,8 @@ pub(crate) enum Helped {
     SkippedBusy,
     /// Helped for this many rounds and got the retired bytes under the limit.
     Done(u32),
-    /// Helped for this many rounds; the last one freed nothing (or the budget ran out).
+    /// Helped for this many rounds, and the allowance ran out with the retired bytes still
+    /// over the limit.
     GaveUp(u32),
 }
 

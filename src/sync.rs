@@ -1,12 +1,13 @@
 //! The loom shim: the only place the crate takes atomics, fences, the mutex and spin hints from.
 //!
 //! Under `cfg(loom)` every primitive comes from [loom](https://docs.rs/loom), so the loom models
-//! run the real array code with every interleaving explored; otherwise they come from `std` and
-//! `parking_lot`. Nothing else in the crate names `std::sync` or `parking_lot` directly, except
-//! the few files `tests/layering.rs` lists with their reasons (process-wide statics, which loom's
-//! atomics cannot be, and copies from host memory behind a raw pointer, which no loom model
-//! reaches); clippy's `disallowed_types`/`disallowed_methods` (clippy.toml) refuse std's and
-//! parking_lot's locks, spins and yields anywhere else in the library.
+//! run the real array code with every interleaving explored; otherwise they come from `std`.
+//! Nothing else in the crate names `std::sync` (or `parking_lot`, which the library does not
+//! use) directly, except the few files `tests/layering.rs` lists with their reasons
+//! (process-wide statics, which loom's atomics cannot be, and copies from host memory behind a
+//! raw pointer, which no loom model reaches); clippy's `disallowed_types`/`disallowed_methods`
+//! (clippy.toml) refuse std's and parking_lot's locks, spins and yields anywhere else in the
+//! library.
 
 // The one place the crate takes locks, spins and yields from std and parking_lot.
 #![allow(

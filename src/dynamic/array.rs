@@ -1449,8 +1449,11 @@ impl DynArray {
     /// array locked by a thread the child does not have. The locks are std's futex mutexes,
     /// whose waiters live in the kernel, so dropping a hold in the child wakes nobody and
     /// leaves nothing behind. Never hold two arrays this way in different orders on two threads
-    /// at once (one thread holding many, as a fork handler does, is fine: every other lock
-    /// holder holds one array's locks at a time).
+    /// at once. One thread holding many, as a fork handler does, is fine as long as every other
+    /// lock holder holds one array's locks at a time: the crate's own operations do, but a
+    /// closure given to [`FtArray::update`] (or `retain`, `sort_by`, `fetch_update`) that writes
+    /// another array holds two, and a fork handler taking them in the other order deadlocks
+    /// with it.
     pub fn hold_for_fork(&self) -> ForkHold<'_> {
         let exports = self.exports.lock();
         let writer: Box<dyn Held + '_> = with_store!(&self.store, a => Box::new(a.write()));
