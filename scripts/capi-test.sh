@@ -84,7 +84,7 @@ awk '/<!-- readme-example/{f=1; next} f && /^```c$/{p=1; next} p && /^```$/{exit
     exit 1
 }
 
-programs=(api errors persist reproducer exports sessions init_race fork misuse bulk embedding readme)
+programs=(api errors persist reproducer exports sessions init_race fork misuse bulk arrow embedding readme)
 source_of() {
     case $1 in
         embedding | readme) echo "$work/src/$1.c" ;;
@@ -100,6 +100,7 @@ args_for() {
         plain:sessions) n=30 ;;
         plain:init_race) n=50 ;;
         plain:fork) n=40 ;;
+        plain:arrow) n=20000 ;;
         plain:bulk) n=20000 ;;
         plain:misuse) n=50 ;;
         asan:reproducer) n=500000 ;;
@@ -107,6 +108,7 @@ args_for() {
         asan:sessions) n=20 ;;
         asan:init_race) n=20 ;;
         asan:fork) n=20 ;;
+        asan:arrow) n=5000 ;;
         asan:bulk) n=5000 ;;
         asan:misuse) n=20 ;;
         tsan:reproducer) n=200000 ;;
@@ -114,6 +116,7 @@ args_for() {
         tsan:sessions) n=20 ;;
         tsan:init_race) n=10 ;;
         tsan:fork) n=10 ;;
+        tsan:arrow) n=2000 ;;
         tsan:bulk) n=2000 ;;
         tsan:misuse) n=10 ;;
         valgrind:reproducer) n=100000 ;;
@@ -121,6 +124,7 @@ args_for() {
         valgrind:sessions) n=20 ;;
         valgrind:init_race) n=5 ;;
         valgrind:fork) n=6 ;;
+        valgrind:arrow) n=500 ;;
         valgrind:bulk) n=500 ;;
         valgrind:misuse) n=5 ;;
         *) return 0 ;;

@@ -73,6 +73,45 @@
 #endif
 #endif
 
+/* The Arrow C Data Interface's two structs, as its specification defines them (and guards
+ * them, so that a host that includes Arrow's own header first gets one definition), for
+ * ftarray_export_arrow and ftarray_import_arrow. */
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+
+struct ArrowSchema {
+  const char* format;
+  const char* name;
+  const char* metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema** children;
+  struct ArrowSchema* dictionary;
+  void (*release)(struct ArrowSchema*);
+  void* private_data;
+};
+
+struct ArrowArray {
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void** buffers;
+  struct ArrowArray** children;
+  struct ArrowArray* dictionary;
+  void (*release)(struct ArrowArray*);
+  void* private_data;
+};
+
+#endif  /* ARROW_C_DATA_INTERFACE */
+typedef struct ArrowSchema ArrowSchema;
+typedef struct ArrowArray ArrowArray;
+
 /* The version of this header: compare FTARRAY_VERSION_NUMBER with
  * ftarray_version_number() to check that header and library match. */
 #define FTARRAY_VERSION_MAJOR 0
@@ -1559,6 +1598,55 @@ FTARRAY_API
 FTARRAY_NODISCARD
 enum ftarray_status ftarray_remove_stale_npy_temp_files(const char *path,
                                                         size_t *removed);
+
+// Exports a snapshot of `a` through the Arrow C Data Interface: fills `*out_array` and
+// `*out_schema` (the interface's `struct ArrowArray` and `struct ArrowSchema`) with a primitive
+// array without nulls whose data buffer is the snapshot's own memory, no copy. The consumer
+// reads one instant of `a` that never changes under it, while `a`'s writers go on (the first
+// write after the snapshot copies the array's storage instead of touching the snapshot's), and
+// calls each struct's `release` when it is done; the snapshot is freed then, even after `a`
+// itself.
+//
+// Formats: `c C s S i I l L f g` for the signed and unsigned integers of 8 to 64 bits, float
+// and double; the character type codes `'u'` and `'w'` are exported as unsigned integers of
+// their size.
+//
+// Errors: `FTARRAY_STATUS_OUT_OF_MEMORY` if the snapshot must copy and cannot,
+// `FTARRAY_STATUS_ERROR` for an array longer than `INT64_MAX`.
+//
+// Ownership: the caller owns the two structs' contents and must call their `release`.
+// Threads: any thread; never waits for a writer's O(n) work.
+//
+// # Safety
+//
+// `a` must be NULL or a live handle; `out_array` and `out_schema` must be NULL or valid for
+// writes of their struct (their old contents are overwritten, not released).
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_export_arrow(const struct ftarray *a,
+                                         ArrowArray *out_array,
+                                         ArrowSchema *out_schema);
+
+// Makes a new array holding a copy of an Arrow primitive array's elements (formats `c C s S i
+// I l L f g`, with the matching type code `b B h H i I q Q f d`), honouring its offset. The
+// Arrow structs are left as they were: release them as usual.
+//
+// Errors: `FTARRAY_STATUS_ERROR` for a released array or schema, another format, nulls or
+// children (the message says which); `FTARRAY_STATUS_OUT_OF_MEMORY`;
+// `FTARRAY_STATUS_NULL_ARGUMENT`.
+//
+// Ownership: the caller owns the new handle.
+//
+// # Safety
+//
+// `array` and `schema` must be NULL or valid Arrow C Data Interface structs (live or
+// released) whose buffers hold the elements they describe and are not written during the
+// call; `out` must be NULL or valid for writes.
+FTARRAY_API
+FTARRAY_NODISCARD
+enum ftarray_status ftarray_import_arrow(const ArrowArray *array,
+                                         const ArrowSchema *schema,
+                                         struct ftarray **out);
 
 #ifdef __cplusplus
 }  // extern "C"

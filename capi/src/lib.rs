@@ -77,9 +77,13 @@ mod registry;
 /// Saving and loading `.npy` files.
 mod persist;
 
+/// The Arrow C Data Interface.
+mod arrow;
+
 /// The handle and argument conversions (no entry points).
 mod handle;
 
+pub use arrow::*;
 pub use atomics::*;
 pub use boundary::{
     ftarray_clear_error, ftarray_init, ftarray_last_error, ftarray_status_str, ftarray_version,
