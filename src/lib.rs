@@ -36,13 +36,20 @@
 //!   one instant.
 //! * [`Reader`] and [`Session`]: one epoch pin held across many reads, released at the
 //!   caller's own quiescent points (pinning is the largest fixed cost of a read).
+//! * [`Snapshot`] ([`FtArray::snapshot`]): an immutable view of one instant that shares the
+//!   storage (the next writer to store into it copies it first, once) and derefs to `&[T]`.
 //! * [`Export`] and [`ReadOnlyExport`]: a raw pointer to the storage, pinned so that it neither
 //!   moves nor is freed while the guard lives (what Python's buffer protocol and C hosts need).
-//! * [`DynArray`]: the runtime-typed layer behind the C ABI and the Python module: Python's
-//!   type codes, values, and index and slice arithmetic resolved at each operation's
-//!   linearization point.
+//! * [`DynArray`] (and [`DynSnapshot`]): the runtime-typed layer behind the C ABI and the Python
+//!   module: Python's type codes, values, and index and slice arithmetic resolved at each
+//!   operation's linearization point.
+//! * [`arrow`]: a [`DynSnapshot`] handed to Arrow consumers through the C Data Interface
+//!   without a copy, and Arrow primitive arrays copied in.
 //! * [`npy`]: atomic `.npy` save (write a temporary file, then rename it) and a strict loader.
-//! * [`Error`]: every failure; a failed call changes nothing.
+//! * Reclamation: [`retired_bytes`], [`flush`], [`drain`], and [`after_fork_child`] for a
+//!   child process after `fork()`.
+//! * [`Error`]: every failure of an array operation ([`NpyError`] for files); a failed call
+//!   changes nothing.
 //! * [`docs::internals`] (ARCHITECTURE.md) explains why it is sound; [`docs::choices`] lists the
 //!   decisions the design left open.
 //!
