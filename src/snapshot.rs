@@ -11,13 +11,15 @@ use std::marker::PhantomData;
 impl<T: Element> FtArray<T> {
     /// An immutable view of the array at one instant, that derefs to `&[T]`.
     ///
-    /// Taking one copies nothing while no writer is in the way: the snapshot shares the
-    /// array's storage. It never blocks a writer or a resize either: a writer that would change
+    /// Taking one copies nothing while no writer is in the way: the snapshot holds the writer
+    /// lock just long enough to count itself as an owner of the array's storage, which it then
+    /// shares. A live snapshot never blocks a writer or a resize: a writer that would change
     /// storage a snapshot shares writes a fresh copy instead (copy on write, once: later
     /// writes run in place again), and the shared storage is freed when both the array and
     /// every snapshot are done with it. When the writer lock is busy (a writer may be doing
-    /// O(n) work under it) or the storage is exported (its holder may write it), the snapshot
-    /// is a copy instead, so taking one never waits for O(n) work either.
+    /// O(n) work under it), the snapshot copies a validated read instead, so taking one never
+    /// waits for O(n) work. When the storage is exported (its holder may write it), the
+    /// snapshot is a copy made under the lock, which writers wait for.
     ///
     /// # Panics
     ///
