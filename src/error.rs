@@ -48,7 +48,8 @@ pub enum Error {
         bytes: usize,
     },
     /// The storage is pinned by a raw-pointer export, and the operation would have had to move
-    /// or free it (grow past the capacity, shrink, insert, remove, …).
+    /// or free it (grow past the capacity, shrink, insert, remove, …) or, under the strict rule
+    /// (`set_strict_exports(true)`), change the length.
     Exported {
         /// How many exports were alive.
         exports: usize,
