@@ -9,7 +9,7 @@
 //! (clippy.toml) refuse std's and parking_lot's locks, spins and yields anywhere else in the
 //! library.
 
-// The one place the crate takes locks, spins and yields from std and parking_lot.
+// The one place the crate takes locks, spins and yields from std.
 #![allow(
     clippy::disallowed_types,
     clippy::disallowed_methods,

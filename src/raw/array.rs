@@ -48,7 +48,8 @@ const GAP: usize = if cfg!(loom) {
     0
 } else {
     // `buf` and `exports` (a word each), then `strict` (a byte); the gap is bytes, so nothing
-    // aligns it, and `writer` (parking_lot's mutex, a byte) follows it directly.
+    // aligns it, and `writer` (std's mutex: a 4-byte futex word and a poison flag) follows at
+    // the next multiple of 4, which the const assert below checks is 64.
     WRITER_OFFSET - 2 * size_of::<usize>() - size_of::<bool>()
 };
 

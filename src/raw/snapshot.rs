@@ -11,7 +11,8 @@
 //! A snapshot never makes a reader or a writer wait for O(n) work: it takes the lock only with
 //! `try_lock` (a few times), and when the lock stays busy (a writer may hold it for a long
 //! rewrite) it copies a validated read instead. An exported array's block is never shared (its
-//! holder may write it): a snapshot of it is a copy, and `export` copies a shared block first.
+//! holder may write it): a snapshot of it is a copy, made by a validated read after letting go
+//! of the lock, and `export` copies a shared block first.
 
 use super::array::RawArray;
 use super::block::{self, Block, RawBlock, build};
@@ -145,12 +146,17 @@ impl<W: Word> RawArray<W> {
     pub(crate) fn snapshot(&self) -> Result<RawSnapshot<W>, Error> {
         for _ in 0..LOCK_TRIES {
             if let Some(mut writer) = self.try_lock() {
-                return writer.snapshot();
+                if let Some(shared) = writer.share() {
+                    return Ok(shared);
+                }
+                // Exported: the snapshot must be a copy. It is made without the lock (a
+                // validated read, with atomic loads), so writers never wait for it.
+                break;
             }
             spin_loop();
         }
-        // The lock stays busy: a writer may be doing O(n) work under it. A snapshot does not
-        // wait for that: it copies the array as a validated read sees it.
+        // The lock stays busy (a writer may be doing O(n) work under it), or the storage is
+        // exported: copy the array as a validated read sees it.
         self.snapshot_by_copy()
     }
 
@@ -191,35 +197,18 @@ impl<W: Word> RawSnapshot<W> {
 }
 
 impl<W: Word> RawWriter<'_, W> {
-    /// A snapshot of the current contents (the lock is held): shares the block unless it is
-    /// exported, when the snapshot copies it (with atomic loads: the export's holder may be
-    /// writing).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::AllocFailed`] if a copy is needed and cannot be allocated.
-    pub(crate) fn snapshot(&mut self) -> Result<RawSnapshot<W>, Error> {
-        let exported = self.exports() != 0;
-        let Some(block) = self.block() else {
-            return Ok(RawSnapshot::empty());
-        };
-        if exported {
-            let len = len_locked(block);
-            let n = len * size_of::<W>();
-            let mut bytes: Vec<u8> = Vec::new();
-            bytes
-                .try_reserve_exact(n)
-                .map_err(|_| Error::AllocFailed { bytes: n })?;
-            // SAFETY: `bytes` has room for `len` words and is not part of the array; `copy_out`
-            // initialises all of them (with atomic loads, since the storage is exported).
-            unsafe {
-                self.copy_out(0..len, bytes.as_mut_ptr());
-                bytes.set_len(n);
-            }
-            return RawSnapshot::copy_of(&bytes);
+    /// A snapshot sharing the current block (the lock is held), or `None` while the storage
+    /// is exported: an export's holder may write the block, so a snapshot of it must be a copy
+    /// (which the caller makes without the lock).
+    pub(crate) fn share(&mut self) -> Option<RawSnapshot<W>> {
+        if self.exports() != 0 {
+            return None;
         }
+        let Some(block) = self.block() else {
+            return Some(RawSnapshot::empty());
+        };
         block::acquire(block);
-        Ok(RawSnapshot {
+        Some(RawSnapshot {
             addr: block.addr(),
             len: len_locked(block),
             _words: PhantomData,

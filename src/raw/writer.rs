@@ -1,9 +1,10 @@
 //! [`RawWriter`]: the writer lock, held. Every change to an array goes through it.
 //!
-//! A write is one of two shapes (ARCHITECTURE.md, "Writes"): an O(1) step in place (set, push
-//! within capacity, pop, truncate, a short equal-length splice), or a rewrite by publication
-//! (growth, insert, remove, long splices, whole-contents commits): a new block built off to the
-//! side, swapped in with one pointer store, the old one handed to the epoch collector. This file
+//! A write is one of two shapes (ARCHITECTURE.md, "Writes"): a step in place (set, push within
+//! capacity, pop, truncate, and any splice, insert, remove or whole-contents commit that stores
+//! at most `IN_PLACE_BYTES` within the capacity), or a rewrite by publication (growth, and the
+//! longer ones): a new block built off to the side, swapped in with one pointer store, the old
+//! one handed to the epoch collector. This file
 //! decides which shape each operation takes and applies the export rules; the orderings of both
 //! shapes live in `seqlock.rs`.
 //!
