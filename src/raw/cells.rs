@@ -241,8 +241,9 @@ impl<'a, W: Word> Cells<'a, W> {
     }
 
     /// Loads these words into `out` as their native-order bytes, one Relaxed load per unit
-    /// (readers validate the whole copy afterwards; writers hold the lock): a 1M-element copy
-    /// is then an eighth as many loads for `u8` as for `u64`, instead of one load per word.
+    /// (two units per instruction where [`wide::load_units`] can; readers validate the whole
+    /// copy afterwards; writers hold the lock): a 1M-element copy is then an eighth as many
+    /// loads for `u8` as for `u64`, instead of one load per word.
     ///
     /// # Panics
     ///
@@ -261,12 +262,7 @@ impl<'a, W: Word> Cells<'a, W> {
             let bytes = self.units[spans.head_unit].load(Relaxed).to_ne_bytes();
             write_bytes(head, &bytes[spans.head_at..spans.head_at + head.len()]);
         }
-        for (unit, chunk) in self.units[spans.body()]
-            .iter()
-            .zip(body.chunks_exact_mut(UNIT_BYTES))
-        {
-            write_bytes(chunk, &unit.load(Relaxed).to_ne_bytes());
-        }
+        wide::load_units(&self.units[spans.body()], body);
         if !tail.is_empty() {
             let bytes = self.units[spans.body().end].load(Relaxed).to_ne_bytes();
             write_bytes(tail, &bytes[..tail.len()]);

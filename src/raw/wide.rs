@@ -1,4 +1,4 @@
-//! Whole-unit stores, two units per instruction where the CPU makes that atomic.
+//! Whole-unit stores and loads, two units per instruction where the CPU makes that atomic.
 //!
 //! A bulk write (an append, an in-place splice or rewrite) stores whole 64-bit units, and the
 //! plain way is one `AtomicU64::store` per unit: 512 stores for 4 KiB. Rust has no wider atomic
@@ -15,6 +15,11 @@
 //! `atomic-memcpy` crate for its inline-assembly copies). With four of them per loop iteration a
 //! 4 KiB store takes about 45 ns on this project's machine instead of about 78 ns.
 //!
+//! Bulk *loads* (a validated copy: `a[i:j]`, `a + b`, `to_vec`, `tobytes`) have the same
+//! problem the other way round, and the same answer: an aligned 16-byte `vmovdqa` load is
+//! atomic as a whole on the same CPUs, so it is two Relaxed 64-bit loads of its two units, and
+//! [`load_units`] copies four such pairs per loop iteration into the caller's private buffer.
+//!
 //! Everywhere else (other architectures and vendors, CPUs without AVX, Miri and loom, which
 //! cannot see inside `asm!`, and builds with `--cfg ftarray_no_asm`, which the sanitizer script
 //! sets so that ThreadSanitizer sees every store) the units are stored one by one.
@@ -27,6 +32,7 @@
 
 use super::unit::{UNIT_BYTES, Unit};
 use crate::sync::Ordering::Relaxed;
+use std::mem::MaybeUninit;
 
 /// Stores `src` into `units`, 8 bytes (native order) per unit, as Relaxed whole-unit stores:
 /// two units per instruction where [`wide_available`] says so. The writer-lock holder only
@@ -84,6 +90,41 @@ fn store_scalar(units: &[Unit], src: &[u8]) {
             u64::from_ne_bytes(chunk.try_into().expect("8 bytes")),
             Relaxed,
         );
+    }
+}
+
+/// Loads `units` into `dst`, 8 bytes (native order) per unit, as Relaxed whole-unit loads:
+/// two units per instruction where [`wide_available`] says so. `dst` is the caller's own
+/// memory (a buffer or an unpublished block), so nobody else touches it.
+///
+/// # Panics
+///
+/// If `dst` is not exactly `units.len()` units long.
+#[inline(always)]
+pub(crate) fn load_units(units: &[Unit], dst: &mut [MaybeUninit<u8>]) {
+    assert_eq!(
+        dst.len(),
+        units.len() * UNIT_BYTES,
+        "load_units: wrong length"
+    );
+    #[cfg(all(target_arch = "x86_64", not(any(loom, miri, ftarray_no_asm))))]
+    if units.len() >= x86::MIN_UNITS && x86::available() {
+        // SAFETY: `available` checked that this CPU makes aligned 16-byte loads atomic; `dst`
+        // is exactly as long as `units` (asserted above) and, being a `&mut`, is not part of
+        // them.
+        unsafe { x86::load_units(units, dst.as_mut_ptr().cast::<u8>()) };
+        return;
+    }
+    load_scalar(units, dst);
+}
+
+/// One Relaxed load per unit (lengths as [`load_units`]).
+#[inline(always)]
+fn load_scalar(units: &[Unit], dst: &mut [MaybeUninit<u8>]) {
+    for (unit, chunk) in units.iter().zip(dst.chunks_exact_mut(UNIT_BYTES)) {
+        for (d, s) in chunk.iter_mut().zip(unit.load(Relaxed).to_ne_bytes()) {
+            d.write(s);
+        }
     }
 }
 
@@ -317,6 +358,88 @@ mod x86 {
             lone(0);
         }
     }
+
+    /// [`super::load_units`] with aligned 16-byte loads and unaligned 16-byte stores; a unit
+    /// at either end that is not part of a 16-aligned pair is loaded on its own.
+    ///
+    /// # Safety
+    ///
+    /// [`available`] returned true; `dst` is valid for writes of `units.len() * UNIT_BYTES`
+    /// bytes that nobody else accesses during the call, and does not overlap `units`.
+    #[inline(always)]
+    pub(super) unsafe fn load_units(units: &[Unit], dst: *mut u8) {
+        let head = usize::from(units.as_ptr().addr() % 16 != 0).min(units.len());
+        let pairs = (units.len() - head) / 2;
+        let mid = head..head + 2 * pairs;
+        let lone = |k: usize| {
+            let bytes = units[k].load(Relaxed).to_ne_bytes();
+            // SAFETY: the 8 bytes at `dst + k * 8` are inside the caller's writable range.
+            unsafe {
+                dst.add(k * UNIT_BYTES)
+                    .cast::<[u8; UNIT_BYTES]>()
+                    .write_unaligned(bytes)
+            };
+        };
+        if head == 1 {
+            lone(0);
+        }
+        if pairs > 0 {
+            let (blocks, rest) = (pairs / 4, pairs % 4);
+            let s = units[mid.start..].as_ptr().cast::<u8>();
+            // SAFETY: `dst + mid.start * 8` is inside the caller's writable range.
+            let d = unsafe { dst.add(mid.start * UNIT_BYTES) };
+            // Why the loop is sound: `s` is 16-aligned (the lone head unit was split off) and
+            // the loop loads exactly `pairs * 16` bytes of `units` with `vmovdqa`, each load
+            // atomic (`available`), so each acts as two Relaxed unit loads, the only kind of
+            // access a reader makes; it stores as many bytes to `d` with `vmovdqu` (any
+            // alignment), memory the caller gave us alone.
+            //
+            // SAFETY: as just argued; the loads stay inside `units` and the stores inside the
+            // caller's range.
+            unsafe {
+                asm!(
+                    "test {blocks}, {blocks}",
+                    "jz 3f",
+                    "2:",
+                    "vmovdqa {a}, xmmword ptr [{src}]",
+                    "vmovdqa {b}, xmmword ptr [{src} + 16]",
+                    "vmovdqa {c}, xmmword ptr [{src} + 32]",
+                    "vmovdqa {e}, xmmword ptr [{src} + 48]",
+                    "vmovdqu xmmword ptr [{dst}], {a}",
+                    "vmovdqu xmmword ptr [{dst} + 16], {b}",
+                    "vmovdqu xmmword ptr [{dst} + 32], {c}",
+                    "vmovdqu xmmword ptr [{dst} + 48], {e}",
+                    "add {src}, 64",
+                    "add {dst}, 64",
+                    "dec {blocks}",
+                    "jnz 2b",
+                    "3:",
+                    "test {rest}, {rest}",
+                    "jz 5f",
+                    "4:",
+                    "vmovdqa {a}, xmmword ptr [{src}]",
+                    "vmovdqu xmmword ptr [{dst}], {a}",
+                    "add {src}, 16",
+                    "add {dst}, 16",
+                    "dec {rest}",
+                    "jnz 4b",
+                    "5:",
+                    src = inout(reg) s => _,
+                    dst = inout(reg) d => _,
+                    blocks = inout(reg) blocks => _,
+                    rest = inout(reg) rest => _,
+                    a = out(xmm_reg) _,
+                    b = out(xmm_reg) _,
+                    c = out(xmm_reg) _,
+                    e = out(xmm_reg) _,
+                    options(nostack),
+                );
+            }
+        }
+        if mid.end < units.len() {
+            lone(units.len() - 1);
+        }
+    }
 }
 
 #[cfg(all(test, not(loom)))]
@@ -384,6 +507,93 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every length and both alignments of the start against 16 bytes: the loaded bytes are
+    /// exactly the chosen units', in order, and nothing past the end of `dst` is touched.
+    #[test]
+    fn bulk_loads_read_exactly_their_units() {
+        let a = aligned();
+        for (k, unit) in a.0.iter().enumerate() {
+            unit.store(0x0101_0101_0101_0101 * (k as u64 + 1), Relaxed);
+        }
+        let lengths: Vec<usize> = if cfg!(miri) {
+            vec![0, 1, 9, 17]
+        } else {
+            (0..=36).collect()
+        };
+        for start in 0..4 {
+            for &n in &lengths {
+                // One spare unit after the end, which must stay as it was.
+                let mut out = vec![MaybeUninit::new(0xEEu8); (n + 1) * UNIT_BYTES];
+                load_units(&a.0[start..start + n], &mut out[..n * UNIT_BYTES]);
+                // SAFETY: every byte was initialised above.
+                let out: Vec<u8> = out.iter().map(|b| unsafe { b.assume_init() }).collect();
+                for k in 0..n {
+                    let want = (((start + k) as u64 + 1) * 0x0101_0101_0101_0101).to_ne_bytes();
+                    let got = &out[k * UNIT_BYTES..(k + 1) * UNIT_BYTES];
+                    assert_eq!(got, want, "start {start}, len {n}, unit {k}");
+                }
+                assert!(
+                    out[n * UNIT_BYTES..].iter().all(|&b| b == 0xEE),
+                    "wrote past the end"
+                );
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "wrong length")]
+    fn a_wrong_length_load_panics() {
+        let a = aligned();
+        load_units(&a.0[..9], &mut [MaybeUninit::new(0); 71]);
+    }
+
+    /// A bulk load racing whole-pattern bulk stores never returns a unit whose 8 bytes come
+    /// from two different stores (each pattern fills a unit with one byte), at either start
+    /// alignment of the loaded range.
+    #[test]
+    fn concurrent_bulk_loads_never_see_a_torn_unit() {
+        use std::sync::atomic::AtomicBool;
+        const SWEEPS: usize = if cfg!(miri) { 20 } else { 20_000 };
+        const CHANGES: usize = if cfg!(miri) { 5 } else { 1_000 };
+        let a = aligned();
+        let writing = AtomicBool::new(false);
+        let done = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                while !writing.load(Relaxed) {
+                    crate::sync::spin_loop();
+                }
+                let (mut changes, mut sweeps, mut last) = (0, 0, 0);
+                let mut out = vec![MaybeUninit::new(0u8); 40 * UNIT_BYTES];
+                while sweeps < SWEEPS || changes < CHANGES {
+                    let start = sweeps % 2;
+                    sweeps += 1;
+                    let n = 40 - start;
+                    load_units(&a.0[start..], &mut out[..n * UNIT_BYTES]);
+                    for chunk in out[..n * UNIT_BYTES].chunks_exact(UNIT_BYTES) {
+                        // SAFETY: `load_units` initialised these bytes.
+                        let bytes: Vec<u8> =
+                            chunk.iter().map(|b| unsafe { b.assume_init() }).collect();
+                        if bytes.iter().any(|&b| b != bytes[0]) {
+                            done.store(true, Relaxed);
+                            panic!("torn unit {bytes:?}");
+                        }
+                        changes += usize::from(bytes[0] != last);
+                        last = bytes[0];
+                    }
+                }
+                done.store(true, Relaxed);
+            });
+            let patterns: Vec<Vec<u8>> = (1..=4u8).map(|b| vec![b; 40 * UNIT_BYTES]).collect();
+            writing.store(true, Relaxed);
+            let mut round = 0;
+            while !done.load(Relaxed) {
+                store_units(&a.0, &patterns[round % 4]);
+                round += 1;
+            }
+        });
     }
 
     #[test]
