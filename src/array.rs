@@ -1455,6 +1455,25 @@ impl<T: Element> FtArray<T> {
         self.write().set_strict_exports(strict);
     }
 
+    /// This array with the export rule chosen (see
+    /// [`set_strict_exports`](Self::set_strict_exports)), for a new array that no other thread
+    /// can reach yet: it takes no lock.
+    ///
+    /// ```
+    /// let a = ftarray::FtArray::from_slice(&[1u8, 2]).with_strict_exports(true);
+    /// assert!(a.strict_exports());
+    /// ```
+    #[must_use]
+    pub fn with_strict_exports(mut self, strict: bool) -> Self {
+        self.set_strict_owned(strict);
+        self
+    }
+
+    /// [`with_strict_exports`](Self::with_strict_exports) in place (for `DynArray`'s).
+    pub(crate) fn set_strict_owned(&mut self, strict: bool) {
+        self.raw.set_strict_owned(strict);
+    }
+
     /// Whether the strict export rule is on (see
     /// [`set_strict_exports`](Self::set_strict_exports)).
     ///

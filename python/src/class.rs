@@ -40,8 +40,10 @@ pub(crate) use crate::cpython::type_name as tp_name;
 impl PyArray {
     /// Wraps a core array, with CPython's export rule (no length change while exported).
     pub(crate) fn from_dyn(inner: DynArray) -> PyArray {
-        inner.set_strict_exports(true);
-        PyArray { inner }
+        // The array is ours alone: no lock to take for the rule.
+        PyArray {
+            inner: inner.with_strict_exports(true),
+        }
     }
 
     /// A new array of the base type (slices, copies and arithmetic return the base type).

@@ -439,6 +439,22 @@ impl DynArray {
         with_store!(&self.store, a => a.set_strict_exports(strict))
     }
 
+    /// This array with the export rule chosen (see
+    /// [`set_strict_exports`](Self::set_strict_exports)), for a new array that no other thread
+    /// can reach yet: it takes no lock.
+    ///
+    /// ```
+    /// use ftarray::{DynArray, TypeCode};
+    ///
+    /// let a = DynArray::new(TypeCode::F64).with_strict_exports(true);
+    /// assert!(a.strict_exports());
+    /// ```
+    #[must_use]
+    pub fn with_strict_exports(mut self, strict: bool) -> Self {
+        with_store!(&mut self.store, a => a.set_strict_owned(strict));
+        self
+    }
+
     /// Whether the strict export rule is on.
     pub fn strict_exports(&self) -> bool {
         with_store!(&self.store, a => a.strict_exports())

@@ -163,6 +163,14 @@ impl<W: Word> RawArray<W> {
         self.strict.store(strict, Relaxed);
     }
 
+    /// Turns the strict export rule on or off for an array nobody else can reach yet (`&mut`:
+    /// no lock needed, and none taken).
+    pub(crate) fn set_strict_owned(&mut self, strict: bool) {
+        // Relaxed: `&mut self` means no other thread can load it now; whoever gets the array
+        // later gets it through a synchronising hand-off.
+        self.strict.store(strict, Relaxed);
+    }
+
     /// Whether the strict export rule is on (see `strict`).
     pub(crate) fn strict_exports(&self) -> bool {
         // Relaxed: a plain statistic outside the lock; decisions load it under the lock.
