@@ -28,7 +28,7 @@
 //! emulator (Rosetta 2, Intel SDE, QEMU's TCG) reports as those of the CPU it imitates while
 //! splitting a 16-byte store into smaller ones: it cannot tell such a host from the real CPU.
 //! Setting the environment variable `FTARRAY_NO_WIDE_STORES` (to anything but `0`) before the
-//! first bulk store turns the wide stores off for the process.
+//! first bulk store or load turns the wide stores and loads off for the process.
 
 use super::unit::{UNIT_BYTES, Unit};
 use crate::sync::Ordering::Relaxed;
