@@ -369,6 +369,13 @@ impl<T: Element> FtArray<T> {
         RawArray::try_from_bytes(bytemuck::cast_slice(values)).map(Self::wrap)
     }
 
+    /// An array holding the elements whose native-order bytes are `bytes` (a whole number of
+    /// elements, which the caller checked), with exactly that capacity: one copy.
+    pub(crate) fn try_from_ne_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        debug_assert_eq!(bytes.len() % size_of::<T>(), 0, "not whole elements");
+        RawArray::try_from_bytes(bytes).map(Self::wrap)
+    }
+
     /// Consumes the array and returns its elements.
     ///
     /// ```

@@ -97,9 +97,3 @@ pub(crate) fn with_simple_buffer<R>(
 pub(crate) fn copy_any(obj: &Bound<'_, PyAny>, itemsize: usize) -> PyResult<Vec<u8>> {
     with_copy(obj, itemsize, false, |b| Ok(b.to_vec()))
 }
-
-/// The bytes of a `bytes` or `bytearray` (the constructor's initializer, for elements of
-/// `itemsize` bytes), copied safely.
-pub(crate) fn copy_bytes(obj: &Bound<'_, PyAny>, itemsize: usize) -> PyResult<Vec<u8>> {
-    with_simple_buffer(obj, itemsize, |b| Ok(b.to_vec()))
-}

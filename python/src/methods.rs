@@ -380,16 +380,18 @@ impl PyArray {
                 DynArray::from_values(code, &Self::code_points(init)?).map_err(error)?
             }
             Some(init) => {
-                // bytes or bytearray: `frombytes`.
-                let a = DynArray::new(code);
-                let bytes = buffer::copy_bytes(init, code.itemsize())?;
-                if bytes.len() % code.itemsize() != 0 {
-                    return Err(PyValueError::new_err(
-                        "bytes length not a multiple of item size",
-                    ));
-                }
-                a.extend_bytes(&bytes).map_err(error)?;
-                a
+                // bytes or bytearray: `frombytes`, straight into the new array's block (a
+                // `bytes` is read in place; a `bytearray`, which another thread may write, is
+                // copied safely first), detached when large.
+                let itemsize = code.itemsize();
+                buffer::with_simple_buffer(init, itemsize, |bytes| {
+                    if bytes.len() % itemsize != 0 {
+                        return Err(PyValueError::new_err(
+                            "bytes length not a multiple of item size",
+                        ));
+                    }
+                    bulk(py, bytes.len(), || DynArray::from_bytes(code, bytes)).map_err(error)
+                })?
             }
         };
         if let Some(it) = iterator {

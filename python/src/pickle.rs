@@ -108,12 +108,18 @@ pub(crate) fn reduce_ex<'py>(
         ));
     }
     let protocol: i64 = value.extract()?;
-    let dict = match slf.getattr(pyo3::intern!(py, "__dict__")) {
-        Ok(d) => d,
-        Err(e) if e.is_instance_of::<pyo3::exceptions::PyAttributeError>(py) => {
-            py.None().into_bound(py)
+    // The base type has no `__dict__`: skip the lookup, whose AttributeError costs about as
+    // much as the rest of pickling 1k elements (only subclasses' instances have one).
+    let dict = if slf.is_exact_instance_of::<PyArray>() {
+        py.None().into_bound(py)
+    } else {
+        match slf.getattr(pyo3::intern!(py, "__dict__")) {
+            Ok(d) => d,
+            Err(e) if e.is_instance_of::<pyo3::exceptions::PyAttributeError>(py) => {
+                py.None().into_bound(py)
+            }
+            Err(e) => return Err(e),
         }
-        Err(e) => return Err(e),
     };
     let a = slf.get();
     let code = a.code();

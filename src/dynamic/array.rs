@@ -397,7 +397,15 @@ impl DynArray {
     ///
     /// [`Error::BadByteLength`] if the length is not a multiple of the item size.
     pub fn from_bytes(code: TypeCode, bytes: &[u8]) -> Result<DynArray, Error> {
-        with_type!(code, T => Ok(DynArray::from_vec(code, &from_bytes_t::<T>(bytes)?)))
+        let item_size = code.itemsize();
+        if bytes.len() % item_size != 0 {
+            return Err(Error::BadByteLength {
+                len: bytes.len(),
+                item_size,
+            });
+        }
+        // Straight into the block: no typed copy in between.
+        with_type!(code, T => Ok(DynArray::from_store(code, T::wrap(FtArray::<T>::try_from_ne_bytes(bytes)?))))
     }
 
     /// The element type.
