@@ -1,5 +1,5 @@
 //! The shortcuts behind the hottest operations' C slots: `a[i]`, `a[i] = v`, `len(a)`,
-//! `a.append(v)` and the iterator's `next`.
+//! `a.append(v)`, `a.pop()` and the iterator's `next`.
 //!
 //! [`crate::cpython::slots`] installs C slots for these at import (PyO3's generated ones do
 //! real work on every call: a thread-local attach count, a check of its deferred reference
@@ -18,7 +18,7 @@ use crate::cpython::{
 use crate::iter::ArrayIter;
 use ftarray::{Kind, Value};
 use pyo3::prelude::*;
-use pyo3::types::PySlice;
+use pyo3::types::{PySlice, PyTuple};
 
 impl PyArray {
     /// The value a store of `value` takes without any conversion code: an exact int in range
@@ -86,6 +86,19 @@ impl FastArray for PyArray {
             None => convert::to_value(value, self.code())?,
         };
         self.inner.push(v).map_err(convert::error)
+    }
+
+    #[inline(always)]
+    fn pop_args<'py>(
+        &self,
+        py: Python<'py>,
+        args: &[Bound<'py, PyAny>],
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if args.is_empty() {
+            return self.pop_at(py, -1);
+        }
+        // With arguments: the method's own checks and conversions, from a tuple as it takes them.
+        self.pop(py, &PyTuple::new(py, args)?)
     }
 }
 

@@ -405,6 +405,31 @@ impl PyArray {
     }
 }
 
+impl PyArray {
+    /// `a.pop(i)` once the argument is an index: the element at `i` (negative from the end),
+    /// removed. The fast `pop` slot calls it for `a.pop()`.
+    pub(crate) fn pop_at<'py>(&self, py: Python<'py>, i: isize) -> PyResult<Bound<'py, PyAny>> {
+        if self.code().kind() == Kind::Char {
+            // The standard module converts the element before removing it, so an element that
+            // is no valid code point raises and stays. (A concurrent writer may still swap one
+            // in between this look and the removal; then it is removed and the error raised.)
+            if let Ok(v) = self.inner.get(i) {
+                if !is_valid(v) {
+                    to_object(py, v)?;
+                }
+            }
+        }
+        match self.inner.pop(i) {
+            Ok(v) => to_object(py, v),
+            Err(Error::Empty) => Err(PyIndexError::new_err("pop from empty array")),
+            Err(Error::SignedIndexOutOfRange { .. }) => {
+                Err(PyIndexError::new_err("pop index out of range"))
+            }
+            Err(e) => Err(error(e)),
+        }
+    }
+}
+
 #[pymethods]
 impl PyArray {
     #[new]
@@ -638,30 +663,17 @@ impl PyArray {
 
     /// Return the i-th element and delete it from the array.
     #[pyo3(signature = (*args))]
-    fn pop<'py>(&self, py: Python<'py>, args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    pub(crate) fn pop<'py>(
+        &self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         check_positional("pop", args, 0, 1)?;
         let i = match args.len() {
             1 => ssize_arg(&args.get_item(0)?)?,
             _ => -1,
         };
-        if self.code().kind() == Kind::Char {
-            // The standard module converts the element before removing it, so an element that
-            // is no valid code point raises and stays. (A concurrent writer may still swap one
-            // in between this look and the removal; then it is removed and the error raised.)
-            if let Ok(v) = self.inner.get(i) {
-                if !is_valid(v) {
-                    to_object(py, v)?;
-                }
-            }
-        }
-        match self.inner.pop(i) {
-            Ok(v) => to_object(py, v),
-            Err(Error::Empty) => Err(PyIndexError::new_err("pop from empty array")),
-            Err(Error::SignedIndexOutOfRange { .. }) => {
-                Err(PyIndexError::new_err("pop index out of range"))
-            }
-            Err(e) => Err(error(e)),
-        }
+        self.pop_at(py, i)
     }
 
     /// Remove the first occurrence of v in the array.

@@ -48,6 +48,37 @@ def test_type_is_immutable_and_the_iterator_cannot_be_instantiated():
         it_type()
 
 
+@pytest.mark.parametrize("name", ["append", "pop"])
+def test_fast_methods_have_the_standard_signature_and_doc(name):
+    # `append` and `pop` are installed as plain C methods (METH_O, METH_FASTCALL) in place of
+    # PyO3's; they must still introspect as the standard type's do.
+    import array
+    import inspect
+
+    ours, std = getattr(ftarray.array, name), getattr(array.array, name)
+    assert inspect.signature(ours) == inspect.signature(std)
+    assert ours.__doc__ == std.__doc__
+
+
+def test_pop_takes_what_the_standard_pop_takes():
+    import array
+
+    for mod in (ftarray, array):
+        a = mod.array("d", [1, 2, 3, 4])
+        assert (a.pop(), a.pop(0), a.pop(-1), list(a)) == (4.0, 1.0, 3.0, [2.0])
+        with pytest.raises(TypeError, match="pop expected at most 1 argument, got 2"):
+            a.pop(0, 1)
+        with pytest.raises(TypeError, match="cannot be interpreted as an integer"):
+            a.pop("0")
+        with pytest.raises(IndexError, match="pop index out of range"):
+            a.pop(5)
+        a.pop()
+        with pytest.raises(IndexError, match="pop from empty array"):
+            a.pop()
+        with pytest.raises(TypeError):
+            a.pop(i=0)
+
+
 def test_array_is_a_sequence_for_pattern_matching():
     match ftarray.array("i", [1, 2]):
         case [x, y]:

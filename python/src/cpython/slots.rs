@@ -5,7 +5,8 @@
 //! type object itself, so they are writable), followed by `PyType_Modified`:
 //!
 //! - **Fast slots** ([`FastArray`], [`FastIter`]): `mp_subscript`, `mp_ass_subscript`,
-//!   `sq_item`, `sq_length`, the iterator's `tp_iternext`, and `append` as a `METH_O` method.
+//!   `sq_item`, `sq_length`, the iterator's `tp_iternext`, `append` as a `METH_O` method and
+//!   `pop` as a `METH_FASTCALL` one.
 //!   PyO3's generated slots do real work on every call (a thread-local attach count, a check
 //!   of its deferred reference pool, generic argument extraction); for `a[i]` that is a
 //!   sizeable share of the call. The trampolines here hand the common case to the safe code
@@ -119,6 +120,12 @@ pub(crate) trait FastArray:
     fn store(&self, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> Option<SlotResult<()>>;
     /// `a.append(value)`.
     fn append(&self, value: &Bound<'_, PyAny>) -> PyResult<()>;
+    /// `a.pop(*args)` (the arguments as CPython passed them, not yet checked).
+    fn pop_args<'py>(
+        &self,
+        py: Python<'py>,
+        args: &[Bound<'py, PyAny>],
+    ) -> PyResult<Bound<'py, PyAny>>;
 }
 
 /// The iterator's `next`.
@@ -278,8 +285,28 @@ unsafe extern "C" fn append<A: FastArray>(
     })
 }
 
-/// Installs the fast slots on the array type `A` and the iterator type `I`, and `append` as a
-/// `METH_O` method of `A` (at import, before any instance or subclass exists).
+unsafe extern "C" fn pop<A: FastArray>(
+    slf: *mut ffi::PyObject,
+    args: *mut *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+) -> *mut ffi::PyObject {
+    guarded(ptr::null_mut(), || {
+        // SAFETY: CPython calls a METH_FASTCALL method of the array type with a live instance,
+        // `nargs` live arguments at `args` and an attached thread state.
+        let py = unsafe { Python::assume_attached() };
+        // SAFETY: as above.
+        let a = unsafe { instance::<A>(py, slf) };
+        let args: Vec<Bound<'_, PyAny>> = (0..nargs.max(0) as usize)
+            // SAFETY: `k < nargs`, so `args[k]` is one of the live arguments.
+            .map(|k| unsafe { arg(py, *args.add(k)) }.to_owned())
+            .collect();
+        object_result(py, a.get().pop_args(py, &args).map_err(SlotError::Py))
+    })
+}
+
+/// Installs the fast slots on the array type `A` and the iterator type `I`, `append` as a
+/// `METH_O` method of `A` and `pop` as a `METH_FASTCALL` one (at import, before any instance
+/// or subclass exists).
 ///
 /// # Errors
 ///
@@ -327,12 +354,27 @@ pub(crate) fn install_fast_slots<A: FastArray, I: FastIter>(py: Python<'_>) -> P
             PyCFunction: append::<A>,
         },
         ml_flags: ffi::METH_O,
-        ml_doc: c"Append new value v to the end of the array.".as_ptr(),
+        ml_doc: c"append($self, v, /)\n--\n\nAppend new value v to the end of the array.".as_ptr(),
     }));
     // SAFETY: `def` lives forever; the descriptor is a new reference or NULL with an exception
     // set.
     let descr = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyDescr_NewMethod(tp, def))? };
-    set_type_attr(&array_type, c"append", &descr)
+    set_type_attr(&array_type, c"append", &descr)?;
+    // `pop` as a METH_FASTCALL method: no argument tuple for the common `a.pop()`.
+    let def: &'static mut ffi::PyMethodDef = Box::leak(Box::new(ffi::PyMethodDef {
+        ml_name: c"pop".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFast: pop::<A>,
+        },
+        ml_flags: ffi::METH_FASTCALL,
+        // The first lines are the text signature (`__text_signature__`), as Argument Clinic
+        // writes them for the standard type's `pop`.
+        ml_doc: c"pop($self, i=-1, /)\n--\n\nReturn the i-th element and delete it from the array.\n\ni defaults to -1."
+            .as_ptr(),
+    }));
+    // SAFETY: as for `append`.
+    let descr = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyDescr_NewMethod(tp, def))? };
+    set_type_attr(&array_type, c"pop", &descr)
 }
 
 /// Stores `value` in a type's own dict under `name` (a fresh heap type of this module, not yet
