@@ -158,6 +158,17 @@ impl<T: Element> FtArray<T> {
         self.raw.read(guard, move |v| f(View::new(v)))
     }
 
+    /// [`read`](Self::read) through `hold`: no pin while the array's current block is the one
+    /// `hold` holds (see `RawArray::read_held`).
+    #[inline(always)]
+    pub(crate) fn read_held<R>(
+        &self,
+        hold: &mut crate::raw::RawHold<T::Bits>,
+        mut f: impl FnMut(View<'_, T>) -> R,
+    ) -> R {
+        self.raw.read_held(hold, move |v| f(View::new(v)))
+    }
+
     /// A new array holding the elements `pick` selects (a range within the length it is given)
     /// from one validated read, `times` times over, copied straight into the new block (see
     /// `RawArray::try_copy_range`).

@@ -79,6 +79,36 @@ def test_pop_takes_what_the_standard_pop_takes():
             a.pop(i=0)
 
 
+def test_iteration_follows_the_array_through_growth_clear_and_refill():
+    # On GIL builds the iterator holds the storage it last read (no epoch pin per `next`); it
+    # must still see every change as the standard type's iterator does.
+    import array
+
+    def run(mod):
+        a = mod.array("i", [0])
+        grown = []
+        for x in a:
+            grown.append(x)
+            if x < 300:
+                a.append(x + 1)  # many reallocations while iterating
+        b = mod.array("i", range(10))
+        refilled = []
+        for x in b:
+            refilled.append(x)
+            if x == 3:
+                del b[:]
+                b.extend(range(100, 110))
+        c = mod.array("d", [1.0, 2.0, 3.0])
+        it = iter(c)
+        first = next(it)
+        c[1] = 20.0  # in place, while the iterator holds the storage
+        c.extend([4.0] * 1000)  # a new block; the held one is let go at the next `next`
+        rest = list(it)
+        return grown, refilled, first, rest[:3], len(rest)
+
+    assert run(ftarray) == run(array)
+
+
 def test_array_is_a_sequence_for_pattern_matching():
     match ftarray.array("i", [1, 2]):
         case [x, y]:

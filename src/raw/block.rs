@@ -95,11 +95,14 @@ pub(crate) struct Header {
     cap: InitCell<usize>,
     /// How many bytes the allocation starts before the header (0 to [`SPARE`]; see [`layout`]).
     lead: InitCell<usize>,
-    /// Owners of the block: 1 for the array it belongs to (from its building until the epoch
-    /// collector lets go of it after its retirement, or the array's drop), plus 1 per
-    /// [`Snapshot`](crate::Snapshot) sharing it. The block is freed when the last owner lets go
-    /// ([`release`]). Incremented only under the array's writer lock while the array still
-    /// owns it (so it is never 0 then), decremented anywhere.
+    /// Owners of the block, in the low half of the word: 1 for the array it belongs to (from
+    /// its building until the epoch collector lets go of it after its retirement, or the
+    /// array's drop), plus 1 per [`Snapshot`](crate::Snapshot) sharing it. Owner increments
+    /// happen only under the array's writer lock while the array still owns it (so the count is
+    /// never 0 then). In the high half ([`KEEP`] each): holds ([`acquire_keep`]), which keep the
+    /// block allocated for a reader without making it shared: writers still write it in place.
+    /// The block is freed when the whole word drops to 0 ([`release`], [`release_keep`]);
+    /// decrements happen anywhere.
     refs: AtomicUsize,
 }
 
@@ -185,8 +188,9 @@ impl<W: Word> Block<W> {
         ptr::from_ref(self).cast::<u8>().expose_provenance()
     }
 
-    /// The number of owners (see [`Header::refs`]): more than 1 while a snapshot shares the
-    /// block, which then must not be written.
+    /// The owners and holds (see [`Header::refs`]; [`owners`] takes the owners out of a value
+    /// loaded from it): more than 1 owner while a snapshot shares the block, which then must
+    /// not be written.
     #[inline(always)]
     pub(crate) fn refs(&self) -> &AtomicUsize {
         &self.header.refs
@@ -302,8 +306,22 @@ impl<W: Word> Pointable for Block<W> {
     }
 }
 
+/// One hold in [`Header::refs`]: holds count in the top quarter of the word (16 bits on
+/// 64-bit targets), owners in the rest (48 bits: a snapshot count is never near that). Holds
+/// are an optimisation, so [`acquire_keep`] refuses one when half their bits are in use.
+pub(crate) const KEEP: usize = 1 << (usize::BITS / 4 * 3);
+
+/// [`acquire_keep`] refuses a hold when the block already has this many (see [`KEEP`]).
+const MAX_KEEPS: usize = (usize::MAX / KEEP) / 2;
+
+/// The owners in a value of [`Header::refs`] (the holds masked off).
+#[inline(always)]
+pub(crate) const fn owners(refs: usize) -> usize {
+    refs & (KEEP - 1)
+}
+
 /// Lets go of one owner of the block at `addr` (see [`Header::refs`]), and frees it if that
-/// was the last one. Returns whether it freed.
+/// was the last reference of any kind. Returns whether it freed.
 ///
 /// # Safety
 ///
@@ -336,9 +354,50 @@ pub(crate) unsafe fn release<W: Word>(addr: usize) -> bool {
 pub(crate) fn acquire<W: Word>(block: &Block<W>) {
     // Relaxed: the new owner is made from an existing one (a snapshot from the array's lock or
     // from another snapshot), which keeps the block alive meanwhile; as `Arc::clone`.
-    if block.refs().fetch_add(1, Relaxed) > isize::MAX as usize {
+    if owners(block.refs().fetch_add(1, Relaxed)) >= KEEP / 2 {
         std::process::abort();
     }
+}
+
+/// Adds a hold to a block that is alive for the whole call: loaded from its array's pointer
+/// under an epoch pin (the array's own reference is released only after that pin ends), or
+/// already held by the caller. The block stays allocated until the hold is given back with
+/// [`release_keep`]; unlike an owner, a hold does not stop writers writing the block in place.
+///
+/// Returns false, adding nothing, when the block already has [`MAX_KEEPS`] holds.
+#[must_use]
+pub(crate) fn acquire_keep<W: Word>(block: &Block<W>) -> bool {
+    // Relaxed: as in `acquire`; whoever frees the block synchronizes with the Release
+    // decrements, and the holder reads the cells only through validated (atomic) reads.
+    let before = block.refs().fetch_add(KEEP, Relaxed);
+    if before / KEEP < MAX_KEEPS {
+        return true;
+    }
+    // Too many: take it back. This cannot be the last reference (the block is alive for the
+    // whole call, by the caller's pin or hold), so nothing is freed here.
+    block.refs().fetch_sub(KEEP, Relaxed);
+    false
+}
+
+/// Gives back one hold of the block at `addr`, and frees it if that was the last reference of
+/// any kind. Returns whether it freed.
+///
+/// # Safety
+///
+/// `addr` came from [`Pointable::init`] for this type and the caller owns one of the block's
+/// holds ([`acquire_keep`]), which it gives up.
+pub(crate) unsafe fn release_keep<W: Word>(addr: usize) -> bool {
+    // SAFETY: the caller owns a hold, so the block is live.
+    let block = unsafe { &*Block::<W>::from_addr(addr) };
+    // Release, and the Acquire fence below: as in `release`.
+    if block.refs().fetch_sub(KEEP, Release) != KEEP {
+        return false;
+    }
+    fence(Acquire);
+    // SAFETY: the last reference is gone (no owner, no other hold): nobody else references the
+    // block, and it came from `init`, so we may take it back and drop it.
+    drop(unsafe { RawBlock::<W>::from_addr(addr) });
+    true
 }
 
 /// An owned, fully initialised block that is not (or no longer) shared with anyone.

@@ -9,8 +9,9 @@
 //! |---|---|
 //! | `block.rs` | one allocation (header + cells), building, copying and freeing it; the growth policy |
 //! | `cells.rs` | [`Cells`](cells::Cells): words packed into 64-bit atomic units, their loads and (partial, bulk) stores |
-//! | `wide.rs` | bulk whole-unit stores, two units per instruction where the CPU makes that atomic |
+//! | `wide.rs` | bulk whole-unit stores and loads, two units per instruction where the CPU makes that atomic |
 //! | `seqlock.rs` | the read protocol and the write step, the append fence, publication: every ordering that pairs a reader with a writer |
+//! | `hold.rs` | [`RawHold`]: a reader's hold on the block it last read, so its next reads need no pin |
 //! | `snapshot.rs` | [`RawSnapshot`]: an immutable view of one instant that shares the block |
 //! | `writer.rs` | [`RawWriter`]: the locked writer; every change to an array goes through it |
 //! | `array.rs` | [`RawArray`]: the fields, construction, the export count, drop |
@@ -20,6 +21,7 @@
 mod array;
 mod block;
 mod cells;
+mod hold;
 mod seqlock;
 mod snapshot;
 mod unit;
@@ -27,6 +29,7 @@ mod wide;
 mod writer;
 
 pub(crate) use array::RawArray;
+pub(crate) use hold::RawHold;
 pub(crate) use seqlock::{RawView, backoff};
 pub(crate) use snapshot::RawSnapshot;
 pub(crate) use writer::RawWriter;

@@ -256,27 +256,7 @@ impl<W: Word> RawArray<W> {
         let Some(block) = (unsafe { shared.as_ref() }) else {
             return Some((f(RawView::new(Cells::empty())), None));
         };
-        // Acquire: pairs with the Release store that ended the last writer step, so the
-        // length and cells that step wrote are visible below.
-        let v1 = block.version().load(Acquire);
-        if v1 & 1 != 0 {
-            return None;
-        }
-        let len = block.len().load(Relaxed);
-        // Under loom a freed block is poisoned with a length past its capacity, to be seen
-        // (not read past) by a model whose reader used a block after it was freed.
-        #[cfg(loom)]
-        let len = len.min(block.cap());
-        // SAFETY: `len` was loaded from `block`, and no length a block ever holds is past its
-        // capacity (`Block::cells_to`; the builder and `store_len` keep it so). No clamp to
-        // `cap` here: it was a load, a compare and a move on every read, 10-13% of a pinned
-        // `Reader::get`.
-        let result = f(RawView::new(unsafe { block.cells_to(len) }));
-        // Acquire fence: keeps the relaxed loads above before the re-check below. If any of
-        // them saw a store from a step that began after `v1`, the writer's fence after its odd
-        // store (in `step`, `append_in_place`) makes that odd version visible to the re-check.
-        fence(Acquire);
-        (block.version().load(Relaxed) == v1).then_some((result, Some((block, v1))))
+        attempt_on(block, f).map(|(result, v1)| (result, Some((block, v1))))
     }
 
     /// Retries until an attempt succeeds, never waiting for the writer lock.
@@ -354,6 +334,37 @@ impl<W: Word> RawArray<W> {
             backoff(failed);
         }
     }
+}
+
+/// One optimistic attempt on `block`, which the caller keeps alive (a pin under which it was
+/// loaded from the array, or a hold) and loaded from the array with Acquire: `f`'s result and
+/// the (even) version it validated, or `None` if a writer step overlapped it.
+#[inline(always)]
+pub(crate) fn attempt_on<'b, W: Word, R, F>(block: &'b Block<W>, f: &mut F) -> Option<(R, usize)>
+where
+    F: FnMut(RawView<'b, W>) -> R + ?Sized,
+{
+    // Acquire: pairs with the Release store that ended the last writer step, so the
+    // length and cells that step wrote are visible below.
+    let v1 = block.version().load(Acquire);
+    if v1 & 1 != 0 {
+        return None;
+    }
+    let len = block.len().load(Relaxed);
+    // Under loom a freed block is poisoned with a length past its capacity, to be seen
+    // (not read past) by a model whose reader used a block after it was freed.
+    #[cfg(loom)]
+    let len = len.min(block.cap());
+    // SAFETY: `len` was loaded from `block`, and no length a block ever holds is past its
+    // capacity (`Block::cells_to`; the builder and `store_len` keep it so). No clamp to
+    // `cap` here: it was a load, a compare and a move on every read, 10-13% of a pinned
+    // `Reader::get`.
+    let result = f(RawView::new(unsafe { block.cells_to(len) }));
+    // Acquire fence: keeps the relaxed loads above before the re-check below. If any of
+    // them saw a store from a step that began after `v1`, the writer's fence after its odd
+    // store (in `step`, `append_in_place`) makes that odd version visible to the re-check.
+    fence(Acquire);
+    (block.version().load(Relaxed) == v1).then_some((result, v1))
 }
 
 impl<W: Word> RawArray<W> {

@@ -109,8 +109,9 @@ impl<W: Word> RawSnapshot<W> {
         reason = "used by the tests and by FtArray's docs-level checks"
     )]
     pub(crate) fn owners(&self) -> usize {
-        self.block()
-            .map_or(0, |b| b.refs().load(crate::sync::Ordering::Relaxed))
+        self.block().map_or(0, |b| {
+            block::owners(b.refs().load(crate::sync::Ordering::Relaxed))
+        })
     }
 }
 

@@ -261,7 +261,7 @@ impl<'a, W: Word> RawWriter<'a, W> {
         // count fall back to 1. Increments are made under the lock we hold, so none is missed;
         // a decrement not yet seen only makes us copy once more than needed.
         self.block()
-            .is_some_and(|block| block.refs().load(Acquire) != 1)
+            .is_some_and(|block| block::owners(block.refs().load(Acquire)) != 1)
     }
 
     /// Makes sure no snapshot shares the current block before a write into its cells: if one
@@ -597,7 +597,8 @@ impl<'a, W: Word> RawWriter<'a, W> {
             let len = len_locked(block);
             // Acquire on `refs`: as in `unshare` (a shared block goes the slow way, which copies
             // it first).
-            if len < block.cap() && !self.strict() && block.refs().load(Acquire) == 1 {
+            if len < block.cap() && !self.strict() && block::owners(block.refs().load(Acquire)) == 1
+            {
                 self.append_cells(block, len, len + 1, |cells| cells.store(0, value, sharing));
                 return Ok(());
             }

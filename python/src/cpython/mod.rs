@@ -563,3 +563,38 @@ impl<T> ExhaustibleRef<T> {
     #[cfg(Py_GIL_DISABLED)]
     pub(crate) fn release(&self, _py: Python<'_>) {}
 }
+
+// ---------------------------------------------------------------------------------------------
+// State only a GIL holder touches
+
+/// A value that, on GIL builds, only a thread holding the GIL may use, through
+/// [`with`](Self::with): mutable state of a frozen (shared) object without an atomic
+/// read-modify-write per access, which a mutex would cost. There is none of it on
+/// free-threaded builds, where nothing serialises the callers.
+#[cfg(not(Py_GIL_DISABLED))]
+pub(crate) struct GilCell<T>(std::cell::RefCell<T>);
+
+// SAFETY: every access goes through `with`, which takes the token of an attached thread: on GIL
+// builds that thread holds the GIL, so accesses from different threads are ordered by the GIL's
+// hand-over (no data race), and `RefCell` turns an overlapping access (the same thread coming
+// back in through Python code run inside `f`, or another thread while `f` let the GIL go)
+// into a refused borrow rather than a second `&mut`. `T: Send`: the value may be dropped by
+// whichever thread drops the owner.
+#[cfg(not(Py_GIL_DISABLED))]
+unsafe impl<T: Send> Sync for GilCell<T> {}
+
+#[cfg(not(Py_GIL_DISABLED))]
+impl<T> GilCell<T> {
+    pub(crate) fn new(value: T) -> Self {
+        GilCell(std::cell::RefCell::new(value))
+    }
+
+    /// Runs `f` with the value, or with `None` while another use of it is in progress.
+    #[inline(always)]
+    pub(crate) fn with<R>(&self, _py: Python<'_>, f: impl FnOnce(Option<&mut T>) -> R) -> R {
+        match self.0.try_borrow_mut() {
+            Ok(mut value) => f(Some(&mut value)),
+            Err(_) => f(None),
+        }
+    }
+}
