@@ -32,6 +32,13 @@ pub(crate) use crate::lifecycle::bulk;
 )]
 pub struct PyArray {
     pub(crate) inner: DynArray,
+    /// GIL builds: a hold on the storage the last `a[i]` or `len(a)` read
+    /// ([`ftarray::DynHold`], one word), so the next one needs no epoch pin while the array
+    /// keeps that storage. It keeps at most one block the array has moved away from allocated,
+    /// until the next such read or the array's end. Free-threaded builds have none: sharing
+    /// one between threads would cost the atomic read-modify-write per read that it saves.
+    #[cfg(not(Py_GIL_DISABLED))]
+    hold: crate::cpython::GilCell<ftarray::DynHold>,
 }
 
 /// The type name CPython messages use (`tp_name`: `list`, `ftarray.array`, a class's name).
@@ -43,12 +50,23 @@ impl PyArray {
         // The array is ours alone: no lock to take for the rule.
         PyArray {
             inner: inner.with_strict_exports(true),
+            #[cfg(not(Py_GIL_DISABLED))]
+            hold: crate::cpython::GilCell::new(ftarray::DynHold::new()),
         }
     }
 
     /// A new array of the base type (slices, copies and arithmetic return the base type).
     pub(crate) fn new_base(py: Python<'_>, inner: DynArray) -> PyResult<Bound<'_, PyArray>> {
         Bound::new(py, PyArray::from_dyn(inner))
+    }
+
+    /// `len(a)`: through the hold on GIL builds (see the field).
+    #[inline(always)]
+    pub(crate) fn length(&self, _py: Python<'_>) -> usize {
+        #[cfg(not(Py_GIL_DISABLED))]
+        return self.hold.with(_py, |hold| self.inner.len_held(hold));
+        #[cfg(Py_GIL_DISABLED)]
+        self.inner.len()
     }
 
     pub(crate) fn code(&self) -> TypeCode {
@@ -59,7 +77,11 @@ impl PyArray {
     /// the read: the one read path of `__getitem__` and the fast slots.
     #[inline(always)]
     pub(crate) fn item<'py>(&self, py: Python<'py>, i: isize) -> SlotResult<Bound<'py, PyAny>> {
-        match self.inner.get(i) {
+        #[cfg(not(Py_GIL_DISABLED))]
+        let read = self.hold.with(py, |hold| self.inner.get_held(hold, i));
+        #[cfg(Py_GIL_DISABLED)]
+        let read = self.inner.get(i);
+        match read {
             Ok(v) => Ok(to_object(py, v)?),
             Err(_) => Err(SlotError::Index(OUT_OF_RANGE_C)),
         }

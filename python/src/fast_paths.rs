@@ -64,8 +64,8 @@ impl FastArray for PyArray {
     }
 
     #[inline(always)]
-    fn length(&self) -> usize {
-        self.inner.len()
+    fn length(&self, py: Python<'_>) -> usize {
+        PyArray::length(self, py)
     }
 
     #[inline(always)]

@@ -98,13 +98,9 @@ impl ArrayIter {
                 // Past the end at this read: exhausted for good.
                 Err(_) => match advance(&self.index, i, EXHAUSTED) {
                     Ok(()) => {
+                        // Exhausted: the block is not read again through this iterator.
                         #[cfg(not(Py_GIL_DISABLED))]
-                        self.hold.with(py, |hold| {
-                            if let Some(hold) = hold {
-                                // Exhausted: the block is not read again through this iterator.
-                                *hold = ftarray::DynHold::new();
-                            }
-                        });
+                        self.hold.with(py, |hold| *hold = ftarray::DynHold::new());
                         self.array.release(py);
                         return None;
                     }
@@ -125,12 +121,7 @@ impl ArrayIter {
         i: isize,
     ) -> Result<Value, ftarray::Error> {
         #[cfg(not(Py_GIL_DISABLED))]
-        return self.hold.with(_py, |hold| match hold {
-            Some(hold) => array.get_held(hold, i),
-            // In use further up this thread's stack (Python code run by a drop inside `next`
-            // called `next` again): an ordinary read.
-            None => array.get(i),
-        });
+        return self.hold.with(_py, |hold| array.get_held(hold, i));
         #[cfg(Py_GIL_DISABLED)]
         array.get(i)
     }

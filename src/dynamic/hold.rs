@@ -34,61 +34,103 @@ use std::fmt;
 /// assert_eq!(a.get_held(&mut hold, -1), Ok(Value::Float(3.5)));
 /// assert!(a.get_held(&mut hold, 3).is_err());
 /// ```
-#[derive(Default)]
-pub struct DynHold(Held);
+///
+/// It is one word (`size_of::<DynHold>() == size_of::<usize>()`).
+pub struct DynHold(
+    /// The held block's address (a multiple of 64, so its low bits are free) with the word
+    /// size's [`HoldWord::TAG`] in the low two bits, or 0 for no hold: one word, so that a
+    /// host can keep a hold in every array object for little memory.
+    usize,
+);
 
-/// The hold, by word size (a storage type's word: the hold's block layout depends on it).
-#[derive(Default)]
-enum Held {
-    #[default]
-    None,
-    W8(RawHold<u8>),
-    W16(RawHold<u16>),
-    W32(RawHold<u32>),
-    W64(RawHold<u64>),
-}
+/// The tag bits of [`DynHold`]'s word.
+const TAG_BITS: usize = 0b11;
 
-/// The words a hold can be for: picks (or makes) the hold of this word size.
+/// The words a hold can be for, each with its tag.
 trait HoldWord: crate::element::Word {
-    fn hold(held: &mut Held) -> &mut RawHold<Self>;
+    const TAG: usize;
 }
 
-macro_rules! hold_words {
-    ($(($w:ty, $v:ident)),*) => {$(
-        impl HoldWord for $w {
-            #[inline(always)]
-            fn hold(held: &mut Held) -> &mut RawHold<$w> {
-                // A hold of another word size (from an array of another type) is let go first.
-                if !matches!(held, Held::$v(_)) {
-                    *held = Held::$v(RawHold::new());
-                }
-                match held {
-                    Held::$v(h) => h,
-                    _ => unreachable!("just set"),
-                }
-            }
-        }
-    )*};
+impl HoldWord for u8 {
+    const TAG: usize = 0;
 }
-hold_words!((u8, W8), (u16, W16), (u32, W32), (u64, W64));
+impl HoldWord for u16 {
+    const TAG: usize = 1;
+}
+impl HoldWord for u32 {
+    const TAG: usize = 2;
+}
+impl HoldWord for u64 {
+    const TAG: usize = 3;
+}
 
 impl DynHold {
     /// A hold on nothing yet: the first read through it takes the pin and the hold.
-    pub fn new() -> Self {
-        DynHold(Held::None)
+    pub const fn new() -> Self {
+        DynHold(0)
+    }
+
+    /// Whether a block is held (for tests and `Debug`).
+    fn holds(&self) -> bool {
+        self.0 != 0
+    }
+
+    /// Runs `f` with this hold as a `RawHold<W>`: a hold of another word size (from an array
+    /// of another type) is let go first.
+    #[inline(always)]
+    fn with_raw<W: HoldWord, R>(&mut self, f: impl FnOnce(&mut RawHold<W>) -> R) -> R {
+        // Taken out first: if `f` unwound, the hold it owns would be given back by its drop,
+        // and this one must not still name it.
+        let word = std::mem::take(&mut self.0);
+        let mut raw = if word != 0 && word & TAG_BITS == W::TAG {
+            // SAFETY: `word` holds a hold of this `W` (its tag says so), taken out above.
+            unsafe { RawHold::<W>::from_addr(word & !TAG_BITS) }
+        } else {
+            DynHold(word).release();
+            RawHold::new()
+        };
+        let result = f(&mut raw);
+        let addr = raw.into_addr();
+        debug_assert_eq!(addr & TAG_BITS, 0, "block addresses are multiples of 64");
+        self.0 = if addr == 0 { 0 } else { addr | W::TAG };
+        result
+    }
+
+    /// Gives the hold back, whatever its word size.
+    fn release(&mut self) {
+        let word = std::mem::take(&mut self.0);
+        if word == 0 {
+            return;
+        }
+        let addr = word & !TAG_BITS;
+        // SAFETY: `word` holds a hold of the word size its tag names, taken out above; it is
+        // turned back into that `RawHold` once, and dropped (given back).
+        unsafe {
+            match word & TAG_BITS {
+                0 => drop(RawHold::<u8>::from_addr(addr)),
+                1 => drop(RawHold::<u16>::from_addr(addr)),
+                2 => drop(RawHold::<u32>::from_addr(addr)),
+                _ => drop(RawHold::<u64>::from_addr(addr)),
+            }
+        }
+    }
+}
+
+impl Default for DynHold {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for DynHold {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
 impl fmt::Debug for DynHold {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = match &self.0 {
-            Held::None => "empty",
-            Held::W8(h) if h.holds() => "holding",
-            Held::W16(h) if h.holds() => "holding",
-            Held::W32(h) if h.holds() => "holding",
-            Held::W64(h) if h.holds() => "holding",
-            _ => "empty",
-        };
+        let state = if self.holds() { "holding" } else { "empty" };
         f.debug_tuple("DynHold").field(&state).finish()
     }
 }
@@ -104,14 +146,30 @@ impl DynArray {
     pub fn get_held(&self, hold: &mut DynHold, index: isize) -> Result<Value, Error> {
         let code = self.code;
         with_store!(&self.store, a => {
-            a.read_held(HoldWord::hold(&mut hold.0), |v| {
+            hold.with_raw(|raw| a.read_held(raw, |v| {
                 let len = v.len();
                 match resolve_index(index, len).and_then(|i| v.get(i)) {
                     Some(x) => Ok(x.to_value(code)),
                     None => Err(Error::SignedIndexOutOfRange { index, len }),
                 }
-            })
+            }))
         })
+    }
+
+    /// [`len`](Self::len) through `hold` (see [`DynHold`]).
+    ///
+    /// ```
+    /// use ftarray::{DynArray, DynHold, TypeCode};
+    ///
+    /// let a = DynArray::new(TypeCode::I16);
+    /// let mut hold = DynHold::new();
+    /// assert_eq!(a.len_held(&mut hold), 0);
+    /// a.extend_bytes(&[0; 6]).unwrap();
+    /// assert_eq!(a.len_held(&mut hold), 3);
+    /// ```
+    #[inline]
+    pub fn len_held(&self, hold: &mut DynHold) -> usize {
+        with_store!(&self.store, a => hold.with_raw(|raw| a.read_held(raw, |v| v.len())))
     }
 }
 
@@ -136,6 +194,8 @@ mod tests {
             assert_eq!(b.get_held(&mut hold, 0), Ok(Value::Float(0.5)));
         }
         assert_eq!(format!("{hold:?}"), "DynHold(\"holding\")");
+        assert_eq!(size_of::<DynHold>(), size_of::<usize>());
+        assert_eq!(c.len_held(&mut hold), 1);
         assert_eq!(
             a.get_held(&mut hold, 1),
             Err(Error::SignedIndexOutOfRange { index: 1, len: 1 })

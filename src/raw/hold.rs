@@ -70,6 +70,27 @@ impl<W: Word> RawHold<W> {
         self.addr != 0
     }
 
+    /// The held block's address (0 for none), giving up the hold to the caller, who must turn
+    /// it back into a hold with [`from_addr`](Self::from_addr) (of this `W`) exactly once.
+    /// Block addresses are multiples of 64, so the low 6 bits are free for a tag.
+    pub(crate) fn into_addr(self) -> usize {
+        let this = std::mem::ManuallyDrop::new(self);
+        this.addr
+    }
+
+    /// The hold [`into_addr`](Self::into_addr) gave up.
+    ///
+    /// # Safety
+    ///
+    /// `addr` is 0, or came from `into_addr` of a `RawHold<W>` of this `W` and is taken back
+    /// only once.
+    pub(crate) unsafe fn from_addr(addr: usize) -> Self {
+        RawHold {
+            addr,
+            _words: PhantomData,
+        }
+    }
+
     /// Moves the hold to `array`'s current block (or to none), as loaded under `guard`.
     fn move_to(&mut self, array: &RawArray<W>, guard: &Guard) {
         // Acquire: as in the read attempt (the block's header is visible).

@@ -568,33 +568,37 @@ impl<T> ExhaustibleRef<T> {
 // State only a GIL holder touches
 
 /// A value that, on GIL builds, only a thread holding the GIL may use, through
-/// [`with`](Self::with): mutable state of a frozen (shared) object without an atomic
-/// read-modify-write per access, which a mutex would cost. There is none of it on
-/// free-threaded builds, where nothing serialises the callers.
+/// [`with`](Self::with): mutable state of a frozen (shared) object without the atomic
+/// read-modify-write per access a mutex would cost. There is none of it on free-threaded
+/// builds, where nothing serialises the callers.
+///
+/// `with` takes the value out for the duration of the call and puts it back after: a use that
+/// overlaps (the same thread coming back in through Python code that `f` ran, or another thread
+/// while `f` let the GIL go) finds the default value instead, and whichever use ends last
+/// keeps its value (the other one is dropped). For a cache such as a [`ftarray::DynHold`]
+/// that is always right.
 #[cfg(not(Py_GIL_DISABLED))]
-pub(crate) struct GilCell<T>(std::cell::RefCell<T>);
+pub(crate) struct GilCell<T>(std::cell::Cell<T>);
 
 // SAFETY: every access goes through `with`, which takes the token of an attached thread: on GIL
 // builds that thread holds the GIL, so accesses from different threads are ordered by the GIL's
-// hand-over (no data race), and `RefCell` turns an overlapping access (the same thread coming
-// back in through Python code run inside `f`, or another thread while `f` let the GIL go)
-// into a refused borrow rather than a second `&mut`. `T: Send`: the value may be dropped by
-// whichever thread drops the owner.
+// hand-over (no data race), and `Cell` never hands out a reference into the value. `T: Send`:
+// the value may be used and dropped by whichever thread holds the GIL.
 #[cfg(not(Py_GIL_DISABLED))]
 unsafe impl<T: Send> Sync for GilCell<T> {}
 
 #[cfg(not(Py_GIL_DISABLED))]
-impl<T> GilCell<T> {
+impl<T: Default> GilCell<T> {
     pub(crate) fn new(value: T) -> Self {
-        GilCell(std::cell::RefCell::new(value))
+        GilCell(std::cell::Cell::new(value))
     }
 
-    /// Runs `f` with the value, or with `None` while another use of it is in progress.
+    /// Runs `f` with the value (taken out meanwhile; see the type's docs).
     #[inline(always)]
-    pub(crate) fn with<R>(&self, _py: Python<'_>, f: impl FnOnce(Option<&mut T>) -> R) -> R {
-        match self.0.try_borrow_mut() {
-            Ok(mut value) => f(Some(&mut value)),
-            Err(_) => f(None),
-        }
+    pub(crate) fn with<R>(&self, _py: Python<'_>, f: impl FnOnce(&mut T) -> R) -> R {
+        let mut value = self.0.take();
+        let result = f(&mut value);
+        drop(self.0.replace(value));
+        result
     }
 }

@@ -115,7 +115,7 @@ pub(crate) trait FastArray:
     /// it was negative).
     fn sq_item<'py>(&self, py: Python<'py>, i: isize) -> SlotResult<Bound<'py, PyAny>>;
     /// `len(a)`.
-    fn length(&self) -> usize;
+    fn length(&self, py: Python<'_>) -> usize;
     /// `a[key] = value` (`mp_ass_subscript`; deletions always go to the PyO3 slot).
     fn store(&self, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> Option<SlotResult<()>>;
     /// `a.append(value)`.
@@ -222,7 +222,7 @@ unsafe extern "C" fn length<A: FastArray>(slf: *mut ffi::PyObject) -> ffi::Py_ss
         let py = unsafe { Python::assume_attached() };
         // SAFETY: as in `subscript`.
         let a = unsafe { instance::<A>(py, slf) };
-        a.get().length() as ffi::Py_ssize_t
+        a.get().length(py) as ffi::Py_ssize_t
     })
 }
 
