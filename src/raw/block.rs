@@ -306,13 +306,24 @@ impl<W: Word> Pointable for Block<W> {
     }
 }
 
-/// One hold in [`Header::refs`]: holds count in the top quarter of the word (16 bits on
-/// 64-bit targets), owners in the rest (48 bits: a snapshot count is never near that). Holds
-/// are an optimisation, so [`acquire_keep`] refuses one when half their bits are in use.
-pub(crate) const KEEP: usize = 1 << (usize::BITS / 4 * 3);
+/// One hold in [`Header::refs`]. On 64-bit targets holds count in the top 16 bits of the word
+/// and owners in the other 48 (a snapshot count is never near 2^47, where `acquire` aborts).
+/// On narrower targets holds would leave owners too few bits (a program can keep millions of
+/// snapshots of one block alive), so there the hold field is the top bit alone and
+/// [`MAX_KEEPS`] is 0: [`acquire_keep`] refuses every hold and reads stay pinned ones.
+pub(crate) const KEEP: usize = if usize::BITS >= 64 {
+    1 << 48
+} else {
+    1 << (usize::BITS - 1)
+};
 
-/// [`acquire_keep`] refuses a hold when the block already has this many (see [`KEEP`]).
-const MAX_KEEPS: usize = (usize::MAX / KEEP) / 2;
+/// [`acquire_keep`] refuses a hold when the block already has this many (half the field, so
+/// the count never reaches the field's top: holds are an optimisation, a refusal costs a pin).
+const MAX_KEEPS: usize = if usize::BITS >= 64 {
+    (usize::MAX / KEEP) / 2
+} else {
+    0
+};
 
 /// The owners in a value of [`Header::refs`] (the holds masked off).
 #[inline(always)]
@@ -364,19 +375,25 @@ pub(crate) fn acquire<W: Word>(block: &Block<W>) {
 /// already held by the caller. The block stays allocated until the hold is given back with
 /// [`release_keep`]; unlike an owner, a hold does not stop writers writing the block in place.
 ///
-/// Returns false, adding nothing, when the block already has [`MAX_KEEPS`] holds.
+/// Returns false, adding nothing, when the block already has [`MAX_KEEPS`] holds (always on
+/// targets narrower than 64 bits; see [`KEEP`]).
 #[must_use]
 pub(crate) fn acquire_keep<W: Word>(block: &Block<W>) -> bool {
+    // A compare-exchange, not an add checked afterwards: with an add, threads that all went
+    // over the limit at once could carry the field past its top and wrap it.
     // Relaxed: as in `acquire`; whoever frees the block synchronizes with the Release
     // decrements, and the holder reads the cells only through validated (atomic) reads.
-    let before = block.refs().fetch_add(KEEP, Relaxed);
-    if before / KEEP < MAX_KEEPS {
-        return true;
+    let refs = block.refs();
+    let mut current = refs.load(Relaxed);
+    loop {
+        if current / KEEP >= MAX_KEEPS {
+            return false;
+        }
+        match refs.compare_exchange_weak(current, current + KEEP, Relaxed, Relaxed) {
+            Ok(_) => return true,
+            Err(now) => current = now,
+        }
     }
-    // Too many: take it back. This cannot be the last reference (the block is alive for the
-    // whole call, by the caller's pin or hold), so nothing is freed here.
-    block.refs().fetch_sub(KEEP, Relaxed);
-    false
 }
 
 /// Gives back one hold of the block at `addr`, and frees it if that was the last reference of

@@ -25,8 +25,16 @@
 //! cannot be fooled by a new block at the same address: the held block is not freed while held,
 //! so no other block can occupy its address.
 //!
+//! One difference from a read under a *fresh* pin: pinning runs a `SeqCst` fence, and a held
+//! read does not, so held reads of two arrays do not forbid the store-buffering outcome
+//! (thread 1 sets `a` then reads `b` through a hold, thread 2 sets `b` then reads `a`, and
+//! both read the old values) on hardware that allows it (POWER, RISC-V; x86 and ARMv8 do
+//! not). Reads through a long-lived [`Session`](crate::Session) pin share this; each read of
+//! one array is still linearizable on its own.
+//!
 //! The cost is memory: a block retired by its array stays allocated while a hold on it lives
-//! (one block per hold, freed by the hold's next read or its drop).
+//! (one block per hold, freed by the hold's next read or its drop). Only 64-bit targets take
+//! holds (see `block::KEEP`).
 
 use super::array::RawArray;
 use super::block::{self, Block};
@@ -187,6 +195,7 @@ mod tests {
     /// Reads through a hold follow the array through appends in place, growth (a new block),
     /// clearing (no block) and refilling, and the hold moves to each new block.
     #[test]
+    #[cfg(target_pointer_width = "64")] // narrower targets take no holds
     fn held_reads_follow_the_array_through_every_change() {
         let a = RawArray::<u32>::try_from_bytes(&[1, 0, 0, 0, 2, 0, 0, 0]).unwrap();
         let mut hold = RawHold::new();
@@ -213,10 +222,43 @@ mod tests {
         assert!(hold.holds());
     }
 
+    /// Past the limit a hold is refused, and the count is left as it was: the reader simply
+    /// keeps pinning.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    #[cfg_attr(miri, ignore = "takes 32,768 holds one by one")]
+    fn a_block_with_too_many_holds_refuses_one_more() {
+        let a = RawArray::<u32>::try_from_bytes(&[5, 0, 0, 0]).unwrap();
+        let guard = crate::reclaim::pin();
+        // SAFETY: loaded under `guard`.
+        let block = unsafe { a.buf.load(Acquire, &guard).as_ref() }.unwrap();
+        let mut taken = 0;
+        while block::acquire_keep(block) {
+            taken += 1;
+            assert!(taken <= 1 << 16, "no limit");
+        }
+        let full = block.refs().load(Relaxed);
+        assert!(!block::acquire_keep(block));
+        assert_eq!(
+            block.refs().load(Relaxed),
+            full,
+            "a refusal leaves the count"
+        );
+        let mut hold = RawHold::new();
+        assert_eq!(get(&a, &mut hold, 0), Some(5), "a refused hold still reads");
+        assert!(!hold.holds());
+        for _ in 0..taken {
+            // SAFETY: each of these holds was taken above and is given back once.
+            unsafe { block::release_keep::<u32>(block.addr()) };
+        }
+        assert_eq!(block.refs().load(Relaxed), 1);
+    }
+
     /// A hold keeps a retired block allocated and does not make writers copy it: the owner
     /// count stays 1 (writes in place), the hold is counted apart, and the block is freed when
     /// the hold moves on.
     #[test]
+    #[cfg(target_pointer_width = "64")]
     fn a_hold_is_not_an_owner_and_frees_the_block_it_outlived() {
         let a = RawArray::<u32>::try_from_bytes(&[5, 0, 0, 0]).unwrap();
         let mut hold = RawHold::new();
