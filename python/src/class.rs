@@ -57,7 +57,7 @@ impl PyArray {
 
     /// A new array of the base type (slices, copies and arithmetic return the base type).
     pub(crate) fn new_base(py: Python<'_>, inner: DynArray) -> PyResult<Bound<'_, PyArray>> {
-        Bound::new(py, PyArray::from_dyn(inner))
+        crate::cpython::instances::new_base_instance(py, PyArray::from_dyn(inner))
     }
 
     /// `len(a)`: through the hold on GIL builds (see the field).

@@ -9,16 +9,36 @@
 //! implementation of the semantics: these are only shortcuts into it. Explicit dunder calls
 //! (`a.__getitem__(i)`) go through the PyO3 methods; both give the same results. `append`
 //! converts with the same function as every other method ([`convert::to_value`]).
+//!
+//! Also here: what [`crate::cpython::instances`] needs to make and free arrays itself (every
+//! slice, copy and constructor call makes one).
 
 use crate::class::PyArray;
 use crate::convert::{self, ASSIGNMENT_OUT_OF_RANGE_C, OUT_OF_RANGE_C};
 use crate::cpython::{
-    self, slots::FastArray, slots::FastIter, slots::SlotError, slots::SlotResult,
+    self, instances::DirectInstances, instances::Layout, slots::FastArray, slots::FastIter,
+    slots::SlotError, slots::SlotResult,
 };
 use crate::iter::ArrayIter;
-use ftarray::{Kind, Value};
+use ftarray::{DynArray, Kind, TypeCode, Value};
 use pyo3::prelude::*;
 use pyo3::types::{PySlice, PyTuple};
+use std::sync::OnceLock;
+
+impl DirectInstances for PyArray {
+    fn layout() -> &'static OnceLock<Option<Layout>> {
+        static LAYOUT: OnceLock<Option<Layout>> = OnceLock::new();
+        &LAYOUT
+    }
+
+    fn construct(args: &Bound<'_, PyTuple>) -> PyResult<Self> {
+        PyArray::construct(args)
+    }
+
+    fn probe() -> Self {
+        PyArray::from_dyn(DynArray::new(TypeCode::U8))
+    }
+}
 
 impl PyArray {
     /// The value a store of `value` takes without any conversion code: an exact int in range

@@ -64,6 +64,7 @@ fn ftarray_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     slots::mark_as_sequence::<class::PyArray>(py);
     slots::disallow_instantiation::<iter::ArrayIter>(py);
     slots::install_fast_slots::<class::PyArray, iter::ArrayIter>(py)?;
+    cpython::instances::install::<class::PyArray>(py)?;
     cpython::buffer::install_array_buffer::<class::PyArray>(py)?;
     m.add_class::<snapshot::Snapshot>()?;
     cpython::buffer::install_snapshot_buffer::<snapshot::Snapshot>(py)?;

@@ -316,7 +316,7 @@ impl PyArray {
     }
 
     /// `array_new`: the constructor proper, after the keyword check.
-    fn construct(args: &Bound<'_, PyTuple>) -> PyResult<PyArray> {
+    pub(crate) fn construct(args: &Bound<'_, PyTuple>) -> PyResult<PyArray> {
         let py = args.py();
         let (c, initial) = cpython::parse_array_new_args(args)?;
         let audit_arg = initial.clone().unwrap_or_else(|| py.None().into_bound(py));

@@ -109,6 +109,36 @@ def test_iteration_follows_the_array_through_growth_clear_and_refill():
     assert run(ftarray) == run(array)
 
 
+def test_arrays_release_their_type_when_freed():
+    """Every instance of a heap type owns a reference to it; freeing one releases it (PyO3 0.28
+    did not: the type's count grew by one per array ever made). Subclasses, weak references
+    and keyword calls go through the same paths."""
+    import weakref
+
+    class Sub(ftarray.array):
+        pass
+
+    def made(kind):
+        a = kind("d", [1.0, 2.0])
+        return [a, a[0:1], a + a, a * 2, a.__copy__(), kind("b")]
+
+    for kind in (ftarray.array, Sub):
+        made(kind)  # warm up caches that keep a reference
+        before = sys.getrefcount(kind), sys.getrefcount(ftarray.array)
+        for _ in range(200):
+            made(kind)
+        assert (sys.getrefcount(kind), sys.getrefcount(ftarray.array)) == before
+    called = []
+    a = Sub("i", [1, 2])
+    a.note = "kept in the instance dict"
+    r = weakref.ref(a, called.append)
+    assert r() is a and a.note == "kept in the instance dict"
+    del a
+    assert r() is None and called == [r]
+    with pytest.raises(TypeError, match="no keyword arguments"):
+        ftarray.array("d", initializer=[1.0])
+
+
 def test_array_is_a_sequence_for_pattern_matching():
     match ftarray.array("i", [1, 2]):
         case [x, y]:

@@ -17,12 +17,13 @@
 //!
 //! Files: this one (objects, numbers, strings, arguments, types, the iterator's
 //! [`ExhaustibleRef`]), [`slots`] (the type slots the binding installs and their
-//! trampolines), [`buffer`] (the buffer protocol both ways), [`capsule`] (Arrow and DLPack
+//! trampolines), [`instances`] (making and freeing array objects), [`buffer`] (the buffer protocol both ways), [`capsule`] (Arrow and DLPack
 //! capsules), [`dlpack`] (the DLPack structs and tensors).
 
 pub(crate) mod buffer;
 pub(crate) mod capsule;
 pub(crate) mod dlpack;
+pub(crate) mod instances;
 pub(crate) mod slots;
 mod unwind;
 
