@@ -169,6 +169,28 @@ impl<T: Element> FtArray<T> {
         self.raw.read_held(hold, move |v| f(View::new(v)))
     }
 
+    /// [`read_held`](Self::read_held), also returning the version a read of the held block
+    /// validated (see `RawArray::read_held_versioned`).
+    #[inline(always)]
+    pub(crate) fn read_held_versioned<R>(
+        &self,
+        hold: &mut crate::raw::RawHold<T::Bits>,
+        mut f: impl FnMut(View<'_, T>) -> R,
+    ) -> (R, Option<usize>) {
+        self.raw.read_held_versioned(hold, move |v| f(View::new(v)))
+    }
+
+    /// Whether the array is still as the held read that returned `version` saw it (see
+    /// `RawArray::unchanged_held`).
+    #[inline(always)]
+    pub(crate) fn unchanged_held(
+        &self,
+        hold: &crate::raw::RawHold<T::Bits>,
+        version: usize,
+    ) -> bool {
+        self.raw.unchanged_held(hold, version)
+    }
+
     /// A new array holding the elements `pick` selects (a range within the length it is given)
     /// from one validated read, `times` times over, copied straight into the new block (see
     /// `RawArray::try_copy_range`).

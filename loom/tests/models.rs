@@ -719,3 +719,43 @@ fn held_read_vs_in_place_set() {
         },
     );
 }
+
+/// An iterator's run (`read_run_held`, then `unchanged_held` before each step it serves)
+/// against an in-place `set` that then raises a flag. Once the reader sees the flag, the set
+/// happened before its check, so the check must fail unless the run already saw the new
+/// value: never the old value with the flag up. With the check planted to always pass, the
+/// outcome (1, true) is reached.
+#[test]
+fn run_check_vs_in_place_set() {
+    use ftarray::{DynArray, DynHold, TypeCode, Value};
+    use loom::sync::atomic::{AtomicBool, Ordering};
+    struct State(DynArray, AtomicBool);
+    race(
+        "run_check_vs_in_place_set",
+        &[(1, false), (5, false), (5, true)],
+        || {
+            State(
+                DynArray::from_values(TypeCode::UInt, &[Value::Int(1)]).unwrap(),
+                AtomicBool::new(false),
+            )
+        },
+        |s| {
+            s.0.set(0, Value::Int(5)).unwrap();
+            s.1.store(true, Ordering::Release);
+        },
+        |s| {
+            let mut hold = DynHold::new();
+            let mut run = [Value::Int(0)];
+            // The first run takes the hold (a pinned read: no stamp); the second may have one.
+            s.0.read_run_held(&mut hold, 0, &mut run);
+            let (_, stamp) = s.0.read_run_held(&mut hold, 0, &mut run);
+            let done = s.1.load(Ordering::Acquire);
+            let served = match stamp {
+                Some(stamp) if s.0.unchanged_held(&hold, stamp) => Ok(run[0]),
+                _ => s.0.get_held(&mut hold, 0),
+            };
+            (int(served), done)
+        },
+        outcome,
+    );
+}

@@ -6,6 +6,13 @@
 //! shrink or clear, every value it yields is the one that was at that index at that instant,
 //! and it stops at the first position past the end.
 //!
+//! On GIL builds one read serves up to 16 steps: `next` reads a run of elements through the
+//! iterator's hold on the array's storage, and each later step inside the run first checks that
+//! the array is still in the state that read saw (same storage, same version: two loads); if
+//! so, the run's element is the array's element at that instant, and if not, it reads a new
+//! run. A write between two steps therefore shows at the next one, as it does with the standard
+//! type's iterator.
+//!
 //! The position is an atomic, so two threads sharing one iterator (unusual, but allowed) never
 //! get the same position twice and never tear it. Once exhausted, an iterator stays exhausted
 //! (CPython gh-128961), whatever its array does afterwards.
@@ -46,6 +53,39 @@ pub struct ArrayIter {
     /// read-modify-write per `next` that it saves.
     #[cfg(not(Py_GIL_DISABLED))]
     hold: cpython::GilCell<ftarray::DynHold>,
+    /// GIL builds: the elements at `run_start..run_start + run_len` as one read through the
+    /// hold saw them ([`ftarray::DynArray::read_run_held`]), and that read's stamp. A `next`
+    /// inside the run checks that the array is still in that state (two loads,
+    /// [`ftarray::DynArray::unchanged_held`]: same storage, no write since) and returns the
+    /// run's element, which is then the array's element at that instant; anything else reads
+    /// the next run. A `None` stamp (the read had to pin) serves nothing.
+    #[cfg(not(Py_GIL_DISABLED))]
+    run: Run,
+}
+
+/// How many elements one read of a run takes.
+#[cfg(not(Py_GIL_DISABLED))]
+const RUN: usize = 16;
+
+/// The iterator's run (GIL builds; see `ArrayIter::run`).
+#[cfg(not(Py_GIL_DISABLED))]
+struct Run {
+    start: cpython::GilCopy<usize>,
+    len: cpython::GilCopy<usize>,
+    stamp: cpython::GilCopy<Option<ftarray::HeldStamp>>,
+    values: [cpython::GilCopy<Value>; RUN],
+}
+
+#[cfg(not(Py_GIL_DISABLED))]
+impl Run {
+    fn new() -> Run {
+        Run {
+            start: cpython::GilCopy::new(0),
+            len: cpython::GilCopy::new(0),
+            stamp: cpython::GilCopy::new(None),
+            values: std::array::from_fn(|_| cpython::GilCopy::new(Value::Int(0))),
+        }
+    }
 }
 
 impl ArrayIter {
@@ -55,6 +95,8 @@ impl ArrayIter {
             index: AtomicUsize::new(0),
             #[cfg(not(Py_GIL_DISABLED))]
             hold: cpython::GilCell::new(ftarray::DynHold::new()),
+            #[cfg(not(Py_GIL_DISABLED))]
+            run: Run::new(),
         }
     }
 }
@@ -83,6 +125,7 @@ fn advance(index: &AtomicUsize, from: usize, to: usize) -> Result<(), usize> {
 
 impl ArrayIter {
     /// The next element's value, or `None` once exhausted (for good).
+    #[cfg(Py_GIL_DISABLED)]
     pub(crate) fn next_value(&self, py: Python<'_>) -> Option<Value> {
         let mut i = self.index.load(Ordering::Relaxed);
         loop {
@@ -90,7 +133,7 @@ impl ArrayIter {
                 return None;
             }
             let array = self.array.get()?;
-            match self.read(py, &array.get().inner, i as isize) {
+            match array.get().inner.get(i as isize) {
                 Ok(value) => match advance(&self.index, i, i + 1) {
                     Ok(()) => return Some(value),
                     Err(now) => i = now,
@@ -98,9 +141,6 @@ impl ArrayIter {
                 // Past the end at this read: exhausted for good.
                 Err(_) => match advance(&self.index, i, EXHAUSTED) {
                     Ok(()) => {
-                        // Exhausted: the block is not read again through this iterator.
-                        #[cfg(not(Py_GIL_DISABLED))]
-                        self.hold.with(py, |hold| *hold = ftarray::DynHold::new());
                         self.array.release(py);
                         return None;
                     }
@@ -109,21 +149,56 @@ impl ArrayIter {
             }
         }
     }
-}
 
-impl ArrayIter {
-    /// Element `i` of `array`, through the hold where there is one (GIL builds).
+    /// The next element's value, or `None` once exhausted (for good): from the run when the
+    /// array is still as the run's read saw it, else from a new run.
+    #[cfg(not(Py_GIL_DISABLED))]
     #[inline(always)]
-    fn read(
-        &self,
-        _py: Python<'_>,
-        array: &ftarray::DynArray,
-        i: isize,
-    ) -> Result<Value, ftarray::Error> {
-        #[cfg(not(Py_GIL_DISABLED))]
-        return self.hold.with(_py, |hold| array.get_held(hold, i));
-        #[cfg(Py_GIL_DISABLED)]
-        array.get(i)
+    pub(crate) fn next_value(&self, py: Python<'_>) -> Option<Value> {
+        let i = self.index.load(Ordering::Relaxed);
+        let k = i.wrapping_sub(self.run.start.get(py));
+        if i != EXHAUSTED && k < self.run.len.get(py) {
+            if let (Some(stamp), Some(array)) = (self.run.stamp.get(py), self.array.get()) {
+                let inner = &array.get().inner;
+                if self.hold.with(py, |hold| inner.unchanged_held(hold, stamp)) {
+                    advance(&self.index, i, i + 1).ok()?;
+                    return Some(self.run.values[k].get(py));
+                }
+            }
+        }
+        self.next_run(py, i)
+    }
+
+    /// Reads the run starting at `i` and returns its first element, or ends the iteration.
+    #[cfg(not(Py_GIL_DISABLED))]
+    #[inline(never)]
+    fn next_run(&self, py: Python<'_>, i: usize) -> Option<Value> {
+        if i == EXHAUSTED {
+            return None;
+        }
+        let array = self.array.get()?;
+        let mut values = [Value::Int(0); RUN];
+        let (n, stamp) = self.hold.with(py, |hold| {
+            array.get().inner.read_run_held(hold, i, &mut values)
+        });
+        if n == 0 {
+            // Past the end at this read: exhausted for good, and the block is not read again
+            // through this iterator.
+            advance(&self.index, i, EXHAUSTED).ok()?;
+            self.run.len.set(py, 0);
+            self.run.stamp.set(py, None);
+            self.hold.with(py, |hold| *hold = ftarray::DynHold::new());
+            self.array.release(py);
+            return None;
+        }
+        for (cell, value) in self.run.values.iter().zip(&values[..n]) {
+            cell.set(py, *value);
+        }
+        self.run.start.set(py, i);
+        self.run.len.set(py, n);
+        self.run.stamp.set(py, stamp);
+        advance(&self.index, i, i + 1).ok()?;
+        Some(values[0])
     }
 }
 

@@ -109,6 +109,42 @@ def test_iteration_follows_the_array_through_growth_clear_and_refill():
     assert run(ftarray) == run(array)
 
 
+def test_iteration_sees_every_write_made_between_steps():
+    # On GIL builds one read serves several steps (a run, checked against the array's version
+    # at each step); every write made between two steps must still show at the next one, as it
+    # does with the standard type's iterator, which reads the buffer each time.
+    import array
+
+    def run(mod):
+        seen = []
+        a = mod.array("q", range(40))
+        it = iter(a)
+        seen.append(next(it))
+        a[1] = 100  # the element the next step returns
+        seen.append(next(it))
+        a[5] = 500  # further into the same run
+        a[17] = 1700  # the next run
+        seen += [next(it) for _ in range(18)]
+        del a[22:]  # shorter than the run that was read
+        seen.append(list(it))
+        b = mod.array("B", range(30))
+        it = iter(b)
+        seen.append(next(it))
+        b.pop(0)  # elements move down under the iterator
+        b.insert(3, 99)
+        seen.append(next(it))
+        b[:] = mod.array("B", [7] * 3)  # a new, shorter block
+        seen.append(list(it))
+        c = mod.array("w" if "w" in mod.typecodes else "u", "abcdef")
+        it = iter(c)
+        seen.append(next(it))
+        c[1] = "z"
+        seen.append("".join(it))
+        return seen
+
+    assert run(ftarray) == run(array)
+
+
 def test_arrays_release_their_type_when_freed():
     """Every instance of a heap type owns a reference to it; freeing one releases it (PyO3 0.28
     did not: the type's count grew by one per array ever made). Subclasses, weak references

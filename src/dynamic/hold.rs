@@ -97,6 +97,19 @@ impl DynHold {
     }
 
     /// Gives the hold back, whatever its word size.
+    /// The hold as a `RawHold<W>` without taking it out (it must not be dropped: the
+    /// `ManuallyDrop` keeps the hold's count where it is), if it holds a block of `W`s.
+    #[inline(always)]
+    fn peek_raw<W: HoldWord>(&self) -> Option<std::mem::ManuallyDrop<RawHold<W>>> {
+        let word = self.0;
+        (word != 0 && word & TAG_BITS == W::TAG).then(|| {
+            // SAFETY: the tag says the address is a held block of `W`s, and the count this
+            // `RawHold` stands for stays with `self` (never released through the copy).
+            std::mem::ManuallyDrop::new(unsafe { RawHold::<W>::from_addr(word & !TAG_BITS) })
+        })
+    }
+
+    #[inline(never)]
     fn release(&mut self) {
         let word = std::mem::take(&mut self.0);
         if word == 0 {
@@ -116,6 +129,16 @@ impl DynHold {
     }
 }
 
+/// Which storage a read through a [`DynHold`] saw, and in which state: from
+/// [`DynArray::read_run_held`], for [`DynArray::unchanged_held`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeldStamp {
+    /// The hold's word when the read was made (block address and word-size tag).
+    word: usize,
+    /// The block's (even) version the read validated.
+    version: usize,
+}
+
 impl Default for DynHold {
     fn default() -> Self {
         Self::new()
@@ -123,8 +146,13 @@ impl Default for DynHold {
 }
 
 impl Drop for DynHold {
+    /// Inlined: an empty hold (what an interpreter's cell leaves while a read borrows the
+    /// hold) has nothing to release, and saying so takes no call.
+    #[inline]
     fn drop(&mut self) {
-        self.release();
+        if self.0 != 0 {
+            self.release();
+        }
     }
 }
 
@@ -156,6 +184,93 @@ impl DynArray {
         })
     }
 
+    /// What an iterator's next step reads: element `index` (counted from the start) through
+    /// `hold`, or `None` if the array is not that long at the instant of the read.
+    ///
+    /// The same read as [`get_held`](Self::get_held) for a non-negative index, with no error
+    /// to build when it is past the end (the normal way for an iteration to stop).
+    ///
+    /// ```
+    /// use ftarray::{DynArray, DynHold, TypeCode, Value};
+    ///
+    /// let a = DynArray::from_values(TypeCode::F64, &[Value::Float(0.5)]).unwrap();
+    /// let mut hold = DynHold::new();
+    /// let items: Vec<Value> = (0..).map_while(|i| a.next_held(&mut hold, i)).collect();
+    /// assert_eq!(items, [Value::Float(0.5)]);
+    /// ```
+    #[inline]
+    pub fn next_held(&self, hold: &mut DynHold, index: usize) -> Option<Value> {
+        let code = self.code;
+        with_store!(&self.store, a => {
+            hold.with_raw(|raw| a.read_held(raw, |v| v.get(index).map(|x| x.to_value(code))))
+        })
+    }
+
+    /// Reads a run of elements from `start` (as many as fit in `out`, fewer at the end of the
+    /// array) through `hold`, all at one instant, and returns how many it wrote (0 if `start`
+    /// is at or past the end). With them, a [`HeldStamp`] when the read went through the held
+    /// storage (not after a change of storage, which moves the hold: the next run gets one).
+    ///
+    /// Made for an iterator that serves several steps from one read: before each step it asks
+    /// [`unchanged_held`](Self::unchanged_held) whether the array is still as the run saw it,
+    /// two loads, and if so the run's element is the array's element at that instant.
+    ///
+    /// ```
+    /// use ftarray::{DynArray, DynHold, TypeCode, Value};
+    ///
+    /// let a = DynArray::from_values(TypeCode::I16, &[Value::Int(1), Value::Int(2)]).unwrap();
+    /// let mut hold = DynHold::new();
+    /// let mut run = [Value::Int(0); 8];
+    /// a.get_held(&mut hold, 0).unwrap(); // the hold takes the array's storage
+    /// let (n, stamp) = a.read_run_held(&mut hold, 0, &mut run);
+    /// assert_eq!(&run[..n], [Value::Int(1), Value::Int(2)]);
+    /// let stamp = stamp.unwrap();
+    /// assert!(a.unchanged_held(&hold, stamp));
+    /// a.set(1, Value::Int(5)).unwrap(); // a write moves the version on
+    /// assert!(!a.unchanged_held(&hold, stamp));
+    /// ```
+    #[inline]
+    pub fn read_run_held(
+        &self,
+        hold: &mut DynHold,
+        start: usize,
+        out: &mut [Value],
+    ) -> (usize, Option<HeldStamp>) {
+        let code = self.code;
+        let (n, version) = with_store!(&self.store, a => {
+            hold.with_raw(|raw| a.read_held_versioned(raw, |v| {
+                let n = v.len().saturating_sub(start).min(out.len());
+                if n == 0 {
+                    return 0;
+                }
+                for (slot, x) in out.iter_mut().zip(v.slice(start..start + n).iter()) {
+                    *slot = x.to_value(code);
+                }
+                n
+            }))
+        });
+        let stamp = version.filter(|_| hold.0 != 0).map(|version| HeldStamp {
+            word: hold.0,
+            version,
+        });
+        (n, stamp)
+    }
+
+    /// Whether this array is still in the state the read that gave `stamp` saw (see
+    /// [`read_run_held`](Self::read_run_held)): `hold` still holds that read's storage, the
+    /// array still has it, and no write has begun on it since. `false` otherwise, including
+    /// for a stamp of another array or another hold.
+    #[inline]
+    pub fn unchanged_held(&self, hold: &DynHold, stamp: HeldStamp) -> bool {
+        if hold.0 != stamp.word {
+            return false;
+        }
+        with_store!(&self.store, a => match hold.peek_raw() {
+            Some(raw) => a.unchanged_held(&raw, stamp.version),
+            None => false,
+        })
+    }
+
     /// [`len`](Self::len) through `hold` (see [`DynHold`]).
     ///
     /// ```
@@ -180,6 +295,48 @@ mod tests {
 
     /// One hold used with arrays of different word sizes, and with two arrays of the same
     /// one: every read is right (the hold is replaced or moved, never misread).
+    /// A run read through a hold stays "unchanged" exactly until a write: in place, an
+    /// append, a removal, a move to new storage; a start at or past the end reads nothing; a
+    /// stamp is worth nothing with another hold or array.
+    #[test]
+    #[cfg(target_pointer_width = "64")] // narrower targets take no holds
+    fn a_run_stays_unchanged_until_a_write() {
+        let ints = |v: &[i64]| v.iter().map(|&i| Value::Int(i)).collect::<Vec<_>>();
+        let a = DynArray::from_values(TypeCode::I64, &ints(&[1, 2, 3])).unwrap();
+        let mut hold = DynHold::new();
+        let mut out = [Value::Int(0); 2];
+        // The first read pins and takes the hold: no stamp yet.
+        assert_eq!(a.read_run_held(&mut hold, 0, &mut out), (2, None));
+        let (n, stamp) = a.read_run_held(&mut hold, 1, &mut out);
+        assert_eq!((n, &out[..n]), (2, &ints(&[2, 3])[..]));
+        let stamp = stamp.expect("a read of the held block has a stamp");
+        assert!(a.unchanged_held(&hold, stamp));
+        for start in [3, 4, usize::MAX] {
+            assert_eq!(a.read_run_held(&mut hold, start, &mut out).0, 0);
+        }
+        assert!(a.unchanged_held(&hold, stamp), "reads change nothing");
+        let other = DynArray::from_values(TypeCode::I64, &ints(&[1, 2, 3])).unwrap();
+        assert!(!other.unchanged_held(&hold, stamp));
+        assert!(!a.unchanged_held(&DynHold::new(), stamp));
+        type Write = fn(&DynArray);
+        let writes: [Write; 4] = [
+            |a| a.set(0, Value::Int(9)).unwrap(),
+            |a| a.push(Value::Int(4)).unwrap(),
+            |a| assert_eq!(a.pop(-1), Ok(Value::Int(4))), // the one just pushed
+            |a| a.extend_values(&[Value::Int(5); 1000]).unwrap(),
+        ];
+        for write in writes {
+            let (_, stamp) = a.read_run_held(&mut hold, 0, &mut out);
+            let stamp = stamp.expect("the hold is on the current block");
+            write(&a);
+            assert!(!a.unchanged_held(&hold, stamp));
+            // Once past the pin that a new block needs, the next run has a stamp again.
+            if a.read_run_held(&mut hold, 0, &mut out).1.is_none() {
+                assert!(a.read_run_held(&mut hold, 0, &mut out).1.is_some());
+            }
+        }
+    }
+
     #[test]
     fn a_hold_moves_between_arrays_and_word_sizes() {
         let a = DynArray::from_values(TypeCode::U8, &[Value::Int(7)]).unwrap();

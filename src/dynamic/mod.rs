@@ -36,7 +36,7 @@ mod value;
 
 pub use crate::typecode::{Kind, TypeCode};
 pub use array::{CompareOp, DynArray, ForkHold, RawExport};
-pub use hold::DynHold;
+pub use hold::{DynHold, HeldStamp};
 pub use index::{Slice, SliceIndices, clamp_index, resolve_index, search_range};
 pub use shared::{Source, copy_shared, read_shared};
 pub use snapshot::DynSnapshot;

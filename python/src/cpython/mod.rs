@@ -588,6 +588,34 @@ pub(crate) struct GilCell<T>(std::cell::Cell<T>);
 #[cfg(not(Py_GIL_DISABLED))]
 unsafe impl<T: Send> Sync for GilCell<T> {}
 
+/// GIL builds: a `Copy` value shared by the threads that take the GIL in turn, read and
+/// written whole (`get`, `set`), never lent out, so no call can run while a reference into it
+/// is live.
+#[cfg(not(Py_GIL_DISABLED))]
+pub(crate) struct GilCopy<T: Copy>(std::cell::Cell<T>);
+
+// SAFETY: as for `GilCell`: every access takes an attached thread's token, so on GIL builds
+// accesses are ordered by the GIL's hand-over; `Cell` hands out copies only.
+#[cfg(not(Py_GIL_DISABLED))]
+unsafe impl<T: Copy + Send> Sync for GilCopy<T> {}
+
+#[cfg(not(Py_GIL_DISABLED))]
+impl<T: Copy> GilCopy<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        GilCopy(std::cell::Cell::new(value))
+    }
+
+    #[inline(always)]
+    pub(crate) fn get(&self, _py: Python<'_>) -> T {
+        self.0.get()
+    }
+
+    #[inline(always)]
+    pub(crate) fn set(&self, _py: Python<'_>, value: T) {
+        self.0.set(value);
+    }
+}
+
 #[cfg(not(Py_GIL_DISABLED))]
 impl<T: Default> GilCell<T> {
     pub(crate) fn new(value: T) -> Self {
