@@ -15,6 +15,9 @@ use std::sync::OnceLock;
 struct Reference {
     minor: u8,
     typecodes: String,
+    /// `known[c]`: whether the ASCII character `c` is in `typecodes` (a lookup per
+    /// constructor call, instead of a search).
+    known: [bool; 128],
     bad_typecode: String,
     fromunicode: String,
     tounicode: String,
@@ -49,6 +52,7 @@ pub(crate) fn init(py: Python<'_>) {
                 "bBuhHiIlLqQfd"
             }
             .to_owned(),
+            known: [false; 128],
             bad_typecode: format!(
                 "bad typecode (must be b, B, u, {}h, H, i, I, l, L, q, Q, f or d)",
                 if has_w { "w, " } else { "" }
@@ -71,6 +75,11 @@ pub(crate) fn init(py: Python<'_>) {
             }
             if let Some(m) = message_of(py, &array, c"array.array('i').tounicode()") {
                 r.tounicode = m;
+            }
+        }
+        for c in r.typecodes.bytes() {
+            if let Some(k) = r.known.get_mut(usize::from(c)) {
+                *k = true;
             }
         }
         r
@@ -108,7 +117,8 @@ pub(crate) fn typecodes() -> &'static str {
 
 /// The type code named by `c`, if this interpreter's standard module knows it.
 pub(crate) fn typecode(c: char) -> Option<TypeCode> {
-    TypeCode::from_char(c).filter(|_| typecodes().contains(c))
+    let known = reference().known.get(c as usize).copied().unwrap_or(false);
+    TypeCode::from_char(c).filter(|_| known)
 }
 
 /// The `ValueError` message for an unknown type code.

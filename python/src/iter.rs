@@ -6,12 +6,14 @@
 //! shrink or clear, every value it yields is the one that was at that index at that instant,
 //! and it stops at the first position past the end.
 //!
-//! On GIL builds one read serves up to 16 steps: `next` reads a run of elements through the
-//! iterator's hold on the array's storage, and each later step inside the run first checks that
-//! the array is still in the state that read saw (same storage, same version: two loads); if
-//! so, the run's element is the array's element at that instant, and if not, it reads a new
-//! run. A write between two steps therefore shows at the next one, as it does with the standard
-//! type's iterator.
+//! One read serves up to 16 steps: `next` reads a run of elements through the iterator's hold
+//! on the array's storage (no epoch pin while the array keeps it), and each later step inside
+//! the run first checks that the array is still in the state that read saw (same storage, same
+//! version: two loads); if so, the run's element is the array's element at that instant, and
+//! if not, it reads a new run. A write between two steps therefore shows at the next one, as it
+//! does with the standard type's iterator. The hold and the run are used by one `next` at a
+//! time (a flag; an atomic swap on free-threaded builds): a thread that finds them in use, only
+//! possible when threads share one iterator, reads its element with a pinned read instead.
 //!
 //! The position is an atomic, so two threads sharing one iterator (unusual, but allowed) never
 //! get the same position twice and never tear it. Once exhausted, an iterator stays exhausted
@@ -45,47 +47,32 @@ pub struct ArrayIter {
     /// Relaxed: the position orders nothing else (each read of the array is synchronised by
     /// the array itself); the compare-exchange only makes each position taken once.
     index: AtomicUsize,
-    /// GIL builds: a hold on the storage the last `next` read ([`ftarray::DynHold`]), so the
-    /// next one needs no epoch pin while the array keeps it (the pin was about a third of
-    /// `next`). It keeps at most that one block of the array allocated, until the next `next`
-    /// after the array moved to another one, the end, or the iterator's drop. Free-threaded
-    /// builds have no hold: sharing one between threads would cost the atomic
-    /// read-modify-write per `next` that it saves.
-    #[cfg(not(Py_GIL_DISABLED))]
-    hold: cpython::GilCell<ftarray::DynHold>,
-    /// GIL builds: the elements at `run_start..run_start + run_len` as one read through the
-    /// hold saw them ([`ftarray::DynArray::read_run_held`]), and that read's stamp. A `next`
-    /// inside the run checks that the array is still in that state (two loads,
-    /// [`ftarray::DynArray::unchanged_held`]: same storage, no write since) and returns the
-    /// run's element, which is then the array's element at that instant; anything else reads
-    /// the next run. A `None` stamp (the read had to pin) serves nothing.
-    #[cfg(not(Py_GIL_DISABLED))]
-    run: Run,
+    /// The hold and the run `next` reads through (see [`Reading`]), used by one `next` at a
+    /// time; a `next` that finds them in use (another thread inside this iterator's `next` on a
+    /// free-threaded build) reads the element with a pinned read instead.
+    reading: cpython::Exclusive<Reading>,
 }
 
 /// How many elements one read of a run takes.
-#[cfg(not(Py_GIL_DISABLED))]
 const RUN: usize = 16;
 
-/// The iterator's run (GIL builds; see `ArrayIter::run`).
-#[cfg(not(Py_GIL_DISABLED))]
-struct Run {
-    start: cpython::GilCopy<usize>,
-    len: cpython::GilCopy<usize>,
-    stamp: cpython::GilCopy<Option<ftarray::HeldStamp>>,
-    values: [cpython::GilCopy<Value>; RUN],
-}
-
-#[cfg(not(Py_GIL_DISABLED))]
-impl Run {
-    fn new() -> Run {
-        Run {
-            start: cpython::GilCopy::new(0),
-            len: cpython::GilCopy::new(0),
-            stamp: cpython::GilCopy::new(None),
-            values: std::array::from_fn(|_| cpython::GilCopy::new(Value::Int(0))),
-        }
-    }
+/// What the iterator's `next` reads through.
+///
+/// `hold` keeps the storage the last read saw ([`ftarray::DynHold`]), so the next read needs
+/// no epoch pin while the array keeps it; it keeps at most that one block of the array
+/// allocated, until a read after the array moved to another one, the end, or the iterator's
+/// drop. `values[..len]` are the elements at `start..start + len` as one read through the hold
+/// saw them ([`ftarray::DynArray::read_run_held`]), and `stamp` that read's state. A `next`
+/// inside the run checks that the array is still in that state (two loads,
+/// [`ftarray::DynArray::unchanged_held`]: same storage, no write since) and returns the run's
+/// element, which is then the array's element at that instant; anything else reads a new run.
+/// A `None` stamp (the read had to pin) serves nothing.
+struct Reading {
+    hold: ftarray::DynHold,
+    start: usize,
+    len: usize,
+    stamp: Option<ftarray::HeldStamp>,
+    values: [Value; RUN],
 }
 
 impl ArrayIter {
@@ -93,10 +80,13 @@ impl ArrayIter {
         ArrayIter {
             array: ExhaustibleRef::new(array),
             index: AtomicUsize::new(0),
-            #[cfg(not(Py_GIL_DISABLED))]
-            hold: cpython::GilCell::new(ftarray::DynHold::new()),
-            #[cfg(not(Py_GIL_DISABLED))]
-            run: Run::new(),
+            reading: cpython::Exclusive::new(Reading {
+                hold: ftarray::DynHold::new(),
+                start: 0,
+                len: 0,
+                stamp: None,
+                values: [Value::Int(0); RUN],
+            }),
         }
     }
 }
@@ -123,82 +113,85 @@ fn advance(index: &AtomicUsize, from: usize, to: usize) -> Result<(), usize> {
     }
 }
 
+/// What one step found.
+enum Step {
+    Value(Value),
+    /// Past the end at this read.
+    End,
+    /// Another thread took the position first; try the next one.
+    Lost,
+}
+
+impl Reading {
+    /// The element at position `i` of `array`: from the run if the array is still as the run's
+    /// read saw it, else from a new run read at `i`. Takes the position (`i` to `i + 1`).
+    #[inline(always)]
+    fn step(&mut self, array: &ftarray::DynArray, index: &AtomicUsize, i: usize) -> Step {
+        let k = i.wrapping_sub(self.start);
+        let value = match self.stamp {
+            Some(stamp) if k < self.len && array.unchanged_held(&self.hold, stamp) => {
+                self.values[k]
+            }
+            _ => match self.read_run(array, i) {
+                Some(value) => value,
+                None => return Step::End,
+            },
+        };
+        match advance(index, i, i + 1) {
+            Ok(()) => Step::Value(value),
+            Err(_) => Step::Lost,
+        }
+    }
+
+    /// Reads the run at `i`; its first element, or `None` past the end.
+    #[inline(never)]
+    fn read_run(&mut self, array: &ftarray::DynArray, i: usize) -> Option<Value> {
+        let (n, stamp) = array.read_run_held(&mut self.hold, i, &mut self.values);
+        (self.start, self.len, self.stamp) = (i, n, stamp);
+        (n > 0).then(|| self.values[0])
+    }
+
+    /// At the end: the block is not read again through this iterator.
+    fn finish(&mut self) {
+        self.hold = ftarray::DynHold::new();
+        (self.len, self.stamp) = (0, None);
+    }
+}
+
 impl ArrayIter {
     /// The next element's value, or `None` once exhausted (for good).
-    #[cfg(Py_GIL_DISABLED)]
+    #[inline(always)]
     pub(crate) fn next_value(&self, py: Python<'_>) -> Option<Value> {
-        let mut i = self.index.load(Ordering::Relaxed);
         loop {
+            let i = self.index.load(Ordering::Relaxed);
             if i == EXHAUSTED {
                 return None;
             }
             let array = self.array.get()?;
-            match array.get().inner.get(i as isize) {
-                Ok(value) => match advance(&self.index, i, i + 1) {
-                    Ok(()) => return Some(value),
-                    Err(now) => i = now,
-                },
-                // Past the end at this read: exhausted for good.
-                Err(_) => match advance(&self.index, i, EXHAUSTED) {
-                    Ok(()) => {
+            let inner = &array.get().inner;
+            let step = self
+                .reading
+                .try_with(py, |r| r.step(inner, &self.index, i))
+                .unwrap_or_else(|| match inner.get(i as isize) {
+                    // The reading state is in use: a pinned read of the element.
+                    Ok(value) => match advance(&self.index, i, i + 1) {
+                        Ok(()) => Step::Value(value),
+                        Err(_) => Step::Lost,
+                    },
+                    Err(_) => Step::End,
+                });
+            match step {
+                Step::Value(value) => return Some(value),
+                Step::Lost => continue,
+                Step::End => {
+                    if advance(&self.index, i, EXHAUSTED).is_ok() {
+                        self.reading.try_with(py, Reading::finish);
                         self.array.release(py);
                         return None;
                     }
-                    Err(now) => i = now,
-                },
-            }
-        }
-    }
-
-    /// The next element's value, or `None` once exhausted (for good): from the run when the
-    /// array is still as the run's read saw it, else from a new run.
-    #[cfg(not(Py_GIL_DISABLED))]
-    #[inline(always)]
-    pub(crate) fn next_value(&self, py: Python<'_>) -> Option<Value> {
-        let i = self.index.load(Ordering::Relaxed);
-        let k = i.wrapping_sub(self.run.start.get(py));
-        if i != EXHAUSTED && k < self.run.len.get(py) {
-            if let (Some(stamp), Some(array)) = (self.run.stamp.get(py), self.array.get()) {
-                let inner = &array.get().inner;
-                if self.hold.with(py, |hold| inner.unchanged_held(hold, stamp)) {
-                    advance(&self.index, i, i + 1).ok()?;
-                    return Some(self.run.values[k].get(py));
                 }
             }
         }
-        self.next_run(py, i)
-    }
-
-    /// Reads the run starting at `i` and returns its first element, or ends the iteration.
-    #[cfg(not(Py_GIL_DISABLED))]
-    #[inline(never)]
-    fn next_run(&self, py: Python<'_>, i: usize) -> Option<Value> {
-        if i == EXHAUSTED {
-            return None;
-        }
-        let array = self.array.get()?;
-        let mut values = [Value::Int(0); RUN];
-        let (n, stamp) = self.hold.with(py, |hold| {
-            array.get().inner.read_run_held(hold, i, &mut values)
-        });
-        if n == 0 {
-            // Past the end at this read: exhausted for good, and the block is not read again
-            // through this iterator.
-            advance(&self.index, i, EXHAUSTED).ok()?;
-            self.run.len.set(py, 0);
-            self.run.stamp.set(py, None);
-            self.hold.with(py, |hold| *hold = ftarray::DynHold::new());
-            self.array.release(py);
-            return None;
-        }
-        for (cell, value) in self.run.values.iter().zip(&values[..n]) {
-            cell.set(py, *value);
-        }
-        self.run.start.set(py, i);
-        self.run.len.set(py, n);
-        self.run.stamp.set(py, stamp);
-        advance(&self.index, i, i + 1).ok()?;
-        Some(values[0])
     }
 }
 

@@ -230,6 +230,42 @@ def test_memoryview_storms_against_resizing_threads():
 # --- iteration against growth and shrinking --------------------------------------------------
 
 
+def test_one_iterator_shared_by_threads_gives_each_position_once():
+    # Three threads take elements from one iterator while a writer appends (every state has
+    # a[i] == i) and rewrites elements in place with the same values (each write invalidates
+    # the run the iterator read). Together they must get positions 0..k-1, each exactly once:
+    # on a free-threaded build the iterator's reading state is used by one `next` at a time
+    # and the others read with a pin, and no position may be lost or given twice.
+    for _ in range(3):
+        a = ftarray.array("q", range(20_000))
+        it = iter(a)
+        taken = [[] for _ in range(3)]
+        finished = []
+
+        def writer():
+            n = 0
+            while len(finished) < len(taken) and len(a) < 400_000:
+                n += 1
+                if n % 2:
+                    a.append(len(a))
+                else:
+                    i = n % len(a)
+                    a[i] = i
+
+        def taker(out):
+            def run():
+                for x in it:
+                    out.append(x)
+                finished.append(True)
+            return run
+
+        run_threads([writer, *(taker(out) for out in taken)])
+        values = [x for out in taken for x in out]
+        assert len(values) == len(set(values)), "a position was given twice"
+        assert set(values) == set(range(len(values))), "a position was skipped"
+        assert next(it, None) is None, "an exhausted iterator stays exhausted"
+
+
 def test_iteration_racing_append_and_extend_sees_only_values_at_their_index():
     # Every state of this array has a[i] == i: one writer grows it with the next indices
     # (append, extend) and shrinks it from the end (pop, truncation). So any value an

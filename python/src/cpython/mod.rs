@@ -588,31 +588,67 @@ pub(crate) struct GilCell<T>(std::cell::Cell<T>);
 #[cfg(not(Py_GIL_DISABLED))]
 unsafe impl<T: Send> Sync for GilCell<T> {}
 
-/// GIL builds: a `Copy` value shared by the threads that take the GIL in turn, read and
-/// written whole (`get`, `set`), never lent out, so no call can run while a reference into it
-/// is live.
-#[cfg(not(Py_GIL_DISABLED))]
-pub(crate) struct GilCopy<T: Copy>(std::cell::Cell<T>);
+/// Mutable state of a frozen (shared) object that one caller at a time may use, through
+/// [`try_with`](Self::try_with): a caller that finds it in use gets `None` at once and takes
+/// another way (it never waits). The flag is a plain `Cell` on GIL builds, where the GIL
+/// orders the callers, and an atomic on free-threaded builds (one swap and one store per use).
+/// `f` gets a `&mut T` and no `Python` token: it is meant for plain Rust work that does not
+/// come back into the same object; if it did, it would find the state in use.
+pub(crate) struct Exclusive<T> {
+    #[cfg(not(Py_GIL_DISABLED))]
+    busy: std::cell::Cell<bool>,
+    #[cfg(Py_GIL_DISABLED)]
+    busy: std::sync::atomic::AtomicBool,
+    value: std::cell::UnsafeCell<T>,
+}
 
-// SAFETY: as for `GilCell`: every access takes an attached thread's token, so on GIL builds
-// accesses are ordered by the GIL's hand-over; `Cell` hands out copies only.
-#[cfg(not(Py_GIL_DISABLED))]
-unsafe impl<T: Copy + Send> Sync for GilCopy<T> {}
+// SAFETY: the value is only reached through `try_with`, which lends it to one caller at a time:
+// on GIL builds the callers hold the GIL (the `Python` token), which orders the flag's loads and
+// stores between threads; on free-threaded builds the flag is taken with an Acquire swap and
+// given back with a Release store, so one use happens before the next. `T: Send`: whichever
+// thread uses or drops it.
+unsafe impl<T: Send> Sync for Exclusive<T> {}
 
-#[cfg(not(Py_GIL_DISABLED))]
-impl<T: Copy> GilCopy<T> {
-    pub(crate) const fn new(value: T) -> Self {
-        GilCopy(std::cell::Cell::new(value))
+impl<T> Exclusive<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Exclusive {
+            busy: Default::default(),
+            value: std::cell::UnsafeCell::new(value),
+        }
     }
 
+    /// Runs `f` with the value unless another use is under way (`None`).
     #[inline(always)]
-    pub(crate) fn get(&self, _py: Python<'_>) -> T {
-        self.0.get()
+    pub(crate) fn try_with<R>(&self, _py: Python<'_>, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        #[cfg(not(Py_GIL_DISABLED))]
+        if self.busy.replace(true) {
+            return None;
+        }
+        #[cfg(Py_GIL_DISABLED)]
+        if self.busy.swap(true, std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        let _unflag = Unflag(self);
+        // SAFETY: the flag is ours (set above) until `_unflag` clears it, after `f` returned or
+        // unwound, so this is the only reference to the value meanwhile (see the `Sync` impl).
+        let value = unsafe { &mut *self.value.get() };
+        Some(f(value))
     }
+}
 
+/// Clears an [`Exclusive`]'s flag when dropped (also if `f` unwinds).
+struct Unflag<'a, T>(&'a Exclusive<T>);
+
+impl<T> Drop for Unflag<'_, T> {
     #[inline(always)]
-    pub(crate) fn set(&self, _py: Python<'_>, value: T) {
-        self.0.set(value);
+    fn drop(&mut self) {
+        #[cfg(not(Py_GIL_DISABLED))]
+        self.0.busy.set(false);
+        // Release: this use's writes to the value happen before the next user's Acquire swap.
+        #[cfg(Py_GIL_DISABLED)]
+        self.0
+            .busy
+            .store(false, std::sync::atomic::Ordering::Release);
     }
 }
 
