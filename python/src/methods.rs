@@ -728,7 +728,7 @@ impl PyArray {
     }
 
     /// Convert the array to an array of machine values and return the bytes representation.
-    fn tobytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+    pub(crate) fn tobytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         loop {
             let n = self.inner.len() * self.inner.itemsize();
             let filled = cpython::bytes_filled_by(py, n, |buf| {

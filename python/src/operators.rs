@@ -73,7 +73,7 @@ impl SequenceOperators for PyArray {
         // A copy of the left operand (`__copy__`: no constructor, so no `u` warning), extended
         // with a snapshot of ours.
         let result = std.getattr(pyo3::intern!(py, "__copy__"))?.call1((v,))?;
-        let bytes = pyo3::types::PyBytes::new(py, &ours.snapshot_bytes(py));
+        let bytes = ours.tobytes(py)?;
         std.getattr(pyo3::intern!(py, "frombytes"))?
             .call1((&result, bytes))?;
         Ok(result)

@@ -134,7 +134,7 @@ pub(crate) fn reduce_ex<'py>(
         let snapshot = Bound::new(py, a.take_snapshot(py)?)?;
         pickle_buffer_type(py)?.call1((snapshot,))?
     } else {
-        PyBytes::new(py, &a.snapshot_bytes(py)).into_any()
+        a.tobytes(py)?.into_any()
     };
     let args = PyTuple::new(
         py,
@@ -183,7 +183,7 @@ pub(crate) fn reduce_as_standard<'py>(a: &Bound<'py, PyAny>) -> PyResult<Bound<'
             std.getattr("array")?,
             PyString::new(py, code.as_char().encode_utf8(&mut [0; 4])).into_any(),
             mformat_code(code).into_pyobject(py)?.into_any(),
-            PyBytes::new(py, &a.snapshot_bytes(py)).into_any(),
+            a.tobytes(py)?.into_any(),
         ],
     )?;
     PyTuple::new(py, [std.getattr("_array_reconstructor")?, args.into_any()])

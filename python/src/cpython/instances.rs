@@ -14,8 +14,9 @@
 //! installs `tp_new` and `tp_dealloc` of its own; if the check fails (another PyO3 version
 //! with another layout) everything keeps PyO3's paths, which stay correct.
 //!
-//! - [`new_base_instance`] allocates with the type's own `tp_alloc` (zeroed memory: the
-//!   weak-reference list starts empty) and moves the value in;
+//! - [`new_base_instance`] allocates as `PyObject_New` does (the base type is not a GC type
+//!   and frees with `PyObject_Free`, checked), sets the weak-reference list empty and moves the
+//!   value in; subtypes' instances come from their own `tp_alloc` (zeroed memory);
 //! - `tp_dealloc` clears weak references, drops the value, frees the memory with the type's
 //!   `tp_free` and releases the type, as CPython's documentation asks of a heap type's
 //!   deallocator (a Python subclass's `subtype_dealloc` calls it and leaves releasing its
@@ -45,6 +46,10 @@ pub(crate) struct Layout {
     pyo3_new: ffi::newfunc,
     /// `T`'s type (PyO3 keeps it for the life of the process).
     base: usize,
+    /// The instance size when `T`'s own type allocates as `PyType_GenericAlloc` does and frees
+    /// with `PyObject_Free` (not a GC type): its instances are then made as `PyObject_New`
+    /// makes them, without zeroing the whole object first.
+    direct_size: Option<usize>,
 }
 
 /// A `#[pyclass]` whose instances this module makes and frees itself.
@@ -119,6 +124,11 @@ pub(crate) fn install<T: DirectInstances>(py: Python<'_>) -> PyResult<bool> {
             weaklist: expected_weak,
             pyo3_new,
             base: tp as usize,
+            direct_size: (alloc.map(|f| f as *const () as usize)
+                == Some(ffi::PyType_GenericAlloc as *const () as usize)
+                && free.map(|f| f as *const () as usize)
+                    == Some(ffi::PyObject_Free as *const () as usize))
+            .then_some(value + size_of::<Expected<T>>()),
         }),
         _ => None,
     };
@@ -172,11 +182,33 @@ unsafe fn allocate<'py, T: DirectInstances>(
     // an exception set. The value's place is inside it and aligned (checked at install), so it
     // is written once, without reading the zeroes; the weak-reference list stays NULL.
     unsafe {
-        let alloc = (*tp).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
-        let obj = alloc(tp, 0);
-        if obj.is_null() {
-            return Err(PyErr::fetch(py));
-        }
+        let obj = match layout.direct_size {
+            // `T`'s own type, which is not a GC type and frees with `PyObject_Free`: what
+            // `PyObject_New` does (CPython's documented way for such types; on free-threaded
+            // builds `PyObject_Malloc` then uses the heap for objects without GC, as
+            // `PyType_GenericAlloc` would). Only the header is initialised; the weak-reference
+            // list and the value are written below.
+            Some(size) if tp as usize == layout.base => {
+                let mem = ffi::PyObject_Malloc(size).cast::<ffi::PyObject>();
+                if mem.is_null() {
+                    return Err(pyo3::exceptions::PyMemoryError::new_err(()));
+                }
+                let obj = ffi::PyObject_Init(mem, tp);
+                obj.cast::<u8>()
+                    .add(layout.weaklist)
+                    .cast::<*mut ffi::PyObject>()
+                    .write(ptr::null_mut());
+                obj
+            }
+            _ => {
+                let alloc = (*tp).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
+                let obj = alloc(tp, 0);
+                if obj.is_null() {
+                    return Err(PyErr::fetch(py));
+                }
+                obj
+            }
+        };
         obj.cast::<u8>().add(layout.value).cast::<T>().write(value);
         Ok(Bound::from_owned_ptr(py, obj).cast_into_unchecked())
     }
