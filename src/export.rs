@@ -176,11 +176,10 @@ impl<'a, T: Element> Export<'a, T> {
         // always start at element 0): unit `index / per_unit` holds the element. Computed in
         // units rather than bytes so that it also holds under loom, whose atomics are larger.
         let unit = self.ptr.cast::<AtomicU64>().wrapping_add(index / per_unit);
-        // SAFETY: the export keeps the storage alive and in place for `'a`; the storage is an
-        // array of initialised 64-bit atomic units starting at `ptr`, and element `index` is
-        // below the export's length, so `unit` is a live unit of it. The units are only ever
-        // accessed atomically (or by a holder breaking the rules above), so a shared reference
-        // to the atomic is sound.
+        // The storage is an array of initialised 64-bit atomic units starting at `ptr`, and
+        // element `index` is below the export's length, so `unit` is a live unit of it; the
+        // units are only ever accessed atomically (or by a holder breaking the rules above).
+        // SAFETY: the export keeps that unit alive and in place for `'a` (see above).
         let unit = unsafe { &*unit };
         Some((unit, index % per_unit))
     }

@@ -345,12 +345,13 @@ fn worker<V: Tagged>(s: &Shared<'_, V>, t: usize, ops: &[TOp], start: &Barrier) 
                 };
                 // A few copies in a row, to meet the other threads' writes more often.
                 for _ in 0..COPIES {
-                    // SAFETY: the export pins `e.len()` elements at `e.as_ptr()` until it is
-                    // dropped below, and `start + n <= e.len()`; the array's writers store them
-                    // only atomically, and nothing else writes them (nobody writes through
-                    // exports here). For `Source::Export` the range lies in that live export.
-                    let bytes =
-                        unsafe { read_shared(e.as_ptr().add(start).cast(), n * size, source) };
+                    // The array's writers store these elements only atomically, and nothing else
+                    // writes them (nobody writes through exports here). For `Source::Export`
+                    // the range lies in that live export.
+                    let at = e.as_ptr();
+                    // SAFETY: the export pins `e.len()` elements at `at` until it is dropped
+                    // below, `start + n <= e.len()`, and the writes are atomic (above).
+                    let bytes = unsafe { read_shared(at.add(start).cast(), n * size, source) };
                     for chunk in bytes.chunks_exact(size) {
                         // Slots past the current length hold stale (removed) values, so only
                         // "real and whole" is checked, not "not gone".

@@ -92,13 +92,13 @@ impl<W: Word> RawSnapshot<W> {
     #[cfg(not(loom))]
     pub(crate) fn as_words(&self) -> &[W] {
         let cells = self.cells();
-        // SAFETY: the cells are initialised units whose bytes hold `len` words in memory order
-        // from `as_ptr()` on, aligned for `W` (units are 8-aligned and `W` is at most 8 bytes).
-        // Nobody writes them while the snapshot lives: writers copy a shared block before
+        // Nobody writes these cells while the snapshot lives: writers copy a shared block before
         // writing (`RawWriter::unshare`), exported blocks are never shared, and a snapshot's own
         // copy is written by nobody; every earlier write happens before the snapshot was made
         // (under the writer lock, or by the validated read that built the copy). Concurrent
         // atomic loads by readers do not conflict with plain reads.
+        // SAFETY: initialised units holding `len` words from `as_ptr()` on, aligned for `W`
+        // (units are 8-aligned, `W` at most 8 bytes), unwritten while we read (above).
         unsafe { std::slice::from_raw_parts(cells.as_ptr().cast::<W>(), self.len) }
     }
 

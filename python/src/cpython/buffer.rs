@@ -362,12 +362,12 @@ impl HeldBuffer {
         } else {
             Source::Elements { itemsize }
         };
-        // SAFETY: the exporter keeps `buf..buf + len` allocated while we hold the view, and
-        // may write it concurrently only through its own (atomic or synchronised) stores. For
-        // `Source::Export`: the bytes lie in a live export of `owner`; since we hold a view of
-        // those very bytes, and an array's storage is its own, one of that array's exports
+        // For `Source::Export`: the bytes lie in a live export of `owner`; since we hold a view
+        // of those very bytes, and an array's storage is its own, one of that array's exports
         // stays alive until the copy is done, so the storage stays pinned (all live exports of
         // an array share its one storage).
+        // SAFETY: the exporter keeps `buf..buf + len` allocated while we hold the view and
+        // writes it only through its own atomic or synchronised stores (see above).
         unsafe { ftarray::dynamic::copy_shared(buf, &mut out, source) };
         out
     }
