@@ -613,7 +613,12 @@ impl DynArray {
             }
             let i = resolve_index(index, len).ok_or(Error::SignedIndexOutOfRange { index, len })?;
             let x = w.get(i).ok_or(Error::SignedIndexOutOfRange { index, len })?;
-            w.splice(i..i + 1, &[])?;
+            if i + 1 == len {
+                // The last element (`pop()`): a truncation, without the general splice.
+                w.truncate(i)?;
+            } else {
+                w.splice(i..i + 1, &[])?;
+            }
             Ok(x.to_value(code))
         })
     }
