@@ -505,7 +505,9 @@ fn snapshot_vs_in_place_set() {
         "snapshot_vs_in_place_set",
         &[(vec![1, 2], vec![1, 2]), (vec![5, 2], vec![5, 2])],
         || FtArray::from_slice(&[1u32, 2]),
-        |a| drop(a.set(0, 5).unwrap()),
+        |a| {
+            a.set(0, 5).unwrap();
+        },
         |a| {
             let s = a.snapshot();
             let first = s.to_vec();
