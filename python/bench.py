@@ -28,6 +28,7 @@ Usage::
     python python/bench.py               # everything, a few minutes
     python python/bench.py --quick       # fewer repeats (a smoke run, noisy)
     python python/bench.py --only slice  # the rows whose name contains "slice"
+    python python/bench.py --threads-only  # the N readers + 1 writer runs (3.13t)
     python python/bench.py --footprint
     python python/bench.py --json out.json
 
@@ -131,6 +132,9 @@ def fmt_time(seconds: float) -> str:
 
 
 def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    if not rows:
+        print("(no rows: nothing matched --only)")
+        return
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
     print("  ".join("-" * w for w in widths))
@@ -237,6 +241,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=None, help="threaded run length")
     parser.add_argument("--only", metavar="TEXT", help="only the rows whose name has TEXT")
     parser.add_argument("--no-threads", action="store_true", help="skip the threaded runs")
+    parser.add_argument("--threads-only", action="store_true",
+                        help="only the threaded runs (free-threaded interpreters)")
     parser.add_argument("--footprint", action="store_true", help="memory per object only")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
@@ -261,15 +267,18 @@ def main(argv=None) -> int:
 
     print(f"ftarray {ftarray.__version__} vs array on {interpreter()}, "
           f"{platform.machine()}, {os.cpu_count()} CPUs; best of {repeat}")
-    rows = single_threaded(repeat, scale, args.only)
-    print()
-    print_table(
-        ["operation", "array.array", "ftarray.array", "ftarray/array time", "met"],
-        [[r["op"], fmt_time(r["std_s"]), fmt_time(r["ftarray_s"]), f"{r['ratio']:.2f}x",
-          "yes" if r["met"] else "NO"] for r in rows],
-    )
-    print(f"target: time <= {TIME_TARGET}x (bulk rows: throughput >= {BULK_TARGET}x)")
+    rows = [] if args.threads_only else single_threaded(repeat, scale, args.only)
+    if not args.threads_only:
+        print()
+        print_table(
+            ["operation", "array.array", "ftarray.array", "ftarray/array time", "met"],
+            [[r["op"], fmt_time(r["std_s"]), fmt_time(r["ftarray_s"]), f"{r['ratio']:.2f}x",
+              "yes" if r["met"] else "NO"] for r in rows],
+        )
+        print(f"target: time <= {TIME_TARGET}x (bulk rows: throughput >= {BULK_TARGET}x)")
     report = {"interpreter": interpreter(), "repeat": repeat, "single": rows}
+    if args.threads_only and not FREE_THREADED:
+        print("the threaded runs need a free-threaded interpreter (3.13t or later)")
     if FREE_THREADED and not args.no_threads and not args.only:
         report["threads"] = []
         table = []
