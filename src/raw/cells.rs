@@ -301,11 +301,24 @@ impl<'a, W: Word> Cells<'a, W> {
     /// If `index` is past the length.
     #[inline(always)]
     pub(crate) fn store(self, index: usize, value: W, sharing: Sharing) {
+        self.at(index).store(value, sharing);
+    }
+
+    /// Word `index` on its own (its unit and its slot there), for a writer that stores it
+    /// inside a step's closure: a whole `Cells` captured there is copied (32 bytes, with
+    /// 16-byte loads of fields written as 8-byte stores, which cannot be forwarded) on every
+    /// `a[i] = v`; this is two words used one by one.
+    ///
+    /// # Panics
+    ///
+    /// If `index` is past the length.
+    #[inline(always)]
+    pub(crate) fn at(self, index: usize) -> CellAt<'a, W> {
         let (unit, slot) = self.locate(index);
-        if W::PER_UNIT == 1 {
-            unit.store(value.into_unit(0, 0), Relaxed);
-        } else {
-            update(unit, sharing, |old| value.into_unit(old, slot));
+        CellAt {
+            unit,
+            slot,
+            _words: PhantomData,
         }
     }
 
@@ -583,6 +596,28 @@ fn word<W: Word>(bytes: &[u8]) -> W {
 fn write_bytes(dst: &mut [MaybeUninit<u8>], src: &[u8]) {
     for (d, &s) in dst.iter_mut().zip(src) {
         d.write(s);
+    }
+}
+
+/// One word of a block's cells: its unit and its slot in that unit ([`Cells::at`]).
+#[derive(Clone, Copy)]
+pub(crate) struct CellAt<'a, W: Word> {
+    unit: &'a Unit,
+    slot: usize,
+    _words: PhantomData<W>,
+}
+
+impl<W: Word> CellAt<'_, W> {
+    /// Stores `value` as this word (writer-lock holder only, as [`Cells::store`]), keeping
+    /// the unit's other words.
+    #[inline(always)]
+    pub(crate) fn store(&self, value: W, sharing: Sharing) {
+        if W::PER_UNIT == 1 {
+            self.unit.store(value.into_unit(0, 0), Relaxed);
+        } else {
+            let slot = self.slot;
+            update(self.unit, sharing, |old| value.into_unit(old, slot));
+        }
     }
 }
 

@@ -507,7 +507,8 @@ impl<'a, W: Word> RawWriter<'a, W> {
         let cells = block.cells();
         if sharing == Sharing::Exclusive {
             let old = cells.load(index);
-            self.step(block, || cells.store(index, value, sharing));
+            let cell = cells.at(index);
+            self.step(block, || cell.store(value, sharing));
             return Ok(old);
         }
         // Exported: a write through the export may land at any moment, so the old value is the
