@@ -162,11 +162,9 @@ impl<'a, W: Word> Cells<'a, W> {
     /// If `range` is reversed or past the length.
     #[inline(always)]
     pub(crate) fn slice(self, range: Range<usize>) -> Self {
-        assert!(
-            range.start <= range.end && range.end <= self.len,
-            "Cells::slice: {range:?} out of 0..{}",
-            self.len
-        );
+        if range.start > range.end || range.end > self.len {
+            range_out_of_range(range.start, range.end, self.len);
+        }
         Cells {
             start: self.start + range.start,
             len: range.len(),
@@ -177,11 +175,9 @@ impl<'a, W: Word> Cells<'a, W> {
     /// The unit holding word `index` and the word's slot in it.
     #[inline(always)]
     fn locate(self, index: usize) -> (&'a Unit, usize) {
-        assert!(
-            index < self.len,
-            "Cells: index {index} out of 0..{}",
-            self.len
-        );
+        if index >= self.len {
+            index_out_of_range(index, self.len);
+        }
         let at = self.start + index;
         (&self.units[at / W::PER_UNIT], at % W::PER_UNIT)
     }
@@ -193,11 +189,9 @@ impl<'a, W: Word> Cells<'a, W> {
     /// If `index` is past the length.
     #[inline(always)]
     pub(crate) fn load(self, index: usize) -> W {
-        assert!(
-            index < self.len,
-            "Cells: index {index} out of 0..{}",
-            self.len
-        );
+        if index >= self.len {
+            index_out_of_range(index, self.len);
+        }
         // SAFETY: just checked.
         unsafe { self.load_unchecked(index) }
     }
@@ -477,13 +471,9 @@ impl<'a, W: Word> Cells<'a, W> {
     /// If either range is past the length.
     #[inline]
     pub(crate) unsafe fn move_words(self, dst: usize, src: usize, n: usize) {
-        assert!(
-            dst.max(src)
-                .checked_add(n)
-                .is_some_and(|end| end <= self.len),
-            "Cells::move_words: {dst}/{src} + {n} out of 0..{}",
-            self.len
-        );
+        if dst.max(src).checked_add(n).is_none_or(|end| end > self.len) {
+            range_out_of_range(dst.max(src), dst.max(src).saturating_add(n), self.len);
+        }
         let size = size_of::<W>();
         if dst == src || n == 0 {
             return;
@@ -597,6 +587,24 @@ fn write_bytes(dst: &mut [MaybeUninit<u8>], src: &[u8]) {
     for (d, &s) in dst.iter_mut().zip(src) {
         d.write(s);
     }
+}
+
+/// The panic of an index past the cells' length, out of line and taking values: an `assert!`
+/// formats its arguments by reference, which kept a whole `Cells` on the stack of every caller
+/// (and copied it with loads the store buffer cannot forward).
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn index_out_of_range(index: usize, len: usize) -> ! {
+    panic!("Cells: index {index} out of 0..{len}")
+}
+
+/// The panic of a range reversed or past the cells' length (see [`index_out_of_range`]).
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn range_out_of_range(start: usize, end: usize, len: usize) -> ! {
+    panic!("Cells: {start}..{end} out of 0..{len}")
 }
 
 /// One word of a block's cells: its unit and its slot in that unit ([`Cells::at`]).
