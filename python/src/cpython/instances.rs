@@ -177,10 +177,11 @@ unsafe fn allocate<'py, T: DirectInstances>(
     layout: &Layout,
     value: T,
 ) -> PyResult<Bound<'py, T>> {
-    // SAFETY: `tp` is a live type (caller); `tp_alloc` (checked present on `T`'s type and
-    // inherited by subtypes) returns a new, zero-filled object of its basic size or NULL with
-    // an exception set. The value's place is inside it and aligned (checked at install), so it
-    // is written once, without reading the zeroes; the weak-reference list stays NULL.
+    // Either path gives a new object of the basic size with its header set and its
+    // weak-reference list NULL (written below, or zero-filled by `tp_alloc`, which is checked
+    // present on `T`'s type and inherited by subtypes), or NULL with an exception set.
+    // SAFETY: `tp` is a live type (caller); the value's place is inside the object and
+    // aligned (checked at install), and is written once, without reading what was there.
     unsafe {
         let obj = match layout.direct_size {
             // `T`'s own type, which is not a GC type and frees with `PyObject_Free`: what
@@ -220,12 +221,12 @@ unsafe extern "C" fn dealloc<T: DirectInstances>(obj: *mut ffi::PyObject) {
         // Installed only once the layout is set (see `install`).
         std::process::abort();
     };
-    // SAFETY: CPython calls `tp_dealloc` once, on an instance of `T`'s type or a subtype (a
-    // subclass's `subtype_dealloc` calls it last) whose reference count reached zero, with an
-    // attached thread state. Its layout is the checked one, so the weak-reference list and the
+    // CPython calls `tp_dealloc` once, on an instance of `T`'s type or a subtype (a subclass's
+    // `subtype_dealloc` calls it last) whose reference count reached zero, with an attached
+    // thread state. The type is read before the memory is freed and released after, as
+    // CPython's own deallocators do: an instance of a heap type owns a reference to it.
+    // SAFETY: the instance's layout is the checked one, so the weak-reference list and the
     // value are where `layout` says; the value was written at creation and is dropped once.
-    // The type is read before the memory is freed and released after, as CPython's own
-    // deallocators do: an instance of a heap type owns a reference to it.
     unsafe {
         let tp = ffi::Py_TYPE(obj);
         let weaklist = obj
