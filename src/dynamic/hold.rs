@@ -184,28 +184,6 @@ impl DynArray {
         })
     }
 
-    /// What an iterator's next step reads: element `index` (counted from the start) through
-    /// `hold`, or `None` if the array is not that long at the instant of the read.
-    ///
-    /// The same read as [`get_held`](Self::get_held) for a non-negative index, with no error
-    /// to build when it is past the end (the normal way for an iteration to stop).
-    ///
-    /// ```
-    /// use ftarray::{DynArray, DynHold, TypeCode, Value};
-    ///
-    /// let a = DynArray::from_values(TypeCode::F64, &[Value::Float(0.5)]).unwrap();
-    /// let mut hold = DynHold::new();
-    /// let items: Vec<Value> = (0..).map_while(|i| a.next_held(&mut hold, i)).collect();
-    /// assert_eq!(items, [Value::Float(0.5)]);
-    /// ```
-    #[inline]
-    pub fn next_held(&self, hold: &mut DynHold, index: usize) -> Option<Value> {
-        let code = self.code;
-        with_store!(&self.store, a => {
-            hold.with_raw(|raw| a.read_held(raw, |v| v.get(index).map(|x| x.to_value(code))))
-        })
-    }
-
     /// Reads a run of elements from `start` (as many as fit in `out`, fewer at the end of the
     /// array) through `hold`, all at one instant, and returns how many it wrote (0 if `start`
     /// is at or past the end). With them, a [`HeldStamp`] when the read went through the held

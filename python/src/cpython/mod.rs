@@ -17,8 +17,9 @@
 //!
 //! Files: this one (objects, numbers, strings, arguments, types, the iterator's
 //! [`ExhaustibleRef`]), [`slots`] (the type slots the binding installs and their
-//! trampolines), [`instances`] (making and freeing array objects), [`buffer`] (the buffer protocol both ways), [`capsule`] (Arrow and DLPack
-//! capsules), [`dlpack`] (the DLPack structs and tensors).
+//! trampolines), [`instances`] (making and freeing array objects), [`buffer`] (the buffer
+//! protocol both ways), [`capsule`] (Arrow and DLPack capsules), [`dlpack`] (the DLPack
+//! structs and tensors).
 
 pub(crate) mod buffer;
 pub(crate) mod capsule;
