@@ -275,7 +275,9 @@ mode_asan() {
     fi
     local prefix="$work/asan-prefix"
     step "asan: library built with -Zsanitizer=address (nightly, -Zbuild-std), tests with gcc -fsanitize=address,undefined"
-    install_lib "$prefix" RUSTFLAGS="-Zsanitizer=address" CARGO_TARGET_DIR="$root/target/capi-asan" \
+    # ftarray_no_pool: freed blocks go back to the allocator, where ASan sees a use after free,
+    # instead of into the cache of large allocations (src/raw/pool.rs).
+    install_lib "$prefix" RUSTFLAGS="-Zsanitizer=address --cfg ftarray_no_pool" CARGO_TARGET_DIR="$root/target/capi-asan" \
         CARGO="cargo +nightly" CARGO_BUILD_FLAGS="-Zbuild-std --target $host" FTARRAY_TARGET="$host"
     mkdir -p "$work/asan"
     for p in "${programs[@]}"; do
@@ -297,8 +299,9 @@ mode_tsan() {
     local prefix="$work/tsan-prefix"
     step "tsan: library built with -Zsanitizer=thread (nightly, -Zbuild-std), tests with gcc -fsanitize=thread"
     # ftarray_no_asm: bulk stores through AtomicU64::store, which TSan sees, instead of the
-    # 16-byte inline-assembly stores (src/raw/wide.rs), which it cannot.
-    install_lib "$prefix" RUSTFLAGS="-Zsanitizer=thread --cfg ftarray_no_asm" CARGO_TARGET_DIR="$root/target/capi-tsan" \
+    # 16-byte inline-assembly stores (src/raw/wide.rs), which it cannot. ftarray_no_pool: as
+    # for ASan.
+    install_lib "$prefix" RUSTFLAGS="-Zsanitizer=thread --cfg ftarray_no_asm --cfg ftarray_no_pool" CARGO_TARGET_DIR="$root/target/capi-tsan" \
         CARGO="cargo +nightly" CARGO_BUILD_FLAGS="-Zbuild-std --target $host" FTARRAY_TARGET="$host"
     mkdir -p "$work/tsan"
     local tsan_opts="halt_on_error=1 second_deadlock_stack=1 allocator_may_return_null=1 die_after_fork=0"

@@ -23,6 +23,7 @@
 use super::cells::Cells;
 #[cfg(loom)]
 use super::cells::Sharing;
+use super::pool;
 use super::unit::{UNIT_BYTES, Unit, units_for};
 use crate::element::Word;
 use crate::error::Error;
@@ -476,7 +477,7 @@ impl<W: Word> Drop for RawBlock<W> {
             let lead = (*block).header.lead.get();
             // std's atomics need no drop; this keeps the code honest if that ever changes.
             ptr::drop_in_place(block);
-            alloc::dealloc(self.ptr.as_ptr().cast::<u8>().sub(lead), layout);
+            pool::free(self.ptr.cast::<u8>().sub(lead), layout);
         }
     }
 }
@@ -495,6 +496,9 @@ pub(crate) struct BlockBuilder<W: Word> {
     units: *mut Unit,
     cap: usize,
     filled: usize,
+    /// Whether the units past `filled` are still all zero (a zeroed allocation, written only
+    /// front to back), so `finish` need not zero them.
+    zeroed: bool,
     _words: PhantomData<W>,
 }
 
@@ -507,11 +511,28 @@ impl<W: Word> BlockBuilder<W> {
     /// [`Error::AllocFailed`] if the allocator refuses.
     pub(crate) fn new(cap: usize) -> Result<Self, Error> {
         let (whole, offset) = layout::<W>(cap)?;
-        // SAFETY: the layout is never zero-sized: it always holds a header.
-        let base = unsafe { alloc::alloc(whole) };
-        let base = NonNull::new(base).ok_or(Error::AllocFailed {
-            bytes: whole.size(),
-        })?;
+        // A large allocation comes zeroed from the allocator, which for fresh pages costs
+        // nothing until they are touched: then `finish` need not write the spare capacity, and
+        // its pages stay out of memory until the array grows into them.
+        let zeroed = whole.size() >= pool::MIN_BYTES;
+        let base = match pool::take(whole) {
+            Some(base) => (base, false),
+            None => {
+                // SAFETY: the layout is never zero-sized: it always holds a header.
+                let base = unsafe {
+                    if zeroed {
+                        alloc::alloc_zeroed(whole)
+                    } else {
+                        alloc::alloc(whole)
+                    }
+                };
+                let base = NonNull::new(base).ok_or(Error::AllocFailed {
+                    bytes: whole.size(),
+                })?;
+                (base, zeroed)
+            }
+        };
+        let (base, zeroed) = base;
         // The distance to the next 64-byte boundary: at most `align_of::<Header>() -
         // ALLOC_ALIGN`, since the allocator honours `ALLOC_ALIGN`. Checked for real, because
         // the header is written there: an allocator breaking its contract must not make us
@@ -536,6 +557,7 @@ impl<W: Word> BlockBuilder<W> {
             units,
             cap,
             filled: 0,
+            zeroed,
             _words: PhantomData,
         })
     }
@@ -728,7 +750,7 @@ impl<W: Word> BlockBuilder<W> {
     pub(crate) fn finish(self) -> RawBlock<W> {
         let this = std::mem::ManuallyDrop::new(self);
         #[cfg(not(loom))]
-        {
+        if !this.zeroed {
             let end = units_for::<W>(this.cap).unwrap_or(0) * UNIT_BYTES;
             let from = this.filled * size_of::<W>();
             // SAFETY: the bytes `from..end` of the units are inside the allocation; all-zero
@@ -773,7 +795,7 @@ impl<W: Word> Drop for BlockBuilder<W> {
                 units_for::<W>(self.cap).unwrap_or(0),
             ));
             let (layout, _) = layout::<W>(self.cap).unwrap_unchecked();
-            alloc::dealloc(self.header.cast::<u8>().as_ptr().sub(self.lead), layout);
+            pool::free(self.header.cast::<u8>().sub(self.lead), layout);
         }
     }
 }

@@ -8,6 +8,7 @@
 //! | file | owns |
 //! |---|---|
 //! | `block.rs` | one allocation (header + cells), building, copying and freeing it; the growth policy |
+//! | `pool.rs` | a small process-wide cache of freed large allocations, reused by blocks of exactly their size |
 //! | `cells.rs` | [`Cells`](cells::Cells): words packed into 64-bit atomic units, their loads and (partial, bulk) stores |
 //! | `wide.rs` | bulk whole-unit stores and loads, two units per instruction where the CPU makes that atomic |
 //! | `seqlock.rs` | the read protocol and the write step, the append fence, publication: every ordering that pairs a reader with a writer |
@@ -22,6 +23,7 @@ mod array;
 mod block;
 mod cells;
 mod hold;
+mod pool;
 mod seqlock;
 mod snapshot;
 mod unit;
@@ -30,6 +32,7 @@ mod writer;
 
 pub(crate) use array::RawArray;
 pub(crate) use hold::RawHold;
+pub use pool::{kept_block_bytes, release_kept_blocks};
 pub(crate) use seqlock::{RawView, backoff};
 pub(crate) use snapshot::RawSnapshot;
 pub(crate) use writer::RawWriter;
