@@ -1520,8 +1520,9 @@ FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_after_fork_child(void)
 FTARRAY_API FTARRAY_NODISCARD enum ftarray_status ftarray_flush(void);
 
 // Frees all retired memory (replaced storage and freed handles) that no thread can still be
-// reading, waiting up to about a second for other threads to pass quiescent points: for a
-// quiet point, such as a host about to exit, so that a leak checker finds nothing.
+// reading, waiting up to about a second for other threads to pass quiescent points, and then
+// the freed storage the library keeps for reuse (large blocks, up to 16 MiB): for a quiet
+// point, such as a host about to exit, so that a leak checker finds nothing.
 //
 // Memory retired by other threads reaches the collector when they flush (`ftarray_flush`),
 // write more, or exit; memory that a thread in a session without quiescent points could still

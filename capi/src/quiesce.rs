@@ -63,8 +63,9 @@ pub extern "C" fn ftarray_flush() -> Status {
 }
 
 /// Frees all retired memory (replaced storage and freed handles) that no thread can still be
-/// reading, waiting up to about a second for other threads to pass quiescent points: for a
-/// quiet point, such as a host about to exit, so that a leak checker finds nothing.
+/// reading, waiting up to about a second for other threads to pass quiescent points, and then
+/// the freed storage the library keeps for reuse (large blocks, up to 16 MiB): for a quiet
+/// point, such as a host about to exit, so that a leak checker finds nothing.
 ///
 /// Memory retired by other threads reaches the collector when they flush (`ftarray_flush`),
 /// write more, or exit; memory that a thread in a session without quiescent points could still
@@ -94,6 +95,9 @@ pub extern "C" fn ftarray_drain() -> Status {
         loop {
             let before = pending();
             if before == (0, 0) {
+                // What the collector freed into the cache of large allocations goes back to
+                // the allocator too, so that a leak checker sees it freed.
+                ftarray::release_kept_blocks();
                 return Ok(());
             }
             // Three flushes: each may advance the epoch once, and a bag is freed two epochs

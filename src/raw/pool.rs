@@ -156,10 +156,17 @@ impl Slots {
 
 /// A kept allocation of exactly `layout`, if there is one (the newest, whose pages are the
 /// likeliest to be in cache). Its bytes are whatever the block freed there held.
+#[inline]
 pub(crate) fn take(layout: Layout) -> Option<NonNull<u8>> {
     if !keeps(layout) {
         return None;
     }
+    take_kept(layout)
+}
+
+/// [`take`] for a layout the cache keeps: out of line, so small blocks pay one comparison.
+#[inline(never)]
+fn take_kept(layout: Layout) -> Option<NonNull<u8>> {
     POOL.with(|s| s.take(layout)).flatten()
 }
 
@@ -169,9 +176,26 @@ pub(crate) fn take(layout: Layout) -> Option<NonNull<u8>> {
 ///
 /// `ptr` was allocated by the global allocator with `layout` (directly or through [`take`]),
 /// and nothing uses it any more.
+#[inline]
 pub(crate) unsafe fn free(ptr: NonNull<u8>, layout: Layout) {
+    if keeps(layout) {
+        // SAFETY: the caller's contract.
+        unsafe { keep_or_free(ptr, layout) };
+    } else {
+        // SAFETY: the caller's contract.
+        unsafe { alloc::dealloc(ptr.as_ptr(), layout) };
+    }
+}
+
+/// [`free`] for a layout the cache keeps.
+///
+/// # Safety
+///
+/// As [`free`].
+#[inline(never)]
+unsafe fn keep_or_free(ptr: NonNull<u8>, layout: Layout) {
     let mut evicted = [None; SLOTS];
-    let kept = keeps(layout) && POOL.with(|s| s.keep(ptr, layout, &mut evicted)).is_some();
+    let kept = POOL.with(|s| s.keep(ptr, layout, &mut evicted)).is_some();
     for e in evicted.into_iter().flatten() {
         // SAFETY: kept allocations are owned by the cache (the contract of `free`), and this
         // one has just left it.
