@@ -471,7 +471,9 @@ impl<W: Word> Drop for RawBlock<W> {
         #[cfg(not(loom))]
         // SAFETY: same; `cap` is the capacity the block was allocated with, so its layout is
         // the one `layout` returned then (it succeeded then, so it succeeds now), and the
-        // allocation starts `lead` bytes before the header (`BlockBuilder::new`).
+        // allocation starts `lead` bytes before the header (`BlockBuilder::new`). A layout the
+        // pool keeps was allocated zeroed (or taken from the pool, initialised), and stores
+        // since then only wrote initialised bytes: `pool::free`'s contract.
         unsafe {
             let (layout, _) = layout::<W>((*block).cap()).unwrap_unchecked();
             let lead = (*block).header.lead.get();
@@ -482,8 +484,9 @@ impl<W: Word> Drop for RawBlock<W> {
     }
 }
 
-/// Builds a block front to back: the words `0..filled` hold values, the rest are zeroed by
-/// [`finish`](BlockBuilder::finish). Nothing else can see it until it is published.
+/// Builds a block front to back: the words `0..filled` hold values, the rest are initialised
+/// by [`finish`](BlockBuilder::finish) (zeroed, unless the allocation was initialised
+/// already). Nothing else can see it until it is published.
 ///
 /// Outside loom the builder writes the units' memory as plain bytes (it is not shared yet, so
 /// this is a memcpy); under loom every unit must be an object loom tracks, so `new` constructs
@@ -496,9 +499,9 @@ pub(crate) struct BlockBuilder<W: Word> {
     units: *mut Unit,
     cap: usize,
     filled: usize,
-    /// Whether the units past `filled` are still all zero (a zeroed allocation, written only
-    /// front to back), so `finish` need not zero them.
-    zeroed: bool,
+    /// Whether the units past `filled` are initialised already (a zeroed allocation, or one
+    /// the pool kept; written only front to back), so `finish` need not zero them.
+    spare_ready: bool,
     _words: PhantomData<W>,
 }
 
@@ -513,14 +516,17 @@ impl<W: Word> BlockBuilder<W> {
         let (whole, offset) = layout::<W>(cap)?;
         // A large allocation comes zeroed from the allocator, which for fresh pages costs
         // nothing until they are touched: then `finish` need not write the spare capacity, and
-        // its pages stay out of memory until the array grows into them.
-        let zeroed = whole.size() >= pool::MIN_BYTES;
-        let base = match pool::take(whole) {
-            Some(base) => (base, false),
+        // its pages stay out of memory until the array grows into them. One the pool kept was
+        // such an allocation (it keeps only sizes this allocates zeroed), so every byte of it
+        // is initialised: its spare units hold stale words of the block freed there, which is
+        // all the spare capacity of any block promises (a truncation leaves its words too).
+        let large = whole.size() >= pool::MIN_BYTES;
+        let (base, spare_ready) = match pool::take(whole) {
+            Some(base) => (base, true),
             None => {
                 // SAFETY: the layout is never zero-sized: it always holds a header.
                 let base = unsafe {
-                    if zeroed {
+                    if large {
                         alloc::alloc_zeroed(whole)
                     } else {
                         alloc::alloc(whole)
@@ -529,10 +535,9 @@ impl<W: Word> BlockBuilder<W> {
                 let base = NonNull::new(base).ok_or(Error::AllocFailed {
                     bytes: whole.size(),
                 })?;
-                (base, zeroed)
+                (base, large)
             }
         };
-        let (base, zeroed) = base;
         // The distance to the next 64-byte boundary: at most `align_of::<Header>() -
         // ALLOC_ALIGN`, since the allocator honours `ALLOC_ALIGN`. Checked for real, because
         // the header is written there: an allocator breaking its contract must not make us
@@ -557,7 +562,7 @@ impl<W: Word> BlockBuilder<W> {
             units,
             cap,
             filled: 0,
-            zeroed,
+            spare_ready,
             _words: PhantomData,
         })
     }
@@ -750,7 +755,7 @@ impl<W: Word> BlockBuilder<W> {
     pub(crate) fn finish(self) -> RawBlock<W> {
         let this = std::mem::ManuallyDrop::new(self);
         #[cfg(not(loom))]
-        if !this.zeroed {
+        if !this.spare_ready {
             let end = units_for::<W>(this.cap).unwrap_or(0) * UNIT_BYTES;
             let from = this.filled * size_of::<W>();
             // SAFETY: the bytes `from..end` of the units are inside the allocation; all-zero
@@ -787,7 +792,8 @@ impl<W: Word> Drop for BlockBuilder<W> {
     fn drop(&mut self) {
         // SAFETY: under loom every unit was constructed by `new` (outside loom the units are
         // plain memory with nothing to drop); the layout is the one we allocated with, and the
-        // allocation starts `lead` bytes before the header.
+        // allocation starts `lead` bytes before the header; its bytes are initialised if the
+        // pool keeps that layout, as in `RawBlock`'s drop.
         unsafe {
             #[cfg(loom)]
             ptr::drop_in_place(ptr::slice_from_raw_parts_mut(

@@ -155,7 +155,8 @@ impl Slots {
 }
 
 /// A kept allocation of exactly `layout`, if there is one (the newest, whose pages are the
-/// likeliest to be in cache). Its bytes are whatever the block freed there held.
+/// likeliest to be in cache). Its bytes are whatever the block freed there held, all of them
+/// initialised (the contract of [`free`]).
 #[inline]
 pub(crate) fn take(layout: Layout) -> Option<NonNull<u8>> {
     if !keeps(layout) {
@@ -175,7 +176,9 @@ fn take_kept(layout: Layout) -> Option<NonNull<u8>> {
 /// # Safety
 ///
 /// `ptr` was allocated by the global allocator with `layout` (directly or through [`take`]),
-/// and nothing uses it any more.
+/// nothing uses it any more, and if the cache keeps that layout ([`keeps`]) every byte of it is
+/// initialised: what [`take`] returns is handed out as such (`BlockBuilder::new` allocates
+/// every size from [`MIN_BYTES`] up zeroed).
 #[inline]
 pub(crate) unsafe fn free(ptr: NonNull<u8>, layout: Layout) {
     if keeps(layout) {

@@ -920,3 +920,73 @@ fn extend_through_a_shared_reference() {
     r.extend([4u64, 5].iter());
     assert_eq!(a.to_vec(), [1, 2, 3, 4, 5]);
 }
+
+/// A block may reuse an allocation freed by another array (the cache of large allocations,
+/// `raw/pool.rs`), whose spare words hold that array's values: no operation may show one.
+/// Every way an array grows into its spare capacity is checked against a model after the
+/// same-sized block of an array full of a marker value was freed.
+#[test]
+fn a_reused_allocation_shows_none_of_its_old_values() {
+    const N: usize = 20_000; // 160 KB: a size the cache keeps
+    const MARK: f64 = -7.25;
+    let churn = || {
+        for _ in 0..4 {
+            let old = FtArray::from_slice(&vec![MARK; N]);
+            old.reserve(N); // a block of capacity 2N, then of N again below
+            drop(old);
+            drop(FtArray::from_slice(&vec![MARK; N]));
+            ftarray::drain(100);
+        }
+    };
+    type Grow = fn(&FtArray<f64>, &mut Vec<f64>);
+    let ways: [(&str, Grow); 6] = [
+        ("resize", |a, m| {
+            // Zero: the fill an optimisation assuming zeroed spare capacity would skip.
+            a.resize(N + 10, 0.0);
+            m.resize(N + 10, 0.0);
+        }),
+        ("push", |a, m| {
+            for k in 0..N {
+                a.push(k as f64);
+                m.push(k as f64);
+            }
+        }),
+        ("extend_from_slice", |a, m| {
+            let xs: Vec<f64> = (0..N).map(|k| k as f64).collect();
+            a.extend_from_slice(&xs);
+            m.extend_from_slice(&xs);
+        }),
+        ("insert", |a, m| {
+            a.insert(0, 1.0).unwrap();
+            m.insert(0, 1.0);
+        }),
+        ("truncate + resize", |a, m| {
+            a.truncate(1);
+            m.truncate(1);
+            a.resize(N, 0.0);
+            m.resize(N, 0.0);
+        }),
+        ("extend_from_array", |a, m| {
+            let b = FtArray::from_slice(&vec![3.0; N]);
+            a.extend_from_array(&b);
+            m.extend(std::iter::repeat_n(3.0, N));
+        }),
+    ];
+    for (name, grow) in ways {
+        churn();
+        let a = FtArray::with_capacity(N);
+        let mut model = Vec::new();
+        a.push(0.25);
+        model.push(0.25);
+        grow(&a, &mut model);
+        let got = a.to_vec();
+        let first = got.iter().zip(&model).position(|(x, y)| x != y);
+        assert!(
+            got.len() == model.len() && first.is_none(),
+            "{name}: {} elements against {}, first difference at {first:?}",
+            got.len(),
+            model.len()
+        );
+        assert!(!a.contains(&MARK), "{name}: an old value showed");
+    }
+}
