@@ -296,7 +296,11 @@ unsafe extern "C" fn pop<A: FastArray>(
         let py = unsafe { Python::assume_attached() };
         // SAFETY: as above.
         let a = unsafe { instance::<A>(py, slf) };
-        let args: Vec<Bound<'_, PyAny>> = (0..nargs.max(0) as usize)
+        if nargs <= 0 {
+            // `a.pop()`, the common call: no argument vector to build.
+            return object_result(py, a.get().pop_args(py, &[]).map_err(SlotError::Py));
+        }
+        let args: Vec<Bound<'_, PyAny>> = (0..nargs as usize)
             // SAFETY: `k < nargs`, so `args[k]` is one of the live arguments.
             .map(|k| unsafe { arg(py, *args.add(k)) }.to_owned())
             .collect();
