@@ -202,6 +202,49 @@ def threaded(seconds: float, readers: int, writers: int = 1) -> dict:
             "met": ratio >= THREADS_TARGET, "readers": readers, "writers": writers}
 
 
+def interpreter_ceiling(seconds: float) -> dict:
+    """ftarray reads/s of one reader thread alone, and beside a second thread that only loads
+    the array's reference (no write, no lock): what the interpreter's own reference counting
+    leaves before any writer. On 3.13t a reference taken by a thread that did not make the
+    object is an atomic add to one shared field, so two threads using one array contend on the
+    line holding its header (and its type pointer, which every call reads)."""
+    out = {}
+    for mode in ("alone", "touching"):
+        a = ftarray.array("d", range(1000))
+        stop = threading.Event()
+        start = threading.Barrier(3 if mode == "touching" else 2)
+        count = [0]
+
+        def reader():
+            n = 0
+            start.wait()
+            while not stop.is_set():
+                for i in range(0, 1000, 10):
+                    a[i]
+                n += 100
+            count[0] = n
+
+        def toucher():
+            start.wait()
+            while not stop.is_set():
+                for i in range(0, 1000, 10):
+                    a  # noqa: B018 (the reference is the point)
+
+        threads = [threading.Thread(target=reader)]
+        if mode == "touching":
+            threads.append(threading.Thread(target=toucher))
+        for t in threads:
+            t.start()
+        start.wait()
+        t0 = time.perf_counter()
+        time.sleep(seconds)
+        stop.set()
+        for t in threads:
+            t.join()
+        out[mode] = count[0] / (time.perf_counter() - t0)
+    return out
+
+
 FOOTPRINT_CHILD = """
 import array, gc, sys, ftarray
 mod = {"array": array, "ftarray": ftarray}[sys.argv[1]]
@@ -296,6 +339,12 @@ def main(argv=None) -> int:
         print_table(["readers + writer", "array + Lock reads/s", "ftarray reads/s", "ratio",
                      "met"], table)
         print(f"target: ftarray reads/s >= {THREADS_TARGET}x the locked standard type's")
+        ceiling = interpreter_ceiling(seconds)
+        report["interpreter_ceiling"] = ceiling
+        print(f"one ftarray reader alone: {ceiling['alone'] / 1e6:.2f} M reads/s; beside a "
+              f"thread that only loads the array's reference, as fast as it can (no write, "
+              f"no lock): {ceiling['touching'] / 1e6:.2f} M reads/s (the interpreter's "
+              f"reference counting)")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(report, f, indent=2)
