@@ -136,6 +136,7 @@ impl<T: Element> CopyFrom<T> for FtArray<T> {
 impl<T: Element> FtArray<T> {
     /// Every constructor ends here, so every `FtArray<T>` that exists has passed the
     /// compile-time check of [`Element`]'s contract (the size of `T` is the size of its word).
+    #[inline(always)]
     fn wrap(raw: RawArray<T::Bits>) -> Self {
         let () = ElementLayout::<T>::CHECKED;
         FtArray {
@@ -198,14 +199,30 @@ impl<T: Element> FtArray<T> {
         &self,
         times: usize,
         pick: impl FnMut(usize) -> Result<Range<usize>, Error>,
-    ) -> Result<Self, Error> {
-        self.raw.try_copy_range(times, pick).map(Self::wrap)
+    ) -> Result<Option<crate::raw::RawBlock<T::Bits>>, Error> {
+        self.raw.try_copy_range_block(times, pick)
     }
 
     /// `self` followed by `other`, both as they were at one instant, copied straight into a new
     /// block (see `RawArray::try_concat`).
-    pub(crate) fn try_concat(&self, other: &FtArray<T>) -> Result<Self, Error> {
-        self.raw.try_concat(&other.raw).map(Self::wrap)
+    pub(crate) fn try_concat(
+        &self,
+        other: &FtArray<T>,
+    ) -> Result<Option<crate::raw::RawBlock<T::Bits>>, Error> {
+        self.raw.try_concat_block(&other.raw)
+    }
+
+    /// A block holding a copy of `values` (`None`: no values), for [`from_block`](Self::from_block).
+    pub(crate) fn block_from_slice(
+        values: &[T],
+    ) -> Result<Option<crate::raw::RawBlock<T::Bits>>, Error> {
+        RawArray::block_from_bytes(bytemuck::cast_slice(values))
+    }
+
+    /// The array whose storage is `block` (none: empty), as the methods above make it.
+    #[inline]
+    pub(crate) fn from_block(block: Option<crate::raw::RawBlock<T::Bits>>) -> Self {
+        Self::wrap(RawArray::with_block(block))
     }
 
     /// A snapshot of the core (see `Snapshot`, which wraps it).

@@ -95,7 +95,9 @@ mod view; // View: the typed read view (crate-internal interface)
 mod writer; // Writer: the typed writer lock (crate-internal interface)
 
 pub use array::FtArray;
-pub use dynamic::{CompareOp, DynArray, DynHold, DynSnapshot, HeldStamp, RawExport, Slice, Value};
+pub use dynamic::{
+    CompareOp, DynArray, DynHold, DynSnapshot, HeldStamp, NewArray, RawExport, Slice, Value,
+};
 pub use element::{Arith, Element, Word};
 pub use error::Error;
 pub use export::{Export, ReadOnlyExport};

@@ -60,6 +60,20 @@ impl PyArray {
         crate::cpython::instances::new_base_instance(py, PyArray::from_dyn(inner))
     }
 
+    /// [`new_base`](Self::new_base) for a core array not placed yet: it is built inside the
+    /// new object, not moved there (see [`ftarray::NewArray`]).
+    #[inline(always)]
+    pub(crate) fn new_base_from(
+        py: Python<'_>,
+        new: ftarray::NewArray,
+    ) -> PyResult<Bound<'_, PyArray>> {
+        crate::cpython::instances::new_base_instance_with(py, move || PyArray {
+            inner: new.into_array_with_strict_exports(true),
+            #[cfg(not(Py_GIL_DISABLED))]
+            hold: crate::cpython::GilCell::new(ftarray::DynHold::new()),
+        })
+    }
+
     /// `len(a)`: through the hold on GIL builds (see the field).
     #[inline(always)]
     pub(crate) fn length(&self, _py: Python<'_>) -> usize {

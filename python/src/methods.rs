@@ -275,10 +275,10 @@ impl PyArray {
             selected
         };
         let part = bulk(py, selected * self.inner.itemsize(), || {
-            self.inner.get_slice(slice)
+            self.inner.get_slice_new(slice)
         })
         .map_err(error)?;
-        PyArray::new_base(py, part)
+        PyArray::new_base_from(py, part)
     }
 
     /// The elements as one Python `str` (`u` and `w` arrays), from a snapshot of values.
@@ -499,8 +499,8 @@ impl PyArray {
 
     /// Return a copy of the array.
     fn __copy__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray>> {
-        let copy = bulk(py, self.nbytes(), || self.inner.try_clone()).map_err(error)?;
-        PyArray::new_base(py, copy)
+        let copy = bulk(py, self.nbytes(), || self.inner.try_clone_new()).map_err(error)?;
+        PyArray::new_base_from(py, copy)
     }
 
     /// Return a copy of the array.
@@ -1016,8 +1016,8 @@ impl PyArray {
             let _pin = ftarray::pin();
             self.nbytes() + b.nbytes()
         };
-        let joined = bulk(py, bytes, || self.inner.concat(&b.inner)).map_err(error)?;
-        PyArray::new_base(py, joined)
+        let joined = bulk(py, bytes, || self.inner.concat_new(&b.inner)).map_err(error)?;
+        PyArray::new_base_from(py, joined)
     }
 
     /// `a += b` (`sq_inplace_concat`, `array_inplace_concat`).
@@ -1056,8 +1056,8 @@ impl PyArray {
             }
         }
         let bytes = len.saturating_mul(count.max(0) as usize) * self.inner.itemsize();
-        let result = bulk(py, bytes, || self.inner.repeat(count)).map_err(error)?;
-        Ok(PyArray::new_base(py, result)?.into_any())
+        let result = bulk(py, bytes, || self.inner.repeat_new(count)).map_err(error)?;
+        Ok(PyArray::new_base_from(py, result)?.into_any())
     }
 
     /// The elements' bytes, at one instant (detached when large).

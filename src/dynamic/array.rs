@@ -259,6 +259,101 @@ impl DynArray {
     }
 }
 
+/// A new array not placed yet: its type code and its storage, two words.
+///
+/// [`get_slice_new`](DynArray::get_slice_new), [`try_clone_new`](DynArray::try_clone_new),
+/// [`repeat_new`](DynArray::repeat_new) and [`concat_new`](DynArray::concat_new) make one, for
+/// a host that keeps arrays inside its own objects: a `DynArray` is a dozen words (the writer
+/// lock lies a cache line away from the storage pointer), and every move of one between the
+/// copy and its final place is a dozen loads and stores, some of them of bytes just stored at
+/// another width (which the CPU cannot forward, and waits for). A `NewArray` moves in two
+/// registers; [`into_array`](Self::into_array), called where the array is to stay, builds it
+/// there. Dropping one frees its storage.
+///
+/// ```
+/// use ftarray::{DynArray, Slice, TypeCode, Value};
+///
+/// let a = DynArray::from_values(TypeCode::F64, &[Value::Float(1.0), Value::Float(2.0)]).unwrap();
+/// let part = a.get_slice_new(Slice { start: Some(1), stop: None, step: None }).unwrap();
+/// assert_eq!(part.typecode(), TypeCode::F64);
+/// let b: DynArray = part.into_array();
+/// assert_eq!(b.to_values(), [Value::Float(2.0)]);
+/// ```
+pub struct NewArray {
+    code: TypeCode,
+    /// The storage (`RawBlock::into_addr` of a block of `code`'s word size, owned), or 0 for
+    /// none.
+    block: usize,
+}
+
+impl NewArray {
+    /// Takes over `block`, which holds words of `code`'s storage type.
+    #[inline]
+    fn of<W: crate::element::Word>(code: TypeCode, block: Option<crate::raw::RawBlock<W>>) -> Self {
+        debug_assert_eq!(
+            size_of::<W>(),
+            code.itemsize(),
+            "a block of another word size"
+        );
+        NewArray {
+            code,
+            block: block.map_or(0, crate::raw::RawBlock::into_addr),
+        }
+    }
+
+    /// The type code.
+    pub fn typecode(&self) -> TypeCode {
+        self.code
+    }
+
+    /// The array, with the default export rule (see
+    /// [`DynArray::set_strict_exports`]). Inlined: built where the caller puts it.
+    #[inline(always)]
+    pub fn into_array(self) -> DynArray {
+        self.into_array_with_strict_exports(false)
+    }
+
+    /// The array, with the export rule chosen (see [`DynArray::set_strict_exports`]).
+    #[inline(always)]
+    pub fn into_array_with_strict_exports(self, strict: bool) -> DynArray {
+        let this = std::mem::ManuallyDrop::new(self);
+        let (code, addr) = (this.code, this.block);
+        let store = with_type!(code, T => {
+            // SAFETY: `addr` is an owned block of `code`'s word size, `T::Bits` (see `of`),
+            // and `this` gives its ownership up here (it is not dropped).
+            let block = (addr != 0).then(|| unsafe { crate::raw::RawBlock::from_addr(addr) });
+            let mut array = FtArray::<T>::from_block(block);
+            array.set_strict_owned(strict);
+            T::wrap(array)
+        });
+        DynArray::from_store(code, store)
+    }
+}
+
+impl Drop for NewArray {
+    fn drop(&mut self) {
+        if self.block != 0 {
+            // The block goes with an array made from it, which frees it.
+            drop(
+                NewArray {
+                    code: self.code,
+                    block: std::mem::take(&mut self.block),
+                }
+                .into_array(),
+            );
+        }
+    }
+}
+
+impl fmt::Debug for NewArray {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewArray")
+            .field("typecode", &self.code)
+            .field("has_storage", &(self.block != 0))
+            .finish()
+    }
+}
+
 /// CPython's early refusal (bpo-4509): under the strict rule, with an export alive, a slice
 /// assignment or deletion fails even when it would not change the length (`a[0:0] =
 /// array()`), so that a failing assignment is decided before anything is looked at. The core
@@ -737,6 +832,15 @@ impl DynArray {
     ///
     /// [`Error::ZeroStep`].
     pub fn get_slice(&self, slice: Slice) -> Result<DynArray, Error> {
+        self.get_slice_new(slice).map(NewArray::into_array)
+    }
+
+    /// [`get_slice`](Self::get_slice), as a [`NewArray`] to place.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ZeroStep`].
+    pub fn get_slice_new(&self, slice: Slice) -> Result<NewArray, Error> {
         let code = self.code;
         if slice.step.is_none_or(|s| s == 1) {
             // Contiguous: one copy, straight into the new array's block.
@@ -745,7 +849,7 @@ impl DynArray {
                     let r = slice.indices(len)?;
                     Ok(if r.len == 0 { 0..0 } else { r.span() })
                 })?;
-                Ok(DynArray::from_store(code, Stored::wrap(part)))
+                Ok(NewArray::of(code, part))
             });
         }
         with_store!(&self.store, a => {
@@ -761,7 +865,7 @@ impl DynArray {
                 }
                 Ok::<(), Error>(())
             })?;
-            Ok(DynArray::from_vec(code, &out))
+            Ok(NewArray::of(code, FtArray::block_from_slice(&out)?))
         })
     }
 
@@ -1088,13 +1192,22 @@ impl DynArray {
     ///
     /// [`Error::CapacityOverflow`]/[`Error::AllocFailed`] if the result does not fit.
     pub fn repeat(&self, n: isize) -> Result<DynArray, Error> {
+        self.repeat_new(n).map(NewArray::into_array)
+    }
+
+    /// [`repeat`](Self::repeat), as a [`NewArray`] to place.
+    ///
+    /// # Errors
+    ///
+    /// As [`repeat`](Self::repeat).
+    pub fn repeat_new(&self, n: isize) -> Result<NewArray, Error> {
         let code = self.code;
+        if n <= 0 {
+            return Ok(NewArray { code, block: 0 });
+        }
         with_store!(&self.store, a => {
-            if n <= 0 {
-                return Ok(DynArray::new(code));
-            }
             let copies = a.try_copy_range(n as usize, |len| Ok(0..len))?;
-            Ok(DynArray::from_store(code, Stored::wrap(copies)))
+            Ok(NewArray::of(code, copies))
         })
     }
 
@@ -1105,6 +1218,15 @@ impl DynArray {
     ///
     /// [`Error::TypeMismatch`]; allocation errors.
     pub fn concat(&self, other: &DynArray) -> Result<DynArray, Error> {
+        self.concat_new(other).map(NewArray::into_array)
+    }
+
+    /// [`concat`](Self::concat), as a [`NewArray`] to place.
+    ///
+    /// # Errors
+    ///
+    /// As [`concat`](Self::concat).
+    pub fn concat_new(&self, other: &DynArray) -> Result<NewArray, Error> {
         let code = self.code;
         let same = std::ptr::eq(self, other);
         with_pair!(&self.store, &other.store, a, b => {
@@ -1114,7 +1236,7 @@ impl DynArray {
             // Both as they were at one instant, without a lock, copied straight into the
             // new block (`a + a`: one read, copied twice).
             let joined = if same { a.try_copy_range(2, |len| Ok(0..len))? } else { a.try_concat(b)? };
-            Ok(DynArray::from_store(code, Stored::wrap(joined)))
+            Ok(NewArray::of(code, joined))
         }, _ => Err(self.mismatch(other)))
     }
 
@@ -1277,10 +1399,19 @@ impl DynArray {
     ///
     /// Allocation errors.
     pub fn try_clone(&self) -> Result<DynArray, Error> {
+        self.try_clone_new().map(NewArray::into_array)
+    }
+
+    /// [`try_clone`](Self::try_clone), as a [`NewArray`] to place.
+    ///
+    /// # Errors
+    ///
+    /// Allocation errors.
+    pub fn try_clone_new(&self) -> Result<NewArray, Error> {
         let code = self.code;
         with_store!(&self.store, a => {
             let copy = a.try_copy_range(1, |len| Ok(0..len))?;
-            Ok(DynArray::from_store(code, Stored::wrap(copy)))
+            Ok(NewArray::of(code, copy))
         })
     }
 

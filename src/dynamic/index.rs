@@ -136,7 +136,12 @@ impl Slice {
                 0
             }
         } else if start < stop {
-            ((stop - start - 1) / step) as usize + 1
+            // Step 1 (the common slice) without the division: a `div` is 20-40 cycles.
+            if step == 1 {
+                (stop - start) as usize
+            } else {
+                ((stop - start - 1) / step) as usize + 1
+            }
         } else {
             0
         };

@@ -35,7 +35,7 @@ pub(crate) mod store;
 mod value;
 
 pub use crate::typecode::{Kind, TypeCode};
-pub use array::{CompareOp, DynArray, ForkHold, RawExport};
+pub use array::{CompareOp, DynArray, ForkHold, NewArray, RawExport};
 pub use hold::{DynHold, HeldStamp};
 pub use index::{Slice, SliceIndices, clamp_index, resolve_index, search_range};
 pub use shared::{Source, copy_shared, read_shared};

@@ -57,7 +57,9 @@ const GAP: usize = if cfg!(loom) {
 const _: () = assert!(std::mem::offset_of!(RawArray<u8>, writer) == WRITER_OFFSET);
 
 impl<W: Word> RawArray<W> {
-    pub(super) fn with_block(raw: Option<RawBlock<W>>) -> Self {
+    /// An array whose storage is `raw` (none: empty, no block).
+    #[inline]
+    pub(crate) fn with_block(raw: Option<RawBlock<W>>) -> Self {
         RawArray {
             buf: match raw {
                 Some(raw) => Atomic::init(raw),
@@ -94,13 +96,20 @@ impl<W: Word> RawArray<W> {
     ///
     /// [`Error::AllocFailed`].
     pub(crate) fn try_from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        Self::block_from_bytes(bytes).map(Self::with_block)
+    }
+
+    /// [`try_from_bytes`](Self::try_from_bytes)'s block (`None`: no words).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AllocFailed`].
+    pub(crate) fn block_from_bytes(bytes: &[u8]) -> Result<Option<RawBlock<W>>, Error> {
         let n = bytes.len() / size_of::<W>();
         if n == 0 {
-            return Ok(Self::new());
+            return Ok(None);
         }
-        Ok(Self::with_block(Some(build(n, &mut |b| {
-            b.push_bytes(bytes)
-        })?)))
+        build(n, &mut |b| b.push_bytes(bytes)).map(Some)
     }
 
     /// The capacity of the current block: a hint, read without validation.

@@ -427,6 +427,7 @@ pub(crate) struct RawBlock<W: Word> {
 impl<W: Word> RawBlock<W> {
     /// Gives up the ownership as an address (as [`Pointable::init`] does), which [`release`]
     /// takes back.
+    #[inline]
     pub(crate) fn into_addr(self) -> usize {
         let this = std::mem::ManuallyDrop::new(self);
         this.ptr.as_ptr().expose_provenance()
@@ -434,8 +435,10 @@ impl<W: Word> RawBlock<W> {
 
     /// # Safety
     ///
-    /// `addr` came from `Pointable::init`, is live, and the caller takes over its ownership.
-    unsafe fn from_addr(addr: usize) -> Self {
+    /// `addr` came from `Pointable::init` or [`into_addr`](Self::into_addr) for a block of
+    /// this word size, is live, and the caller takes over its ownership.
+    #[inline]
+    pub(crate) unsafe fn from_addr(addr: usize) -> Self {
         let ptr: *mut Header = ptr::with_exposed_provenance_mut(addr);
         RawBlock {
             // SAFETY: addresses handed out by `init` are non-null allocations.

@@ -31,6 +31,7 @@ mod wide;
 mod writer;
 
 pub(crate) use array::RawArray;
+pub(crate) use block::RawBlock;
 pub(crate) use hold::RawHold;
 pub use pool::{kept_block_bytes, release_kept_blocks};
 pub(crate) use seqlock::{RawView, backoff};

@@ -368,22 +368,24 @@ where
 }
 
 impl<W: Word> RawArray<W> {
-    /// A new array holding the words `pick` selects from one validated read of this one,
-    /// `times` times over (`a[i:j]`, `copy(a)`, `a * n`): `pick` gets the length the read saw
-    /// and returns a range within it (or an error, returned as it is). The words go straight
-    /// from this array's block into the new one, each unit loaded once; no lock is taken.
+    /// A new block holding the words `pick` selects from one validated read of this one,
+    /// `times` times over (`a[i:j]`, `copy(a)`, `a * n`), or `None` for no words: `pick` gets
+    /// the length the read saw and returns a range within it (or an error, returned as it is).
+    /// The words go straight from this array's block into the new one, each unit loaded once;
+    /// no lock is taken. The caller makes the new array (`RawArray::with_block`) where it is to
+    /// stay: a block is one word, an array several cache lines' worth of moves.
     ///
     /// # Errors
     ///
     /// `pick`'s; [`Error::CapacityOverflow`] or [`Error::AllocFailed`] for the new block.
-    pub(crate) fn try_copy_range(
+    pub(crate) fn try_copy_range_block(
         &self,
         times: usize,
         mut pick: impl FnMut(usize) -> Result<Range<usize>, Error>,
-    ) -> Result<Self, Error> {
+    ) -> Result<Option<RawBlock<W>>, Error> {
         let guard = crate::reclaim::pin();
         // An attempt that is thrown away drops the block it built.
-        let block = self.read(&guard, |v| {
+        self.read(&guard, |v| {
             let range = pick(v.len())?;
             let cap = range
                 .len()
@@ -398,20 +400,22 @@ impl<W: Word> RawArray<W> {
                 b.repeat_filled(times);
             })
             .map(Some)
-        })?;
-        Ok(Self::with_block(block))
+        })
     }
 
-    /// A new array holding this one's words followed by `other`'s, both as they were at one
-    /// instant (`a + b`; see [`read_pair`](Self::read_pair)), copied straight into the new
-    /// block. No lock is taken.
+    /// A new block holding this one's words followed by `other`'s, both as they were at one
+    /// instant (`a + b`; see [`read_pair`](Self::read_pair)), copied straight into it, or
+    /// `None` for no words. No lock is taken.
     ///
     /// # Errors
     ///
     /// [`Error::CapacityOverflow`] or [`Error::AllocFailed`] for the new block.
-    pub(crate) fn try_concat(&self, other: &RawArray<W>) -> Result<Self, Error> {
+    pub(crate) fn try_concat_block(
+        &self,
+        other: &RawArray<W>,
+    ) -> Result<Option<RawBlock<W>>, Error> {
         if std::ptr::eq(self, other) {
-            return self.try_copy_range(2, |n| Ok(0..n));
+            return self.try_copy_range_block(2, |n| Ok(0..n));
         }
         let guard = crate::reclaim::pin();
         // `f` keeps the view of `self` its attempt saw; `g` copies it and `other`'s. Loads of
@@ -432,7 +436,7 @@ impl<W: Word> RawArray<W> {
                 .map(Some),
             });
         });
-        Ok(Self::with_block(out.expect("read_pair ran g")?))
+        out.expect("read_pair ran g")
     }
 
     /// Reads `self` with `f` and `other` with `g` so that both reads saw the arrays' states at

@@ -157,25 +157,41 @@ pub(crate) fn new_base_instance<T: DirectInstances>(
     py: Python<'_>,
     value: T,
 ) -> PyResult<Bound<'_, T>> {
+    new_base_instance_with(py, move || value)
+}
+
+/// A new instance of `T`'s own type holding what `make` returns, which runs once the object's
+/// memory is there: inlined, it builds the value in its place (a value made first, then moved
+/// in, is copied through the stack on the way).
+///
+/// # Errors
+///
+/// If allocation fails (then `make` does not run: what it captured is dropped).
+#[inline(always)]
+pub(crate) fn new_base_instance_with<T: DirectInstances>(
+    py: Python<'_>,
+    make: impl FnOnce() -> T,
+) -> PyResult<Bound<'_, T>> {
     match T::layout().get() {
         // SAFETY: `layout.base` is `T`'s type, whose layout is the checked one.
         Some(Some(layout)) => unsafe {
-            allocate(py, layout.base as *mut ffi::PyTypeObject, layout, value)
+            allocate(py, layout.base as *mut ffi::PyTypeObject, layout, make)
         },
-        _ => Bound::new(py, value),
+        _ => Bound::new(py, make()),
     }
 }
 
-/// Allocates an instance of `tp` and moves `value` in.
+/// Allocates an instance of `tp` and writes what `make` returns into it.
 ///
 /// # Safety
 ///
 /// `tp` is `T`'s type or a subtype of it, and `layout` is `T`'s checked layout.
+#[inline(always)]
 unsafe fn allocate<'py, T: DirectInstances>(
     py: Python<'py>,
     tp: *mut ffi::PyTypeObject,
     layout: &Layout,
-    value: T,
+    make: impl FnOnce() -> T,
 ) -> PyResult<Bound<'py, T>> {
     // Either path gives a new object of the basic size with its header set and its
     // weak-reference list NULL (written below, or zero-filled by `tp_alloc`, which is checked
@@ -210,7 +226,7 @@ unsafe fn allocate<'py, T: DirectInstances>(
                 obj
             }
         };
-        obj.cast::<u8>().add(layout.value).cast::<T>().write(value);
+        obj.cast::<u8>().add(layout.value).cast::<T>().write(make());
         Ok(Bound::from_owned_ptr(py, obj).cast_into_unchecked())
     }
 }
@@ -271,7 +287,7 @@ unsafe extern "C" fn new_object<T: DirectInstances>(
         guarded(ptr::null_mut(), || {
             let py = Python::assume_attached();
             let args = Bound::from_borrowed_ptr(py, args).cast_into_unchecked::<PyTuple>();
-            match T::construct(&args).and_then(|v| allocate(py, subtype, layout, v)) {
+            match T::construct(&args).and_then(|v| allocate(py, subtype, layout, move || v)) {
                 Ok(obj) => obj.into_ptr(),
                 Err(e) => {
                     e.restore(py);
