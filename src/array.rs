@@ -219,6 +219,12 @@ impl<T: Element> FtArray<T> {
         RawArray::block_from_bytes(bytemuck::cast_slice(values))
     }
 
+    /// This array's block, if the array is its only owner (see `RawArray::into_block`);
+    /// otherwise the array back.
+    pub(crate) fn into_block(self) -> Result<Option<crate::raw::RawBlock<T::Bits>>, Self> {
+        self.raw.into_block().map_err(Self::wrap)
+    }
+
     /// The array whose storage is `block` (none: empty), as the methods above make it.
     #[inline]
     pub(crate) fn from_block(block: Option<crate::raw::RawBlock<T::Bits>>) -> Self {

@@ -67,11 +67,18 @@ impl PyArray {
         py: Python<'_>,
         new: ftarray::NewArray,
     ) -> PyResult<Bound<'_, PyArray>> {
-        crate::cpython::instances::new_base_instance_with(py, move || PyArray {
+        crate::cpython::instances::new_base_instance_with(py, move || PyArray::from_new(new))
+    }
+
+    /// [`from_dyn`](Self::from_dyn) for a core array not placed yet (see
+    /// [`ftarray::NewArray`]): inlined, it is built where the caller puts the result.
+    #[inline(always)]
+    pub(crate) fn from_new(new: ftarray::NewArray) -> PyArray {
+        PyArray {
             inner: new.into_array_with_strict_exports(true),
             #[cfg(not(Py_GIL_DISABLED))]
             hold: crate::cpython::GilCell::new(ftarray::DynHold::new()),
-        })
+        }
     }
 
     /// `len(a)`: through the hold on GIL builds (see the field).

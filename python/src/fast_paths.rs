@@ -31,8 +31,15 @@ impl DirectInstances for PyArray {
         &LAYOUT
     }
 
-    fn construct(args: &Bound<'_, PyTuple>) -> PyResult<Self> {
+    type Made = ftarray::NewArray;
+
+    fn construct(args: &Bound<'_, PyTuple>) -> PyResult<ftarray::NewArray> {
         PyArray::construct(args)
+    }
+
+    #[inline(always)]
+    fn place(made: ftarray::NewArray) -> Self {
+        PyArray::from_new(made)
     }
 
     fn probe() -> Self {

@@ -316,7 +316,7 @@ impl PyArray {
     }
 
     /// `array_new`: the constructor proper, after the keyword check.
-    pub(crate) fn construct(args: &Bound<'_, PyTuple>) -> PyResult<PyArray> {
+    pub(crate) fn construct(args: &Bound<'_, PyTuple>) -> PyResult<ftarray::NewArray> {
         let py = args.py();
         let (c, initial) = cpython::parse_array_new_args(args)?;
         let audit_arg = initial.clone().unwrap_or_else(|| py.None().into_bound(py));
@@ -368,10 +368,12 @@ impl PyArray {
         let code = compat::typecode(ch)
             .ok_or_else(|| PyValueError::new_err(compat::bad_typecode_message()))?;
         let inner = match &initial {
+            // `array(code)`: nothing to build before the object exists.
+            None if iterator.is_none() => return Ok(ftarray::NewArray::empty(code)),
             None => DynArray::new(code),
             Some(_) if same_kind.is_some() => {
                 let other = same_kind.as_ref().map(|a| a.get()).expect("checked");
-                other.inner.try_clone().map_err(error)?
+                return other.inner.try_clone_new().map_err(error);
             }
             Some(init) if init.is_instance_of::<PyList>() || init.is_instance_of::<PyTuple>() => {
                 DynArray::from_values(code, &Self::collect_sequence(init, code)?).map_err(error)?
@@ -401,7 +403,8 @@ impl PyArray {
             }
             inner.extend_values(&values).map_err(error)?;
         }
-        Ok(PyArray::from_dyn(inner))
+        // Just made, so its storage moves with it (no copy).
+        inner.into_new().map_err(error)
     }
 }
 
@@ -449,7 +452,7 @@ impl PyArray {
                 ));
             }
         }
-        PyArray::construct(args)
+        PyArray::construct(args).map(PyArray::from_new)
     }
 
     /// The typecode character used to create the array.

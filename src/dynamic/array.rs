@@ -301,6 +301,11 @@ impl NewArray {
         }
     }
 
+    /// An empty array of `code`'s type (no storage).
+    pub fn empty(code: TypeCode) -> NewArray {
+        NewArray { code, block: 0 }
+    }
+
     /// The type code.
     pub fn typecode(&self) -> TypeCode {
         self.code
@@ -833,6 +838,31 @@ impl DynArray {
     /// [`Error::ZeroStep`].
     pub fn get_slice(&self, slice: Slice) -> Result<DynArray, Error> {
         self.get_slice_new(slice).map(NewArray::into_array)
+    }
+
+    /// This array as a [`NewArray`], to place elsewhere: its storage moves with it when
+    /// nothing else uses that storage (no live export, no snapshot sharing it), which is the
+    /// case for an array just made; otherwise the elements are copied (and the array dropped).
+    ///
+    /// # Errors
+    ///
+    /// Allocation errors of that copy.
+    ///
+    /// ```
+    /// use ftarray::{DynArray, TypeCode, Value};
+    ///
+    /// let a = DynArray::from_values(TypeCode::Int, &[Value::Int(7)]).unwrap();
+    /// let b = a.into_new().unwrap().into_array();
+    /// assert_eq!(b.to_values(), [Value::Int(7)]);
+    /// ```
+    pub fn into_new(self) -> Result<NewArray, Error> {
+        let code = self.code;
+        let DynArray { store, exports, .. } = self;
+        drop(exports);
+        with_store!(store, a => match a.into_block() {
+            Ok(block) => Ok(NewArray::of(code, block)),
+            Err(a) => a.try_copy_range(1, |len| Ok(0..len)).map(|b| NewArray::of(code, b)),
+        })
     }
 
     /// [`get_slice`](Self::get_slice), as a [`NewArray`] to place.
@@ -1798,6 +1828,51 @@ impl PartialEq for DynArray {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    /// After `into_new`, a snapshot of the old array still shows what it showed, whatever the
+    /// new array writes (`into_new` copies storage a snapshot shares; a move would be caught
+    /// by the writers' copy-on-write too), and values and empty or unplaced `NewArray`s come
+    /// out right. The export case, where a move would be wrong, is the next test.
+    #[test]
+    fn into_new_copies_storage_that_a_snapshot_or_an_export_uses() {
+        let values = [Value::Int(1), Value::Int(2), Value::Int(3)];
+        // Alone: moved, contents kept.
+        let a = DynArray::from_values(TypeCode::Int, &values).unwrap();
+        let b = a.into_new().unwrap().into_array();
+        assert_eq!(b.to_values(), values);
+        // Shared with a snapshot: copied.
+        let snap = b.snapshot().unwrap();
+        let c = b.into_new().unwrap().into_array();
+        c.set(0, Value::Int(99)).unwrap();
+        c.push(Value::Int(4)).unwrap();
+        assert_eq!(
+            snap.to_values(),
+            values,
+            "the snapshot saw the new array's writes"
+        );
+        drop(snap);
+        assert_eq!(c.to_values()[..2], [Value::Int(99), Value::Int(2)]);
+        // An empty `NewArray` and one dropped unplaced free what they hold.
+        assert_eq!(NewArray::empty(TypeCode::F64).into_array().len(), 0);
+        drop(c.try_clone_new().unwrap());
+    }
+
+    /// The export half of the test above. An array dropped with a live export leaks its
+    /// storage by design (the holder may still use it), which Miri reports.
+    #[test]
+    #[cfg_attr(miri, ignore = "leaks the exported storage by design")]
+    fn into_new_copies_storage_that_an_export_uses() {
+        let values = [Value::Int(1), Value::Int(2), Value::Int(3)];
+        let c = DynArray::from_values(TypeCode::Int, &values).unwrap();
+        let export = c.export_raw().unwrap();
+        let d = c.into_new().unwrap().into_array();
+        d.set(1, Value::Int(-5)).unwrap();
+        assert_eq!(d.to_values()[1], Value::Int(-5));
+        // SAFETY: an export's storage stays allocated until released (here: for good, its
+        // array is gone), `Int` is 4 bytes, and no thread writes it now.
+        let seen = unsafe { *export.ptr.cast::<i32>().add(1) };
+        assert_eq!(seen, 2, "the export's storage was written by the new array");
+    }
 
     /// Issue 20, defect 4: tokens counted per array from 1 made the first export of every array
     /// token 1, so releasing `a`'s token on `b` dropped `b`'s real pin. Whatever the numbers,

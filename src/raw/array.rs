@@ -7,7 +7,7 @@ use crate::element::Word;
 use crate::error::Error;
 use crate::sync::Ordering::{Acquire, Relaxed, Release};
 use crate::sync::{AtomicBool, AtomicUsize, Mutex};
-use crossbeam_epoch::{self as epoch, Atomic, Guard, Pointer};
+use crossbeam_epoch::{self as epoch, Atomic, Guard, Pointer, Shared};
 
 /// An array of words: the block pointer, the export count, the export rule and the writer
 /// lock.
@@ -70,6 +70,33 @@ impl<W: Word> RawArray<W> {
             _gap: [0; GAP],
             writer: Mutex::new(()),
         }
+    }
+
+    /// This array's block (`None`: it has none), if the array is its only owner: no export of
+    /// it is live and no snapshot shares it. Otherwise the array, unchanged.
+    pub(crate) fn into_block(self) -> Result<Option<RawBlock<W>>, Self> {
+        // SAFETY: `self` by value: no reader, writer or guard-holding handle can reach this
+        // array, so its block pointer is ours to read and clear.
+        let shared = self.buf.load(Relaxed, unsafe { epoch::unprotected() });
+        if shared.is_null() {
+            return Ok(None);
+        }
+        // Acquire: pairs with the Release in `release_export` (the holders are done).
+        if self.exports.load(Acquire) != 0 {
+            return Err(self);
+        }
+        // SAFETY: the array's block is live while the array holds its reference.
+        let block = unsafe { shared.deref() };
+        // Acquire: pairs with the Release decrement of a snapshot that shared the block, so
+        // its reads happen before we own the block. Nothing can add a reference: that takes
+        // the array, which is ours.
+        if block.refs().load(Acquire) != 1 {
+            return Err(self);
+        }
+        self.buf.store(Shared::null(), Relaxed);
+        // SAFETY: the address is the live block this array held its only reference to; the
+        // array lets it go (its pointer is null now), so the block is owned by the caller.
+        Ok(Some(unsafe { RawBlock::from_addr(shared.into_usize()) }))
     }
 
     /// An empty array without a block.

@@ -58,8 +58,14 @@ pub(crate) trait DirectInstances:
 {
     /// The checked layout, set by [`install`] (`None` inside: the check failed).
     fn layout() -> &'static OnceLock<Option<Layout>>;
-    /// The value `T(*args)` makes (no keyword arguments).
-    fn construct(args: &Bound<'_, PyTuple>) -> PyResult<Self>;
+    /// What [`construct`](Self::construct) makes, which [`place`](Self::place) turns into the
+    /// value inside the new object (a value made whole before the object exists is moved into
+    /// it through the stack).
+    type Made;
+    /// What `T(*args)` makes (no keyword arguments).
+    fn construct(args: &Bound<'_, PyTuple>) -> PyResult<Self::Made>;
+    /// The value, built where it is written (inlined into the allocation).
+    fn place(made: Self::Made) -> Self;
     /// A value to make the probe instance [`install`] measures.
     fn probe() -> Self;
 }
@@ -287,7 +293,8 @@ unsafe extern "C" fn new_object<T: DirectInstances>(
         guarded(ptr::null_mut(), || {
             let py = Python::assume_attached();
             let args = Bound::from_borrowed_ptr(py, args).cast_into_unchecked::<PyTuple>();
-            match T::construct(&args).and_then(|v| allocate(py, subtype, layout, move || v)) {
+            let made = T::construct(&args);
+            match made.and_then(|m| allocate(py, subtype, layout, move || T::place(m))) {
                 Ok(obj) => obj.into_ptr(),
                 Err(e) => {
                     e.restore(py);
