@@ -181,15 +181,15 @@ impl<T: Element> FtArray<T> {
         self.raw.read_held_versioned(hold, move |v| f(View::new(v)))
     }
 
-    /// Whether the array is still as the held read that returned `version` saw it (see
-    /// `RawArray::unchanged_held`).
+    /// `RawArray::unchanged_at`.
+    ///
+    /// # Safety
+    ///
+    /// `addr` is a block some hold keeps allocated.
     #[inline(always)]
-    pub(crate) fn unchanged_held(
-        &self,
-        hold: &crate::raw::RawHold<T::Bits>,
-        version: usize,
-    ) -> bool {
-        self.raw.unchanged_held(hold, version)
+    pub(crate) unsafe fn unchanged_at(&self, addr: usize, version: usize) -> bool {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { self.raw.unchanged_at(addr, version) }
     }
 
     /// A new array holding the elements `pick` selects (a range within the length it is given)

@@ -97,18 +97,6 @@ impl DynHold {
     }
 
     /// Gives the hold back, whatever its word size.
-    /// The hold as a `RawHold<W>` without taking it out (it must not be dropped: the
-    /// `ManuallyDrop` keeps the hold's count where it is), if it holds a block of `W`s.
-    #[inline(always)]
-    fn peek_raw<W: HoldWord>(&self) -> Option<std::mem::ManuallyDrop<RawHold<W>>> {
-        let word = self.0;
-        (word != 0 && word & TAG_BITS == W::TAG).then(|| {
-            // SAFETY: the tag says the address is a held block of `W`s, and the count this
-            // `RawHold` stands for stays with `self` (never released through the copy).
-            std::mem::ManuallyDrop::new(unsafe { RawHold::<W>::from_addr(word & !TAG_BITS) })
-        })
-    }
-
     #[inline(never)]
     fn release(&mut self) {
         let word = std::mem::take(&mut self.0);
@@ -240,13 +228,15 @@ impl DynArray {
     /// for a stamp of another array or another hold.
     #[inline]
     pub fn unchanged_held(&self, hold: &DynHold, stamp: HeldStamp) -> bool {
-        if hold.0 != stamp.word {
+        if hold.0 != stamp.word || hold.0 == 0 {
             return false;
         }
-        with_store!(&self.store, a => match hold.peek_raw() {
-            Some(raw) => a.unchanged_held(&raw, stamp.version),
-            None => false,
-        })
+        // Whatever the word size: a block held for an array of another word size is never
+        // this array's current block, and the address comparison says so before anything is
+        // read through it. Every arm below is the same code, which the compiler folds into one.
+        let addr = hold.0 & !TAG_BITS;
+        // SAFETY: `hold` holds the block at `addr` (its word is non-zero), keeping it allocated.
+        with_store!(&self.store, a => unsafe { a.unchanged_at(addr, stamp.version) })
     }
 
     /// [`len`](Self::len) through `hold` (see [`DynHold`]).

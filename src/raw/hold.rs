@@ -171,7 +171,7 @@ impl<W: Word> RawArray<W> {
     /// [`read_held`](Self::read_held), also returning the version the read validated when
     /// it read the held block (`None` when it had to pin: the hold was empty or on another
     /// block, the array has no block, or a writer overlapped the first attempt). With the
-    /// hold's address, that version is what [`unchanged_held`](Self::unchanged_held) checks.
+    /// hold's address, that version is what [`unchanged_at`](Self::unchanged_at) checks.
     #[inline(always)]
     pub(crate) fn read_held_versioned<R>(
         &self,
@@ -193,26 +193,29 @@ impl<W: Word> RawArray<W> {
         (self.read_held_slow(hold, f), None)
     }
 
-    /// Whether the array is still in the state a read through `hold` saw, when that read
-    /// returned `version` ([`read_held_versioned`](Self::read_held_versioned)) and `hold` has
-    /// not moved since: its current block is still the held one and no writer step has begun
-    /// on it since (every change of the length or of a cell in place is a step, which moves
-    /// the version on). If so, what that read saw is the array's state now.
+    /// Whether the array is still in the state a read through a hold on the block at `addr`
+    /// saw, when that read returned `version` ([`read_held_versioned`](Self::read_held_versioned)):
+    /// its current block is still that one and no writer step has begun on it since (every
+    /// change of the length or of a cell in place is a step, which moves the version on). If
+    /// so, what that read saw is the array's state now.
     ///
     /// The held block cannot be freed, so its address cannot come back as another block's,
-    /// and its version only ever grows: an equal address and version are the same state.
+    /// and its version only ever grows: an equal address and version are the same state. Any
+    /// word size may be asked about (the header is the same for all): the same code for every
+    /// `W`, so a caller that dispatches on the word size compiles to one path.
+    ///
+    /// # Safety
+    ///
+    /// `addr` is a block some hold keeps allocated (see `block::acquire_keep`).
     #[inline(always)]
-    pub(crate) fn unchanged_held(&self, hold: &RawHold<W>, version: usize) -> bool {
-        if hold.addr == 0 {
-            return false;
-        }
+    pub(crate) unsafe fn unchanged_at(&self, addr: usize, version: usize) -> bool {
         // Acquire, as a read's first load: what follows is ordered after it.
         // SAFETY: `unprotected` is fine for a load whose result is never dereferenced.
         let current = self.buf.load(Acquire, unsafe { epoch::unprotected() });
-        // SAFETY: the hold keeps the block allocated (see `block::acquire_keep`); it is only
-        // dereferenced once it is known to be the array's current block.
-        current.into_usize() == hold.addr
-            && unsafe { Block::<W>::at(hold.addr) }.version().load(Acquire) == version
+        // SAFETY: the block is kept allocated (the caller's contract); it is only dereferenced
+        // once it is known to be this array's current block, so of this array's word size.
+        current.into_usize() == addr
+            && unsafe { Block::<W>::at(addr) }.version().load(Acquire) == version
     }
 
     /// The pinned way of [`read_held`](Self::read_held): moves the hold to the current block,
