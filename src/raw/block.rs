@@ -503,7 +503,9 @@ pub(crate) struct BlockBuilder<W: Word> {
     cap: usize,
     filled: usize,
     /// Whether the units past `filled` are initialised already (a zeroed allocation, or one
-    /// the pool kept; written only front to back), so `finish` need not zero them.
+    /// the pool kept; written only front to back), so `finish` need not zero them. (Under loom
+    /// every unit is constructed by `new` and `finish` stores through them all.)
+    #[cfg_attr(loom, allow(dead_code))]
     spare_ready: bool,
     _words: PhantomData<W>,
 }
