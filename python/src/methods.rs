@@ -275,7 +275,7 @@ impl PyArray {
             selected
         };
         let part = bulk(py, selected * self.inner.itemsize(), || {
-            self.inner.get_slice_new(slice)
+            self.inner.get_slice_new(&slice)
         })
         .map_err(error)?;
         PyArray::new_base_from(py, part)

@@ -274,7 +274,7 @@ impl DynArray {
 /// use ftarray::{DynArray, Slice, TypeCode, Value};
 ///
 /// let a = DynArray::from_values(TypeCode::F64, &[Value::Float(1.0), Value::Float(2.0)]).unwrap();
-/// let part = a.get_slice_new(Slice { start: Some(1), stop: None, step: None }).unwrap();
+/// let part = a.get_slice_new(&Slice { start: Some(1), stop: None, step: None }).unwrap();
 /// assert_eq!(part.typecode(), TypeCode::F64);
 /// let b: DynArray = part.into_array();
 /// assert_eq!(b.to_values(), [Value::Float(2.0)]);
@@ -837,7 +837,7 @@ impl DynArray {
     ///
     /// [`Error::ZeroStep`].
     pub fn get_slice(&self, slice: Slice) -> Result<DynArray, Error> {
-        self.get_slice_new(slice).map(NewArray::into_array)
+        self.get_slice_new(&slice).map(NewArray::into_array)
     }
 
     /// This array as a [`NewArray`], to place elsewhere: its storage moves with it when
@@ -865,12 +865,13 @@ impl DynArray {
         })
     }
 
-    /// [`get_slice`](Self::get_slice), as a [`NewArray`] to place.
+    /// [`get_slice`](Self::get_slice), as a [`NewArray`] to place. The slice is borrowed: six
+    /// words, which a hot path had better not copy on the way.
     ///
     /// # Errors
     ///
     /// [`Error::ZeroStep`].
-    pub fn get_slice_new(&self, slice: Slice) -> Result<NewArray, Error> {
+    pub fn get_slice_new(&self, slice: &Slice) -> Result<NewArray, Error> {
         let code = self.code;
         if slice.step.is_none_or(|s| s == 1) {
             // Contiguous: one copy, straight into the new array's block.
