@@ -127,6 +127,11 @@ impl FastArray for PyArray {
         // With arguments: the method's own checks and conversions, from a tuple as it takes them.
         self.pop(py, &PyTuple::new(py, args)?)
     }
+
+    #[inline(always)]
+    fn copy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.copy_base(py).map(Bound::into_any)
+    }
 }
 
 impl FastIter for ArrayIter {

@@ -409,6 +409,13 @@ impl PyArray {
 }
 
 impl PyArray {
+    /// A copy of the array, of the base type (`__copy__`, `__deepcopy__`, and the fast
+    /// `__copy__` method that replaces PyO3's).
+    pub(crate) fn copy_base<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray>> {
+        let copy = bulk(py, self.nbytes(), || self.inner.try_clone_new()).map_err(error)?;
+        PyArray::new_base_from(py, copy)
+    }
+
     /// `a.pop(i)` once the argument is an index: the element at `i` (negative from the end),
     /// removed. The fast `pop` slot calls it for `a.pop()`.
     pub(crate) fn pop_at<'py>(&self, py: Python<'py>, i: isize) -> PyResult<Bound<'py, PyAny>> {
@@ -502,8 +509,7 @@ impl PyArray {
 
     /// Return a copy of the array.
     fn __copy__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray>> {
-        let copy = bulk(py, self.nbytes(), || self.inner.try_clone_new()).map_err(error)?;
-        PyArray::new_base_from(py, copy)
+        self.copy_base(py)
     }
 
     /// Return a copy of the array.

@@ -126,6 +126,8 @@ pub(crate) trait FastArray:
         py: Python<'py>,
         args: &[Bound<'py, PyAny>],
     ) -> PyResult<Bound<'py, PyAny>>;
+    /// `a.__copy__()` (what `copy.copy(a)` calls).
+    fn copy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>>;
 }
 
 /// The iterator's `next`.
@@ -285,6 +287,20 @@ unsafe extern "C" fn append<A: FastArray>(
     })
 }
 
+unsafe extern "C" fn copy<A: FastArray>(
+    slf: *mut ffi::PyObject,
+    _unused: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    guarded(ptr::null_mut(), || {
+        // SAFETY: CPython calls a METH_NOARGS method of the array type with a live instance
+        // (and NULL) and an attached thread state.
+        let py = unsafe { Python::assume_attached() };
+        // SAFETY: as above.
+        let a = unsafe { instance::<A>(py, slf) };
+        object_result(py, a.get().copy(py).map_err(SlotError::Py))
+    })
+}
+
 unsafe extern "C" fn pop<A: FastArray>(
     slf: *mut ffi::PyObject,
     args: *mut *mut ffi::PyObject,
@@ -309,8 +325,8 @@ unsafe extern "C" fn pop<A: FastArray>(
 }
 
 /// Installs the fast slots on the array type `A` and the iterator type `I`, `append` as a
-/// `METH_O` method of `A` and `pop` as a `METH_FASTCALL` one (at import, before any instance
-/// or subclass exists).
+/// `METH_O` method of `A`, `pop` as a `METH_FASTCALL` one and `__copy__` as a `METH_NOARGS`
+/// one (at import, before any instance or subclass exists).
 ///
 /// # Errors
 ///
@@ -378,7 +394,19 @@ pub(crate) fn install_fast_slots<A: FastArray, I: FastIter>(py: Python<'_>) -> P
     }));
     // SAFETY: as for `append`.
     let descr = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyDescr_NewMethod(tp, def))? };
-    set_type_attr(&array_type, c"pop", &descr)
+    set_type_attr(&array_type, c"pop", &descr)?;
+    // `__copy__` as a METH_NOARGS method, as the standard type's (what `copy.copy` calls).
+    let def: &'static mut ffi::PyMethodDef = Box::leak(Box::new(ffi::PyMethodDef {
+        ml_name: c"__copy__".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunction: copy::<A>,
+        },
+        ml_flags: ffi::METH_NOARGS,
+        ml_doc: c"__copy__($self, /)\n--\n\nReturn a copy of the array.".as_ptr(),
+    }));
+    // SAFETY: as for `append`.
+    let descr = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyDescr_NewMethod(tp, def))? };
+    set_type_attr(&array_type, c"__copy__", &descr)
 }
 
 /// Stores `value` in a type's own dict under `name` (a fresh heap type of this module, not yet
