@@ -181,6 +181,17 @@ impl<T: Element> FtArray<T> {
         self.raw.read_held_versioned(hold, move |v| f(View::new(v)))
     }
 
+    /// `RawArray::len_at`.
+    ///
+    /// # Safety
+    ///
+    /// `addr` is a block some hold keeps allocated.
+    #[inline(always)]
+    pub(crate) unsafe fn len_at(&self, addr: usize) -> Option<usize> {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { self.raw.len_at(addr) }
+    }
+
     /// `RawArray::unchanged_at`.
     ///
     /// # Safety

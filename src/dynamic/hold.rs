@@ -252,6 +252,15 @@ impl DynArray {
     /// ```
     #[inline]
     pub fn len_held(&self, hold: &mut DynHold) -> usize {
+        if hold.0 != 0 {
+            // The common case, without taking the hold out and putting it back: the array
+            // still has the held block and no writer overlaps.
+            let addr = hold.0 & !TAG_BITS;
+            // SAFETY: `hold` holds the block at `addr` (its word is non-zero).
+            if let Some(n) = with_store!(&self.store, a => unsafe { a.len_at(addr) }) {
+                return n;
+            }
+        }
         with_store!(&self.store, a => hold.with_raw(|raw| a.read_held(raw, |v| v.len())))
     }
 }

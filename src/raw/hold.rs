@@ -193,6 +193,27 @@ impl<W: Word> RawArray<W> {
         (self.read_held_slow(hold, f), None)
     }
 
+    /// The length, read through a hold on the block at `addr` (of any word size): `None` if
+    /// the array has moved off that block or a writer step overlapped the read (then read
+    /// with [`read_held`](Self::read_held), which moves the hold or retries).
+    ///
+    /// # Safety
+    ///
+    /// `addr` is a block some hold keeps allocated (see `block::acquire_keep`).
+    #[inline(always)]
+    pub(crate) unsafe fn len_at(&self, addr: usize) -> Option<usize> {
+        // Acquire: as any load of the block pointer a read goes on from.
+        // SAFETY: `unprotected` is fine for a load whose result is never dereferenced.
+        let current = self.buf.load(Acquire, unsafe { epoch::unprotected() });
+        if current.into_usize() != addr {
+            return None;
+        }
+        // SAFETY: kept allocated (the caller's contract), and this array's current block, so
+        // of this array's word size.
+        let block = unsafe { Block::<W>::at(addr) };
+        attempt_on(block, &mut |v: RawView<'_, W>| v.len()).map(|(n, _)| n)
+    }
+
     /// Whether the array is still in the state a read through a hold on the block at `addr`
     /// saw, when that read returned `version` ([`read_held_versioned`](Self::read_held_versioned)):
     /// its current block is still that one and no writer step has begun on it since (every
