@@ -214,6 +214,17 @@ impl<T: Element> FtArray<T> {
         self.raw.try_copy_range_block(times, pick)
     }
 
+    /// [`try_copy_range`](Self::try_copy_range) through a hold (no pin while the array keeps
+    /// the held block).
+    pub(crate) fn try_copy_range_held(
+        &self,
+        hold: &mut crate::raw::RawHold<T::Bits>,
+        times: usize,
+        pick: impl FnMut(usize) -> Result<Range<usize>, Error>,
+    ) -> Result<Option<crate::raw::RawBlock<T::Bits>>, Error> {
+        self.raw.try_copy_range_block_held(hold, times, pick)
+    }
+
     /// `self` followed by `other`, both as they were at one instant, copied straight into a new
     /// block (see `RawArray::try_concat`).
     pub(crate) fn try_concat(

@@ -81,6 +81,28 @@ impl PyArray {
         }
     }
 
+    /// A small core read (one that does not detach: under [`DETACH_BYTES`]): `held` through
+    /// the hold on GIL builds (no epoch pin while the array keeps the held storage), `pinned`
+    /// on free-threaded builds.
+    #[inline(always)]
+    pub(crate) fn small_read<R>(
+        &self,
+        _py: Python<'_>,
+        held: impl FnOnce(&DynArray, &mut ftarray::DynHold) -> R,
+        pinned: impl FnOnce(&DynArray) -> R,
+    ) -> R {
+        #[cfg(not(Py_GIL_DISABLED))]
+        {
+            let _ = pinned;
+            self.hold.with(_py, |hold| held(&self.inner, hold))
+        }
+        #[cfg(Py_GIL_DISABLED)]
+        {
+            let _ = held;
+            pinned(&self.inner)
+        }
+    }
+
     /// `len(a)`: through the hold on GIL builds (see the field).
     #[inline(always)]
     pub(crate) fn length(&self, _py: Python<'_>) -> usize {

@@ -274,9 +274,16 @@ impl PyArray {
         } else {
             selected
         };
-        let part = bulk(py, selected * self.inner.itemsize(), || {
-            self.inner.get_slice_new(&slice)
-        })
+        let bytes = selected * self.inner.itemsize();
+        let part = if bytes < DETACH_BYTES {
+            self.small_read(
+                py,
+                |inner, hold| inner.get_slice_new_held(hold, &slice),
+                |inner| inner.get_slice_new(&slice),
+            )
+        } else {
+            bulk(py, bytes, || self.inner.get_slice_new(&slice))
+        }
         .map_err(error)?;
         PyArray::new_base_from(py, part)
     }
@@ -412,7 +419,17 @@ impl PyArray {
     /// A copy of the array, of the base type (`__copy__`, `__deepcopy__`, and the fast
     /// `__copy__` method that replaces PyO3's).
     pub(crate) fn copy_base<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray>> {
-        let copy = bulk(py, self.nbytes(), || self.inner.try_clone_new()).map_err(error)?;
+        let bytes = self.length(py) * self.inner.itemsize();
+        let copy = if bytes < DETACH_BYTES {
+            self.small_read(
+                py,
+                |inner, hold| inner.try_clone_new_held(hold),
+                DynArray::try_clone_new,
+            )
+        } else {
+            bulk(py, bytes, || self.inner.try_clone_new())
+        }
+        .map_err(error)?;
         PyArray::new_base_from(py, copy)
     }
 
@@ -1057,7 +1074,7 @@ impl PyArray {
 
     /// `a * n` (`sq_repeat`, `array_repeat`): a new array of the base type.
     pub(crate) fn repeat<'py>(&self, py: Python<'py>, count: isize) -> PyResult<Bound<'py, PyAny>> {
-        let len = self.inner.len();
+        let len = self.length(py);
         if count > 0 && len > 0 {
             match (len * self.inner.itemsize()).checked_mul(count as usize) {
                 Some(b) if b <= isize::MAX as usize => {}
@@ -1065,7 +1082,16 @@ impl PyArray {
             }
         }
         let bytes = len.saturating_mul(count.max(0) as usize) * self.inner.itemsize();
-        let result = bulk(py, bytes, || self.inner.repeat_new(count)).map_err(error)?;
+        let result = if bytes < DETACH_BYTES {
+            self.small_read(
+                py,
+                |inner, hold| inner.repeat_new_held(hold, count),
+                |inner| inner.repeat_new(count),
+            )
+        } else {
+            bulk(py, bytes, || self.inner.repeat_new(count))
+        }
+        .map_err(error)?;
         Ok(PyArray::new_base_from(py, result)?.into_any())
     }
 

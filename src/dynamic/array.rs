@@ -289,7 +289,10 @@ pub struct NewArray {
 impl NewArray {
     /// Takes over `block`, which holds words of `code`'s storage type.
     #[inline]
-    fn of<W: crate::element::Word>(code: TypeCode, block: Option<crate::raw::RawBlock<W>>) -> Self {
+    pub(super) fn of<W: crate::element::Word>(
+        code: TypeCode,
+        block: Option<crate::raw::RawBlock<W>>,
+    ) -> Self {
         debug_assert_eq!(
             size_of::<W>(),
             code.itemsize(),

@@ -1,7 +1,7 @@
 //! [`DynHold`]: reads of one array, again and again, without an epoch pin each.
 
-use super::array::DynArray;
-use super::index::resolve_index;
+use super::array::{DynArray, NewArray};
+use super::index::{Slice, resolve_index};
 use super::store::with_store;
 use super::value::{Scalar, Value};
 use crate::error::Error;
@@ -237,6 +237,69 @@ impl DynArray {
         let addr = hold.0 & !TAG_BITS;
         // SAFETY: `hold` holds the block at `addr` (its word is non-zero), keeping it allocated.
         with_store!(&self.store, a => unsafe { a.unchanged_at(addr, stamp.version) })
+    }
+
+    /// [`get_slice_new`](Self::get_slice_new) through `hold` (see [`DynHold`]): the same
+    /// result, without the epoch pin while the array keeps the storage the hold last saw
+    /// (slices with a step other than 1 take the pinned path).
+    ///
+    /// # Errors
+    ///
+    /// As [`get_slice`](Self::get_slice).
+    ///
+    /// ```
+    /// use ftarray::{DynArray, DynHold, Slice, TypeCode, Value};
+    ///
+    /// let a = DynArray::from_values(TypeCode::Int, &[1.into(), 2.into(), 3.into()]).unwrap();
+    /// let mut hold = DynHold::new();
+    /// let s = Slice { start: Some(1), stop: None, step: None };
+    /// let b = a.get_slice_new_held(&mut hold, &s).unwrap().into_array();
+    /// assert_eq!(b.to_values(), [Value::Int(2), Value::Int(3)]);
+    /// ```
+    pub fn get_slice_new_held(&self, hold: &mut DynHold, slice: &Slice) -> Result<NewArray, Error> {
+        if slice.step.is_some_and(|s| s != 1) {
+            return self.get_slice_new(slice);
+        }
+        let code = self.code;
+        with_store!(&self.store, a => {
+            let part = hold.with_raw(|raw| a.try_copy_range_held(raw, 1, |len| {
+                let r = slice.indices(len)?;
+                Ok(if r.len == 0 { 0..0 } else { r.span() })
+            }))?;
+            Ok(NewArray::of(code, part))
+        })
+    }
+
+    /// [`try_clone_new`](Self::try_clone_new) through `hold` (see
+    /// [`get_slice_new_held`](Self::get_slice_new_held)).
+    ///
+    /// # Errors
+    ///
+    /// Allocation errors.
+    pub fn try_clone_new_held(&self, hold: &mut DynHold) -> Result<NewArray, Error> {
+        let code = self.code;
+        with_store!(&self.store, a => {
+            let copy = hold.with_raw(|raw| a.try_copy_range_held(raw, 1, |len| Ok(0..len)))?;
+            Ok(NewArray::of(code, copy))
+        })
+    }
+
+    /// [`repeat_new`](Self::repeat_new) through `hold` (see
+    /// [`get_slice_new_held`](Self::get_slice_new_held)).
+    ///
+    /// # Errors
+    ///
+    /// As [`repeat`](Self::repeat).
+    pub fn repeat_new_held(&self, hold: &mut DynHold, n: isize) -> Result<NewArray, Error> {
+        let code = self.code;
+        if n <= 0 {
+            return Ok(NewArray::empty(code));
+        }
+        with_store!(&self.store, a => {
+            let copies =
+                hold.with_raw(|raw| a.try_copy_range_held(raw, n as usize, |len| Ok(0..len)))?;
+            Ok(NewArray::of(code, copies))
+        })
     }
 
     /// [`len`](Self::len) through `hold` (see [`DynHold`]).

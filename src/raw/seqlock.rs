@@ -367,6 +367,30 @@ where
     (block.version().load(Relaxed) == v1).then_some((result, v1))
 }
 
+/// The block of one attempt of [`RawArray::try_copy_range_block`]: the words `pick` selects
+/// from `v`, `times` times over (`None`: no words).
+#[inline(always)]
+fn copy_range<W: Word>(
+    v: RawView<'_, W>,
+    times: usize,
+    pick: &mut impl FnMut(usize) -> Result<Range<usize>, Error>,
+) -> Result<Option<RawBlock<W>>, Error> {
+    let range = pick(v.len())?;
+    let cap = range
+        .len()
+        .checked_mul(times)
+        .ok_or(Error::CapacityOverflow)?;
+    if cap == 0 {
+        return Ok(None);
+    }
+    build(cap, &mut |b| {
+        let part = v.slice(range.clone());
+        b.push_loaded(part.len(), |out| part.load_bytes(out));
+        b.repeat_filled(times);
+    })
+    .map(Some)
+}
+
 impl<W: Word> RawArray<W> {
     /// A new block holding the words `pick` selects from one validated read of this one,
     /// `times` times over (`a[i:j]`, `copy(a)`, `a * n`), or `None` for no words: `pick` gets
@@ -385,22 +409,18 @@ impl<W: Word> RawArray<W> {
     ) -> Result<Option<RawBlock<W>>, Error> {
         let guard = crate::reclaim::pin();
         // An attempt that is thrown away drops the block it built.
-        self.read(&guard, |v| {
-            let range = pick(v.len())?;
-            let cap = range
-                .len()
-                .checked_mul(times)
-                .ok_or(Error::CapacityOverflow)?;
-            if cap == 0 {
-                return Ok(None);
-            }
-            build(cap, &mut |b| {
-                let part = v.slice(range.clone());
-                b.push_loaded(part.len(), |out| part.load_bytes(out));
-                b.repeat_filled(times);
-            })
-            .map(Some)
-        })
+        self.read(&guard, |v| copy_range(v, times, &mut pick))
+    }
+
+    /// [`try_copy_range_block`](Self::try_copy_range_block) through `hold` (see
+    /// [`read_held`](Self::read_held)): no pin while the array keeps the held block.
+    pub(crate) fn try_copy_range_block_held(
+        &self,
+        hold: &mut super::RawHold<W>,
+        times: usize,
+        mut pick: impl FnMut(usize) -> Result<Range<usize>, Error>,
+    ) -> Result<Option<RawBlock<W>>, Error> {
+        self.read_held(hold, |v| copy_range(v, times, &mut pick))
     }
 
     /// A new block holding this one's words followed by `other`'s, both as they were at one
