@@ -37,12 +37,14 @@
 //! holds (see `block::KEEP`).
 
 use super::array::RawArray;
-use super::block::{self, Block};
-use super::seqlock::{RawView, attempt_on};
+use super::block::{self, Block, RawBlock};
+use super::seqlock::{RawView, attempt_on, copy_range};
 use crate::element::Word;
+use crate::error::Error;
 use crate::sync::Ordering::Acquire;
 use crossbeam_epoch::{self as epoch, Guard, Pointer};
 use std::marker::PhantomData;
+use std::ops::Range;
 
 /// A hold on one block of one array (or on none). Reads through it with
 /// [`RawArray::read_held`] need no pin while the array keeps that block.
@@ -191,6 +193,17 @@ impl<W: Word> RawArray<W> {
             }
         }
         (self.read_held_slow(hold, f), None)
+    }
+
+    /// [`try_copy_range_block`](Self::try_copy_range_block) through `hold` (see
+    /// [`read_held`](Self::read_held)): no pin while the array keeps the held block.
+    pub(crate) fn try_copy_range_block_held(
+        &self,
+        hold: &mut RawHold<W>,
+        times: usize,
+        mut pick: impl FnMut(usize) -> Result<Range<usize>, Error>,
+    ) -> Result<Option<RawBlock<W>>, Error> {
+        self.read_held(hold, |v| copy_range(v, times, &mut pick))
     }
 
     /// The length, read through a hold on the block at `addr` (of any word size): `None` if

@@ -370,7 +370,7 @@ where
 /// The block of one attempt of [`RawArray::try_copy_range_block`]: the words `pick` selects
 /// from `v`, `times` times over (`None`: no words).
 #[inline(always)]
-fn copy_range<W: Word>(
+pub(super) fn copy_range<W: Word>(
     v: RawView<'_, W>,
     times: usize,
     pick: &mut impl FnMut(usize) -> Result<Range<usize>, Error>,
@@ -410,17 +410,6 @@ impl<W: Word> RawArray<W> {
         let guard = crate::reclaim::pin();
         // An attempt that is thrown away drops the block it built.
         self.read(&guard, |v| copy_range(v, times, &mut pick))
-    }
-
-    /// [`try_copy_range_block`](Self::try_copy_range_block) through `hold` (see
-    /// [`read_held`](Self::read_held)): no pin while the array keeps the held block.
-    pub(crate) fn try_copy_range_block_held(
-        &self,
-        hold: &mut super::RawHold<W>,
-        times: usize,
-        mut pick: impl FnMut(usize) -> Result<Range<usize>, Error>,
-    ) -> Result<Option<RawBlock<W>>, Error> {
-        self.read_held(hold, |v| copy_range(v, times, &mut pick))
     }
 
     /// A new block holding this one's words followed by `other`'s, both as they were at one
