@@ -397,8 +397,12 @@ mod x86 {
             // AVX like the rest) and stores that, half the stores (a 1k-element `to_vec` took
             // 29% less time than with four 16-byte stores), and clears the upper halves after
             // (`vzeroupper`), so the SSE code around it pays no transition. The registers are
-            // named, not allocated: the crate is not compiled with AVX enabled, so the
-            // allocator has no 256-bit class; the block declares them clobbered.
+            // named, not allocated (a crate compiled without AVX has no 256-bit register
+            // class). `vzeroupper` clears the upper half of every vector register, so all
+            // sixteen are declared clobbered (a clobbered `xmmN` is the whole `ymmN`/`zmmN` to
+            // the compiler): a build with AVX enabled (`-C target-cpu=native`) may keep 256-bit
+            // values in any of them across this block, and a review found that declaring only
+            // the four used lost the upper lanes of a hoisted vector in such a build.
             //
             // SAFETY: as just argued; the loads stay inside `units` and the stores inside the
             // caller's range.
@@ -439,6 +443,18 @@ mod x86 {
                     out("xmm1") _,
                     out("xmm2") _,
                     out("xmm3") _,
+                    out("xmm4") _,
+                    out("xmm5") _,
+                    out("xmm6") _,
+                    out("xmm7") _,
+                    out("xmm8") _,
+                    out("xmm9") _,
+                    out("xmm10") _,
+                    out("xmm11") _,
+                    out("xmm12") _,
+                    out("xmm13") _,
+                    out("xmm14") _,
+                    out("xmm15") _,
                     options(nostack),
                 );
             }
