@@ -405,6 +405,7 @@ pub fn after_fork_child() {
         FORKED_COLLECTOR.store(std::ptr::from_ref(new).cast_mut(), Relaxed);
         GENERATION.fetch_add(1, Relaxed);
         GLOBAL.after_fork();
+        crate::raw::pool_after_fork_child();
         // What the parent retired with no thread pinned is freed now (three flushes: the epoch
         // advances at most once per flush, and a bag is freed two epochs after it was sealed).
         let local = old.register();

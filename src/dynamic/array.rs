@@ -846,6 +846,7 @@ impl DynArray {
     /// This array as a [`NewArray`], to place elsewhere: its storage moves with it when
     /// nothing else uses that storage (no live export, no snapshot sharing it), which is the
     /// case for an array just made; otherwise the elements are copied (and the array dropped).
+    /// The export rule is not kept: [`NewArray::into_array_with_strict_exports`] chooses it.
     ///
     /// # Errors
     ///

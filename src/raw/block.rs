@@ -522,12 +522,16 @@ impl<W: Word> BlockBuilder<W> {
         // A large allocation comes zeroed from the allocator, which for fresh pages costs
         // nothing until they are touched: then `finish` need not write the spare capacity, and
         // its pages stay out of memory until the array grows into them. One the pool kept was
-        // such an allocation (it keeps only sizes this allocates zeroed), so every byte of it
-        // is initialised: its spare units hold stale words of the block freed there, which is
-        // all the spare capacity of any block promises (a truncation leaves its words too).
+        // such an allocation (it keeps only sizes this allocates zeroed), so every byte of its
+        // units is initialised, and its spare units hold stale words of the block freed there.
+        // No element is ever read from spare capacity (a truncation leaves words there too),
+        // but for words narrower than a unit, the unit holding the last element is exported
+        // whole (`RawExport::storage`), and its spare words would show another array's bytes
+        // to a host reading the whole unit: those blocks are zeroed as new ones are. Blocks of
+        // 8-byte words have no such unit.
         let large = whole.size() >= pool::MIN_BYTES;
         let (base, spare_ready) = match pool::take(whole) {
-            Some(base) => (base, true),
+            Some(base) => (base, size_of::<W>() == UNIT_BYTES),
             None => {
                 // SAFETY: the layout is never zero-sized: it always holds a header.
                 let base = unsafe {

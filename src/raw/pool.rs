@@ -155,8 +155,9 @@ impl Slots {
 }
 
 /// A kept allocation of exactly `layout`, if there is one (the newest, whose pages are the
-/// likeliest to be in cache). Its bytes are whatever the block freed there held, all of them
-/// initialised (the contract of [`free`]).
+/// likeliest to be in cache). Its bytes are whatever the block freed there held; all of them
+/// outside the header's padding are initialised (the contract of [`free`]), and a block built
+/// there has its header at the same place (the same address gives the same `lead`).
 #[inline]
 pub(crate) fn take(layout: Layout) -> Option<NonNull<u8>> {
     if !keeps(layout) {
@@ -177,8 +178,9 @@ fn take_kept(layout: Layout) -> Option<NonNull<u8>> {
 ///
 /// `ptr` was allocated by the global allocator with `layout` (directly or through [`take`]),
 /// nothing uses it any more, and if the cache keeps that layout ([`keeps`]) every byte of it is
-/// initialised: what [`take`] returns is handed out as such (`BlockBuilder::new` allocates
-/// every size from [`MIN_BYTES`] up zeroed).
+/// initialised but the padding of the block header written there: what [`take`] returns is
+/// handed out as such (`BlockBuilder::new` allocates every size from [`MIN_BYTES`] up
+/// zeroed, and writes only initialised bytes after that, the header's padding aside).
 #[inline]
 pub(crate) unsafe fn free(ptr: NonNull<u8>, layout: Layout) {
     if keeps(layout) {
@@ -217,8 +219,9 @@ unsafe fn keep_or_free(ptr: NonNull<u8>, layout: Layout) {
 /// in all, for the next block of exactly that size: a program that builds large arrays over
 /// and over then reuses memory that is already mapped instead of faulting in fresh pages for
 /// every block. Call this to give that memory back, for example after the last large array of
-/// a phase is gone. It returns 0 if another thread was using the cache at that instant (the
-/// cache never waits), and in builds without it (Miri, `--cfg ftarray_no_pool`).
+/// a phase is gone. Other threads use the cache for a few loads and stores at a time; this
+/// call waits for them (yielding) up to a thousand tries, and returns 0 if it never got the
+/// cache, and in builds without it (Miri, `--cfg ftarray_no_pool`).
 ///
 /// # Examples
 ///
@@ -234,16 +237,36 @@ unsafe fn keep_or_free(ptr: NonNull<u8>, layout: Layout) {
 /// assert!(ftarray::kept_block_bytes() <= 16 << 20);
 /// ```
 pub fn release_kept_blocks() -> usize {
-    let all = POOL
-        .with(|s| std::mem::replace(s, Slots::EMPTY).kept)
-        .unwrap_or([None; SLOTS]);
+    // The flag is held only for a few loads and stores at a time, so a short wait finds it
+    // free unless a `fork()` left it held in this child (see `after_fork_child`).
+    let mut all = None;
+    for _ in 0..1000 {
+        all = POOL.with(|s| std::mem::replace(s, Slots::EMPTY).kept);
+        if all.is_some() {
+            break;
+        }
+        crate::sync::yield_now();
+    }
     let mut bytes = 0;
-    for e in all.into_iter().flatten() {
+    for e in all.unwrap_or([None; SLOTS]).into_iter().flatten() {
         bytes += e.layout.size();
         // SAFETY: kept allocations are owned by the cache, and these have left it.
         unsafe { alloc::dealloc(e.ptr.as_ptr(), e.layout) };
     }
     bytes
+}
+
+/// In a child process after `fork()`, which has only the thread that forked: a thread of the
+/// parent that held the cache's flag at the fork left it held, and the slots perhaps half
+/// changed. Then the child starts with an empty cache (what the slots named stays allocated,
+/// unused) and the flag clear; otherwise the cache is as the parent's was, and usable.
+pub(crate) fn after_fork_child() {
+    if POOL.busy.load(Relaxed) {
+        // SAFETY: the child has one thread, this one, and it is not inside `Pool::with` (it is
+        // here), so nothing else touches the slots.
+        unsafe { POOL.slots.get().write(Slots::EMPTY) };
+        POOL.busy.store(false, Release);
+    }
 }
 
 /// The bytes of freed block allocations ftarray keeps for reuse right now (see
@@ -320,6 +343,38 @@ mod tests {
         assert_eq!(s.total, MAX_BYTES + MIN_BYTES);
     }
 
+    /// A parent thread that held the flag at a `fork()` left it held in the child: the
+    /// child's `after_fork_child` clears it (and empties the slots), so the cache works there.
+    #[test]
+    fn after_a_fork_a_flag_left_held_is_cleared() {
+        if !ENABLED {
+            return;
+        }
+        // Held as that parent thread held it (another test may be using it: wait our turn).
+        while POOL
+            .busy
+            .compare_exchange(false, true, Acquire, Relaxed)
+            .is_err()
+        {
+            crate::sync::spin_loop();
+        }
+        after_fork_child();
+        assert!(!POOL.busy.load(Relaxed), "the flag stayed held");
+        // Usable again: a freed allocation can be kept and taken back (unless another test
+        // holds the flag at that instant, which the cache allows).
+        let l = layout(MIN_BYTES + 16 * 7907);
+        // SAFETY: the layout is not zero-sized; the memory is written whole before it is freed,
+        // as the contract of `free` asks.
+        let p = NonNull::new(unsafe { alloc::alloc_zeroed(l) }).unwrap();
+        // SAFETY: allocated just above with this layout, initialised, unused from here.
+        unsafe { free(p, l) };
+        if let Some(back) = take(l) {
+            assert_eq!(back, p);
+            // SAFETY: taken out of the cache, which owned it.
+            unsafe { alloc::dealloc(back.as_ptr(), l) };
+        }
+    }
+
     #[test]
     fn the_global_cache_returns_a_freed_allocation() {
         if !ENABLED {
@@ -327,8 +382,8 @@ mod tests {
         }
         // A size no block of a concurrently running test has.
         let l = layout(MIN_BYTES + 16 * 7919);
-        // SAFETY: the layout is not zero-sized.
-        let p = NonNull::new(unsafe { alloc::alloc(l) }).unwrap();
+        // SAFETY: the layout is not zero-sized; zeroed, so initialised as `free` asks.
+        let p = NonNull::new(unsafe { alloc::alloc_zeroed(l) }).unwrap();
         // SAFETY: allocated just above with this layout, unused from here.
         unsafe { free(p, l) };
         // Another test may have held the flag at either instant, or evicted it: then the

@@ -994,3 +994,35 @@ fn a_reused_allocation_shows_none_of_its_old_values() {
         assert!(!a.contains(&MARK), "{name}: an old value showed");
     }
 }
+
+/// For elements narrower than a unit, the 8-byte unit holding the last element is exported
+/// whole (`RawExport::storage`): built on an allocation another array freed, its bytes past the
+/// length must not show that array's bytes.
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "the cache of allocations is off under Miri (and the arrays are large)"
+)]
+fn the_exported_last_unit_of_a_reused_allocation_shows_no_foreign_bytes() {
+    const N: usize = 100_000; // 100 KB of `u8`: a size the cache keeps
+    const MARK: u8 = 0xAB;
+    for _ in 0..4 {
+        drop(FtArray::from_slice(&vec![MARK; N]));
+        ftarray::drain(100);
+    }
+    let a = FtArray::<u8>::with_capacity(N);
+    a.push(1);
+    let (ptr, len) = a.export_raw();
+    assert_eq!(len, 1);
+    // SAFETY: the export keeps the storage, whole 8-byte units, allocated and unwritten by
+    // anyone else until released below; the unit holding element 0 starts at `ptr` (a block's
+    // units are 8-aligned and element 0 is the first byte of the first unit).
+    let unit = unsafe { std::ptr::read_volatile(ptr.cast::<[u8; 8]>()) };
+    // SAFETY: one release for the one export above; `ptr` is not used after it.
+    unsafe { a.release_export() };
+    assert_eq!(unit[0], 1);
+    assert!(
+        !unit[1..].contains(&MARK),
+        "the exported unit shows another array's bytes: {unit:?}"
+    );
+}

@@ -170,6 +170,10 @@ pub(crate) fn new_base_instance<T: DirectInstances>(
 /// memory is there: inlined, it builds the value in its place (a value made first, then moved
 /// in, is copied through the stack on the way).
 ///
+/// `make` must not panic: it runs after the object exists and before it is whole, so a panic
+/// there (which the slot wrappers turn into an exception) would leak the object. Every `make`
+/// in the module only rearranges values already made (`PyArray::from_new`, moves).
+///
 /// # Errors
 ///
 /// If allocation fails (then `make` does not run: what it captured is dropped).
