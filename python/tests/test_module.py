@@ -48,10 +48,10 @@ def test_type_is_immutable_and_the_iterator_cannot_be_instantiated():
         it_type()
 
 
-@pytest.mark.parametrize("name", ["append", "pop"])
+@pytest.mark.parametrize("name", ["append", "pop", "__copy__"])
 def test_fast_methods_have_the_standard_signature_and_doc(name):
-    # `append` and `pop` are installed as plain C methods (METH_O, METH_FASTCALL) in place of
-    # PyO3's; they must still introspect as the standard type's do.
+    # `append`, `pop` and `__copy__` are installed as plain C methods (METH_O, METH_FASTCALL,
+    # METH_NOARGS) in place of PyO3's; they must still introspect as the standard type's do.
     import array
     import inspect
 
