@@ -471,12 +471,12 @@ impl<W: Word> Drop for RawBlock<W> {
                 );
             }
         }
+        // `pool::free`'s contract holds too: a layout the pool keeps was allocated zeroed (or
+        // taken from the pool, initialised), and stores since then only wrote initialised bytes.
         #[cfg(not(loom))]
         // SAFETY: same; `cap` is the capacity the block was allocated with, so its layout is
         // the one `layout` returned then (it succeeded then, so it succeeds now), and the
-        // allocation starts `lead` bytes before the header (`BlockBuilder::new`). A layout the
-        // pool keeps was allocated zeroed (or taken from the pool, initialised), and stores
-        // since then only wrote initialised bytes: `pool::free`'s contract.
+        // allocation starts `lead` bytes before the header (`BlockBuilder::new`).
         unsafe {
             let (layout, _) = layout::<W>((*block).cap()).unwrap_unchecked();
             let lead = (*block).header.lead.get();

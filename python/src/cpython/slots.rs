@@ -367,46 +367,61 @@ pub(crate) fn install_fast_slots<A: FastArray, I: FastIter>(py: Python<'_>) -> P
         (*iter_type.as_type_ptr()).tp_iternext = Some(iternext::<I>);
         ffi::PyType_Modified(iter_type.as_type_ptr());
     }
-    // `append` as a plain METH_O method (the def must outlive the type: leaked, once).
-    let def: &'static mut ffi::PyMethodDef = Box::leak(Box::new(ffi::PyMethodDef {
-        ml_name: c"append".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
+    // `append` as a plain METH_O method.
+    add_method(
+        &array_type,
+        c"append",
+        ffi::PyMethodDefPointer {
             PyCFunction: append::<A>,
         },
-        ml_flags: ffi::METH_O,
-        ml_doc: c"append($self, v, /)\n--\n\nAppend new value v to the end of the array.".as_ptr(),
-    }));
-    // SAFETY: `def` lives forever; the descriptor is a new reference or NULL with an exception
-    // set.
-    let descr = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyDescr_NewMethod(tp, def))? };
-    set_type_attr(&array_type, c"append", &descr)?;
-    // `pop` as a METH_FASTCALL method: no argument tuple for the common `a.pop()`.
-    let def: &'static mut ffi::PyMethodDef = Box::leak(Box::new(ffi::PyMethodDef {
-        ml_name: c"pop".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
+        ffi::METH_O,
+        c"append($self, v, /)\n--\n\nAppend new value v to the end of the array.",
+    )?;
+    // `pop` as a METH_FASTCALL method: no argument tuple for the common `a.pop()`. The first
+    // lines of each doc are the text signature (`__text_signature__`), as Argument Clinic writes
+    // them for the standard type's methods.
+    add_method(
+        &array_type,
+        c"pop",
+        ffi::PyMethodDefPointer {
             PyCFunctionFast: pop::<A>,
         },
-        ml_flags: ffi::METH_FASTCALL,
-        // The first lines are the text signature (`__text_signature__`), as Argument Clinic
-        // writes them for the standard type's `pop`.
-        ml_doc: c"pop($self, i=-1, /)\n--\n\nReturn the i-th element and delete it from the array.\n\ni defaults to -1."
-            .as_ptr(),
-    }));
-    // SAFETY: as for `append`.
-    let descr = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyDescr_NewMethod(tp, def))? };
-    set_type_attr(&array_type, c"pop", &descr)?;
+        ffi::METH_FASTCALL,
+        c"pop($self, i=-1, /)\n--\n\nReturn the i-th element and delete it from the array.\n\ni defaults to -1.",
+    )?;
     // `__copy__` as a METH_NOARGS method, as the standard type's (what `copy.copy` calls).
-    let def: &'static mut ffi::PyMethodDef = Box::leak(Box::new(ffi::PyMethodDef {
-        ml_name: c"__copy__".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
+    add_method(
+        &array_type,
+        c"__copy__",
+        ffi::PyMethodDefPointer {
             PyCFunction: copy::<A>,
         },
-        ml_flags: ffi::METH_NOARGS,
-        ml_doc: c"__copy__($self, /)\n--\n\nReturn a copy of the array.".as_ptr(),
+        ffi::METH_NOARGS,
+        c"__copy__($self, /)\n--\n\nReturn a copy of the array.",
+    )
+}
+
+/// Installs a plain C method on `tp` (a fresh heap type of this module), replacing PyO3's.
+fn add_method(
+    tp: &Bound<'_, PyType>,
+    name: &'static CStr,
+    meth: ffi::PyMethodDefPointer,
+    flags: std::os::raw::c_int,
+    doc: &'static CStr,
+) -> PyResult<()> {
+    // The def must outlive the type: leaked, once per method.
+    let def: &'static mut ffi::PyMethodDef = Box::leak(Box::new(ffi::PyMethodDef {
+        ml_name: name.as_ptr(),
+        ml_meth: meth,
+        ml_flags: flags,
+        ml_doc: doc.as_ptr(),
     }));
-    // SAFETY: as for `append`.
-    let descr = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyDescr_NewMethod(tp, def))? };
-    set_type_attr(&array_type, c"__copy__", &descr)
+    // SAFETY: `def` lives forever and its function matches `flags` (the callers pair them);
+    // the descriptor is a new reference or NULL with an exception set.
+    let descr = unsafe {
+        Bound::from_owned_ptr_or_err(tp.py(), ffi::PyDescr_NewMethod(tp.as_type_ptr(), def))?
+    };
+    set_type_attr(tp, name, &descr)
 }
 
 /// Stores `value` in a type's own dict under `name` (a fresh heap type of this module, not yet
