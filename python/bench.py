@@ -186,15 +186,7 @@ def threaded(seconds: float, readers: int, writers: int = 1) -> dict:
 
         threads = [threading.Thread(target=reader) for _ in range(readers)]
         threads += [threading.Thread(target=writer) for _ in range(writers)]
-        for t in threads:
-            t.start()
-        start.wait()
-        t0 = time.perf_counter()
-        time.sleep(seconds)
-        stop.set()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - t0
+        elapsed = run_threads(threads, start, stop, seconds)
         results[label] = {"reads_per_s": counts["reads"] / elapsed,
                           "writes_per_s": counts["writes"] / elapsed}
     ratio = results["ftarray"]["reads_per_s"] / results["array + Lock"]["reads_per_s"]
@@ -233,16 +225,23 @@ def interpreter_ceiling(seconds: float) -> dict:
         threads = [threading.Thread(target=reader)]
         if mode == "touching":
             threads.append(threading.Thread(target=toucher))
-        for t in threads:
-            t.start()
-        start.wait()
-        t0 = time.perf_counter()
-        time.sleep(seconds)
-        stop.set()
-        for t in threads:
-            t.join()
-        out[mode] = count[0] / (time.perf_counter() - t0)
+        elapsed = run_threads(threads, start, stop, seconds)
+        out[mode] = count[0] / elapsed  # read after the threads are joined
     return out
+
+
+def run_threads(threads, start, stop, seconds: float) -> float:
+    """Starts `threads`, releases them together (`start`, a barrier they and this thread wait
+    on), lets them run `seconds`, sets `stop`, joins them; returns the seconds they ran."""
+    for t in threads:
+        t.start()
+    start.wait()
+    t0 = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
 
 
 FOOTPRINT_CHILD = """
