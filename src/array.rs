@@ -946,8 +946,7 @@ impl<T: Element> FtArray<T> {
     /// assert_eq!(a.to_vec(), [1, 2, 3]);
     /// ```
     pub fn try_extend_from_array(&self, other: &FtArray<T>) -> Result<(), Error> {
-        self.write()
-            .with_copy_of(other, |w, values| w.append(values))
+        self.write().append_array(other)
     }
 
     /// Appends the elements encoded in `bytes` (native byte order; Python's `frombytes`).

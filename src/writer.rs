@@ -366,6 +366,22 @@ impl<'a, T: Element> Writer<'a, T> {
     // Two arrays
     // -----------------------------------------------------------------------------------------
 
+    /// Appends `other`'s elements as they were at one instant (`other` may be this array: its
+    /// contents under the lock, through [`with_copy_of`](Self::with_copy_of)). From another
+    /// array the elements go straight into this one's cells or new block
+    /// (`RawWriter::append_array`), checked as `with_copy_of` checks its copy.
+    ///
+    /// # Errors
+    ///
+    /// As [`append`](Self::append). Nothing changes on error.
+    pub(crate) fn append_array(&mut self, other: &impl CopyFrom<T>) -> Result<(), Error> {
+        let core = other.core();
+        if std::ptr::from_ref(core).cast::<()>() as usize == self.raw.array_addr() {
+            return self.with_copy_of(other, |w, values| w.append(values));
+        }
+        self.raw.append_array(core)
+    }
+
     /// Copies `other` (any element type; it may be this very array) and runs `edit` with the
     /// copy, so that the edit's change takes effect at an instant at which `other` held exactly
     /// the copy. Only this array's lock is ever held.

@@ -307,6 +307,25 @@ fn cross_extend_from_array() {
     );
 }
 
+/// The same with room in both arrays: each copies the other's cells into its own spare
+/// capacity and publishes the new length only if the other is still as copied.
+#[test]
+fn cross_extend_from_array_in_place() {
+    race(
+        "cross_extend_from_array_in_place",
+        &[(vec![1, 2], vec![2, 1, 2]), (vec![1, 2, 1], vec![2, 1])],
+        || {
+            let (a, b) = (FtArray::with_capacity(8), FtArray::with_capacity(8));
+            a.push(1u16);
+            b.push(2u16);
+            (a, b)
+        },
+        |(a, b)| a.extend_from_array(b),
+        |(a, b)| b.extend_from_array(a),
+        |(a, b), ()| (a.to_vec(), b.to_vec()),
+    );
+}
+
 /// The same when the extends have to move to a bigger buffer: the validated publication path.
 #[test]
 fn cross_extend_from_array_with_growth() {
@@ -324,6 +343,51 @@ fn cross_extend_from_array_with_growth() {
         |(a, b)| a.extend_from_array(b),
         |(a, b)| b.extend_from_array(a),
         |(a, b), ()| (a.to_vec(), b.to_vec()),
+    );
+}
+
+/// `a.extend_from_array(&b)` copies `b`'s cells straight into `a`'s spare capacity while
+/// another thread sets `b`'s two elements one after the other: what `a` gains is one of `b`'s
+/// three states, never the torn `[1, 4]` (the copy is made inside a validated read of `b`; an
+/// attempt that overlapped a set is made again).
+#[test]
+fn extend_from_array_in_place_vs_sets_on_the_other() {
+    race(
+        "extend_from_array_in_place_vs_sets_on_the_other",
+        &[vec![0, 1, 2], vec![0, 3, 2], vec![0, 3, 4]],
+        || {
+            let a = FtArray::<u8>::with_capacity(8);
+            a.push(0);
+            (a, FtArray::from_slice(&[1u8, 2]))
+        },
+        |(_, b)| {
+            b.set(0, 3).unwrap();
+            b.set(1, 4).unwrap();
+        },
+        |(a, b)| a.extend_from_array(b),
+        |(a, _), ()| a.to_vec(),
+    );
+}
+
+/// The same when `a` has to move to a bigger block: the words are loaded from `b` into the
+/// block being built, which is published only if `b` is still as read.
+#[test]
+fn extend_from_array_with_growth_vs_sets_on_the_other() {
+    race(
+        "extend_from_array_with_growth_vs_sets_on_the_other",
+        &[vec![0, 1, 2], vec![0, 3, 2], vec![0, 3, 4]],
+        || {
+            let a = FtArray::<u64>::new();
+            a.push(0);
+            a.shrink_to_fit().unwrap();
+            (a, FtArray::from_slice(&[1u64, 2]))
+        },
+        |(_, b)| {
+            b.set(0, 3).unwrap();
+            b.set(1, 4).unwrap();
+        },
+        |(a, b)| a.extend_from_array(b),
+        |(a, _), ()| a.to_vec(),
     );
 }
 

@@ -583,6 +583,15 @@ pub(crate) fn append_in_place<W: Word>(
     step_checked(block, check, || store_len(block, new_len))
 }
 
+/// The append fence of [`append_in_place`], for an append that writes its cells before it
+/// knows whether it will publish them: `RawWriter::append_array` writes them inside a read of
+/// the other array, and then publishes the length with [`step_checked`]. Called after the
+/// last step on the block and before the first cell store.
+#[inline(always)]
+pub(crate) fn append_fence() {
+    fence(Release);
+}
+
 /// Stores the published length of `block` inside a step.
 ///
 /// # Panics

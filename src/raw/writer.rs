@@ -24,6 +24,7 @@ use crate::sync::Ordering::Acquire;
 use crate::sync::{MutexGuard, count_unflushed};
 use crossbeam_epoch::{Guard, Pointer, Shared};
 use std::cell::Cell;
+use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::ptr::NonNull;
 
@@ -657,6 +658,75 @@ impl<'a, W: Word> RawWriter<'a, W> {
         Ok(())
     }
 
+    /// Appends a copy of `other`'s elements (another array, never this one) as they were at one
+    /// instant, copied straight from `other`'s cells into this array's: into the spare
+    /// capacity when they fit, else into the new block being built (`a.extend(b)`).
+    ///
+    /// The copy is made inside a validated read of `other`, and the change it makes visible
+    /// (the new length, or the new block) is published only if `other` is still in the state
+    /// that read saw ([`step_checked`], [`RawArray::swap_block_tentatively`]); otherwise the
+    /// whole append runs again. Cells written by an attempt that does not publish lie past the
+    /// length, where no validated reader looks. With a buffer in between (as `with_copy_of`
+    /// does for edits in general) the elements were copied twice, through an allocation.
+    ///
+    /// # Errors
+    ///
+    /// As [`append`](Self::append), as of the state of `other` that was copied. Nothing
+    /// changes on error.
+    ///
+    /// # Panics
+    ///
+    /// If `other` is this array (its copy must be made under the lock held here, which no
+    /// validated read of it can be) or a cross-array check is pending.
+    #[inline(never)]
+    pub(crate) fn append_array(&mut self, other: &RawArray<W>) -> Result<(), Error> {
+        assert!(
+            !std::ptr::eq(self.array, other),
+            "append_array: other is this array"
+        );
+        assert!(
+            self.mode.get() == Mode::Plain,
+            "append_array inside a cross-array edit"
+        );
+        // Everything decided from this writer's own state is loaded once, before the read:
+        // the lock keeps it, and the closure below can only borrow `self` shared.
+        let sharing = self.sharing();
+        let exports = self.exports();
+        let strict = self.strict();
+        let shared = self.shared();
+        let mut failed = 0u32;
+        loop {
+            // Pinned for one attempt: as in `Writer::with_copy_of`.
+            let guard = crate::reclaim::pin();
+            let (len, cap) = self.len_cap();
+            let old = self.block();
+            let mut plan: Result<Appended<W>, Error> = Ok(Appended::Nothing);
+            let stamp = other.read_stamped(&guard, &mut |v| {
+                // The previous attempt's block, if any, is dropped here.
+                plan = plan_append(v, old, len, cap, sharing, exports, strict, shared);
+            });
+            let published = match plan? {
+                Appended::Nothing => return Ok(()),
+                Appended::InPlace(new_len) => {
+                    let block = old.expect("an in-place append has a block");
+                    step_checked(block, Some(&stamp), || store_len(block, new_len))
+                }
+                Appended::Moved(raw) => {
+                    let (retire, published) =
+                        self.array.swap_block_tentatively(raw, &stamp, &guard);
+                    self.retire(retire, &guard);
+                    published
+                }
+            };
+            if published {
+                return Ok(());
+            }
+            drop(guard);
+            failed = failed.saturating_add(1);
+            seqlock::backoff(failed);
+        }
+    }
+
     /// Shortens the array to `new_len` in one step; nothing if it is not shorter.
     ///
     /// # Errors
@@ -1025,6 +1095,84 @@ impl<'a, W: Word> RawWriter<'a, W> {
             ),
             None => (NonNull::<u64>::dangling().cast::<u8>(), 0),
         })
+    }
+}
+
+/// What one attempt of [`RawWriter::append_array`] prepared.
+enum Appended<W: Word> {
+    /// `other` was empty.
+    Nothing,
+    /// The words were written past the length of the current block; publishing this length
+    /// makes them part of the array.
+    InPlace(usize),
+    /// A new block holding the old words and `other`'s.
+    Moved(RawBlock<W>),
+}
+
+/// One attempt of [`RawWriter::append_array`], inside a validated read of the other array
+/// (`v`): the same decisions and errors as [`RawWriter::append`] for its `v.len()` words,
+/// made from the writer's state loaded before the read (`old`, `len`, `cap`, the sharing, the
+/// export count, the strict rule, whether a snapshot shares `old`).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn plan_append<W: Word>(
+    v: RawView<'_, W>,
+    old: Option<&Block<W>>,
+    len: usize,
+    cap: usize,
+    sharing: Sharing,
+    exports: usize,
+    strict: bool,
+    shared: bool,
+) -> Result<Appended<W>, Error> {
+    let n = v.len();
+    if n == 0 {
+        return Ok(Appended::Nothing);
+    }
+    let new_len = len.checked_add(n).ok_or(Error::CapacityOverflow)?;
+    if strict && exports != 0 {
+        return Err(Error::Exported { exports });
+    }
+    if new_len <= cap && !shared {
+        let block = old.expect("cap > 0 implies a block");
+        let cells = block.cells().slice(len..new_len);
+        seqlock::append_fence();
+        copy_view(v, cells, sharing);
+        return Ok(Appended::InPlace(new_len));
+    }
+    if exports != 0 {
+        return Err(Error::Exported { exports });
+    }
+    // Growing, or (a snapshot shares the block) moving to an unshared copy of the same
+    // capacity with the new words in it: one copy instead of `unshare`'s and then the append.
+    let new_cap = grown_capacity::<W>(cap, new_len)?;
+    build(new_cap, &mut |b| {
+        if let Some(old) = old {
+            // SAFETY: we hold the writer lock and the storage is not exported.
+            unsafe { b.push_block(old, 0..len) };
+        }
+        b.push_loaded(n, |out| v.load_bytes(out));
+    })
+    .map(Appended::Moved)
+}
+
+/// Stores the words of `v` into `dst` (as long), through a buffer on the stack a few
+/// kilobytes at a time: both copies stay in the first-level cache.
+fn copy_view<W: Word>(v: RawView<'_, W>, dst: Cells<'_, W>, sharing: Sharing) {
+    const CHUNK_BYTES: usize = 4096;
+    assert_eq!(v.len(), dst.len(), "copy_view: lengths differ");
+    let mut buf = [MaybeUninit::<u8>::uninit(); CHUNK_BYTES];
+    let per_chunk = CHUNK_BYTES / size_of::<W>();
+    let mut at = 0;
+    while at < v.len() {
+        let k = per_chunk.min(v.len() - at);
+        let out = &mut buf[..k * size_of::<W>()];
+        v.slice(at..at + k).load_bytes(out);
+        // SAFETY: `load_bytes` wrote every byte of `out` (its contract), and initialised
+        // `MaybeUninit<u8>` has the layout of `u8`.
+        let bytes = unsafe { &*(std::ptr::from_mut(out) as *const [u8]) };
+        dst.slice(at..at + k).store_bytes(bytes, sharing);
+        at += k;
     }
 }
 

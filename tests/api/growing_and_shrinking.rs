@@ -1026,3 +1026,90 @@ fn the_exported_last_unit_of_a_reused_allocation_shows_no_foreign_bytes() {
         "the exported unit shows another array's bytes: {unit:?}"
     );
 }
+
+/// `extend_from_array` from another array copies its cells straight into this one's: into
+/// the spare capacity, into a grown block, or into a copy of a block a snapshot shares, for
+/// every word size, from every start offset within a unit, and over more than one of the
+/// stack chunks the in-place copy goes through. Each result is checked against a `Vec`, the
+/// snapshot keeps what it saw, and `other` is unchanged.
+#[test]
+fn extend_from_array_copies_every_word_size_offset_and_length() {
+    fn check<T: Element + From<u8> + PartialEq + Debug>() {
+        let value = |k: usize| T::from((k % 251) as u8);
+        for start in [0usize, 1, 2, 3, 5, 8] {
+            for n in [0usize, 1, 7, 4096 / size_of::<T>() + 3, 3 * 4096 + 5] {
+                for how in ["in place", "grows", "shared", "exported"] {
+                    let mut model: Vec<T> = (0..start).map(value).collect();
+                    let a = FtArray::from_slice(&model);
+                    if how != "grows" {
+                        a.reserve(n + 1);
+                    } else {
+                        a.shrink_to_fit().unwrap();
+                    }
+                    let other: Vec<T> = (0..n).map(|k| value(k * 7 + 3)).collect();
+                    let b = FtArray::from_slice(&other);
+                    let cap = a.capacity();
+                    // The snapshot shares the block; the truncation (a step, no copy) puts
+                    // the snapshot's last elements past the length, where the append writes.
+                    let snap = (how == "shared").then(|| {
+                        let s = a.snapshot();
+                        assert!(s.is_shared() || start == 0, "the snapshot copied");
+                        a.truncate(start / 2);
+                        model.truncate(start / 2);
+                        s
+                    });
+                    let export = (how == "exported").then(|| a.export());
+                    a.try_extend_from_array(&b)
+                        .unwrap_or_else(|e| panic!("{how}, start {start}, n {n}: {e}"));
+                    model.extend_from_slice(&other);
+                    let got = a.to_vec();
+                    let wrong =
+                        (0..got.len().max(model.len())).find(|&k| got.get(k) != model.get(k));
+                    assert_eq!(
+                        wrong, None,
+                        "{how}, start {start}, n {n}: first wrong index"
+                    );
+                    assert!(
+                        b.to_vec() == other,
+                        "{how}, start {start}, n {n}: other changed"
+                    );
+                    if how == "in place" || how == "exported" {
+                        assert_eq!(a.capacity(), cap, "{how}: the storage moved");
+                    }
+                    if let Some(s) = snap {
+                        let before: Vec<T> = (0..start).map(value).collect();
+                        assert_eq!(*s, before, "the snapshot changed");
+                    }
+                    if let Some(e) = export {
+                        assert_eq!(view(&e), model[..start], "the export's elements changed");
+                    }
+                }
+            }
+        }
+    }
+    check::<u8>();
+    check::<u16>();
+    check::<u32>();
+    check::<u64>();
+}
+
+/// While exported, `extend_from_array` appends in place under the default rule, fails
+/// unchanged under the strict rule, and fails unchanged when it would have to move.
+#[test]
+fn extend_from_array_while_exported_follows_the_export_rules() {
+    let a = FtArray::<u16>::with_capacity(8);
+    a.extend_from_slice(&[1, 2, 3]);
+    let b = FtArray::from_slice(&[4u16, 5]);
+    let e = a.export();
+    a.set_strict_exports(true);
+    exported_unchanged(&a, 1, || a.try_extend_from_array(&b));
+    a.set_strict_exports(false);
+    a.try_extend_from_array(&b).unwrap();
+    assert_eq!(a.to_vec(), [1, 2, 3, 4, 5]);
+    let big = FtArray::from_slice(&[9u16; 10]);
+    exported_unchanged(&a, 1, || a.try_extend_from_array(&big));
+    assert_eq!(view(&e), [1, 2, 3]);
+    drop(e);
+    a.try_extend_from_array(&big).unwrap();
+    assert_eq!(a.len(), 15);
+}
