@@ -343,6 +343,43 @@ fn update_1k(c: &mut Criterion) {
     g.finish();
 }
 
+fn extend_from_array_for<T: Num>(g: &mut Group<'_>) {
+    let src = values::<T>(LEN);
+    let b = FtArray::from_slice(&src);
+    // Room for the elements: the append goes into the spare capacity every time.
+    let a = FtArray::<T>::with_capacity(LEN);
+    g.bench_function(id::<T>("ftarray"), |bench| {
+        bench.iter(|| {
+            a.clear();
+            a.extend_from_array(black_box(&b));
+        })
+    });
+    // What the append did before it copied cell to cell: a copy of `b`, then an append of it.
+    g.bench_function(id::<T>("ftarray_via_vec"), |bench| {
+        bench.iter(|| {
+            a.clear();
+            a.extend_from_slice(&black_box(&b).to_vec());
+        })
+    });
+    let mut v = Vec::<T>::with_capacity(LEN);
+    g.bench_function(id::<T>(VEC), |bench| {
+        bench.iter(|| {
+            v.clear();
+            v.extend_from_slice(black_box(&src));
+        })
+    });
+}
+
+/// `clear` then `extend_from_array` of another 1024-element array into an array with room,
+/// against the same through a `to_vec` copy, and `Vec::extend_from_slice`.
+fn extend_from_array_1k(c: &mut Criterion) {
+    let mut g = c.benchmark_group("extend_from_array_1k");
+    g.throughput(Throughput::Elements(LEN as u64));
+    extend_from_array_for::<u32>(&mut g);
+    extend_from_array_for::<f64>(&mut g);
+    g.finish();
+}
+
 /// Private, so that the `pub fn` criterion generates needs no doc comment.
 mod group {
     criterion::criterion_group!(
@@ -352,7 +389,8 @@ mod group {
         super::set,
         super::bulk_1m,
         super::insert_front_1k,
-        super::update_1k
+        super::update_1k,
+        super::extend_from_array_1k
     );
 }
 criterion_main!(group::benches);
