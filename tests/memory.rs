@@ -383,3 +383,47 @@ fn an_idle_threads_small_garbage_is_flushed_not_stranded() {
          {allowance} B): small garbage stranded in its local bag"
     );
 }
+
+/// `a.extend_from_array(&b)` copies `b`'s elements straight into `a`: no copy of `b` on the
+/// heap first. Into spare capacity the peak does not grow by a fraction of `b`'s bytes; when
+/// `a` must move it grows by the new block only. (Through a copy of `b`, as the append was
+/// made before, each peak was higher by all of `b`'s 16 MiB.)
+#[test]
+#[cfg_attr(miri, ignore)]
+fn extend_from_array_makes_no_copy_of_the_other_array() {
+    let _serial = serial();
+    const N: usize = 2 * MIB; // 16 MiB of u64: past what the freed-block cache keeps
+    let b = FtArray::from_slice(&vec![3u64; N]);
+    let bytes = N * size_of::<u64>();
+    let slack = bytes / 8;
+
+    // Into spare capacity.
+    let a = FtArray::<u64>::with_capacity(N + 1);
+    a.push(1);
+    let live = live_bytes();
+    reset_peak();
+    a.extend_from_array(&b);
+    let in_place = peak_bytes() - live;
+    assert_eq!((a.len(), a.get(N)), (N + 1, Some(3)));
+    println!("extend into spare capacity: peak +{in_place} B (b: {bytes} B)");
+    assert!(
+        in_place < slack,
+        "extending into spare capacity raised the peak by {in_place} B: a copy of b was made"
+    );
+
+    // Moving to a new block.
+    let a = FtArray::from_slice(&[1u64]);
+    a.shrink_to_fit().unwrap();
+    let live = live_bytes();
+    reset_peak();
+    a.extend_from_array(&b);
+    let moved = peak_bytes() - live;
+    let block = a.capacity() * size_of::<u64>();
+    assert_eq!((a.len(), a.get(N)), (N + 1, Some(3)));
+    println!("extend that moves: peak +{moved} B (new block {block} B)");
+    assert!(
+        moved < block + slack,
+        "extending by a move raised the peak by {moved} B, the new block being {block} B: a \
+         copy of b was made"
+    );
+}
