@@ -424,6 +424,40 @@ impl<'a, W: Word> Cells<'a, W> {
         }
     }
 
+    /// Stores the words of `src` (as many; another array's cells, read optimistically) as these
+    /// words: what [`store_bytes`](Self::store_bytes) of their bytes would store. Where both
+    /// ranges start at a unit boundary their whole units go unit to unit
+    /// ([`wide::copy_units`]); the rest through a buffer on the stack, a few kilobytes at a
+    /// time (both copies stay in the first-level cache). Writer-lock holder only, as
+    /// [`store`](Self::store).
+    ///
+    /// # Panics
+    ///
+    /// If the lengths differ.
+    pub(crate) fn store_from(self, src: Cells<'_, W>, sharing: Sharing) {
+        const CHUNK_BYTES: usize = 4096;
+        assert_eq!(src.len, self.len, "Cells::store_from: lengths differ");
+        let mut done = 0;
+        if self.start % W::PER_UNIT == 0 && src.start % W::PER_UNIT == 0 {
+            let whole = self.len / W::PER_UNIT;
+            let (d, s) = (self.start / W::PER_UNIT, src.start / W::PER_UNIT);
+            wide::copy_units(&self.units[d..d + whole], &src.units[s..s + whole]);
+            done = whole * W::PER_UNIT;
+        }
+        let mut buf = [MaybeUninit::<u8>::uninit(); CHUNK_BYTES];
+        let per_chunk = CHUNK_BYTES / size_of::<W>();
+        while done < self.len {
+            let k = per_chunk.min(self.len - done);
+            let out = &mut buf[..k * size_of::<W>()];
+            src.slice(done..done + k).load_bytes(out);
+            // SAFETY: `load_bytes` wrote every byte of `out` (it panics otherwise), and an
+            // initialised `MaybeUninit<u8>` is a `u8`.
+            let bytes = unsafe { &*(std::ptr::from_mut(out) as *const [u8]) };
+            self.slice(done..done + k).store_bytes(bytes, sharing);
+            done += k;
+        }
+    }
+
     /// Stores the words whose native-order bytes are `bytes` as these words, whole units at a
     /// time where they cover a unit. Writer-lock holder only, as [`store`](Self::store).
     ///

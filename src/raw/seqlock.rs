@@ -15,7 +15,7 @@
 
 use super::array::RawArray;
 use super::block::{Block, RawBlock, build};
-use super::cells::Cells;
+use super::cells::{Cells, Sharing};
 use crate::element::Word;
 use crate::error::Error;
 use crate::sync::Ordering::{Acquire, Relaxed, Release, SeqCst};
@@ -91,6 +91,17 @@ impl<'g, W: Word> RawView<'g, W> {
     #[inline]
     pub(crate) fn load_bytes(self, out: &mut [MaybeUninit<u8>]) {
         self.cells.load_bytes(out);
+    }
+
+    /// Stores the words into `dst` (as many; the writer's own cells), as
+    /// [`Cells::store_from`].
+    ///
+    /// # Panics
+    ///
+    /// If the lengths differ.
+    #[inline]
+    pub(crate) fn store_into(self, dst: Cells<'_, W>, sharing: Sharing) {
+        dst.store_from(self.cells, sharing);
     }
 
     /// # Panics

@@ -59,6 +59,35 @@ pub(crate) fn store_units(units: &[Unit], src: &[u8]) {
     store_scalar(units, src);
 }
 
+/// Copies the units `src` into `dst` (as long), as a Relaxed whole-unit load and store per unit:
+/// two units per instruction where [`wide_available`] says so and both ranges lie at the same
+/// offset from a 16-byte boundary. For a copy from another array's cells, read optimistically
+/// (whose writers store atomically meanwhile), into the writer's own: units past its length, or
+/// a block nobody sees yet. Ranges that overlap get some mix of old and new values (never a
+/// torn unit); no caller passes such.
+///
+/// # Panics
+///
+/// If the lengths differ.
+#[inline(always)]
+pub(crate) fn copy_units(dst: &[Unit], src: &[Unit]) {
+    assert_eq!(dst.len(), src.len(), "copy_units: lengths differ");
+    #[cfg(all(target_arch = "x86_64", not(any(loom, miri, ftarray_no_asm))))]
+    if dst.len() >= x86::MIN_UNITS
+        && (dst.as_ptr().addr() ^ src.as_ptr().addr()) % 16 == 0
+        && x86::available()
+    {
+        // SAFETY: `available` checked that this CPU makes aligned 16-byte loads and stores
+        // atomic; the two ranges are as long (asserted above) and at the same offset from a
+        // 16-byte boundary (checked).
+        unsafe { x86::copy_units(dst, src) };
+        return;
+    }
+    for (d, s) in dst.iter().zip(src) {
+        d.store(s.load(Relaxed), Relaxed);
+    }
+}
+
 /// Whether bulk stores use the two-units-per-instruction path on this CPU and build.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn wide_available() -> bool {
@@ -359,6 +388,81 @@ mod x86 {
         }
     }
 
+    /// [`super::copy_units`] with aligned 16-byte loads and aligned 16-byte stores; a unit at
+    /// either end that is not part of a 16-aligned pair is copied on its own.
+    ///
+    /// # Safety
+    ///
+    /// [`available`] returned true; `dst` and `src` are as long and lie at the same offset from
+    /// a 16-byte boundary.
+    #[inline(always)]
+    pub(super) unsafe fn copy_units(dst: &[Unit], src: &[Unit]) {
+        let head = usize::from(dst.as_ptr().addr() % 16 != 0).min(dst.len());
+        let pairs = (dst.len() - head) / 2;
+        let mid = head..head + 2 * pairs;
+        let lone = |k: usize| dst[k].store(src[k].load(Relaxed), Relaxed);
+        if head == 1 {
+            lone(0);
+        }
+        if pairs > 0 {
+            let (blocks, rest) = (pairs / 4, pairs % 4);
+            let s = src[mid.start..].as_ptr().cast::<u8>();
+            let d = dst[mid.start..].as_ptr().cast_mut().cast::<u8>();
+            // Why the loops are sound: `d` is 16-aligned (the lone head unit was split off),
+            // and so is `s` (the same offset from a 16-byte boundary, the caller's promise).
+            // They load exactly `pairs * 16` bytes of `src` and store as many into `dst`, all
+            // with `vmovdqa`, each access atomic (`available`): each load acts as two Relaxed
+            // unit loads (the only kind of access a reader makes, and what a writer of `src`
+            // races with safely) and each store as two Relaxed unit stores into units the
+            // writer-lock holder alone writes. The units are atomics, so writing them through a
+            // pointer from a shared reference is allowed.
+            //
+            // SAFETY: as just argued; every access stays inside `src` or `dst`.
+            unsafe {
+                asm!(
+                    "test {blocks}, {blocks}",
+                    "jz 3f",
+                    "2:",
+                    "vmovdqa {a}, xmmword ptr [{src}]",
+                    "vmovdqa {b}, xmmword ptr [{src} + 16]",
+                    "vmovdqa {c}, xmmword ptr [{src} + 32]",
+                    "vmovdqa {e}, xmmword ptr [{src} + 48]",
+                    "vmovdqa xmmword ptr [{dst}], {a}",
+                    "vmovdqa xmmword ptr [{dst} + 16], {b}",
+                    "vmovdqa xmmword ptr [{dst} + 32], {c}",
+                    "vmovdqa xmmword ptr [{dst} + 48], {e}",
+                    "add {src}, 64",
+                    "add {dst}, 64",
+                    "dec {blocks}",
+                    "jnz 2b",
+                    "3:",
+                    "test {rest}, {rest}",
+                    "jz 5f",
+                    "4:",
+                    "vmovdqa {a}, xmmword ptr [{src}]",
+                    "vmovdqa xmmword ptr [{dst}], {a}",
+                    "add {src}, 16",
+                    "add {dst}, 16",
+                    "dec {rest}",
+                    "jnz 4b",
+                    "5:",
+                    src = inout(reg) s => _,
+                    dst = inout(reg) d => _,
+                    blocks = inout(reg) blocks => _,
+                    rest = inout(reg) rest => _,
+                    a = out(xmm_reg) _,
+                    b = out(xmm_reg) _,
+                    c = out(xmm_reg) _,
+                    e = out(xmm_reg) _,
+                    options(nostack),
+                );
+            }
+        }
+        if mid.end < dst.len() {
+            lone(dst.len() - 1);
+        }
+    }
+
     /// [`super::load_units`] with aligned 16-byte loads and unaligned 16-byte stores; a unit
     /// at either end that is not part of a 16-aligned pair is loaded on its own.
     ///
@@ -529,6 +633,47 @@ mod tests {
                     assert_eq!(unit.load(Relaxed), want, "start {start}, len {n}, unit {k}");
                 }
             }
+        }
+    }
+
+    /// Every length and every pair of start offsets (same and different alignment against 16
+    /// bytes, so both the wide and the unit-by-unit path run): exactly the chosen units of
+    /// `dst` change, each to its unit of `src`, and `src` is unchanged.
+    #[test]
+    fn unit_copies_write_exactly_their_units() {
+        let (from, to) = (aligned(), aligned());
+        for (k, unit) in from.0.iter().enumerate() {
+            unit.store(0x0101_0101_0101_0101 * (k as u64 + 1), Relaxed);
+        }
+        let lengths: Vec<usize> = if cfg!(miri) {
+            vec![0, 1, 9, 17]
+        } else {
+            (0..=36).collect()
+        };
+        for src_start in 0..4 {
+            for dst_start in 0..4 {
+                for &n in &lengths {
+                    for unit in &to.0 {
+                        unit.store(u64::MAX, Relaxed);
+                    }
+                    copy_units(
+                        &to.0[dst_start..dst_start + n],
+                        &from.0[src_start..src_start + n],
+                    );
+                    for (k, unit) in to.0.iter().enumerate() {
+                        let want = if (dst_start..dst_start + n).contains(&k) {
+                            from.0[k - dst_start + src_start].load(Relaxed)
+                        } else {
+                            u64::MAX
+                        };
+                        let at = format!("src {src_start}, dst {dst_start}, len {n}, unit {k}");
+                        assert_eq!(unit.load(Relaxed), want, "{at}");
+                    }
+                }
+            }
+        }
+        for (k, unit) in from.0.iter().enumerate() {
+            assert_eq!(unit.load(Relaxed), 0x0101_0101_0101_0101 * (k as u64 + 1));
         }
     }
 

@@ -24,7 +24,6 @@ use crate::sync::Ordering::Acquire;
 use crate::sync::{MutexGuard, count_unflushed};
 use crossbeam_epoch::{Guard, Pointer, Shared};
 use std::cell::Cell;
-use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::ptr::NonNull;
 
@@ -1137,7 +1136,7 @@ fn plan_append<W: Word>(
         let block = old.expect("cap > 0 implies a block");
         let cells = block.cells().slice(len..new_len);
         seqlock::append_fence();
-        copy_view(v, cells, sharing);
+        v.store_into(cells, sharing);
         return Ok(Appended::InPlace(new_len));
     }
     if exports != 0 {
@@ -1154,26 +1153,6 @@ fn plan_append<W: Word>(
         b.push_loaded(n, |out| v.load_bytes(out));
     })
     .map(Appended::Moved)
-}
-
-/// Stores the words of `v` into `dst` (as long), through a buffer on the stack a few
-/// kilobytes at a time: both copies stay in the first-level cache.
-fn copy_view<W: Word>(v: RawView<'_, W>, dst: Cells<'_, W>, sharing: Sharing) {
-    const CHUNK_BYTES: usize = 4096;
-    assert_eq!(v.len(), dst.len(), "copy_view: lengths differ");
-    let mut buf = [MaybeUninit::<u8>::uninit(); CHUNK_BYTES];
-    let per_chunk = CHUNK_BYTES / size_of::<W>();
-    let mut at = 0;
-    while at < v.len() {
-        let k = per_chunk.min(v.len() - at);
-        let out = &mut buf[..k * size_of::<W>()];
-        v.slice(at..at + k).load_bytes(out);
-        // SAFETY: `load_bytes` wrote every byte of `out` (its contract), and initialised
-        // `MaybeUninit<u8>` has the layout of `u8`.
-        let bytes = unsafe { &*(std::ptr::from_mut(out) as *const [u8]) };
-        dst.slice(at..at + k).store_bytes(bytes, sharing);
-        at += k;
-    }
 }
 
 #[cfg(all(test, not(loom)))]
