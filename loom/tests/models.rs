@@ -391,6 +391,106 @@ fn extend_from_array_with_growth_vs_sets_on_the_other() {
     );
 }
 
+/// As `clear_and_extend_on_two_threads_vs_to_vec`, with the extend copying from another array
+/// (`RawWriter::append_array`'s in-place path and its `append_fence`). The extending thread
+/// sits in a `Session`: each attempt's own pin would otherwise run a `SeqCst` fence right
+/// before the cell stores, which hides a missing append fence (with the session, removing it
+/// fails with `[7, 2]`; without, every model passes).
+#[test]
+fn clear_and_extend_from_array_on_two_threads_vs_to_vec() {
+    let allowed: BTreeSet<Vec<u32>> = [vec![1, 2], vec![], vec![7], vec![1, 2, 7]]
+        .into_iter()
+        .collect();
+    let seen = std::sync::Arc::new(Mutex::new(BTreeSet::new()));
+    let (seen2, allowed2) = (seen.clone(), allowed.clone());
+    loom::model(move || {
+        let a = Arc::new(FtArray::<u32>::with_capacity(4));
+        a.extend_from_slice(&[1, 2]);
+        let b = Arc::new(FtArray::<u32>::from_slice(&[7]));
+        let clearer = {
+            let a = a.clone();
+            thread::spawn(move || a.clear())
+        };
+        let extender = {
+            let (a, b) = (a.clone(), b.clone());
+            thread::spawn(move || {
+                let _session = ftarray::Session::enter();
+                a.extend_from_array(&b)
+            })
+        };
+        let reader = {
+            let a = a.clone();
+            thread::spawn(move || a.to_vec())
+        };
+        let snapshot = reader.join().unwrap();
+        clearer.join().unwrap();
+        extender.join().unwrap();
+        assert!(
+            allowed2.contains(&snapshot),
+            "snapshot {snapshot:?} is a state that never existed"
+        );
+        seen2.lock().unwrap().insert(snapshot);
+    });
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.is_subset(&allowed) && seen.len() >= 3,
+        "reached {seen:?}"
+    );
+}
+
+/// b's length changes under the append: an in-place attempt that loses is followed by one that
+/// finds b empty (nothing to do).
+#[test]
+fn extend_from_array_in_place_vs_clear_of_the_other() {
+    race(
+        "extend_from_array_in_place_vs_clear_of_the_other",
+        &[vec![0u64], vec![0, 1, 2]],
+        || {
+            let a = FtArray::<u64>::with_capacity(4);
+            a.push(0);
+            (a, FtArray::from_slice(&[1u64, 2]))
+        },
+        |(_, b)| b.clear(),
+        |(a, b)| a.extend_from_array(b),
+        |(a, _), ()| a.to_vec(),
+    );
+}
+
+/// b grows under the append: [1, 2] fits a's spare capacity, [1, 2, 3] does not, so a lost
+/// in-place attempt is followed by a move (or a lost move by an in-place append).
+#[test]
+fn extend_from_array_in_place_or_moved_vs_push_on_the_other() {
+    race(
+        "extend_from_array_in_place_or_moved_vs_push_on_the_other",
+        &[vec![0u64, 1, 2], vec![0, 1, 2, 3]],
+        || {
+            let a = FtArray::<u64>::with_capacity(3);
+            a.push(0);
+            (a, FtArray::from_slice(&[1u64, 2]))
+        },
+        |(_, b)| b.push(3),
+        |(a, b)| a.extend_from_array(b),
+        |(a, _), ()| a.to_vec(),
+    );
+}
+
+/// The reverse: [1, 2, 3] needs a move, [1] after a truncate fits in place.
+#[test]
+fn extend_from_array_moved_or_in_place_vs_truncate_of_the_other() {
+    race(
+        "extend_from_array_moved_or_in_place_vs_truncate_of_the_other",
+        &[vec![0u64, 1], vec![0, 1, 2, 3]],
+        || {
+            let a = FtArray::<u64>::with_capacity(3);
+            a.push(0);
+            (a, FtArray::from_slice(&[1u64, 2, 3]))
+        },
+        |(_, b)| b.truncate(1),
+        |(a, b)| a.extend_from_array(b),
+        |(a, _), ()| a.to_vec(),
+    );
+}
+
 /// `a.extend_from_array(&a)` is one step: the copy is the whole array at the instant of the
 /// append, never a snapshot taken before a concurrent push (issue 7, defect 4).
 #[test]

@@ -1076,6 +1076,9 @@ fn extend_from_array_copies_every_word_size_offset_and_length() {
                     if how == "in place" || how == "exported" {
                         assert_eq!(a.capacity(), cap, "{how}: the storage moved");
                     }
+                    if how == "shared" && start > 0 {
+                        assert_eq!(a.capacity(), cap, "shared: moved to another capacity");
+                    }
                     if let Some(s) = snap {
                         let before: Vec<T> = (0..start).map(value).collect();
                         assert_eq!(*s, before, "the snapshot changed");
@@ -1103,6 +1106,8 @@ fn extend_from_array_while_exported_follows_the_export_rules() {
     let e = a.export();
     a.set_strict_exports(true);
     exported_unchanged(&a, 1, || a.try_extend_from_array(&b));
+    // Nothing to append changes no length: fine under the strict rule too.
+    a.try_extend_from_array(&FtArray::new()).unwrap();
     a.set_strict_exports(false);
     a.try_extend_from_array(&b).unwrap();
     assert_eq!(a.to_vec(), [1, 2, 3, 4, 5]);
@@ -1112,4 +1117,13 @@ fn extend_from_array_while_exported_follows_the_export_rules() {
     drop(e);
     a.try_extend_from_array(&big).unwrap();
     assert_eq!(a.len(), 15);
+
+    // An exported empty array without storage must move to take anything.
+    let empty = FtArray::<u16>::new();
+    let e = empty.export();
+    exported_unchanged(&empty, 1, || empty.try_extend_from_array(&b));
+    empty.try_extend_from_array(&FtArray::new()).unwrap();
+    drop(e);
+    empty.try_extend_from_array(&b).unwrap();
+    assert_eq!(empty.to_vec(), [4, 5]);
 }
