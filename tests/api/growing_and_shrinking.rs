@@ -1036,8 +1036,18 @@ fn the_exported_last_unit_of_a_reused_allocation_shows_no_foreign_bytes() {
 fn extend_from_array_copies_every_word_size_offset_and_length() {
     fn check<T: Element + From<u8> + PartialEq + Debug>() {
         let value = |k: usize| T::from((k % 251) as u8);
-        for start in [0usize, 1, 2, 3, 5, 8] {
-            for n in [0usize, 1, 7, 4096 / size_of::<T>() + 3, 3 * 4096 + 5] {
+        // Under Miri (every access interpreted) a few short cases: the unit-to-unit and the
+        // buffered copy, not the buffer's chunk boundary (plain index arithmetic, run natively).
+        let (starts, lengths) = if cfg!(miri) {
+            (vec![0usize, 1], vec![0usize, 7, 40])
+        } else {
+            (
+                vec![0usize, 1, 2, 3, 5, 8],
+                vec![0usize, 1, 7, 4096 / size_of::<T>() + 3, 3 * 4096 + 5],
+            )
+        };
+        for &start in &starts {
+            for &n in &lengths {
                 for how in ["in place", "grows", "shared", "exported"] {
                     let mut model: Vec<T> = (0..start).map(value).collect();
                     let a = FtArray::from_slice(&model);
