@@ -260,6 +260,7 @@ pub fn release_kept_blocks() -> usize {
 /// parent that held the cache's flag at the fork left it held, and the slots perhaps half
 /// changed. Then the child starts with an empty cache (what the slots named stays allocated,
 /// unused) and the flag clear; otherwise the cache is as the parent's was, and usable.
+#[cfg(not(loom))] // called only by `reclaim::after_fork_child`, which loom builds leave out
 pub(crate) fn after_fork_child() {
     if POOL.busy.load(Relaxed) {
         // SAFETY: the child has one thread, this one, and it is not inside `Pool::with` (it is
