@@ -210,6 +210,52 @@ mod x86 {
     use std::arch::asm;
     use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
+    /// The ascending pair loop of [`move_units`] and [`copy_units`]: four 16-byte loads with
+    /// `$load` (`vmovdqu`: any alignment, plain; `vmovdqa`: 16-aligned, atomic), then four
+    /// aligned 16-byte `vmovdqa` stores, per iteration, `$blocks` times; then one pair at a
+    /// time, `$rest` times. The callers argue the accesses' soundness.
+    macro_rules! ascending_pairs {
+        ($load:literal, $src:expr, $dst:expr, $blocks:expr, $rest:expr) => {
+            asm!(
+                "test {blocks}, {blocks}",
+                "jz 3f",
+                "2:",
+                concat!($load, " {a}, xmmword ptr [{src}]"),
+                concat!($load, " {b}, xmmword ptr [{src} + 16]"),
+                concat!($load, " {c}, xmmword ptr [{src} + 32]"),
+                concat!($load, " {e}, xmmword ptr [{src} + 48]"),
+                "vmovdqa xmmword ptr [{dst}], {a}",
+                "vmovdqa xmmword ptr [{dst} + 16], {b}",
+                "vmovdqa xmmword ptr [{dst} + 32], {c}",
+                "vmovdqa xmmword ptr [{dst} + 48], {e}",
+                "add {src}, 64",
+                "add {dst}, 64",
+                "dec {blocks}",
+                "jnz 2b",
+                "3:",
+                "test {rest}, {rest}",
+                "jz 5f",
+                "4:",
+                concat!($load, " {a}, xmmword ptr [{src}]"),
+                "vmovdqa xmmword ptr [{dst}], {a}",
+                "add {src}, 16",
+                "add {dst}, 16",
+                "dec {rest}",
+                "jnz 4b",
+                "5:",
+                src = inout(reg) $src => _,
+                dst = inout(reg) $dst => _,
+                blocks = inout(reg) $blocks => _,
+                rest = inout(reg) $rest => _,
+                a = out(xmm_reg) _,
+                b = out(xmm_reg) _,
+                c = out(xmm_reg) _,
+                e = out(xmm_reg) _,
+                options(nostack),
+            )
+        };
+    }
+
     /// Below this many units the scalar loop is as fast, and skips the detection check.
     pub(super) const MIN_UNITS: usize = 8;
 
@@ -340,43 +386,7 @@ mod x86 {
                         options(nostack),
                     );
                 } else {
-                    asm!(
-                        "test {blocks}, {blocks}",
-                        "jz 3f",
-                        "2:",
-                        "vmovdqu {a}, xmmword ptr [{src}]",
-                        "vmovdqu {b}, xmmword ptr [{src} + 16]",
-                        "vmovdqu {c}, xmmword ptr [{src} + 32]",
-                        "vmovdqu {e}, xmmword ptr [{src} + 48]",
-                        "vmovdqa xmmword ptr [{dst}], {a}",
-                        "vmovdqa xmmword ptr [{dst} + 16], {b}",
-                        "vmovdqa xmmword ptr [{dst} + 32], {c}",
-                        "vmovdqa xmmword ptr [{dst} + 48], {e}",
-                        "add {src}, 64",
-                        "add {dst}, 64",
-                        "dec {blocks}",
-                        "jnz 2b",
-                        "3:",
-                        "test {rest}, {rest}",
-                        "jz 5f",
-                        "4:",
-                        "vmovdqu {a}, xmmword ptr [{src}]",
-                        "vmovdqa xmmword ptr [{dst}], {a}",
-                        "add {src}, 16",
-                        "add {dst}, 16",
-                        "dec {rest}",
-                        "jnz 4b",
-                        "5:",
-                        src = inout(reg) s => _,
-                        dst = inout(reg) d => _,
-                        blocks = inout(reg) blocks => _,
-                        rest = inout(reg) rest => _,
-                        a = out(xmm_reg) _,
-                        b = out(xmm_reg) _,
-                        c = out(xmm_reg) _,
-                        e = out(xmm_reg) _,
-                        options(nostack),
-                    );
+                    ascending_pairs!("vmovdqu", s, d, blocks, rest);
                 }
             }
         }
@@ -418,45 +428,7 @@ mod x86 {
             // pointer from a shared reference is allowed.
             //
             // SAFETY: as just argued; every access stays inside `src` or `dst`.
-            unsafe {
-                asm!(
-                    "test {blocks}, {blocks}",
-                    "jz 3f",
-                    "2:",
-                    "vmovdqa {a}, xmmword ptr [{src}]",
-                    "vmovdqa {b}, xmmword ptr [{src} + 16]",
-                    "vmovdqa {c}, xmmword ptr [{src} + 32]",
-                    "vmovdqa {e}, xmmword ptr [{src} + 48]",
-                    "vmovdqa xmmword ptr [{dst}], {a}",
-                    "vmovdqa xmmword ptr [{dst} + 16], {b}",
-                    "vmovdqa xmmword ptr [{dst} + 32], {c}",
-                    "vmovdqa xmmword ptr [{dst} + 48], {e}",
-                    "add {src}, 64",
-                    "add {dst}, 64",
-                    "dec {blocks}",
-                    "jnz 2b",
-                    "3:",
-                    "test {rest}, {rest}",
-                    "jz 5f",
-                    "4:",
-                    "vmovdqa {a}, xmmword ptr [{src}]",
-                    "vmovdqa xmmword ptr [{dst}], {a}",
-                    "add {src}, 16",
-                    "add {dst}, 16",
-                    "dec {rest}",
-                    "jnz 4b",
-                    "5:",
-                    src = inout(reg) s => _,
-                    dst = inout(reg) d => _,
-                    blocks = inout(reg) blocks => _,
-                    rest = inout(reg) rest => _,
-                    a = out(xmm_reg) _,
-                    b = out(xmm_reg) _,
-                    c = out(xmm_reg) _,
-                    e = out(xmm_reg) _,
-                    options(nostack),
-                );
-            }
+            unsafe { ascending_pairs!("vmovdqa", s, d, blocks, rest) };
         }
         if mid.end < dst.len() {
             lone(dst.len() - 1);
