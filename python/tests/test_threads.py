@@ -310,6 +310,57 @@ def test_iteration_racing_append_and_extend_sees_only_values_at_their_index():
     assert seen["values"] > 0
 
 
+def test_extend_from_an_array_another_thread_rewrites_appends_one_whole_state():
+    # Every state of `b` is one value k repeated, at one of a set of lengths: one thread
+    # rewrites all of it in place (same length, one step) and, every eighth time, at a new
+    # length. `a.extend(b)` and `a += b` (copied straight from b's storage into a's, inside
+    # one validated read of b, published only if b is still as read) must each append exactly
+    # one such state, never a mix of two. With both the read's validation and the publishing
+    # check planted out, 970 of 700,000 appends were mixed in 3 s on 3.13t. `a` both has room
+    # (its tail deleted between rounds, which keeps the capacity) and has to grow (`fresh`).
+    def length(k):
+        return 1 + (k * 389) % 1000  # at most 8,000 bytes: a rewrite of this size is in place
+
+    lengths = {length(j) for j in range(0, 8000, 8)}
+    b = ftarray.array("q", [0] * length(0))
+    stop = threading.Event()
+    checked = {"appends": 0}
+
+    def writer():
+        k = 0
+        while not stop.is_set():
+            k += 1
+            b[:] = ftarray.array("q", [k]) * (length(k) if k % 8 == 0 else len(b))
+
+    def check(part):
+        assert len(part) in lengths and part.count(part[0]) == len(part), (
+            f"appended {len(part)} elements, {part.count(part[0])} of them {part[0]}: not one state"
+        )
+
+    def extender():
+        a = ftarray.array("q", [-1])
+        count = 0
+        while not stop.is_set():
+            for op in (ftarray.array.extend, ftarray.array.__iadd__):
+                del a[1:]
+                op(a, b)
+                assert a[0] == -1
+                check(a[1:])
+                count += 1
+            fresh = ftarray.array("q")
+            fresh.extend(b)
+            check(fresh)
+            count += 1
+        checked["appends"] += count
+
+    def stopper():
+        time.sleep(SECONDS)
+        stop.set()
+
+    run_threads([writer, extender, stopper])
+    assert checked["appends"] > 0
+
+
 def test_tofile_racing_clear_writes_a_whole_snapshot():
     length = 5000
     a = ftarray.array("i", [5] * length)
