@@ -918,6 +918,10 @@ impl<T: Element> FtArray<T> {
     /// cannot deadlock, and cannot both append the other's old contents. A writer that changes
     /// `other` without pause can make the append retry for as long as it keeps doing so.
     ///
+    /// The elements go straight from `other`'s storage into this array's spare capacity (or
+    /// into the larger storage it moves to): no temporary copy of `other` is made, so
+    /// appending a large array needs no memory beyond this array's own.
+    ///
     /// # Panics
     ///
     /// As [`push`](Self::push); see [`try_extend_from_array`](Self::try_extend_from_array).
