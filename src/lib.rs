@@ -46,7 +46,8 @@
 //! * [`arrow`]: a [`DynSnapshot`] handed to Arrow consumers through the C Data Interface
 //!   without a copy, and Arrow primitive arrays copied in.
 //! * [`npy`]: atomic `.npy` save (write a temporary file, then rename it) and a strict loader.
-//! * Reclamation: [`retired_bytes`], [`flush`], [`drain`], [`release_kept_blocks`], and
+//! * Memory: [`retired_bytes`], [`flush`], [`drain`], [`release_kept_blocks`],
+//!   [`mapped_block_bytes`] (large blocks are mappings of their own), and
 //!   [`after_fork_child`] for a child process after `fork()`.
 //! * [`Error`]: every failure of an array operation ([`NpyError`] for files); a failed call
 //!   changes nothing.
@@ -102,7 +103,7 @@ pub use element::{Arith, Element, Word};
 pub use error::Error;
 pub use export::{Export, ReadOnlyExport};
 pub use npy::{NpyElement, NpyError};
-pub use raw::{kept_block_bytes, release_kept_blocks};
+pub use raw::{kept_block_bytes, mapped_block_bytes, release_kept_blocks};
 pub use reader::{Iter, Reader, ReaderIter};
 pub use reclaim::{after_fork_child, drain, flush, pin, retired_bytes, stranded_bytes};
 pub use session::Session;

@@ -227,7 +227,9 @@ impl<W: Word> Block<W> {
         unsafe { Cells::new_unchecked(&self.units, len) }
     }
 
-    /// The size of the allocation in bytes (what retiring this block will eventually give back).
+    /// The size of the allocation in bytes (what retiring this block will eventually give
+    /// back). For a reserved block ([`build_grown`]) that is address space more than memory:
+    /// counting it whole keeps the back-pressure on writers (`crate::reclaim`) bounding both.
     #[inline]
     pub(crate) fn alloc_size(&self) -> usize {
         size_of_val(self) + SPARE
@@ -533,15 +535,13 @@ impl<W: Word> BlockBuilder<W> {
         let (base, spare_ready) = match pool::take(whole) {
             Some(base) => (base, size_of::<W>() == UNIT_BYTES),
             None => {
-                // SAFETY: the layout is never zero-sized: it always holds a header.
-                let base = unsafe {
-                    if large {
-                        alloc::alloc_zeroed(whole)
-                    } else {
-                        alloc::alloc(whole)
-                    }
+                let base = if large {
+                    pool::alloc_zeroed(whole)
+                } else {
+                    // SAFETY: the layout is never zero-sized: it always holds a header.
+                    NonNull::new(unsafe { alloc::alloc(whole) })
                 };
-                let base = NonNull::new(base).ok_or(Error::AllocFailed {
+                let base = base.ok_or(Error::AllocFailed {
                     bytes: whole.size(),
                 })?;
                 (base, large)
@@ -767,9 +767,13 @@ impl<W: Word> BlockBuilder<W> {
         if !this.spare_ready {
             let end = units_for::<W>(this.cap).unwrap_or(0) * UNIT_BYTES;
             let from = this.filled * size_of::<W>();
-            // SAFETY: the bytes `from..end` of the units are inside the allocation; all-zero
-            // bytes are a valid atomic integer.
-            unsafe { ptr::write_bytes(this.units.cast::<u8>().add(from), 0, end - from) };
+            // SAFETY: the bytes `from..end` of the units are inside the allocation of that
+            // layout (`new`), which nobody else sees yet; all-zero bytes are a valid atomic
+            // integer.
+            unsafe {
+                let (whole, _) = layout::<W>(this.cap).unwrap_unchecked();
+                pool::zero(whole, this.units.cast::<u8>().add(from), end - from);
+            }
         }
         #[cfg(loom)]
         this.cells()
@@ -833,6 +837,60 @@ pub(crate) fn grown_capacity<W: Word>(cap: usize, needed: usize) -> Result<usize
     // As std's RawVec: tiny arrays skip the 1, 2, 4 steps.
     let min_non_zero = if size_of::<W>() == 1 { 8 } else { 4 };
     Ok(needed.max(cap.saturating_mul(2)).max(min_non_zero).min(max))
+}
+
+/// How many times the room growth asks for a block reaches when that block is a mapping
+/// of its own ([`pool::maps`]).
+const RESERVE_FACTOR: usize = 8;
+
+/// The most bytes a reservation adds beyond what growth asks for.
+const RESERVE_MAX_EXTRA: usize = 4 << 30;
+
+/// The capacity to try first for a block that replaces one of `cap` words, where growth gives
+/// `plain`: `plain` times [`RESERVE_FACTOR`] (at most [`RESERVE_MAX_EXTRA`] bytes more) when
+/// the array is growing step by step (`plain` doubles `cap`) and such a block would be a
+/// mapping of its own, whose untouched pages cost no memory; `None` otherwise.
+///
+/// Only doubling reserves: an array filled in one go (growth to exactly what it needs) gets
+/// what it asked for, and a block rebuilt at the same capacity (an insertion, a copy a
+/// snapshot forces) must not multiply the room each time.
+fn reserved_capacity<W: Word>(cap: usize, plain: usize) -> Option<usize> {
+    let bytes = plain.checked_mul(size_of::<W>())?;
+    if !pool::MAPS || bytes < pool::MAP_MIN_BYTES || cap == 0 || Some(plain) != cap.checked_mul(2) {
+        return None;
+    }
+    let wide = plain
+        .saturating_mul(RESERVE_FACTOR)
+        .min(plain.saturating_add(RESERVE_MAX_EXTRA / size_of::<W>()))
+        .min(max_capacity::<W>());
+    (wide > plain).then_some(wide)
+}
+
+/// A block for an array whose block holds `cap` words and that must hold `needed`: allocated
+/// with the capacity growth gives ([`grown_capacity`]), or, for a large array growing step by
+/// step, a reservation several times that ([`reserved_capacity`]), and filled with `fill`.
+///
+/// A reserved block is a mapping whose pages take memory only as the array grows into them,
+/// so the array keeps its block (and copies nothing) while it grows to several times the
+/// size at which it moved: as CPython's `array`, whose `realloc` mostly grows in place. A
+/// block cannot be grown in place here, since readers and exports may be in it. If the
+/// system refuses the reservation (strict overcommit), the block growth gives is allocated
+/// instead.
+///
+/// # Errors
+///
+/// As [`grown_capacity`] and [`BlockBuilder::new`].
+pub(crate) fn build_grown<W: Word>(
+    cap: usize,
+    needed: usize,
+    fill: &mut dyn FnMut(&mut BlockBuilder<W>),
+) -> Result<RawBlock<W>, Error> {
+    let plain = grown_capacity::<W>(cap, needed)?;
+    if let Some(Ok(mut builder)) = reserved_capacity::<W>(cap, plain).map(BlockBuilder::new) {
+        fill(&mut builder);
+        return Ok(builder.finish());
+    }
+    build(plain, fill)
 }
 
 /// Allocates a block of `cap` cells and fills it with `fill`; nobody else can see it yet.

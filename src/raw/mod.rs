@@ -35,7 +35,7 @@ pub(crate) use block::RawBlock;
 pub(crate) use hold::RawHold;
 #[cfg(not(loom))] // the fork handling is not modelled under loom
 pub(crate) use pool::after_fork_child as pool_after_fork_child;
-pub use pool::{kept_block_bytes, release_kept_blocks};
+pub use pool::{kept_block_bytes, mapped_block_bytes, release_kept_blocks};
 pub(crate) use seqlock::{RawView, backoff};
 pub(crate) use snapshot::RawSnapshot;
 pub(crate) use writer::RawWriter;

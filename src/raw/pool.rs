@@ -26,9 +26,9 @@
 
 use std::alloc::{self, Layout};
 use std::cell::UnsafeCell;
-use std::ptr::NonNull;
-use std::sync::atomic::AtomicBool;
+use std::ptr::{self, NonNull};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 /// The smallest allocation kept: below this the system allocator's own free lists do well.
 pub(crate) const MIN_BYTES: usize = 64 << 10;
@@ -41,6 +41,148 @@ pub(crate) const SLOTS: usize = 8;
 
 /// Whether this build keeps freed blocks at all.
 pub(crate) const ENABLED: bool = !cfg!(any(loom, miri, ftarray_no_pool));
+
+/// The smallest allocation made as a mapping of its own (see [`alloc_zeroed`]).
+pub(crate) const MAP_MIN_BYTES: usize = 128 << 10;
+
+/// Whether this build makes large allocations as mappings of their own: on 64-bit Linux, and
+/// not where the cache is off (the tools that look for a use after free watch the allocator).
+pub(crate) const MAPS: bool = cfg!(all(
+    target_os = "linux",
+    target_pointer_width = "64",
+    not(any(loom, miri, ftarray_no_pool))
+));
+
+/// The bytes of address space block mappings span now (a counter only: Relaxed).
+static MAPPED: AtomicUsize = AtomicUsize::new(0);
+
+/// The bytes of address space that blocks allocated as mappings of their own span right now,
+/// kept blocks included; 0 in builds that make none.
+///
+/// On 64-bit Linux a block of 128 KiB or more is a private anonymous mapping rather than an
+/// allocation from the global allocator, and an array growing step by step past that size
+/// takes a block several times larger than it needs (its room costs address space, not
+/// memory: a page takes memory once the array grows into it). So this is an upper bound on the
+/// memory those blocks take, and what a program measuring its heap through the global
+/// allocator has to add to see them.
+///
+/// ```
+/// let a: ftarray::FtArray<u8> = ftarray::FtArray::with_capacity(1 << 20);
+/// // On 64-bit Linux (outside the sanitizer builds) `a`'s block is one of them.
+/// println!("{} bytes mapped for {} of capacity", ftarray::mapped_block_bytes(), a.capacity());
+/// ```
+pub fn mapped_block_bytes() -> usize {
+    MAPPED.load(Relaxed)
+}
+
+/// Whether an allocation of `layout` is a mapping of its own.
+#[inline]
+pub(crate) fn maps(layout: Layout) -> bool {
+    MAPS && layout.size() >= MAP_MIN_BYTES
+}
+
+/// Allocates `layout` zeroed, or `None` if the system refuses.
+///
+/// From [`MAP_MIN_BYTES`] up (where [`MAPS`]) the allocation is a private anonymous mapping of
+/// its own, made with `MAP_NORESERVE`: the kernel hands out a zeroed page the first time each
+/// is touched, and a page never touched costs no memory and, with the kernel's default
+/// overcommit policy, no commit charge. That is what lets a growing array take a block far
+/// larger than it needs (`block::build_grown`): the room costs address space, not memory, and
+/// the array then grows into it without moving. `calloc` would not do: once glibc has freed a
+/// mapped chunk it raises its mapping threshold, and later large `calloc`s come from the heap,
+/// zeroed by `memset`, every page touched. Smaller allocations go to the global allocator.
+#[inline]
+pub(crate) fn alloc_zeroed(layout: Layout) -> Option<NonNull<u8>> {
+    if maps(layout) {
+        return map(layout.size());
+    }
+    // SAFETY: blocks are never zero-sized (they always hold a header).
+    NonNull::new(unsafe { alloc::alloc_zeroed(layout) })
+}
+
+/// A fresh private anonymous mapping of `size` bytes (page-aligned, so aligned for any block).
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+#[inline(never)]
+fn map(size: usize) -> Option<NonNull<u8>> {
+    // SAFETY: a new anonymous mapping at an address of the kernel's choosing touches no
+    // existing memory.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            size,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return None;
+    }
+    MAPPED.fetch_add(size, Relaxed);
+    NonNull::new(p.cast())
+}
+
+#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+fn map(_size: usize) -> Option<NonNull<u8>> {
+    unreachable!("MAPS is false on this target")
+}
+
+/// Gives the allocation `ptr` of `layout` back: unmaps it if [`maps`], else frees it to the
+/// global allocator.
+///
+/// # Safety
+///
+/// `ptr` came from [`alloc_zeroed`] (or the global allocator, below [`MAP_MIN_BYTES`]) with
+/// `layout`, and nothing uses it any more.
+unsafe fn release(ptr: NonNull<u8>, layout: Layout) {
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    if maps(layout) {
+        // SAFETY: the caller's contract: the whole mapping is ours and unused. `munmap` of a
+        // range we mapped fails only on bad arguments, which would be a bug here.
+        let r = unsafe { libc::munmap(ptr.as_ptr().cast(), layout.size()) };
+        debug_assert_eq!(r, 0, "munmap of a block's mapping failed");
+        MAPPED.fetch_sub(layout.size(), Relaxed);
+        return;
+    }
+    // SAFETY: the caller's contract.
+    unsafe { alloc::dealloc(ptr.as_ptr(), layout) };
+}
+
+/// Zeroes the `len` bytes at `ptr`, inside an allocation of `layout`.
+///
+/// In a mapping ([`maps`]) the whole pages in the range are handed back to the kernel instead
+/// (`MADV_DONTNEED`: a private anonymous page reads as zero afterwards), so zeroing the room of
+/// a large reused block neither touches nor keeps memory it does not use.
+///
+/// # Safety
+///
+/// The range is inside the allocation `layout`, which the caller alone uses.
+pub(crate) unsafe fn zero(layout: Layout, ptr: *mut u8, len: usize) {
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    if maps(layout) {
+        const PAGE: usize = 4096;
+        let start = ptr.addr().next_multiple_of(PAGE);
+        let end = (ptr.addr() + len) & !(PAGE - 1);
+        if start < end {
+            let head = start - ptr.addr();
+            // SAFETY: both partial ends are inside the range (the caller's contract).
+            unsafe {
+                ptr::write_bytes(ptr, 0, head);
+                ptr::write_bytes(ptr.add(end - ptr.addr()), 0, ptr.addr() + len - end);
+            }
+            // SAFETY: `start..end` is whole pages of our own private anonymous mapping, which
+            // nobody else uses; dropping them only makes them read as zero.
+            let r =
+                unsafe { libc::madvise(ptr.add(head).cast(), end - start, libc::MADV_DONTNEED) };
+            if r == 0 {
+                return;
+            }
+        }
+    }
+    // SAFETY: the caller's contract.
+    unsafe { ptr::write_bytes(ptr, 0, len) };
+}
 
 /// One kept allocation: its address and the layout it was allocated with.
 #[derive(Clone, Copy)]
@@ -188,7 +330,7 @@ pub(crate) unsafe fn free(ptr: NonNull<u8>, layout: Layout) {
         unsafe { keep_or_free(ptr, layout) };
     } else {
         // SAFETY: the caller's contract.
-        unsafe { alloc::dealloc(ptr.as_ptr(), layout) };
+        unsafe { release(ptr, layout) };
     }
 }
 
@@ -204,11 +346,11 @@ unsafe fn keep_or_free(ptr: NonNull<u8>, layout: Layout) {
     for e in evicted.into_iter().flatten() {
         // SAFETY: kept allocations are owned by the cache (the contract of `free`), and this
         // one has just left it.
-        unsafe { alloc::dealloc(e.ptr.as_ptr(), e.layout) };
+        unsafe { release(e.ptr, e.layout) };
     }
     if !kept {
         // SAFETY: the caller's contract.
-        unsafe { alloc::dealloc(ptr.as_ptr(), layout) };
+        unsafe { release(ptr, layout) };
     }
 }
 
@@ -251,7 +393,7 @@ pub fn release_kept_blocks() -> usize {
     for e in all.unwrap_or([None; SLOTS]).into_iter().flatten() {
         bytes += e.layout.size();
         // SAFETY: kept allocations are owned by the cache, and these have left it.
-        unsafe { alloc::dealloc(e.ptr.as_ptr(), e.layout) };
+        unsafe { release(e.ptr, e.layout) };
     }
     bytes
 }

@@ -13,7 +13,7 @@
 //! that size, instead of being inlined into every typed caller.
 
 use super::array::RawArray;
-use super::block::{self, Block, RawBlock, build, grown_capacity, max_capacity};
+use super::block::{self, Block, RawBlock, build, build_grown, grown_capacity, max_capacity};
 use super::cells::{Cells, Sharing};
 use super::seqlock::{self, RawView, Stamp, append_in_place, len_locked, step_checked, store_len};
 use super::unit::UNIT_BYTES;
@@ -641,9 +641,8 @@ impl<'a, W: Word> RawWriter<'a, W> {
             return Ok(());
         }
         self.check_movable()?;
-        let new_cap = grown_capacity::<W>(cap, new_len)?;
         let old = self.block();
-        let raw = build(new_cap, &mut |b| {
+        let raw = build_grown(cap, new_len, &mut |b| {
             if let Some(old) = old {
                 // SAFETY: we hold the writer lock and the storage is not exported.
                 unsafe { b.push_block(old, 0..len) };
@@ -836,9 +835,8 @@ impl<'a, W: Word> RawWriter<'a, W> {
             return Ok(());
         }
         self.check_movable()?;
-        let new_cap = grown_capacity::<W>(cap, new_len)?;
         let old = self.block().expect("a non-empty range implies a block");
-        let raw = build(new_cap, &mut |b| {
+        let raw = build_grown(cap, new_len, &mut |b| {
             // SAFETY: we hold the writer lock and the storage is not exported.
             unsafe { b.push_block(old, 0..range.start) };
             b.push_bytes(bytes);
@@ -1032,18 +1030,18 @@ impl<'a, W: Word> RawWriter<'a, W> {
             return Err(Error::CapacityOverflow);
         }
         self.check_movable()?;
-        let new_cap = if exact {
-            needed
-        } else {
-            grown_capacity::<W>(cap, needed)?
-        };
         let old = self.block();
-        let raw = build(new_cap, &mut |b| {
+        let mut fill = |b: &mut block::BlockBuilder<W>| {
             if let Some(old) = old {
                 // SAFETY: we hold the writer lock and the storage is not exported.
                 unsafe { b.push_block(old, 0..len) };
             }
-        })?;
+        };
+        let raw = if exact {
+            build(needed, &mut fill)?
+        } else {
+            build_grown(cap, needed, &mut fill)?
+        };
         self.publish(Some(raw));
         Ok(())
     }
@@ -1144,8 +1142,7 @@ fn plan_append<W: Word>(
     }
     // Growing, or (a snapshot shares the block) moving to an unshared copy of the same
     // capacity with the new words in it: one copy instead of `unshare`'s and then the append.
-    let new_cap = grown_capacity::<W>(cap, new_len)?;
-    build(new_cap, &mut |b| {
+    build_grown(cap, new_len, &mut |b| {
         if let Some(old) = old {
             // SAFETY: we hold the writer lock and the storage is not exported.
             unsafe { b.push_block(old, 0..len) };

@@ -1004,27 +1004,86 @@ fn a_reused_allocation_shows_none_of_its_old_values() {
     ignore = "the cache of allocations is off under Miri (and the arrays are large)"
 )]
 fn the_exported_last_unit_of_a_reused_allocation_shows_no_foreign_bytes() {
-    const N: usize = 100_000; // 100 KB of `u8`: a size the cache keeps
-    const MARK: u8 = 0xAB;
-    for _ in 0..4 {
-        drop(FtArray::from_slice(&vec![MARK; N]));
-        ftarray::drain(100);
+    // 100 KB of `u8`: a size the cache keeps, from the global allocator; 300 KB and 5 MB: kept
+    // too, but mappings of their own on 64-bit Linux, whose room is zeroed by giving its pages
+    // back (`pool::zero`), not by writing it. Lengths reach past the first page and to the
+    // last.
+    for n in [100_000usize, 300_000, 5_000_000] {
+        const MARK: u8 = 0xAB;
+        for _ in 0..4 {
+            drop(FtArray::from_slice(&vec![MARK; n]));
+            ftarray::drain(100);
+        }
+        let a = FtArray::<u8>::with_capacity(n);
+        for len in [1, 4096 + 3, n - 5] {
+            a.clear();
+            a.extend_from_slice(&vec![1; len]);
+            let (ptr, exported) = a.export_raw();
+            assert_eq!(exported, len);
+            let last = (len - 1) / 8 * 8;
+            // SAFETY: the export keeps the storage, whole 8-byte units, allocated and unwritten
+            // by anyone else until released below; the unit holding the last element starts at
+            // `ptr + last` (a block's units are 8-aligned and element 0 is the first byte of
+            // the first unit).
+            let unit = unsafe { std::ptr::read_volatile(ptr.add(last).cast::<[u8; 8]>()) };
+            // SAFETY: one release for the one export above; `ptr` is not used after it.
+            unsafe { a.release_export() };
+            let past = len - last;
+            assert!(unit[..past].iter().all(|&b| b == 1), "{n}/{len}: {unit:?}");
+            assert!(
+                !unit[past..].contains(&MARK),
+                "{n}/{len}: the exported unit shows another array's bytes: {unit:?}"
+            );
+        }
+        // And nothing past the length either, read back by growing over it.
+        a.truncate(1);
+        a.reserve(n - 1);
+        a.resize(n, 0);
+        assert!(!a.contains(&MARK), "{n}: an old byte showed");
     }
-    let a = FtArray::<u8>::with_capacity(N);
-    a.push(1);
-    let (ptr, len) = a.export_raw();
-    assert_eq!(len, 1);
-    // SAFETY: the export keeps the storage, whole 8-byte units, allocated and unwritten by
-    // anyone else until released below; the unit holding element 0 starts at `ptr` (a block's
-    // units are 8-aligned and element 0 is the first byte of the first unit).
-    let unit = unsafe { std::ptr::read_volatile(ptr.cast::<[u8; 8]>()) };
-    // SAFETY: one release for the one export above; `ptr` is not used after it.
-    unsafe { a.release_export() };
-    assert_eq!(unit[0], 1);
-    assert!(
-        !unit[1..].contains(&MARK),
-        "the exported unit shows another array's bytes: {unit:?}"
-    );
+}
+
+/// An array that grows step by step past 128 KiB takes, on 64-bit Linux, a block several
+/// times larger than doubling would (a mapping whose untouched pages cost no memory;
+/// `tests/memory.rs` checks that), so it moves far less often than one that doubles: pushing
+/// a million `u64`s moves it at most 16 times (doubling from 4 moves it 19 times), and its
+/// values are all there. Elsewhere, and in the sanitizer builds, it doubles.
+#[test]
+#[cfg_attr(miri, ignore = "large")]
+fn a_large_array_growing_step_by_step_moves_less_often() {
+    let a = FtArray::<u64>::new();
+    let (mut moves, mut last) = (0, a.capacity());
+    let mut caps = Vec::new();
+    for k in 0..1_000_000u64 {
+        a.push(k);
+        if a.capacity() != last {
+            moves += 1;
+            last = a.capacity();
+            caps.push(last);
+        }
+    }
+    assert_eq!(a.len(), 1_000_000);
+    assert_eq!(a.get(999_999), Some(999_999));
+    assert_eq!(a.iter().sum::<u64>(), 999_999 * 1_000_000 / 2);
+    let mapped = cfg!(all(
+        target_os = "linux",
+        target_pointer_width = "64",
+        not(ftarray_no_pool)
+    ));
+    if mapped {
+        assert!(moves <= 16, "{moves} moves: {caps:?}");
+        // The room is reserved only once doubling reaches 128 KiB (16,384 `u64`s).
+        assert!(
+            caps.contains(&8_192) && caps.contains(&(16_384 * 8)),
+            "{caps:?}"
+        );
+    } else {
+        assert_eq!(moves, 19, "{caps:?}");
+    }
+    // A block rebuilt at the same capacity keeps it (and does not multiply it).
+    a.insert(0, 7).unwrap();
+    assert_eq!(a.remove(0), Ok(7));
+    assert_eq!(a.capacity(), last);
 }
 
 /// `extend_from_array` from another array copies its cells straight into this one's: into
