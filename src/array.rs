@@ -489,6 +489,11 @@ impl<T: Element> FtArray<T> {
 
     /// How many elements fit before the storage has to move.
     ///
+    /// Growth doubles it, except that on 64-bit Linux an array growing step by step past
+    /// 128 KiB gets 8 times the doubled capacity: room in a mapping whose pages take memory
+    /// only once the array grows into them (see [`mapped_block_bytes`](crate::mapped_block_bytes)),
+    /// so that it moves and copies itself far less often.
+    ///
     /// ```
     /// let a = ftarray::FtArray::<u32>::with_capacity(10);
     /// a.push(1);
