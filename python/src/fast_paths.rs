@@ -1,5 +1,5 @@
 //! The shortcuts behind the hottest operations' C slots: `a[i]`, `a[i] = v`, `len(a)`,
-//! `a.append(v)`, `a.pop()` and the iterator's `next`.
+//! `a.append(v)`, `a.extend(b)`, `a.pop()` and the iterator's `next`.
 //!
 //! [`crate::cpython::slots`] installs C slots for these at import (PyO3's generated ones do
 //! real work on every call: a thread-local attach count, a check of its deferred reference
@@ -113,6 +113,11 @@ impl FastArray for PyArray {
             None => convert::to_value(value, self.code())?,
         };
         self.inner.push(v).map_err(convert::error)
+    }
+
+    #[inline(always)]
+    fn extend(&self, py: Python<'_>, values: &Bound<'_, PyAny>) -> PyResult<()> {
+        PyArray::extend(self, py, values)
     }
 
     #[inline(always)]

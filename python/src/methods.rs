@@ -554,7 +554,7 @@ impl PyArray {
 
     /// Append items to the end of the array.
     #[pyo3(signature = (bb, /))]
-    fn extend(&self, py: Python<'_>, bb: &Bound<'_, PyAny>) -> PyResult<()> {
+    pub(crate) fn extend(&self, py: Python<'_>, bb: &Bound<'_, PyAny>) -> PyResult<()> {
         if let Some(other) = interop::array_arg(bb)? {
             let other = other.get();
             if other.code() != self.code() {

@@ -48,16 +48,40 @@ def test_type_is_immutable_and_the_iterator_cannot_be_instantiated():
         it_type()
 
 
-@pytest.mark.parametrize("name", ["append", "pop", "__copy__"])
+@pytest.mark.parametrize("name", ["append", "extend", "pop", "__copy__"])
 def test_fast_methods_have_the_standard_signature_and_doc(name):
-    # `append`, `pop` and `__copy__` are installed as plain C methods (METH_O, METH_FASTCALL,
-    # METH_NOARGS) in place of PyO3's; they must still introspect as the standard type's do.
+    # `append`, `extend`, `pop` and `__copy__` are installed as plain C methods (METH_O,
+    # METH_FASTCALL, METH_NOARGS) in place of PyO3's; they must still introspect as the
+    # standard type's do.
     import array
     import inspect
 
     ours, std = getattr(ftarray.array, name), getattr(array.array, name)
     assert inspect.signature(ours) == inspect.signature(std)
     assert ours.__doc__ == std.__doc__
+
+
+def test_extend_takes_what_the_standard_extend_takes():
+    # `extend` is a plain METH_O method (CPython's wording for a wrong call, not Argument
+    # Clinic's); what it accepts and the exception types are the standard type's.
+    import array
+
+    for mod in (ftarray, array):
+        a = mod.array("d", [1.0])
+        a.extend(mod.array("d", [2.0]))
+        a.extend([3.0])
+        a.extend(x for x in (4.0,))
+        assert list(a) == [1.0, 2.0, 3.0, 4.0]
+        for bad in ((), ([1.0], [2.0])):
+            with pytest.raises(TypeError, match="extend"):
+                a.extend(*bad)
+        with pytest.raises(TypeError):
+            a.extend(bb=[1.0])
+        with pytest.raises(TypeError, match="not iterable"):
+            a.extend(5)
+        with pytest.raises(TypeError, match="can only extend with array of same kind"):
+            a.extend(mod.array("i", [1]))
+        assert list(a) == [1.0, 2.0, 3.0, 4.0]
 
 
 def test_pop_takes_what_the_standard_pop_takes():

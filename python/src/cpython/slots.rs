@@ -5,8 +5,8 @@
 //! type object itself, so they are writable), followed by `PyType_Modified`:
 //!
 //! - **Fast slots** ([`FastArray`], [`FastIter`]): `mp_subscript`, `mp_ass_subscript`,
-//!   `sq_item`, `sq_length`, the iterator's `tp_iternext`, `append` as a `METH_O` method and
-//!   `pop` as a `METH_FASTCALL` one.
+//!   `sq_item`, `sq_length`, the iterator's `tp_iternext`, `append` and `extend` as `METH_O`
+//!   methods and `pop` as a `METH_FASTCALL` one.
 //!   PyO3's generated slots do real work on every call (a thread-local attach count, a check
 //!   of its deferred reference pool, generic argument extraction); for `a[i]` that is a
 //!   sizeable share of the call. The trampolines here hand the common case to the safe code
@@ -120,6 +120,8 @@ pub(crate) trait FastArray:
     fn store(&self, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> Option<SlotResult<()>>;
     /// `a.append(value)`.
     fn append(&self, value: &Bound<'_, PyAny>) -> PyResult<()>;
+    /// `a.extend(values)`.
+    fn extend(&self, py: Python<'_>, values: &Bound<'_, PyAny>) -> PyResult<()>;
     /// `a.pop(*args)` (the arguments as CPython passed them, not yet checked).
     fn pop_args<'py>(
         &self,
@@ -287,6 +289,26 @@ unsafe extern "C" fn append<A: FastArray>(
     })
 }
 
+unsafe extern "C" fn extend<A: FastArray>(
+    slf: *mut ffi::PyObject,
+    values: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    guarded(ptr::null_mut(), || {
+        // SAFETY: CPython calls a METH_O method of the array type with a live instance, a live
+        // argument and an attached thread state.
+        let py = unsafe { Python::assume_attached() };
+        // SAFETY: as above.
+        let (a, v) = unsafe { (instance::<A>(py, slf), arg(py, values)) };
+        object_result(
+            py,
+            a.get()
+                .extend(py, &v)
+                .map(|()| py.None().into_bound(py))
+                .map_err(SlotError::Py),
+        )
+    })
+}
+
 unsafe extern "C" fn copy<A: FastArray>(
     slf: *mut ffi::PyObject,
     _unused: *mut ffi::PyObject,
@@ -324,8 +346,8 @@ unsafe extern "C" fn pop<A: FastArray>(
     })
 }
 
-/// Installs the fast slots on the array type `A` and the iterator type `I`, `append` as a
-/// `METH_O` method of `A`, `pop` as a `METH_FASTCALL` one and `__copy__` as a `METH_NOARGS`
+/// Installs the fast slots on the array type `A` and the iterator type `I`, `append` and
+/// `extend` as `METH_O` methods of `A`, `pop` as a `METH_FASTCALL` one and `__copy__` as a `METH_NOARGS`
 /// one (at import, before any instance or subclass exists).
 ///
 /// # Errors
@@ -376,6 +398,16 @@ pub(crate) fn install_fast_slots<A: FastArray, I: FastIter>(py: Python<'_>) -> P
         },
         ffi::METH_O,
         c"append($self, v, /)\n--\n\nAppend new value v to the end of the array.",
+    )?;
+    // `extend` as a plain METH_O method too.
+    add_method(
+        &array_type,
+        c"extend",
+        ffi::PyMethodDefPointer {
+            PyCFunction: extend::<A>,
+        },
+        ffi::METH_O,
+        c"extend($self, bb, /)\n--\n\nAppend items to the end of the array.",
     )?;
     // `pop` as a METH_FASTCALL method: no argument tuple for the common `a.pop()`. The first
     // lines of each doc are the text signature (`__text_signature__`), as Argument Clinic writes
