@@ -493,3 +493,45 @@ fn reserved_room_takes_no_memory_until_the_array_grows_into_it() {
          was touched"
     );
 }
+
+/// Blocks of 128 KiB or more are mappings of their own only up to a bound (16,384 of them),
+/// far from Linux's default limit of mappings per process (65,530), which an `munmap` that
+/// splits a merged mapping needs room under. Past the bound, blocks come from the global
+/// allocator, and every array works and frees as before, in any order.
+#[test]
+#[cfg_attr(miri, ignore)]
+fn mappings_stay_within_their_bound_and_free_in_any_order() {
+    let _serial = serial();
+    const N: usize = 20_000;
+    const BYTES: usize = 200_000;
+    let before = ftarray::mapped_block_bytes();
+    let arrays: Vec<FtArray<u8>> = (0..N)
+        .map(|k| {
+            let a = FtArray::with_capacity(BYTES);
+            a.push(k as u8);
+            a
+        })
+        .collect();
+    let mapped = ftarray::mapped_block_bytes() - before;
+    println!("{N} arrays of {BYTES} B: {mapped} B mapped");
+    assert!(
+        mapped <= 16_384 * (BYTES + 4096),
+        "{mapped} B mapped: more than 16,384 blocks of {BYTES} B"
+    );
+    for (k, a) in arrays.iter().enumerate() {
+        assert_eq!(a.get(0), Some(k as u8));
+    }
+    // Every other one first: the unmappings split what the kernel merged.
+    let (odd, even): (Vec<_>, Vec<_>) = arrays
+        .into_iter()
+        .enumerate()
+        .partition(|(k, _)| k % 2 == 1);
+    drop(odd);
+    drop(even);
+    ftarray::drain(100);
+    ftarray::release_kept_blocks();
+    assert!(
+        ftarray::mapped_block_bytes() <= before,
+        "mappings left behind"
+    );
+}

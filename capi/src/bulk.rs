@@ -523,7 +523,9 @@ pub unsafe extern "C" fn ftarray_fill_bytes(
 /// Writes to `*out` the bytes of memory `a` holds: its storage (capacity times item size) and
 /// the handle itself, as Python's `__sizeof__` counts them; what a host's garbage collector
 /// accounts an array for. Storage retired by earlier writes and not yet freed is not counted
-/// (`ftarray_get_stats` has the process-wide figure).
+/// (`ftarray_get_stats` has the process-wide figure). An upper bound for a large array grown
+/// step by step on 64-bit Linux: its capacity includes room reserved as address space, whose
+/// pages take memory only once the array grows into them (up to 16 times its length).
 ///
 /// # Safety
 ///

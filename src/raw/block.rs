@@ -96,6 +96,8 @@ pub(crate) struct Header {
     cap: InitCell<usize>,
     /// How many bytes the allocation starts before the header (0 to [`SPARE`]; see [`layout`]).
     lead: InitCell<usize>,
+    /// Whether the allocation is a mapping of its own (`pool::alloc_zeroed`).
+    mapped: InitCell<bool>,
     /// Owners of the block, in the low half of the word: 1 for the array it belongs to (from
     /// its building until the epoch collector lets go of it after its retirement, or the
     /// array's drop), plus 1 per [`Snapshot`](crate::Snapshot) sharing it. Owner increments
@@ -482,9 +484,10 @@ impl<W: Word> Drop for RawBlock<W> {
         unsafe {
             let (layout, _) = layout::<W>((*block).cap()).unwrap_unchecked();
             let lead = (*block).header.lead.get();
+            let mapped = (*block).header.mapped.get();
             // std's atomics need no drop; this keeps the code honest if that ever changes.
             ptr::drop_in_place(block);
-            pool::free(self.ptr.cast::<u8>().sub(lead), layout);
+            pool::free(self.ptr.cast::<u8>().sub(lead), layout, mapped);
         }
     }
 }
@@ -501,6 +504,8 @@ pub(crate) struct BlockBuilder<W: Word> {
     /// `lead` bytes before it.
     header: NonNull<Header>,
     lead: usize,
+    /// Whether the allocation is a mapping of its own ([`Header::mapped`]).
+    mapped: bool,
     units: *mut Unit,
     cap: usize,
     filled: usize,
@@ -520,7 +525,21 @@ impl<W: Word> BlockBuilder<W> {
     /// [`Error::CapacityOverflow`] if the block would exceed `isize::MAX` bytes,
     /// [`Error::AllocFailed`] if the allocator refuses.
     pub(crate) fn new(cap: usize) -> Result<Self, Error> {
+        Self::allocate(cap, false)
+    }
+
+    /// [`new`](Self::new), for a block with room reserved ([`build_grown`]): only a mapping of
+    /// its own will do (whose untouched room costs no memory); [`Error::AllocFailed`] if it
+    /// cannot be one.
+    fn new_reserved(cap: usize) -> Result<Self, Error> {
+        Self::allocate(cap, true)
+    }
+
+    fn allocate(cap: usize, map_only: bool) -> Result<Self, Error> {
         let (whole, offset) = layout::<W>(cap)?;
+        let refused = Error::AllocFailed {
+            bytes: whole.size(),
+        };
         // A large allocation comes zeroed from the allocator, which for fresh pages costs
         // nothing until they are touched: then `finish` need not write the spare capacity, and
         // its pages stay out of memory until the array grows into them. One the pool kept was
@@ -532,19 +551,22 @@ impl<W: Word> BlockBuilder<W> {
         // to a host reading the whole unit: those blocks are zeroed as new ones are. Blocks of
         // 8-byte words have no such unit.
         let large = whole.size() >= pool::MIN_BYTES;
-        let (base, spare_ready) = match pool::take(whole) {
-            Some(base) => (base, size_of::<W>() == UNIT_BYTES),
+        let (base, mapped, spare_ready) = match pool::take(whole) {
+            Some((base, false)) if map_only => {
+                // A heap allocation (made while mappings were refused) is no room: back.
+                // SAFETY: taken out of the cache, which owned it; initialised, unused.
+                unsafe { pool::free(base, whole, false) };
+                return Err(refused);
+            }
+            Some((base, mapped)) => (base, mapped, size_of::<W>() == UNIT_BYTES),
+            None if large => {
+                let (base, mapped) = pool::alloc_zeroed(whole, map_only).ok_or(refused)?;
+                (base, mapped, true)
+            }
             None => {
-                let base = if large {
-                    pool::alloc_zeroed(whole)
-                } else {
-                    // SAFETY: the layout is never zero-sized: it always holds a header.
-                    NonNull::new(unsafe { alloc::alloc(whole) })
-                };
-                let base = base.ok_or(Error::AllocFailed {
-                    bytes: whole.size(),
-                })?;
-                (base, large)
+                // SAFETY: the layout is never zero-sized: it always holds a header.
+                let base = NonNull::new(unsafe { alloc::alloc(whole) }).ok_or(refused)?;
+                (base, false, false)
             }
         };
         // The distance to the next 64-byte boundary: at most `align_of::<Header>() -
@@ -568,6 +590,7 @@ impl<W: Word> BlockBuilder<W> {
         Ok(BlockBuilder {
             header,
             lead,
+            mapped,
             units,
             cap,
             filled: 0,
@@ -770,10 +793,7 @@ impl<W: Word> BlockBuilder<W> {
             // SAFETY: the bytes `from..end` of the units are inside the allocation of that
             // layout (`new`), which nobody else sees yet; all-zero bytes are a valid atomic
             // integer.
-            unsafe {
-                let (whole, _) = layout::<W>(this.cap).unwrap_unchecked();
-                pool::zero(whole, this.units.cast::<u8>().add(from), end - from);
-            }
+            unsafe { pool::zero(this.mapped, this.units.cast::<u8>().add(from), end - from) };
         }
         #[cfg(loom)]
         this.cells()
@@ -789,6 +809,7 @@ impl<W: Word> BlockBuilder<W> {
                     len: AtomicUsize::new(this.filled),
                     cap: InitCell::new(this.cap),
                     lead: InitCell::new(this.lead),
+                    mapped: InitCell::new(this.mapped),
                     refs: AtomicUsize::new(1),
                 },
             )
@@ -814,7 +835,7 @@ impl<W: Word> Drop for BlockBuilder<W> {
                 units_for::<W>(self.cap).unwrap_or(0),
             ));
             let (layout, _) = layout::<W>(self.cap).unwrap_unchecked();
-            pool::free(self.header.cast::<u8>().sub(self.lead), layout);
+            pool::free(self.header.cast::<u8>().sub(self.lead), layout, self.mapped);
         }
     }
 }
@@ -856,7 +877,10 @@ const RESERVE_MAX_EXTRA: usize = 4 << 30;
 /// snapshot forces) must not multiply the room each time.
 fn reserved_capacity<W: Word>(cap: usize, plain: usize) -> Option<usize> {
     let bytes = plain.checked_mul(size_of::<W>())?;
-    if !pool::MAPS || bytes < pool::MAP_MIN_BYTES || cap == 0 || Some(plain) != cap.checked_mul(2) {
+    if bytes < pool::MAP_MIN_BYTES || cap == 0 || Some(plain) != cap.checked_mul(2) {
+        return None;
+    }
+    if !pool::reserves() {
         return None;
     }
     let wide = plain
@@ -886,7 +910,8 @@ pub(crate) fn build_grown<W: Word>(
     fill: &mut dyn FnMut(&mut BlockBuilder<W>),
 ) -> Result<RawBlock<W>, Error> {
     let plain = grown_capacity::<W>(cap, needed)?;
-    if let Some(Ok(mut builder)) = reserved_capacity::<W>(cap, plain).map(BlockBuilder::new) {
+    let reserved = reserved_capacity::<W>(cap, plain).map(BlockBuilder::new_reserved);
+    if let Some(Ok(mut builder)) = reserved {
         fill(&mut builder);
         return Ok(builder.finish());
     }

@@ -45,6 +45,12 @@ pub(crate) const ENABLED: bool = !cfg!(any(loom, miri, ftarray_no_pool));
 /// The smallest allocation made as a mapping of its own (see [`alloc_zeroed`]).
 pub(crate) const MAP_MIN_BYTES: usize = 128 << 10;
 
+/// The most mappings of their own blocks take at once; past this, large blocks come from the
+/// global allocator again. Linux allows 65,530 mappings per process by default
+/// (`vm.max_map_count`), and a `munmap` that splits one (two blocks the kernel had merged)
+/// needs a free one: this leaves most of them to the rest of the program.
+const MAX_MAPPINGS: usize = 16 << 10;
+
 /// Whether this build makes large allocations as mappings of their own: on 64-bit Linux, and
 /// not where the cache is off (the tools that look for a use after free watch the allocator).
 pub(crate) const MAPS: bool = cfg!(all(
@@ -55,6 +61,8 @@ pub(crate) const MAPS: bool = cfg!(all(
 
 /// The bytes of address space block mappings span now (a counter only: Relaxed).
 static MAPPED: AtomicUsize = AtomicUsize::new(0);
+/// The number of block mappings now (bounded by [`MAX_MAPPINGS`]).
+static MAPPINGS: AtomicUsize = AtomicUsize::new(0);
 
 /// The bytes of address space that blocks allocated as mappings of their own span right now,
 /// kept blocks included; 0 in builds that make none.
@@ -75,35 +83,87 @@ pub fn mapped_block_bytes() -> usize {
     MAPPED.load(Relaxed)
 }
 
-/// Whether an allocation of `layout` is a mapping of its own.
+/// Whether an allocation of `layout` may be a mapping of its own (it is one if
+/// [`alloc_zeroed`] says so).
 #[inline]
 pub(crate) fn maps(layout: Layout) -> bool {
     MAPS && layout.size() >= MAP_MIN_BYTES
 }
 
-/// Allocates `layout` zeroed, or `None` if the system refuses.
-///
-/// From [`MAP_MIN_BYTES`] up (where [`MAPS`]) the allocation is a private anonymous mapping of
-/// its own, made with `MAP_NORESERVE`: the kernel hands out a zeroed page the first time each
-/// is touched, and a page never touched costs no memory and, with the kernel's default
-/// overcommit policy, no commit charge. That is what lets a growing array take a block far
-/// larger than it needs (`block::build_grown`): the room costs address space, not memory, and
-/// the array then grows into it without moving. `calloc` would not do: once glibc has freed a
-/// mapped chunk it raises its mapping threshold, and later large `calloc`s come from the heap,
-/// zeroed by `memset`, every page touched. Smaller allocations go to the global allocator.
-#[inline]
-pub(crate) fn alloc_zeroed(layout: Layout) -> Option<NonNull<u8>> {
-    if maps(layout) {
-        return map(layout.size());
+/// Whether a block may reserve room beyond what it needs (`block::build_grown`): in builds
+/// that make mappings, unless the kernel charges untouched pages to the commit limit
+/// (`vm.overcommit_memory = 2` ignores `MAP_NORESERVE`), where room would take memory that
+/// other allocations of the program then cannot get. Read once.
+pub(crate) fn reserves() -> bool {
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    if MAPS {
+        static STRICT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        return !*STRICT.get_or_init(|| {
+            std::fs::read_to_string("/proc/sys/vm/overcommit_memory")
+                .is_ok_and(|mode| mode.trim() == "2")
+        });
     }
-    // SAFETY: blocks are never zero-sized (they always hold a header).
-    NonNull::new(unsafe { alloc::alloc_zeroed(layout) })
+    false
 }
 
-/// A fresh private anonymous mapping of `size` bytes (page-aligned, so aligned for any block).
+/// The page size (a power of two; 4 KiB if the system does not say).
+fn page_size() -> usize {
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    {
+        static PAGE: AtomicUsize = AtomicUsize::new(0);
+        let page = PAGE.load(Relaxed);
+        if page != 0 {
+            return page;
+        }
+        // SAFETY: `sysconf` only reads a system setting.
+        let got = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        let page = usize::try_from(got)
+            .ok()
+            .filter(|p| p.is_power_of_two())
+            .unwrap_or(4096);
+        PAGE.store(page, Relaxed);
+        page
+    }
+    #[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+    4096
+}
+
+/// Allocates `layout` zeroed: the allocation and whether it is a mapping of its own, or `None`
+/// if the system refuses (or, with `map_only`, if it cannot be a mapping).
+///
+/// From [`MAP_MIN_BYTES`] up (where [`MAPS`], and while there are fewer than
+/// [`MAX_MAPPINGS`]) the allocation is a private anonymous mapping of its own, made with
+/// `MAP_NORESERVE`: the kernel hands out a zeroed page the first time each is touched, and a
+/// page never touched costs no memory and, with the kernel's default overcommit policy, no
+/// commit charge. That is what lets a growing array take a block far larger than it needs
+/// (`block::build_grown`, which asks with `map_only`): the room costs address space, not
+/// memory, and the array then grows into it without moving. `calloc` would not do: once glibc
+/// has freed a mapped chunk it raises its mapping threshold, and later large `calloc`s come
+/// from the heap, zeroed by `memset`, every page touched. Anything else goes to the global
+/// allocator.
+#[inline]
+pub(crate) fn alloc_zeroed(layout: Layout, map_only: bool) -> Option<(NonNull<u8>, bool)> {
+    if maps(layout) {
+        if let Some(p) = map(layout.size()) {
+            return Some((p, true));
+        }
+    }
+    if map_only {
+        return None;
+    }
+    // SAFETY: blocks are never zero-sized (they always hold a header).
+    NonNull::new(unsafe { alloc::alloc_zeroed(layout) }).map(|p| (p, false))
+}
+
+/// A fresh private anonymous mapping of `size` bytes (page-aligned, so aligned for any block),
+/// unless there are [`MAX_MAPPINGS`] already or the kernel refuses.
 #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
 #[inline(never)]
 fn map(size: usize) -> Option<NonNull<u8>> {
+    if MAPPINGS.fetch_add(1, Relaxed) >= MAX_MAPPINGS {
+        MAPPINGS.fetch_sub(1, Relaxed);
+        return None;
+    }
     // SAFETY: a new anonymous mapping at an address of the kernel's choosing touches no
     // existing memory.
     let p = unsafe {
@@ -117,6 +177,7 @@ fn map(size: usize) -> Option<NonNull<u8>> {
         )
     };
     if p == libc::MAP_FAILED {
+        MAPPINGS.fetch_sub(1, Relaxed);
         return None;
     }
     MAPPED.fetch_add(size, Relaxed);
@@ -125,61 +186,110 @@ fn map(size: usize) -> Option<NonNull<u8>> {
 
 #[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
 fn map(_size: usize) -> Option<NonNull<u8>> {
-    unreachable!("MAPS is false on this target")
+    None
 }
 
-/// Gives the allocation `ptr` of `layout` back: unmaps it if [`maps`], else frees it to the
-/// global allocator.
+/// Gives the allocation `ptr` of `layout` back: unmaps it if it is a mapping (`mapped`), else
+/// frees it to the global allocator.
+///
+/// An `munmap` can fail (the process at its mapping limit, and the block in the middle of a
+/// mapping the kernel merged with its neighbours, which the unmapping would split): then the
+/// pages are given back with `MADV_DONTNEED` and the address space stays reserved for good,
+/// still counted by [`mapped_block_bytes`]. Never a panic: this runs in destructors.
 ///
 /// # Safety
 ///
-/// `ptr` came from [`alloc_zeroed`] (or the global allocator, below [`MAP_MIN_BYTES`]) with
-/// `layout`, and nothing uses it any more.
-unsafe fn release(ptr: NonNull<u8>, layout: Layout) {
+/// `ptr` came from [`alloc_zeroed`] with `layout`, which said `mapped`, and nothing uses it
+/// any more.
+unsafe fn release(ptr: NonNull<u8>, layout: Layout, mapped: bool) {
     #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-    if maps(layout) {
-        // SAFETY: the caller's contract: the whole mapping is ours and unused. `munmap` of a
-        // range we mapped fails only on bad arguments, which would be a bug here.
-        let r = unsafe { libc::munmap(ptr.as_ptr().cast(), layout.size()) };
-        debug_assert_eq!(r, 0, "munmap of a block's mapping failed");
-        MAPPED.fetch_sub(layout.size(), Relaxed);
+    if mapped {
+        // SAFETY: the caller's contract: the whole mapping is ours and unused.
+        if unsafe { libc::munmap(ptr.as_ptr().cast(), layout.size()) } == 0 {
+            MAPPED.fetch_sub(layout.size(), Relaxed);
+            MAPPINGS.fetch_sub(1, Relaxed);
+        } else {
+            // SAFETY: as above; dropping the pages of our own unused mapping.
+            unsafe { libc::madvise(ptr.as_ptr().cast(), layout.size(), libc::MADV_DONTNEED) };
+        }
         return;
     }
+    debug_assert!(!mapped, "a mapping in a build that makes none");
     // SAFETY: the caller's contract.
     unsafe { alloc::dealloc(ptr.as_ptr(), layout) };
 }
 
-/// Zeroes the `len` bytes at `ptr`, inside an allocation of `layout`.
+/// How many bytes of the mapping of `len` bytes at `ptr` are in memory now, in whole pages
+/// (`mincore`); `None` if the kernel does not say.
 ///
-/// In a mapping ([`maps`]) the whole pages in the range are handed back to the kernel instead
+/// `ptr` is the start of a mapping [`alloc_zeroed`] made, which stays mapped while this runs.
+/// Nothing is read or written through `ptr`.
+fn resident_bytes(ptr: NonNull<u8>, len: usize) -> Option<usize> {
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    {
+        let page = page_size();
+        // One byte per page, for up to 4,096 pages per call.
+        let mut flags = [0u8; 4096];
+        let pages = len.div_ceil(page);
+        let (mut resident, mut at) = (0, 0);
+        while at < pages {
+            let n = (pages - at).min(flags.len());
+            // SAFETY: `ptr + at * page` is page-aligned and its `n` pages lie inside the
+            // caller's mapping; the kernel writes `n` bytes into `flags`, which has room.
+            let r = unsafe {
+                libc::mincore(
+                    ptr.as_ptr().wrapping_add(at * page).cast(),
+                    n * page,
+                    flags.as_mut_ptr(),
+                )
+            };
+            if r != 0 {
+                return None;
+            }
+            resident += flags[..n].iter().filter(|&&f| f & 1 != 0).count();
+            at += n;
+        }
+        Some((resident * page).min(len))
+    }
+    #[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+    {
+        let _ = (ptr, len);
+        None
+    }
+}
+
+/// Zeroes the `len` bytes at `ptr`, inside an allocation that is a mapping if `mapped`.
+///
+/// In a mapping the whole pages in the range are handed back to the kernel instead
 /// (`MADV_DONTNEED`: a private anonymous page reads as zero afterwards), so zeroing the room of
 /// a large reused block neither touches nor keeps memory it does not use.
 ///
 /// # Safety
 ///
-/// The range is inside the allocation `layout`, which the caller alone uses.
-pub(crate) unsafe fn zero(layout: Layout, ptr: *mut u8, len: usize) {
+/// The range is inside the allocation, which the caller alone uses.
+pub(crate) unsafe fn zero(mapped: bool, ptr: *mut u8, len: usize) {
     #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-    if maps(layout) {
-        const PAGE: usize = 4096;
-        let start = ptr.addr().next_multiple_of(PAGE);
-        let end = (ptr.addr() + len) & !(PAGE - 1);
+    if mapped {
+        let page = page_size();
+        let start = ptr.addr().next_multiple_of(page);
+        let end = (ptr.addr() + len) & !(page - 1);
         if start < end {
             let head = start - ptr.addr();
-            // SAFETY: both partial ends are inside the range (the caller's contract).
-            unsafe {
-                ptr::write_bytes(ptr, 0, head);
-                ptr::write_bytes(ptr.add(end - ptr.addr()), 0, ptr.addr() + len - end);
-            }
             // SAFETY: `start..end` is whole pages of our own private anonymous mapping, which
             // nobody else uses; dropping them only makes them read as zero.
             let r =
                 unsafe { libc::madvise(ptr.add(head).cast(), end - start, libc::MADV_DONTNEED) };
             if r == 0 {
+                // SAFETY: both partial ends are inside the range (the caller's contract).
+                unsafe {
+                    ptr::write_bytes(ptr, 0, head);
+                    ptr::write_bytes(ptr.add(end - ptr.addr()), 0, ptr.addr() + len - end);
+                }
                 return;
             }
         }
     }
+    let _ = mapped;
     // SAFETY: the caller's contract.
     unsafe { ptr::write_bytes(ptr, 0, len) };
 }
@@ -189,6 +299,11 @@ pub(crate) unsafe fn zero(layout: Layout, ptr: *mut u8, len: usize) {
 struct Kept {
     ptr: NonNull<u8>,
     layout: Layout,
+    /// Whether it is a mapping of its own ([`alloc_zeroed`]).
+    mapped: bool,
+    /// The memory it holds: its size, or for a mapping the bytes of its pages in memory when
+    /// it was kept (a kept mapping's untouched room costs nothing).
+    cost: usize,
     /// When it was kept (a counter), to find the oldest.
     age: u64,
 }
@@ -239,10 +354,17 @@ impl Pool {
     }
 }
 
-/// Whether an allocation of `layout` is one the cache keeps.
+/// The largest mapping kept (by its address space; what counts against [`MAX_BYTES`] and
+/// [`MAX_TOTAL`] is the memory its touched pages take).
+const MAX_MAPPED_BYTES: usize = 128 << 20;
+
+/// Whether an allocation of `layout` may be one the cache keeps: from [`MIN_BYTES`] up to
+/// [`MAX_BYTES`], or [`MAX_MAPPED_BYTES`] for a mapping, whose pages in memory must then come
+/// to at most [`MAX_BYTES`] (see [`free`]).
 #[inline]
 pub(crate) fn keeps(layout: Layout) -> bool {
-    ENABLED && (MIN_BYTES..=MAX_BYTES).contains(&layout.size())
+    let max = if MAPS { MAX_MAPPED_BYTES } else { MAX_BYTES };
+    ENABLED && (MIN_BYTES..=max).contains(&layout.size())
 }
 
 impl Slots {
@@ -252,8 +374,8 @@ impl Slots {
         clock: 0,
     };
 
-    /// Takes the newest kept allocation of exactly `layout` out.
-    fn take(&mut self, layout: Layout) -> Option<NonNull<u8>> {
+    /// Takes the newest kept allocation of exactly `layout` out (and whether it is a mapping).
+    fn take(&mut self, layout: Layout) -> Option<(NonNull<u8>, bool)> {
         let (k, kept) = self
             .kept
             .iter()
@@ -261,15 +383,21 @@ impl Slots {
             .filter_map(|(k, e)| e.filter(|e| e.layout == layout).map(|e| (k, e)))
             .max_by_key(|(_, e)| e.age)?;
         self.kept[k] = None;
-        self.total -= layout.size();
-        Some(kept.ptr)
+        self.total -= kept.cost;
+        Some((kept.ptr, kept.mapped))
     }
 
-    /// Keeps `ptr`, moving the oldest entries to `evicted` until there is a free slot and the
-    /// total fits [`MAX_TOTAL`].
-    fn keep(&mut self, ptr: NonNull<u8>, layout: Layout, evicted: &mut [Option<Kept>; SLOTS]) {
+    /// Keeps `ptr` (a mapping if `mapped`, holding `cost` bytes of memory), moving the oldest
+    /// entries to `evicted` until there is a free slot and the total fits [`MAX_TOTAL`].
+    fn keep(
+        &mut self,
+        ptr: NonNull<u8>,
+        layout: Layout,
+        (mapped, cost): (bool, usize),
+        evicted: &mut [Option<Kept>; SLOTS],
+    ) {
         let mut n = 0;
-        while self.kept.iter().all(Option::is_some) || self.total + layout.size() > MAX_TOTAL {
+        while self.kept.iter().all(Option::is_some) || self.total + cost > MAX_TOTAL {
             let Some(k) = (0..SLOTS)
                 .filter(|&k| self.kept[k].is_some())
                 .min_by_key(|&k| self.kept[k].map_or(0, |e| e.age))
@@ -277,7 +405,7 @@ impl Slots {
                 break;
             };
             let e = self.kept[k].take();
-            self.total -= e.map_or(0, |e| e.layout.size());
+            self.total -= e.map_or(0, |e| e.cost);
             evicted[n] = e;
             n += 1;
         }
@@ -290,18 +418,21 @@ impl Slots {
         *slot = Some(Kept {
             ptr,
             layout,
+            mapped,
+            cost,
             age: self.clock,
         });
-        self.total += layout.size();
+        self.total += cost;
     }
 }
 
-/// A kept allocation of exactly `layout`, if there is one (the newest, whose pages are the
-/// likeliest to be in cache). Its bytes are whatever the block freed there held; all of them
-/// outside the header's padding are initialised (the contract of [`free`]), and a block built
-/// there has its header at the same place (the same address gives the same `lead`).
+/// A kept allocation of exactly `layout` and whether it is a mapping, if there is one (the
+/// newest, whose pages are the likeliest to be in cache). Its bytes are whatever the block
+/// freed there held; all of them outside the header's padding are initialised (the contract
+/// of [`free`]), and a block built there has its header at the same place (the same address
+/// gives the same `lead`).
 #[inline]
-pub(crate) fn take(layout: Layout) -> Option<NonNull<u8>> {
+pub(crate) fn take(layout: Layout) -> Option<(NonNull<u8>, bool)> {
     if !keeps(layout) {
         return None;
     }
@@ -310,7 +441,7 @@ pub(crate) fn take(layout: Layout) -> Option<NonNull<u8>> {
 
 /// [`take`] for a layout the cache keeps: out of line, so small blocks pay one comparison.
 #[inline(never)]
-fn take_kept(layout: Layout) -> Option<NonNull<u8>> {
+fn take_kept(layout: Layout) -> Option<(NonNull<u8>, bool)> {
     POOL.with(|s| s.take(layout)).flatten()
 }
 
@@ -318,19 +449,20 @@ fn take_kept(layout: Layout) -> Option<NonNull<u8>> {
 ///
 /// # Safety
 ///
-/// `ptr` was allocated by the global allocator with `layout` (directly or through [`take`]),
-/// nothing uses it any more, and if the cache keeps that layout ([`keeps`]) every byte of it is
-/// initialised but the padding of the block header written there: what [`take`] returns is
-/// handed out as such (`BlockBuilder::new` allocates every size from [`MIN_BYTES`] up
-/// zeroed, and writes only initialised bytes after that, the header's padding aside).
+/// `ptr` was allocated by [`alloc_zeroed`] with `layout`, which said `mapped` (directly or
+/// through [`take`]), nothing uses it any more, and if the cache keeps that layout ([`keeps`])
+/// every byte of it is initialised but the padding of the block header written there: what
+/// [`take`] returns is handed out as such (`BlockBuilder::new` allocates every size from
+/// [`MIN_BYTES`] up zeroed, and writes only initialised bytes after that, the header's padding
+/// aside).
 #[inline]
-pub(crate) unsafe fn free(ptr: NonNull<u8>, layout: Layout) {
+pub(crate) unsafe fn free(ptr: NonNull<u8>, layout: Layout, mapped: bool) {
     if keeps(layout) {
         // SAFETY: the caller's contract.
-        unsafe { keep_or_free(ptr, layout) };
+        unsafe { keep_or_free(ptr, layout, mapped) };
     } else {
         // SAFETY: the caller's contract.
-        unsafe { release(ptr, layout) };
+        unsafe { release(ptr, layout, mapped) };
     }
 }
 
@@ -340,24 +472,35 @@ pub(crate) unsafe fn free(ptr: NonNull<u8>, layout: Layout) {
 ///
 /// As [`free`].
 #[inline(never)]
-unsafe fn keep_or_free(ptr: NonNull<u8>, layout: Layout) {
+unsafe fn keep_or_free(ptr: NonNull<u8>, layout: Layout, mapped: bool) {
+    // A mapping costs the memory of its touched pages (asked before taking the cache's flag:
+    // a system call), a heap allocation its size.
+    let cost = if mapped {
+        resident_bytes(ptr, layout.size()).unwrap_or(layout.size())
+    } else {
+        layout.size()
+    };
     let mut evicted = [None; SLOTS];
-    let kept = POOL.with(|s| s.keep(ptr, layout, &mut evicted)).is_some();
+    let kept = cost <= MAX_BYTES
+        && POOL
+            .with(|s| s.keep(ptr, layout, (mapped, cost), &mut evicted))
+            .is_some();
     for e in evicted.into_iter().flatten() {
         // SAFETY: kept allocations are owned by the cache (the contract of `free`), and this
         // one has just left it.
-        unsafe { release(e.ptr, e.layout) };
+        unsafe { release(e.ptr, e.layout, e.mapped) };
     }
     if !kept {
         // SAFETY: the caller's contract.
-        unsafe { release(ptr, layout) };
+        unsafe { release(ptr, layout, mapped) };
     }
 }
 
 /// Frees every block allocation ftarray keeps for reuse, and returns how many bytes that was.
 ///
 /// When an array's block is freed (the array dropped, or its buffer replaced and no reader
-/// left in the old one), an allocation of 64 KiB to 8 MiB is kept, up to 8 of them and 16 MiB
+/// left in the old one), an allocation of 64 KiB to 8 MiB (or a mapping of up to 128 MiB whose
+/// pages in memory come to at most 8 MiB) is kept, up to 8 of them and 16 MiB
 /// in all, for the next block of exactly that size: a program that builds large arrays over
 /// and over then reuses memory that is already mapped instead of faulting in fresh pages for
 /// every block. Call this to give that memory back, for example after the last large array of
@@ -391,9 +534,9 @@ pub fn release_kept_blocks() -> usize {
     }
     let mut bytes = 0;
     for e in all.unwrap_or([None; SLOTS]).into_iter().flatten() {
-        bytes += e.layout.size();
+        bytes += e.cost;
         // SAFETY: kept allocations are owned by the cache, and these have left it.
-        unsafe { release(e.ptr, e.layout) };
+        unsafe { release(e.ptr, e.layout, e.mapped) };
     }
     bytes
 }
@@ -435,9 +578,14 @@ mod tests {
     fn takes_back_exact_layouts_only_newest_first() {
         let mut s = Slots::EMPTY;
         let mut evicted = [None; SLOTS];
-        s.keep(addr(0), layout(MIN_BYTES), &mut evicted);
-        s.keep(addr(1), layout(MIN_BYTES), &mut evicted);
-        s.keep(addr(2), layout(2 * MIN_BYTES), &mut evicted);
+        s.keep(addr(0), layout(MIN_BYTES), (false, MIN_BYTES), &mut evicted);
+        s.keep(addr(1), layout(MIN_BYTES), (false, MIN_BYTES), &mut evicted);
+        s.keep(
+            addr(2),
+            layout(2 * MIN_BYTES),
+            (false, 2 * MIN_BYTES),
+            &mut evicted,
+        );
         assert!(evicted.iter().all(Option::is_none));
         assert_eq!(s.total, 4 * MIN_BYTES);
         assert_eq!(
@@ -450,8 +598,12 @@ mod tests {
             None,
             "alignment too"
         );
-        assert_eq!(s.take(layout(MIN_BYTES)), Some(addr(1)), "newest first");
-        assert_eq!(s.take(layout(MIN_BYTES)), Some(addr(0)));
+        assert_eq!(
+            s.take(layout(MIN_BYTES)),
+            Some((addr(1), false)),
+            "newest first"
+        );
+        assert_eq!(s.take(layout(MIN_BYTES)), Some((addr(0), false)));
         assert_eq!(s.take(layout(MIN_BYTES)), None, "each only once");
         assert_eq!(s.total, 2 * MIN_BYTES);
     }
@@ -461,10 +613,15 @@ mod tests {
         let mut s = Slots::EMPTY;
         let mut evicted = [None; SLOTS];
         for k in 0..SLOTS {
-            s.keep(addr(k), layout(MIN_BYTES), &mut evicted);
+            s.keep(addr(k), layout(MIN_BYTES), (false, MIN_BYTES), &mut evicted);
         }
         assert!(evicted.iter().all(Option::is_none));
-        s.keep(addr(SLOTS), layout(MIN_BYTES), &mut evicted);
+        s.keep(
+            addr(SLOTS),
+            layout(MIN_BYTES),
+            (false, MIN_BYTES),
+            &mut evicted,
+        );
         let out: Vec<_> = evicted.iter().flatten().map(|e| e.ptr).collect();
         assert_eq!(out, [addr(0)], "one slot needed: the oldest leaves");
         // Bytes: the oldest leave until the total fits, however many slots are free.
@@ -477,7 +634,7 @@ mod tests {
             (13, MIN_BYTES),
         ] {
             let mut evicted = [None; SLOTS];
-            s.keep(addr(k), layout(size), &mut evicted);
+            s.keep(addr(k), layout(size), (false, size), &mut evicted);
             out.push(evicted.iter().flatten().map(|e| e.ptr).collect::<Vec<_>>());
             assert!(s.total <= MAX_TOTAL);
         }
@@ -506,15 +663,53 @@ mod tests {
         // Usable again: a freed allocation can be kept and taken back (unless another test
         // holds the flag at that instant, which the cache allows).
         let l = layout(MIN_BYTES + 16 * 7907);
-        // SAFETY: the layout is not zero-sized; the memory is written whole before it is freed,
-        // as the contract of `free` asks.
-        let p = NonNull::new(unsafe { alloc::alloc_zeroed(l) }).unwrap();
-        // SAFETY: allocated just above with this layout, initialised, unused from here.
-        unsafe { free(p, l) };
+        let (p, mapped) = alloc_zeroed(l, false).unwrap();
+        // SAFETY: allocated just above with this layout (zeroed, so initialised), unused from
+        // here.
+        unsafe { free(p, l, mapped) };
         if let Some(back) = take(l) {
-            assert_eq!(back, p);
+            assert_eq!(back, (p, mapped));
             // SAFETY: taken out of the cache, which owned it.
-            unsafe { alloc::dealloc(back.as_ptr(), l) };
+            unsafe { release(back.0, l, back.1) };
+        }
+    }
+
+    /// A kept mapping costs the memory of its touched pages, not its address space: one of
+    /// 16 MiB (past [`MAX_BYTES`]) with 1 MiB touched is kept, and costs 1 MiB; one with
+    /// 9 MiB touched is not kept.
+    #[test]
+    fn a_kept_mapping_costs_its_touched_pages() {
+        if !MAPS {
+            return;
+        }
+        let l = layout((16 << 20) + 16 * 7901); // a size no block of another test has
+        for (touched, keep) in [(1 << 20, true), (9 << 20, false)] {
+            // The cache may be busy (another test) at either instant: then it keeps nothing,
+            // which is allowed, so a few tries; one must keep it if it may be kept.
+            let mut kept = 0;
+            for _ in 0..20 {
+                let (p, mapped) = alloc_zeroed(l, true).unwrap();
+                assert!(mapped);
+                // SAFETY: the first `touched` bytes are inside our fresh mapping.
+                unsafe { std::ptr::write_bytes(p.as_ptr(), 1, touched) };
+                let cost = resident_bytes(p, l.size()).unwrap();
+                assert!((touched..touched + (64 << 10)).contains(&cost), "{cost}");
+                // SAFETY: allocated above with this layout; its bytes are initialised (zero
+                // pages or written); unused from here.
+                unsafe { free(p, l, true) };
+                let back = take(l);
+                assert!(back.is_none() || back == Some((p, true)), "{back:?}");
+                if let Some((p, mapped)) = back {
+                    kept += 1;
+                    // SAFETY: taken out of the cache, which owned it.
+                    unsafe { release(p, l, mapped) };
+                }
+            }
+            assert_eq!(
+                kept > 0,
+                keep,
+                "{touched} B touched: kept {kept} times of 20"
+            );
         }
     }
 
@@ -525,19 +720,19 @@ mod tests {
         }
         // A size no block of a concurrently running test has.
         let l = layout(MIN_BYTES + 16 * 7919);
-        // SAFETY: the layout is not zero-sized; zeroed, so initialised as `free` asks.
-        let p = NonNull::new(unsafe { alloc::alloc_zeroed(l) }).unwrap();
-        // SAFETY: allocated just above with this layout, unused from here.
-        unsafe { free(p, l) };
+        let (p, mapped) = alloc_zeroed(l, false).unwrap();
+        // SAFETY: allocated just above with this layout (zeroed, so initialised), unused from
+        // here.
+        unsafe { free(p, l, mapped) };
         // Another test may have held the flag at either instant, or evicted it: then the
         // cache did nothing, which is allowed; what it must never do is hand back another
         // allocation or this one twice.
         let back = take(l);
-        assert!(back.is_none() || back == Some(p));
+        assert!(back.is_none() || back == Some((p, mapped)));
         assert_eq!(take(l), None);
-        if let Some(p) = back {
+        if let Some((p, mapped)) = back {
             // SAFETY: taken out of the cache, which owned it.
-            unsafe { free(p, l) };
+            unsafe { free(p, l, mapped) };
         }
     }
 }
