@@ -267,6 +267,7 @@ fn resident_bytes(ptr: NonNull<u8>, len: usize) -> Option<usize> {
 /// # Safety
 ///
 /// The range is inside the allocation, which the caller alone uses.
+#[cfg_attr(loom, allow(dead_code))] // loom builds zero through the cells
 pub(crate) unsafe fn zero(mapped: bool, ptr: *mut u8, len: usize) {
     #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
     if mapped {
