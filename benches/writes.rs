@@ -380,6 +380,53 @@ fn extend_from_array_1k(c: &mut Criterion) {
     g.finish();
 }
 
+/// How many `extend`s `grow_by_1k_extends` makes (of 1000 elements each).
+const GROW_STEPS: usize = 200;
+
+fn grow_for<T: Num>(g: &mut Group<'_>) {
+    let src = values::<T>(1000);
+    let b = FtArray::from_slice(&src);
+    // A new array per round, grown to 200,000 elements: its doublings, and past 128 KiB (on
+    // 64-bit Linux) the room it reserves, as Python's `extend(array 1k)` row does.
+    g.bench_function(id::<T>("ftarray_from_array"), |bench| {
+        bench.iter(|| {
+            let a = FtArray::<T>::new();
+            for _ in 0..GROW_STEPS {
+                a.extend_from_array(black_box(&b));
+            }
+            a
+        })
+    });
+    g.bench_function(id::<T>("ftarray_from_slice"), |bench| {
+        bench.iter(|| {
+            let a = FtArray::<T>::new();
+            for _ in 0..GROW_STEPS {
+                a.extend_from_slice(black_box(&src));
+            }
+            a
+        })
+    });
+    g.bench_function(id::<T>(VEC), |bench| {
+        bench.iter(|| {
+            let mut v = Vec::<T>::new();
+            for _ in 0..GROW_STEPS {
+                v.extend_from_slice(black_box(&src));
+            }
+            v
+        })
+    });
+}
+
+/// A new array grown by 200 `extend`s of 1000 elements, from another array and from a slice,
+/// against `Vec` (whose `realloc` may grow in place); elements/s = elements appended per second.
+fn grow_by_1k_extends(c: &mut Criterion) {
+    let mut g = c.benchmark_group("grow_by_1k_extends");
+    g.throughput(Throughput::Elements((GROW_STEPS * 1000) as u64));
+    grow_for::<u32>(&mut g);
+    grow_for::<f64>(&mut g);
+    g.finish();
+}
+
 /// Private, so that the `pub fn` criterion generates needs no doc comment.
 mod group {
     criterion::criterion_group!(
@@ -390,7 +437,8 @@ mod group {
         super::bulk_1m,
         super::insert_front_1k,
         super::update_1k,
-        super::extend_from_array_1k
+        super::extend_from_array_1k,
+        super::grow_by_1k_extends
     );
 }
 criterion_main!(group::benches);
