@@ -260,9 +260,10 @@ fn resident_bytes(ptr: NonNull<u8>, len: usize) -> Option<usize> {
 
 /// Zeroes the `len` bytes at `ptr`, inside an allocation that is a mapping if `mapped`.
 ///
-/// In a mapping the whole pages in the range are handed back to the kernel instead
-/// (`MADV_DONTNEED`: a private anonymous page reads as zero afterwards), so zeroing the room of
-/// a large reused block neither touches nor keeps memory it does not use.
+/// In a mapping only the pages in memory are written (`mincore` says which): a private
+/// anonymous page that is not in memory reads as zero already, so zeroing the room of a large
+/// reused block costs what the block's earlier owner touched, and brings nothing else into
+/// memory.
 ///
 /// # Safety
 ///
@@ -276,18 +277,28 @@ pub(crate) unsafe fn zero(mapped: bool, ptr: *mut u8, len: usize) {
         let end = (ptr.addr() + len) & !(page - 1);
         if start < end {
             let head = start - ptr.addr();
-            // SAFETY: `start..end` is whole pages of our own private anonymous mapping, which
-            // nobody else uses; dropping them only makes them read as zero.
-            let r =
-                unsafe { libc::madvise(ptr.add(head).cast(), end - start, libc::MADV_DONTNEED) };
-            if r == 0 {
-                // SAFETY: both partial ends are inside the range (the caller's contract).
-                unsafe {
-                    ptr::write_bytes(ptr, 0, head);
-                    ptr::write_bytes(ptr.add(end - ptr.addr()), 0, ptr.addr() + len - end);
-                }
-                return;
+            // SAFETY: both partial pages at the ends are inside the range (the caller's
+            // contract).
+            unsafe {
+                ptr::write_bytes(ptr, 0, head);
+                ptr::write_bytes(ptr.add(end - ptr.addr()), 0, ptr.addr() + len - end);
             }
+            let mut flags = [0u8; 4096];
+            let mut at = head;
+            while at < end - ptr.addr() {
+                let n = ((end - ptr.addr() - at) / page).min(flags.len());
+                // SAFETY: `ptr + at` is page-aligned, its `n` pages are inside the range, and
+                // the kernel writes `n` bytes into `flags`, which has room.
+                let r = unsafe { libc::mincore(ptr.add(at).cast(), n * page, flags.as_mut_ptr()) };
+                for (k, &f) in flags[..n].iter().enumerate() {
+                    if r != 0 || f & 1 != 0 {
+                        // SAFETY: page `k` from `ptr + at` is inside the range.
+                        unsafe { ptr::write_bytes(ptr.add(at + k * page), 0, page) };
+                    }
+                }
+                at += n * page;
+            }
+            return;
         }
     }
     let _ = mapped;
