@@ -1005,8 +1005,8 @@ fn a_reused_allocation_shows_none_of_its_old_values() {
 )]
 fn the_exported_last_unit_of_a_reused_allocation_shows_no_foreign_bytes() {
     // 100 KB of `u8`: a size the cache keeps, from the global allocator; 300 KB and 5 MB: kept
-    // too, but mappings of their own on 64-bit Linux, whose room is zeroed by giving its pages
-    // back (`pool::zero`), not by writing it. Lengths reach past the first page and to the
+    // too, but mappings of their own on 64-bit Linux, whose room is zeroed only where its pages
+    // are in memory (`pool::zero`). Lengths reach past the first page and to the
     // last.
     for n in [100_000usize, 300_000, 5_000_000] {
         const MARK: u8 = 0xAB;
