@@ -535,6 +535,7 @@ impl<W: Word> BlockBuilder<W> {
         Self::allocate(cap, true)
     }
 
+    #[inline(always)]
     fn allocate(cap: usize, map_only: bool) -> Result<Self, Error> {
         let (whole, offset) = layout::<W>(cap)?;
         let refused = Error::AllocFailed {
@@ -793,7 +794,14 @@ impl<W: Word> BlockBuilder<W> {
             // SAFETY: the bytes `from..end` of the units are inside the allocation of that
             // layout (`new`), which nobody else sees yet; all-zero bytes are a valid atomic
             // integer.
-            unsafe { pool::zero(this.mapped, this.units.cast::<u8>().add(from), end - from) };
+            unsafe {
+                let spare = this.units.cast::<u8>().add(from);
+                if this.mapped {
+                    pool::zero(true, spare, end - from);
+                } else {
+                    ptr::write_bytes(spare, 0, end - from);
+                }
+            }
         }
         #[cfg(loom)]
         this.cells()

@@ -201,22 +201,40 @@ fn map(_size: usize) -> Option<NonNull<u8>> {
 ///
 /// `ptr` came from [`alloc_zeroed`] with `layout`, which said `mapped`, and nothing uses it
 /// any more.
+#[inline]
 unsafe fn release(ptr: NonNull<u8>, layout: Layout, mapped: bool) {
-    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
     if mapped {
+        // SAFETY: the caller's contract.
+        unsafe { unmap(ptr, layout.size()) };
+        return;
+    }
+    // SAFETY: the caller's contract.
+    unsafe { alloc::dealloc(ptr.as_ptr(), layout) };
+}
+
+/// The mapping half of [`release`]: out of line.
+///
+/// # Safety
+///
+/// `ptr` is a mapping of `size` bytes [`alloc_zeroed`] made, which nothing uses any more.
+#[inline(never)]
+unsafe fn unmap(ptr: NonNull<u8>, size: usize) {
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    {
         // SAFETY: the caller's contract: the whole mapping is ours and unused.
-        if unsafe { libc::munmap(ptr.as_ptr().cast(), layout.size()) } == 0 {
-            MAPPED.fetch_sub(layout.size(), Relaxed);
+        if unsafe { libc::munmap(ptr.as_ptr().cast(), size) } == 0 {
+            MAPPED.fetch_sub(size, Relaxed);
             MAPPINGS.fetch_sub(1, Relaxed);
         } else {
             // SAFETY: as above; dropping the pages of our own unused mapping.
-            unsafe { libc::madvise(ptr.as_ptr().cast(), layout.size(), libc::MADV_DONTNEED) };
+            unsafe { libc::madvise(ptr.as_ptr().cast(), size, libc::MADV_DONTNEED) };
         }
-        return;
     }
-    debug_assert!(!mapped, "a mapping in a build that makes none");
-    // SAFETY: the caller's contract.
-    unsafe { alloc::dealloc(ptr.as_ptr(), layout) };
+    #[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+    {
+        let _ = (ptr, size);
+        unreachable!("no mappings on this target");
+    }
 }
 
 /// How many bytes of the mapping of `len` bytes at `ptr` are in memory now, in whole pages
@@ -487,7 +505,8 @@ pub(crate) unsafe fn free(ptr: NonNull<u8>, layout: Layout, mapped: bool) {
 unsafe fn keep_or_free(ptr: NonNull<u8>, layout: Layout, mapped: bool) {
     // A mapping costs the memory of its touched pages (asked before taking the cache's flag:
     // a system call), a heap allocation its size.
-    let cost = if mapped {
+    // Up to `MAX_BYTES` the size will do (the cache takes it either way), and saves the call.
+    let cost = if mapped && layout.size() > MAX_BYTES {
         resident_bytes(ptr, layout.size()).unwrap_or(layout.size())
     } else {
         layout.size()
