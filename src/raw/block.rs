@@ -480,7 +480,7 @@ impl<W: Word> Drop for RawBlock<W> {
         #[cfg(not(loom))]
         // SAFETY: same; `cap` is the capacity the block was allocated with, so its layout is
         // the one `layout` returned then (it succeeded then, so it succeeds now), and the
-        // allocation starts `lead` bytes before the header (`BlockBuilder::new`).
+        // allocation starts `lead` bytes before the header (`BlockBuilder::allocate`).
         unsafe {
             let (layout, _) = layout::<W>((*block).cap()).unwrap_unchecked();
             let lead = (*block).header.lead.get();
@@ -792,7 +792,7 @@ impl<W: Word> BlockBuilder<W> {
             let end = units_for::<W>(this.cap).unwrap_or(0) * UNIT_BYTES;
             let from = this.filled * size_of::<W>();
             // SAFETY: the bytes `from..end` of the units are inside the allocation of that
-            // layout (`new`), which nobody else sees yet; all-zero bytes are a valid atomic
+            // layout (`allocate`), which nobody else sees yet; all-zero bytes are a valid atomic
             // integer.
             unsafe {
                 let spare = this.units.cast::<u8>().add(from);
@@ -808,7 +808,7 @@ impl<W: Word> BlockBuilder<W> {
             .slice(this.filled..this.cap)
             .fill(<W as bytemuck::Zeroable>::zeroed(), Sharing::Exclusive);
         let header = this.header;
-        // SAFETY: `header` is inside the allocation and aligned for a header (`new`).
+        // SAFETY: `header` is inside the allocation and aligned for a header (`allocate`).
         unsafe {
             ptr::write(
                 header.as_ptr(),
