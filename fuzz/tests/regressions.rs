@@ -4,11 +4,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+// The library's lock is its loom shim (`clippy.toml`); this is a test harness's lock.
+#[allow(clippy::disallowed_types)]
 use std::sync::{Mutex, MutexGuard};
 
 /// One test at a time: the C ABI target checks the process-wide counts of live handles and
 /// exports against those at its start, which another target running beside it on a test
 /// thread changes (`handles leaked: 3 against 2`, once in a CI run).
+#[allow(clippy::disallowed_types)]
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
