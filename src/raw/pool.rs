@@ -237,37 +237,60 @@ unsafe fn unmap(ptr: NonNull<u8>, size: usize) {
     }
 }
 
-/// How many bytes of the mapping of `len` bytes at `ptr` are in memory now, in whole pages
-/// (`mincore`); `None` if the kernel does not say.
+/// Calls `f(first, n, resident)` for each run of pages alike among the `pages` pages from
+/// `ptr` (page-aligned): the run's first page (counted from `ptr`), its length, and whether they
+/// are in memory (`mincore`), `None` where the kernel would not say.
+///
+/// `ptr` lies in a mapping [`alloc_zeroed`] made, which stays mapped while this runs and holds
+/// the `pages` pages. Nothing is read or written through `ptr`.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+fn page_runs(ptr: *const u8, pages: usize, mut f: impl FnMut(usize, usize, Option<bool>)) {
+    let page = page_size();
+    // One byte per page, for up to 4,096 pages per call.
+    let mut flags = [0u8; 4096];
+    let mut done = 0;
+    while done < pages {
+        let n = (pages - done).min(flags.len());
+        // SAFETY: `ptr + done * page` is page-aligned and its `n` pages lie inside the
+        // caller's mapping; the kernel writes `n` bytes into `flags`, which has room.
+        let r = unsafe {
+            libc::mincore(
+                ptr.wrapping_add(done * page).cast_mut().cast(),
+                n * page,
+                flags.as_mut_ptr(),
+            )
+        };
+        if r != 0 {
+            f(done, n, None);
+        } else {
+            let mut k = 0;
+            while k < n {
+                let resident = flags[k] & 1 != 0;
+                let run = flags[k..n]
+                    .iter()
+                    .take_while(|&&b| (b & 1 != 0) == resident)
+                    .count();
+                f(done + k, run, Some(resident));
+                k += run;
+            }
+        }
+        done += n;
+    }
+}
+
+/// How many bytes of the mapping of `len` bytes at `ptr` are in memory now, in whole pages;
+/// `None` if the kernel does not say.
 ///
 /// `ptr` is the start of a mapping [`alloc_zeroed`] made, which stays mapped while this runs.
-/// Nothing is read or written through `ptr`.
 fn resident_bytes(ptr: NonNull<u8>, len: usize) -> Option<usize> {
     #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
     {
         let page = page_size();
-        // One byte per page, for up to 4,096 pages per call.
-        let mut flags = [0u8; 4096];
-        let pages = len.div_ceil(page);
-        let (mut resident, mut at) = (0, 0);
-        while at < pages {
-            let n = (pages - at).min(flags.len());
-            // SAFETY: `ptr + at * page` is page-aligned and its `n` pages lie inside the
-            // caller's mapping; the kernel writes `n` bytes into `flags`, which has room.
-            let r = unsafe {
-                libc::mincore(
-                    ptr.as_ptr().wrapping_add(at * page).cast(),
-                    n * page,
-                    flags.as_mut_ptr(),
-                )
-            };
-            if r != 0 {
-                return None;
-            }
-            resident += flags[..n].iter().filter(|&&f| f & 1 != 0).count();
-            at += n;
-        }
-        Some((resident * page).min(len))
+        let mut resident = Some(0);
+        page_runs(ptr.as_ptr(), len.div_ceil(page), |_, n, r| {
+            resident = resident.zip(r).map(|(sum, r)| sum + if r { n } else { 0 });
+        });
+        resident.map(|pages| (pages * page).min(len))
     }
     #[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
     {
@@ -305,37 +328,21 @@ pub(crate) unsafe fn zero(mapped: bool, ptr: *mut u8, len: usize) {
                 ptr::write_bytes(ptr, 0, head);
                 ptr::write_bytes(ptr.add(end - ptr.addr()), 0, ptr.addr() + len - end);
             }
-            let pages = (end - start) / page;
-            let mut flags = [0u8; 4096];
-            let mut done = 0;
-            while done < pages {
-                let n = (pages - done).min(flags.len());
-                let at = head + done * page;
-                // SAFETY: `ptr + at` is page-aligned, its `n` pages are inside the range, and
-                // the kernel writes `n` bytes into `flags`, which has room.
-                let r = unsafe { libc::mincore(ptr.add(at).cast(), n * page, flags.as_mut_ptr()) };
-                let mut k = 0;
-                while k < n {
-                    // A run of pages alike: in memory (or residency unknown), or not.
-                    let resident = r != 0 || flags[k] & 1 != 0;
-                    let run = flags[k..n]
-                        .iter()
-                        .take_while(|&&f| r != 0 || (f & 1 != 0) == resident)
-                        .count();
-                    // SAFETY: the run's pages are inside the range; the mapping is ours alone
-                    // (the caller's contract), private and anonymous, so a page dropped with
-                    // `MADV_DONTNEED` reads as zero afterwards.
-                    unsafe {
-                        let p = ptr.add(at + k * page);
-                        if resident || libc::madvise(p.cast(), run * page, libc::MADV_DONTNEED) != 0
-                        {
-                            ptr::write_bytes(p, 0, run * page);
-                        }
+            let base = ptr.wrapping_add(head);
+            page_runs(base, (end - start) / page, |first, n, resident| {
+                // SAFETY: the run's pages are inside the range; the mapping is ours alone (the
+                // caller's contract), private and anonymous, so a page dropped with
+                // `MADV_DONTNEED` reads as zero afterwards. Pages in memory, or of unknown
+                // residency, are written.
+                unsafe {
+                    let p = base.add(first * page);
+                    if resident != Some(false)
+                        || libc::madvise(p.cast(), n * page, libc::MADV_DONTNEED) != 0
+                    {
+                        ptr::write_bytes(p, 0, n * page);
                     }
-                    k += run;
                 }
-                done += n;
-            }
+            });
             return;
         }
     }
