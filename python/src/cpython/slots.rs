@@ -269,44 +269,47 @@ unsafe extern "C" fn iternext<I: FastIter>(slf: *mut ffi::PyObject) -> *mut ffi:
     })
 }
 
+/// The body of a `METH_O` method of the array type that returns `None`: `f` on the instance
+/// and the argument.
+///
+/// # Safety
+///
+/// Called by CPython as a `METH_O` method of the array type `A`: `slf` a live instance, `arg`
+/// a live argument, the thread attached.
+#[inline(always)]
+unsafe fn none_method_o<A: FastArray>(
+    slf: *mut ffi::PyObject,
+    value: *mut ffi::PyObject,
+    f: impl FnOnce(&A, Python<'_>, &Bound<'_, PyAny>) -> PyResult<()>,
+) -> *mut ffi::PyObject {
+    guarded(ptr::null_mut(), || {
+        // SAFETY: the caller's contract.
+        let py = unsafe { Python::assume_attached() };
+        // SAFETY: as above.
+        let (a, v) = unsafe { (instance::<A>(py, slf), arg(py, value)) };
+        let r = f(a.get(), py, &v);
+        object_result(
+            py,
+            r.map(|()| py.None().into_bound(py)).map_err(SlotError::Py),
+        )
+    })
+}
+
 unsafe extern "C" fn append<A: FastArray>(
     slf: *mut ffi::PyObject,
     value: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    guarded(ptr::null_mut(), || {
-        // SAFETY: CPython calls a METH_O method of the array type with a live instance, a live
-        // argument and an attached thread state.
-        let py = unsafe { Python::assume_attached() };
-        // SAFETY: as above.
-        let (a, v) = unsafe { (instance::<A>(py, slf), arg(py, value)) };
-        object_result(
-            py,
-            a.get()
-                .append(&v)
-                .map(|()| py.None().into_bound(py))
-                .map_err(SlotError::Py),
-        )
-    })
+    // SAFETY: CPython calls a METH_O method of the array type with a live instance, a live
+    // argument and an attached thread state.
+    unsafe { none_method_o::<A>(slf, value, |a, _, v| a.append(v)) }
 }
 
 unsafe extern "C" fn extend<A: FastArray>(
     slf: *mut ffi::PyObject,
     values: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    guarded(ptr::null_mut(), || {
-        // SAFETY: CPython calls a METH_O method of the array type with a live instance, a live
-        // argument and an attached thread state.
-        let py = unsafe { Python::assume_attached() };
-        // SAFETY: as above.
-        let (a, v) = unsafe { (instance::<A>(py, slf), arg(py, values)) };
-        object_result(
-            py,
-            a.get()
-                .extend(py, &v)
-                .map(|()| py.None().into_bound(py))
-                .map_err(SlotError::Py),
-        )
-    })
+    // SAFETY: as for `append`.
+    unsafe { none_method_o::<A>(slf, values, |a, py, v| a.extend(py, v)) }
 }
 
 unsafe extern "C" fn copy<A: FastArray>(
